@@ -1,0 +1,107 @@
+//! What can go wrong below the handshake, and which alert says so (RFC 5246 §7.2.2).
+//!
+//! Each variant says what the *peer* did (or what we refused to do), at least
+//! as precisely as the alert it maps to. [`Error::alert`] is the one place
+//! where a record-layer error becomes an alert description.
+
+use core::fmt;
+
+use crate::alert::{Alert, AlertDescription};
+use crate::codec::DecodeError;
+use crate::record::ContentType;
+
+/// A record-layer failure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// A structure could not be decoded (§7.2.2 `decode_error`).
+    Decode(DecodeError),
+    /// A record's length field is over the limit for its kind
+    /// (§6.2.1: TLSPlaintext.length MUST NOT exceed 2^14; §6.2.3: a
+    /// TLSCiphertext MUST NOT exceed 2^14 + 2048).
+    RecordOverflow { length: usize, limit: usize },
+    /// A record with a content type we do not know (§6: "If a TLS
+    /// implementation receives an unexpected record type, it MUST send an
+    /// unexpected_message alert").
+    UnknownContentType(u8),
+    /// A zero-length Handshake, Alert or ChangeCipherSpec fragment (§6.2.1).
+    EmptyFragment(ContentType),
+    /// More empty application-data records or warning alerts in a row than we
+    /// accept: a peer that sends an endless run of them is stalling us.
+    TooManyEmptyRecords,
+    /// A record header whose version is not TLS-like (major version 3) or not
+    /// the negotiated one (§6.2.1 `protocol_version`).
+    BadRecordVersion(u16),
+    /// A record failed AEAD authentication (§6.2.3.3 `bad_record_mac`).
+    BadRecordMac,
+    /// A record (or handshake message) arrived where the protocol does not
+    /// allow it; the string says which rule.
+    UnexpectedMessage(&'static str),
+    /// A handshake message longer than we are willing to buffer.
+    HandshakeMessageTooLarge { length: usize, limit: usize },
+    /// A ChangeCipherSpec whose body is not the single byte 1 (§7.1).
+    BadChangeCipherSpec,
+    /// The 64-bit sequence number would wrap (§6.1: "Sequence numbers ...
+    /// may not exceed 2^64-1"); the connection must be renegotiated or closed.
+    SequenceNumberExhausted,
+    /// The peer sent us this alert. Nothing is sent back for a fatal one.
+    PeerAlert(Alert),
+}
+
+impl Error {
+    /// The alert to send for this error, or `None` when nothing should be
+    /// sent (the peer already ended the connection with an alert).
+    ///
+    /// This is the single mapping from record-layer errors to alerts.
+    pub fn alert(&self) -> Option<AlertDescription> {
+        Some(match self {
+            Self::Decode(_) | Self::BadChangeCipherSpec => AlertDescription::DecodeError,
+            Self::RecordOverflow { .. } => AlertDescription::RecordOverflow,
+            Self::UnknownContentType(_)
+            | Self::EmptyFragment(_)
+            | Self::TooManyEmptyRecords
+            | Self::UnexpectedMessage(_) => AlertDescription::UnexpectedMessage,
+            Self::BadRecordVersion(_) => AlertDescription::ProtocolVersion,
+            Self::BadRecordMac => AlertDescription::BadRecordMac,
+            // OpenSSL answers an excessive message size the same way.
+            Self::HandshakeMessageTooLarge { .. } => AlertDescription::IllegalParameter,
+            Self::SequenceNumberExhausted => AlertDescription::InternalError,
+            Self::PeerAlert(_) => return None,
+        })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Decode(e) => write!(f, "malformed message: {e}"),
+            Self::RecordOverflow { length, limit } => {
+                write!(f, "record of {length} bytes is over the limit of {limit}")
+            }
+            Self::UnknownContentType(t) => write!(f, "record with unknown content type {t}"),
+            Self::EmptyFragment(t) => write!(f, "zero-length {t:?} fragment"),
+            Self::TooManyEmptyRecords => {
+                write!(f, "too many empty records or warning alerts in a row")
+            }
+            Self::BadRecordVersion(v) => write!(f, "record version {v:#06x} not accepted"),
+            Self::BadRecordMac => write!(f, "record failed authentication (bad_record_mac)"),
+            Self::UnexpectedMessage(why) => write!(f, "unexpected message: {why}"),
+            Self::HandshakeMessageTooLarge { length, limit } => {
+                write!(
+                    f,
+                    "handshake message of {length} bytes is over the limit of {limit}"
+                )
+            }
+            Self::BadChangeCipherSpec => write!(f, "ChangeCipherSpec body is not the byte 1"),
+            Self::SequenceNumberExhausted => write!(f, "sequence number space exhausted"),
+            Self::PeerAlert(a) => write!(f, "peer sent {a}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<DecodeError> for Error {
+    fn from(e: DecodeError) -> Self {
+        Self::Decode(e)
+    }
+}
