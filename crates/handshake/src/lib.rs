@@ -1,2 +1,35 @@
 //! The TLS 1.2 handshake protocol (RFC 5246 §7.3-7.4).
+//!
+//! | module | RFC |
+//! |---|---|
+//! | [`messages`] | RFC 5246 §7.4 handshake messages; RFC 8422 §5.4, §5.7; RFC 5077 §3.3 |
+//! | [`extensions`] | RFC 5246 §7.4.1.4; RFC 6066, 8422, 7301, 7627, 5077, 5746 |
+//! | [`kx`] | RFC 8422 §5.10 ECDHE |
+//! | [`sign`] | RFC 5246 §4.7, §7.4.1.4.1 signatures; private keys |
+//! | [`verify`] | RFC 5246 §7.4.2, §7.4.6 certificate chains (RFC 5280 subset) |
+//! | [`client`] | RFC 5246 §7.3 the client's state machine |
+//! | [`server`] | RFC 5246 §7.3 the server's state machine |
+//! | [`common`] | transcript, negotiated values, proof values, actions |
+//! | [`config`] | what each side offers and accepts |
+//! | [`error`] | RFC 5246 §7.2.2 handshake errors and their alerts |
+//!
+//! The machines do no I/O: they take handshake messages and return
+//! [`Action`]s for the connection to carry out.
 #![forbid(unsafe_code)]
+
+pub mod client;
+pub mod common;
+pub mod config;
+pub mod error;
+pub mod extensions;
+pub mod kx;
+pub mod messages;
+pub mod server;
+pub mod sign;
+pub mod verify;
+
+pub use client::{ClientHandshake, ClientState};
+pub use common::{Action, Established, Negotiated};
+pub use config::{CertifiedKey, ClientAuth, ClientConfig, ServerConfig};
+pub use error::Error;
+pub use server::{ServerHandshake, ServerState};

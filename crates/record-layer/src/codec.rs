@@ -5,7 +5,7 @@
 //! arrays, and variable-length vectors `T name<floor..ceiling>` whose length
 //! prefix is "as many bytes as required to hold the vector's specified
 //! maximum length" (§4.3). This module gives one [`Reader`] that walks a byte
-//! slice and one [`Writer`]-style set of functions that append to a `Vec<u8>`,
+//! slice and a few `put_*` functions that append to a `Vec<u8>`,
 //! so a decoder reads like the RFC's struct, field by field.
 //!
 //! Decoding never panics: every read that runs past the end, every length out
@@ -41,6 +41,9 @@ pub enum DecodeError {
     },
     /// A field held a value the RFC does not allow.
     InvalidValue { what: &'static str },
+    /// An item that may appear once appeared twice (e.g. RFC 5246 §7.4.1.4:
+    /// "There MUST NOT be more than one extension of the same type").
+    Duplicate { what: &'static str },
 }
 
 impl fmt::Display for DecodeError {
@@ -58,6 +61,7 @@ impl fmt::Display for DecodeError {
                 write!(f, "{what}: length {len} is not a multiple of {of}")
             }
             Self::InvalidValue { what } => write!(f, "{what}: invalid value"),
+            Self::Duplicate { what } => write!(f, "{what}: appears more than once"),
         }
     }
 }

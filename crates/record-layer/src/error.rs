@@ -43,6 +43,12 @@ pub enum Error {
     /// The 64-bit sequence number would wrap (§6.1: "Sequence numbers ...
     /// may not exceed 2^64-1"); the connection must be renegotiated or closed.
     SequenceNumberExhausted,
+    /// Our own code broke a rule of the record layer's API (a bug here, never
+    /// the peer's doing), e.g. a ChangeCipherSpec sent with no pending write
+    /// state. §7.2.2 `internal_error`: "An internal error unrelated to the
+    /// peer or the correctness of the protocol ... makes it impossible to
+    /// continue."
+    Internal(&'static str),
     /// The peer sent us this alert. Nothing is sent back for a fatal one.
     PeerAlert(Alert),
 }
@@ -54,6 +60,9 @@ impl Error {
     /// This is the single mapping from record-layer errors to alerts.
     pub fn alert(&self) -> Option<AlertDescription> {
         Some(match self {
+            // A duplicate is well-formed bytes with an illegal meaning; this
+            // is the alert OpenSSL and RFC 8446 §4.2 use for it.
+            Self::Decode(DecodeError::Duplicate { .. }) => AlertDescription::IllegalParameter,
             Self::Decode(_) | Self::BadChangeCipherSpec => AlertDescription::DecodeError,
             Self::RecordOverflow { .. } => AlertDescription::RecordOverflow,
             Self::UnknownContentType(_)
@@ -64,7 +73,7 @@ impl Error {
             Self::BadRecordMac => AlertDescription::BadRecordMac,
             // OpenSSL answers an excessive message size the same way.
             Self::HandshakeMessageTooLarge { .. } => AlertDescription::IllegalParameter,
-            Self::SequenceNumberExhausted => AlertDescription::InternalError,
+            Self::SequenceNumberExhausted | Self::Internal(_) => AlertDescription::InternalError,
             Self::PeerAlert(_) => return None,
         })
     }
@@ -93,6 +102,7 @@ impl fmt::Display for Error {
             }
             Self::BadChangeCipherSpec => write!(f, "ChangeCipherSpec body is not the byte 1"),
             Self::SequenceNumberExhausted => write!(f, "sequence number space exhausted"),
+            Self::Internal(why) => write!(f, "internal error: {why}"),
             Self::PeerAlert(a) => write!(f, "peer sent {a}"),
         }
     }

@@ -2,7 +2,13 @@
 //!
 //! A *session* is what a full handshake negotiates and what later connections
 //! resume: session id, cipher suite, master secret, peer identity. It outlives
-//! the connection that created it. This crate is filled in by the sessions work
-//! (issue 4); for now it only fixes its place in the dependency order
-//! `record-layer` ← `session-store` ← `handshake` ← `tls12`.
+//! the connection that created it. The stores, tickets and the `Session` type
+//! itself come with the sessions work; this crate already holds [`SessionId`],
+//! the name a session goes by on the wire, and [`Session`].
 #![forbid(unsafe_code)]
+
+mod session;
+mod session_id;
+
+pub use session::Session;
+pub use session_id::SessionId;

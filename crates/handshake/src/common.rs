@@ -1,0 +1,233 @@
+//! What the client and server machines share: the actions they ask the
+//! connection to take, the transcript, the values negotiated so far, and the
+//! proof values that only a successful check can make (RFC 5246 §7.3, §7.4.9).
+
+use std::sync::Arc;
+
+use record_layer::prf::{self, FinishedLabel, KeyBlock, VERIFY_DATA_LEN};
+use record_layer::secret::{constant_time_eq, MasterSecret};
+use record_layer::states::PendingCipherState;
+use record_layer::suites::CipherSuite;
+use ring::digest;
+use session_store::{Session, SessionId};
+
+use crate::error::Error;
+use crate::kx::NamedGroup;
+use crate::messages::{HandshakeMessage, HandshakePayload, Random};
+
+/// What a handshake machine asks its connection to do, in order.
+///
+/// The machine does no I/O; the connection carries these out one after the
+/// other, so that, e.g., a Finished that follows a ChangeCipherSpec is
+/// protected by the new write state (§7.1).
+#[derive(Debug)]
+pub enum Action {
+    /// Send this handshake message under the current write state.
+    Send(HandshakeMessage),
+    /// Make these the pending read and write states (§6.1): the keys are
+    /// computed, but not yet in use.
+    SetPendingKeys {
+        /// The state that will protect records we receive.
+        read: PendingCipherState,
+        /// The state that will protect records we send.
+        write: PendingCipherState,
+    },
+    /// Send ChangeCipherSpec, then make the pending write state current
+    /// (§7.1: "Immediately after sending this message, the sender MUST
+    /// instruct the record layer to make the write pending state the write
+    /// active state").
+    SendChangeCipherSpec,
+    /// The handshake is complete; application data may flow.
+    Complete(Box<Established>),
+}
+
+/// The messages of this handshake, as sent and received, for the Finished
+/// hash (§7.4.9), the CertificateVerify signature (§7.4.8) and the extended
+/// master secret's session hash (RFC 7627 §3).
+///
+/// Kept as bytes rather than as a running hash because the hash function is
+/// not known until ServerHello, and CertificateVerify signs the messages
+/// themselves with the signature's own hash.
+#[derive(Debug, Default)]
+pub struct Transcript {
+    bytes: Vec<u8>,
+}
+
+impl Transcript {
+    /// Adds a message. HelloRequest is never added (§7.4.1.1: "This message
+    /// MUST NOT be included in the message hashes").
+    pub fn add(&mut self, msg: &HandshakeMessage) {
+        if !matches!(msg.payload, HandshakePayload::HelloRequest) {
+            self.bytes.extend_from_slice(&msg.raw);
+        }
+    }
+
+    /// Adds a received message's bytes, header included.
+    pub fn add_raw(&mut self, raw: &[u8]) {
+        self.bytes.extend_from_slice(raw);
+    }
+
+    /// `handshake_messages` so far.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// `Hash(handshake_messages)` with the PRF's hash.
+    pub fn hash(&self, suite: CipherSuite) -> digest::Digest {
+        digest::digest(suite.prf_hash().digest_algorithm(), &self.bytes)
+    }
+}
+
+/// What this handshake has settled, moved from state to state.
+#[derive(Clone, Debug)]
+pub struct Negotiated {
+    /// `ClientHello.random` of this handshake.
+    pub client_random: Random,
+    /// `ServerHello.random` of this handshake.
+    pub server_random: Random,
+    /// The session id the server chose (or echoed, when resuming).
+    pub session_id: SessionId,
+    /// The cipher suite.
+    pub cipher_suite: CipherSuite,
+    /// The ECDHE group, `None` on an abbreviated handshake.
+    pub group: Option<NamedGroup>,
+    /// The server name the client asked for (RFC 6066).
+    pub server_name: Option<String>,
+    /// The ALPN protocol chosen (RFC 7301).
+    pub alpn: Option<Vec<u8>>,
+    /// Both sides use the extended master secret (RFC 7627).
+    pub extended_master_secret: bool,
+    /// Both sides signalled RFC 5746 secure renegotiation.
+    pub secure_renegotiation: bool,
+    /// The peer's certificate chain, leaf first.
+    pub peer_certificates: Vec<Vec<u8>>,
+}
+
+impl Negotiated {
+    /// The key block of *this* connection (§6.3): the session's master
+    /// secret with this handshake's randoms, so every connection has its own.
+    pub fn key_block(&self, master_secret: &MasterSecret) -> KeyBlock {
+        prf::key_block(
+            self.cipher_suite.prf_hash(),
+            master_secret,
+            &self.client_random.0,
+            &self.server_random.0,
+            self.cipher_suite.bulk(),
+        )
+    }
+
+    /// `verify_data` for the Finished sent by `label`'s side (§7.4.9).
+    pub fn verify_data(
+        &self,
+        master_secret: &MasterSecret,
+        label: FinishedLabel,
+        transcript: &Transcript,
+    ) -> [u8; VERIFY_DATA_LEN] {
+        prf::verify_data(
+            self.cipher_suite.prf_hash(),
+            master_secret,
+            label,
+            transcript.hash(self.cipher_suite).as_ref(),
+        )
+    }
+}
+
+/// Proof that the peer holds the key of the certificate it presented: made
+/// only by a verified ServerKeyExchange or CertificateVerify signature, or
+/// inherited from the full handshake that created a resumed session.
+#[derive(Clone, Debug)]
+pub struct PeerAuthenticated {
+    how: Authentication,
+}
+
+/// How the peer was authenticated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Authentication {
+    /// Its signature in this handshake verified against its certificate.
+    Signature,
+    /// It is an unauthenticated client (no client certificate asked or given).
+    Anonymous,
+}
+
+impl PeerAuthenticated {
+    /// Only `crate` code that has just verified a signature makes this.
+    pub(crate) fn by_signature() -> Self {
+        Self {
+            how: Authentication::Signature,
+        }
+    }
+
+    /// A client the server did not ask to authenticate.
+    pub(crate) fn anonymous_client() -> Self {
+        Self {
+            how: Authentication::Anonymous,
+        }
+    }
+
+    /// How the peer was authenticated.
+    pub fn how(&self) -> Authentication {
+        self.how
+    }
+}
+
+/// Proof that the peer's Finished.verify_data was correct (§7.4.9): the
+/// handshake was not tampered with.
+#[derive(Clone, Copy, Debug)]
+pub struct FinishedVerified {
+    /// The peer's verify_data, kept for RFC 5746 renegotiation.
+    pub peer_verify_data: [u8; VERIFY_DATA_LEN],
+}
+
+impl FinishedVerified {
+    /// Checks a received Finished in constant time (§7.4.9: "Recipients of
+    /// Finished messages MUST verify that the contents are correct").
+    pub(crate) fn check(
+        expected: &[u8; VERIFY_DATA_LEN],
+        received: &[u8; VERIFY_DATA_LEN],
+    ) -> Result<Self, Error> {
+        if constant_time_eq(expected, received) {
+            Ok(Self {
+                peer_verify_data: *received,
+            })
+        } else {
+            Err(Error::BadFinished)
+        }
+    }
+}
+
+/// A completed handshake: the session now in force, and the values of this
+/// connection that the next handshake on it (a renegotiation) will need.
+#[derive(Debug)]
+pub struct Established {
+    /// The session, new or resumed; shared with the store and with other
+    /// connections that resume it.
+    pub session: Arc<Session>,
+    /// True for an abbreviated handshake (§7.3, Figure 2).
+    pub resumed: bool,
+    /// What this handshake negotiated (connection-level values included:
+    /// randoms, group, ALPN).
+    pub negotiated: Negotiated,
+    /// This connection's last client Finished.verify_data (RFC 5746 §3.1:
+    /// connection state, not session state).
+    pub client_verify_data: [u8; VERIFY_DATA_LEN],
+    /// This connection's last server Finished.verify_data.
+    pub server_verify_data: [u8; VERIFY_DATA_LEN],
+    /// How the peer was authenticated.
+    pub peer: PeerAuthenticated,
+    /// The peer's Finished was checked.
+    pub finished: FinishedVerified,
+}
+
+/// Fills `buf` with fresh random bytes.
+pub(crate) fn random_bytes(rng: &ring::rand::SystemRandom, buf: &mut [u8]) -> Result<(), Error> {
+    use ring::rand::SecureRandom;
+    rng.fill(buf)
+        .map_err(|_| Error::Internal("system random source failed"))
+}
+
+/// A fresh `Random` (§7.4.1.2).
+pub(crate) fn new_random(rng: &ring::rand::SystemRandom) -> Result<Random, Error> {
+    let mut r = Random::default();
+    random_bytes(rng, &mut r.0)?;
+    Ok(r)
+}

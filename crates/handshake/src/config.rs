@@ -1,0 +1,135 @@
+//! What each side is willing to negotiate (RFC 5246 §7.4.1.2-§7.4.1.4,
+//! RFC 8422 §5.1, RFC 7301).
+//!
+//! The configs are plain structs with public fields and safe defaults
+//! (DESIGN.md "Security defaults"): AEAD suites only, x25519 / P-256 /
+//! P-384, no SHA-1 signatures.
+
+use std::sync::Arc;
+
+use record_layer::suites::CipherSuite;
+
+use crate::kx::NamedGroup;
+use crate::sign::{SignatureScheme, SigningKey};
+use crate::verify::TrustAnchors;
+
+/// The current time as UNIX seconds. Injected so that tests can fix it and
+/// certificate checks are reproducible.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    })
+}
+
+/// The signature schemes we accept and offer, strongest-first within each
+/// key type (RFC 5246 §7.4.1.4.1).
+pub const DEFAULT_SIGNATURE_SCHEMES: [SignatureScheme; 8] = [
+    SignatureScheme::EcdsaSecp256r1Sha256,
+    SignatureScheme::EcdsaSecp384r1Sha384,
+    SignatureScheme::RsaPssRsaeSha256,
+    SignatureScheme::RsaPssRsaeSha384,
+    SignatureScheme::RsaPssRsaeSha512,
+    SignatureScheme::RsaPkcs1Sha256,
+    SignatureScheme::RsaPkcs1Sha384,
+    SignatureScheme::RsaPkcs1Sha512,
+];
+
+/// A certificate chain and the private key of its leaf.
+#[derive(Debug)]
+pub struct CertifiedKey {
+    /// The chain as sent in Certificate (§7.4.2): DER, leaf first.
+    pub chain: Vec<Vec<u8>>,
+    /// The leaf's private key.
+    pub key: SigningKey,
+}
+
+/// A client's settings.
+#[derive(Clone)]
+pub struct ClientConfig {
+    /// Cipher suites to offer, most preferred first.
+    pub cipher_suites: Vec<CipherSuite>,
+    /// ECDHE groups to offer (`supported_groups`), most preferred first.
+    pub groups: Vec<NamedGroup>,
+    /// Signature schemes we accept from the server (`signature_algorithms`).
+    pub signature_schemes: Vec<SignatureScheme>,
+    /// The roots that server certificates must chain to.
+    pub trust_anchors: Arc<TrustAnchors>,
+    /// Our certificate, if the server asks for one (§7.4.6).
+    pub client_certificate: Option<Arc<CertifiedKey>>,
+    /// ALPN protocols to offer, most preferred first (RFC 7301).
+    pub alpn_protocols: Vec<Vec<u8>>,
+    /// The clock used for certificate validity.
+    pub clock: Clock,
+}
+
+impl ClientConfig {
+    /// Defaults: every suite, group and scheme we implement, trusting `anchors`.
+    pub fn new(trust_anchors: TrustAnchors) -> Self {
+        Self {
+            cipher_suites: CipherSuite::ALL.to_vec(),
+            groups: NamedGroup::SUPPORTED.to_vec(),
+            signature_schemes: DEFAULT_SIGNATURE_SCHEMES.to_vec(),
+            trust_anchors: Arc::new(trust_anchors),
+            client_certificate: None,
+            alpn_protocols: Vec::new(),
+            clock: system_clock(),
+        }
+    }
+}
+
+/// Whether, and how, the server asks for a client certificate (§7.4.4).
+#[derive(Clone)]
+pub enum ClientAuth {
+    /// No CertificateRequest.
+    None,
+    /// Ask; a client may send an empty Certificate.
+    Optional(Arc<TrustAnchors>),
+    /// Ask, and refuse a client without one with `handshake_failure`
+    /// (§7.4.6).
+    Required(Arc<TrustAnchors>),
+}
+
+/// A server's settings.
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// Our certificates: one per key type, so that both ECDSA and RSA suites
+    /// can be served. The suite chosen decides which one is sent.
+    pub certificates: Vec<Arc<CertifiedKey>>,
+    /// Cipher suites we accept, most preferred first.
+    pub cipher_suites: Vec<CipherSuite>,
+    /// When true, the client's order of suites wins; otherwise ours.
+    pub prefer_client_order: bool,
+    /// ECDHE groups we accept, most preferred first.
+    pub groups: Vec<NamedGroup>,
+    /// Signature schemes we accept for a client's CertificateVerify.
+    pub signature_schemes: Vec<SignatureScheme>,
+    /// Client certificate policy.
+    pub client_auth: ClientAuth,
+    /// ALPN protocols we speak, most preferred first (empty: ignore ALPN).
+    pub alpn_protocols: Vec<Vec<u8>>,
+    /// The clock used for certificate validity and session lifetimes.
+    pub clock: Clock,
+}
+
+impl ServerConfig {
+    /// Defaults: every suite, group and scheme we implement, serving
+    /// `certificates`, no client authentication.
+    pub fn new(certificates: Vec<CertifiedKey>) -> Self {
+        Self {
+            certificates: certificates.into_iter().map(Arc::new).collect(),
+            cipher_suites: CipherSuite::ALL.to_vec(),
+            prefer_client_order: false,
+            groups: NamedGroup::SUPPORTED.to_vec(),
+            signature_schemes: DEFAULT_SIGNATURE_SCHEMES.to_vec(),
+            client_auth: ClientAuth::None,
+            alpn_protocols: Vec::new(),
+            clock: system_clock(),
+        }
+    }
+}

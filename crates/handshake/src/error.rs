@@ -1,0 +1,139 @@
+//! Handshake errors and the alert each one sends (RFC 5246 §7.2.2).
+//!
+//! Every variant says what the peer did, or what we could not agree on, at
+//! least as precisely as the alert it maps to. [`Error::alert`] is the one
+//! place where an error becomes an alert; it delegates record-layer and
+//! certificate errors to their own single mappings.
+
+use core::fmt;
+
+use record_layer::{AlertDescription, DecodeError};
+
+use crate::verify::CertificateError;
+
+/// Why a handshake (or the connection) failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// A record-layer failure, or a malformed / out-of-order message.
+    Record(record_layer::Error),
+    /// The peer's certificate chain was not acceptable.
+    Certificate(CertificateError),
+    /// The peer offered or chose a protocol version other than TLS 1.2
+    /// (§7.4.1.3, §E.1): `protocol_version`.
+    UnsupportedVersion(u16),
+    /// No cipher suite both sides support (§7.4.1.3): `handshake_failure`.
+    NoCommonCipherSuite,
+    /// No elliptic-curve group both sides support (RFC 8422 §5.1):
+    /// `handshake_failure`.
+    NoCommonGroup,
+    /// No signature algorithm both sides support: `handshake_failure`.
+    NoCommonSignatureScheme,
+    /// No ALPN protocol both sides support (RFC 7301 §3.2):
+    /// `no_application_protocol`.
+    NoCommonApplicationProtocol,
+    /// The server answered with an extension we did not offer (§7.4.1.4):
+    /// `unsupported_extension`.
+    UnsupportedExtension,
+    /// The peer sent a value we did not offer or the RFC forbids here; the
+    /// string says which rule: `illegal_parameter`.
+    IllegalParameter(&'static str),
+    /// A signature (ServerKeyExchange or CertificateVerify) did not verify:
+    /// `decrypt_error` (§7.2.2).
+    BadSignature,
+    /// The peer's Finished.verify_data was wrong: `decrypt_error` (§7.4.9:
+    /// "Recipients of Finished messages MUST verify that the contents are
+    /// correct").
+    BadFinished,
+    /// The peer's key share was not a valid point: `illegal_parameter`.
+    BadKeyShare,
+    /// We require a client certificate and got none: `handshake_failure`
+    /// (§7.4.6: "it MAY respond with a fatal handshake_failure alert").
+    ClientCertificateRequired,
+    /// The peer did not support secure renegotiation (RFC 5746) or got its
+    /// renegotiation_info wrong: `handshake_failure` (RFC 5746 §3.4-3.7).
+    SecureRenegotiation(&'static str),
+    /// The peer did not negotiate extended master secret where we require
+    /// it (RFC 7627 §5.2, §5.3): `handshake_failure`.
+    ExtendedMasterSecretRequired,
+    /// Our own configuration cannot make this handshake (no certificate for
+    /// any offered suite, a key that cannot sign, ...): `internal_error`
+    /// towards the peer, the reason for the caller.
+    Config(&'static str),
+    /// Randomness or key generation failed: `internal_error`.
+    Internal(&'static str),
+}
+
+impl Error {
+    /// The alert to send for this error, `None` when nothing should be sent
+    /// (the peer already ended the connection with a fatal alert).
+    pub fn alert(&self) -> Option<AlertDescription> {
+        use AlertDescription as A;
+        Some(match self {
+            Self::Record(e) => return e.alert(),
+            Self::Certificate(e) => e.alert(),
+            Self::UnsupportedVersion(_) => A::ProtocolVersion,
+            Self::NoCommonCipherSuite
+            | Self::NoCommonGroup
+            | Self::NoCommonSignatureScheme
+            | Self::ClientCertificateRequired
+            | Self::SecureRenegotiation(_)
+            | Self::ExtendedMasterSecretRequired => A::HandshakeFailure,
+            Self::NoCommonApplicationProtocol => A::NoApplicationProtocol,
+            Self::UnsupportedExtension => A::UnsupportedExtension,
+            Self::IllegalParameter(_) | Self::BadKeyShare => A::IllegalParameter,
+            Self::BadSignature | Self::BadFinished => A::DecryptError,
+            Self::Config(_) | Self::Internal(_) => A::InternalError,
+        })
+    }
+
+    /// An out-of-order message: `unexpected_message`.
+    pub fn unexpected(why: &'static str) -> Self {
+        Self::Record(record_layer::Error::UnexpectedMessage(why))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Record(e) => e.fmt(f),
+            Self::Certificate(e) => write!(f, "certificate rejected: {e}"),
+            Self::UnsupportedVersion(v) => write!(f, "peer wants version {v:#06x}, not TLS 1.2"),
+            Self::NoCommonCipherSuite => write!(f, "no cipher suite in common"),
+            Self::NoCommonGroup => write!(f, "no elliptic-curve group in common"),
+            Self::NoCommonSignatureScheme => write!(f, "no signature algorithm in common"),
+            Self::NoCommonApplicationProtocol => write!(f, "no ALPN protocol in common"),
+            Self::UnsupportedExtension => write!(f, "server sent an extension we did not offer"),
+            Self::IllegalParameter(why) => write!(f, "illegal parameter: {why}"),
+            Self::BadSignature => write!(f, "handshake signature did not verify"),
+            Self::BadFinished => write!(f, "Finished.verify_data is wrong"),
+            Self::BadKeyShare => write!(f, "peer's ECDHE public key is invalid"),
+            Self::ClientCertificateRequired => write!(f, "client certificate required"),
+            Self::SecureRenegotiation(why) => write!(f, "secure renegotiation: {why}"),
+            Self::ExtendedMasterSecretRequired => {
+                write!(f, "peer did not use extended master secret (RFC 7627)")
+            }
+            Self::Config(why) => write!(f, "configuration: {why}"),
+            Self::Internal(why) => write!(f, "internal error: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<record_layer::Error> for Error {
+    fn from(e: record_layer::Error) -> Self {
+        Self::Record(e)
+    }
+}
+
+impl From<DecodeError> for Error {
+    fn from(e: DecodeError) -> Self {
+        Self::Record(e.into())
+    }
+}
+
+impl From<CertificateError> for Error {
+    fn from(e: CertificateError) -> Self {
+        Self::Certificate(e)
+    }
+}

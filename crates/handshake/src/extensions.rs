@@ -1,0 +1,409 @@
+//! Hello extensions (RFC 5246 §7.4.1.4) and the ones we implement.
+//!
+//! ```text
+//! struct {
+//!     ExtensionType extension_type;
+//!     opaque extension_data<0..2^16-1>;
+//! } Extension;
+//! ```
+//!
+//! | type | name | defined in |
+//! |---|---|---|
+//! | 0 | server_name | RFC 6066 §3 |
+//! | 10 | supported_groups (elliptic_curves) | RFC 8422 §5.1.1 |
+//! | 11 | ec_point_formats | RFC 8422 §5.1.2 |
+//! | 13 | signature_algorithms | RFC 5246 §7.4.1.4.1 |
+//! | 16 | application_layer_protocol_negotiation | RFC 7301 §3.1 |
+//! | 23 | extended_master_secret | RFC 7627 §5.1 |
+//! | 35 | session_ticket (SessionTicket TLS) | RFC 5077 §3.2 |
+//! | 0xff01 | renegotiation_info | RFC 5746 §3.2 |
+//!
+//! Each hello's extensions decode into one struct with a field per extension
+//! we know. Unknown extensions are skipped (§7.4.1.4: a server "MUST ignore"
+//! types it does not recognise) but their types are kept, so a trace can show
+//! them. A repeated type is refused (§7.4.1.4: "There MUST NOT be more than
+//! one extension of the same type").
+
+use record_layer::codec::{put_opaque, put_vector, Codec, DecodeError, Reader};
+
+use crate::kx::NamedGroup;
+use crate::sign::SignatureScheme;
+
+/// `ExtensionType` values (see the table in the module docs).
+pub mod extension_type {
+    /// `server_name(0)`, RFC 6066 §3.
+    pub const SERVER_NAME: u16 = 0;
+    /// `supported_groups(10)`, RFC 8422 §5.1.1.
+    pub const SUPPORTED_GROUPS: u16 = 10;
+    /// `ec_point_formats(11)`, RFC 8422 §5.1.2.
+    pub const EC_POINT_FORMATS: u16 = 11;
+    /// `signature_algorithms(13)`, RFC 5246 §7.4.1.4.1.
+    pub const SIGNATURE_ALGORITHMS: u16 = 13;
+    /// `application_layer_protocol_negotiation(16)`, RFC 7301 §3.1.
+    pub const ALPN: u16 = 16;
+    /// `extended_master_secret(23)`, RFC 7627 §5.1.
+    pub const EXTENDED_MASTER_SECRET: u16 = 23;
+    /// `SessionTicket TLS(35)`, RFC 5077 §3.2.
+    pub const SESSION_TICKET: u16 = 35;
+    /// `renegotiation_info(0xff01)`, RFC 5746 §3.2.
+    pub const RENEGOTIATION_INFO: u16 = 0xff01;
+}
+use extension_type as ext;
+
+/// `ECPointFormat uncompressed(0)` (RFC 8422 §5.1.2), the only format TLS
+/// 1.2 peers must support and the only one we use.
+pub const EC_POINT_FORMAT_UNCOMPRESSED: u8 = 0;
+
+/// The extensions of a ClientHello that we understand.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientExtensions {
+    /// `server_name`: the `host_name` entry of the ServerNameList (RFC 6066 §3).
+    pub server_name: Option<String>,
+    /// `supported_groups`: `NamedCurve named_curve_list<2..2^16-1>`.
+    pub supported_groups: Option<Vec<NamedGroup>>,
+    /// `ec_point_formats`: `ECPointFormat ec_point_format_list<1..2^8-1>`.
+    pub ec_point_formats: Option<Vec<u8>>,
+    /// `signature_algorithms`:
+    /// `SignatureAndHashAlgorithm supported_signature_algorithms<2..2^16-2>`.
+    pub signature_algorithms: Option<Vec<SignatureScheme>>,
+    /// ALPN: `ProtocolName protocol_name_list<2..2^16-1>` (RFC 7301 §3.1).
+    pub alpn: Option<Vec<Vec<u8>>>,
+    /// `extended_master_secret`, always empty (RFC 7627 §5.1).
+    pub extended_master_secret: bool,
+    /// `SessionTicket`: empty to ask for a ticket, or a ticket to resume
+    /// (RFC 5077 §3.2).
+    pub session_ticket: Option<Vec<u8>>,
+    /// `renegotiation_info`: `opaque renegotiated_connection<0..255>`, empty
+    /// on an initial handshake, the previous client verify_data on a
+    /// renegotiation (RFC 5746 §3.2).
+    pub renegotiation_info: Option<Vec<u8>>,
+    /// Types of extensions we skipped, in the order received.
+    pub unknown: Vec<u16>,
+}
+
+/// The extensions of a ServerHello that we understand.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServerExtensions {
+    /// An empty `server_name`: the server used the client's name (RFC 6066 §3).
+    pub server_name_ack: bool,
+    /// `ec_point_formats` (RFC 8422 §5.2).
+    pub ec_point_formats: Option<Vec<u8>>,
+    /// ALPN: exactly one selected protocol (RFC 7301 §3.1).
+    pub alpn: Option<Vec<u8>>,
+    /// `extended_master_secret` (RFC 7627 §5.2).
+    pub extended_master_secret: bool,
+    /// An empty `SessionTicket`: the server will send NewSessionTicket
+    /// (RFC 5077 §3.2).
+    pub session_ticket_ack: bool,
+    /// `renegotiation_info`: empty on an initial handshake, client
+    /// verify_data ‖ server verify_data on a renegotiation (RFC 5746 §3.2).
+    pub renegotiation_info: Option<Vec<u8>>,
+    /// Types of extensions we skipped, in the order received.
+    pub unknown: Vec<u16>,
+}
+
+/// Reads `Extension extensions<0..2^16-1>` and hands each (type, data) to
+/// `each`, refusing a repeated type. Hellos may omit the extensions block
+/// entirely (§7.4.1.2, §7.4.1.3), which reads as no extensions.
+fn for_each_extension(
+    r: &mut Reader<'_>,
+    mut each: impl FnMut(u16, &mut Reader<'_>) -> Result<bool, DecodeError>,
+) -> Result<Vec<u16>, DecodeError> {
+    let mut unknown = Vec::new();
+    if r.is_empty() {
+        return Ok(unknown);
+    }
+    let mut list = r.vector(0, 0xffff, "extensions")?;
+    let mut seen: Vec<u16> = Vec::new();
+    while !list.is_empty() {
+        let typ = list.u16("Extension.extension_type")?;
+        if seen.contains(&typ) {
+            return Err(DecodeError::Duplicate { what: "Extension" });
+        }
+        seen.push(typ);
+        let mut data = list.vector(0, 0xffff, "Extension.extension_data")?;
+        if each(typ, &mut data)? {
+            data.expect_empty("Extension.extension_data")?;
+        } else {
+            unknown.push(typ);
+        }
+    }
+    Ok(unknown)
+}
+
+/// Appends one extension, its body written by `body`.
+fn put_extension(out: &mut Vec<u8>, typ: u16, body: impl FnOnce(&mut Vec<u8>)) {
+    out.extend_from_slice(&typ.to_be_bytes());
+    put_vector(out, 0xffff, body);
+}
+
+/// `ProtocolName protocol_name_list<2..2^16-1>; opaque ProtocolName<1..2^8-1>`.
+fn decode_alpn_list(r: &mut Reader<'_>) -> Result<Vec<Vec<u8>>, DecodeError> {
+    r.vector(2, 0xffff, "ProtocolNameList")?
+        .items(|r| Ok(r.opaque(1, 0xff, "ProtocolName")?.to_vec()))
+}
+
+fn put_alpn_list(out: &mut Vec<u8>, names: &[Vec<u8>]) {
+    put_vector(out, 0xffff, |out| {
+        for name in names {
+            put_opaque(out, 0xff, name);
+        }
+    });
+}
+
+/// `ECPointFormat ec_point_format_list<1..2^8-1>`.
+fn decode_point_formats(r: &mut Reader<'_>) -> Result<Vec<u8>, DecodeError> {
+    Ok(r.opaque(1, 0xff, "ECPointFormatList")?.to_vec())
+}
+
+/// The `host_name` in a ServerNameList (RFC 6066 §3). The RFC allows one
+/// name per type; we take the host_name and skip other (unknown) types.
+fn decode_server_name(r: &mut Reader<'_>) -> Result<String, DecodeError> {
+    let mut list = r.vector(1, 0xffff, "ServerNameList")?;
+    let mut host = None;
+    while !list.is_empty() {
+        let name_type = list.u8("ServerName.name_type")?;
+        let name = list.opaque(1, 0xffff, "HostName")?;
+        if name_type == 0 {
+            if host.is_some() {
+                // RFC 6066 §3: "The ServerNameList MUST NOT contain more
+                // than one name of the same name_type."
+                return Err(DecodeError::Duplicate { what: "HostName" });
+            }
+            // RFC 6066 §3: HostName is "the ASCII encoding", without a
+            // trailing dot.
+            let s = core::str::from_utf8(name)
+                .ok()
+                .filter(|s| s.is_ascii() && !s.ends_with('.'))
+                .ok_or(DecodeError::InvalidValue { what: "HostName" })?;
+            host = Some(s.to_ascii_lowercase());
+        }
+    }
+    host.ok_or(DecodeError::InvalidValue {
+        what: "ServerNameList without host_name",
+    })
+}
+
+impl ClientExtensions {
+    /// Reads the optional extensions block that ends a ClientHello.
+    pub fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let mut e = Self::default();
+        e.unknown = for_each_extension(r, |typ, data| {
+            match typ {
+                ext::SERVER_NAME => e.server_name = Some(decode_server_name(data)?),
+                ext::SUPPORTED_GROUPS => {
+                    e.supported_groups = Some(
+                        data.vector(2, 0xffff, "NamedCurveList")?
+                            .items(|r| NamedGroup::decode(r))?,
+                    )
+                }
+                ext::EC_POINT_FORMATS => e.ec_point_formats = Some(decode_point_formats(data)?),
+                ext::SIGNATURE_ALGORITHMS => {
+                    let mut list = data.vector(2, 0xfffe, "supported_signature_algorithms")?;
+                    if list.remaining() % 2 != 0 {
+                        return Err(DecodeError::LengthNotMultiple {
+                            what: "supported_signature_algorithms",
+                            len: list.remaining(),
+                            of: 2,
+                        });
+                    }
+                    e.signature_algorithms = Some(list.items(|r| SignatureScheme::decode(r))?);
+                }
+                ext::ALPN => e.alpn = Some(decode_alpn_list(data)?),
+                ext::EXTENDED_MASTER_SECRET => e.extended_master_secret = true,
+                ext::SESSION_TICKET => e.session_ticket = Some(data.rest().to_vec()),
+                ext::RENEGOTIATION_INFO => {
+                    e.renegotiation_info =
+                        Some(data.opaque(0, 0xff, "renegotiated_connection")?.to_vec())
+                }
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        Ok(e)
+    }
+
+    /// Appends the extensions block (omitted when there is nothing to send).
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let mut body = Vec::new();
+        if let Some(name) = &self.server_name {
+            put_extension(&mut body, ext::SERVER_NAME, |out| {
+                put_vector(out, 0xffff, |out| {
+                    out.push(0); // host_name
+                    put_opaque(out, 0xffff, name.as_bytes());
+                })
+            });
+        }
+        if let Some(groups) = &self.supported_groups {
+            put_extension(&mut body, ext::SUPPORTED_GROUPS, |out| {
+                put_vector(out, 0xffff, |out| groups.iter().for_each(|g| g.encode(out)))
+            });
+        }
+        if let Some(formats) = &self.ec_point_formats {
+            put_extension(&mut body, ext::EC_POINT_FORMATS, |out| {
+                put_opaque(out, 0xff, formats)
+            });
+        }
+        if let Some(schemes) = &self.signature_algorithms {
+            put_extension(&mut body, ext::SIGNATURE_ALGORITHMS, |out| {
+                put_vector(out, 0xfffe, |out| schemes.iter().for_each(|s| s.encode(out)))
+            });
+        }
+        if let Some(names) = &self.alpn {
+            put_extension(&mut body, ext::ALPN, |out| put_alpn_list(out, names));
+        }
+        if self.extended_master_secret {
+            put_extension(&mut body, ext::EXTENDED_MASTER_SECRET, |_| {});
+        }
+        if let Some(ticket) = &self.session_ticket {
+            put_extension(&mut body, ext::SESSION_TICKET, |out| {
+                out.extend_from_slice(ticket)
+            });
+        }
+        if let Some(info) = &self.renegotiation_info {
+            put_extension(&mut body, ext::RENEGOTIATION_INFO, |out| {
+                put_opaque(out, 0xff, info)
+            });
+        }
+        if !body.is_empty() {
+            put_opaque(out, 0xffff, &body);
+        }
+    }
+}
+
+impl ServerExtensions {
+    /// Reads the optional extensions block that ends a ServerHello.
+    pub fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let mut e = Self::default();
+        e.unknown = for_each_extension(r, |typ, data| {
+            match typ {
+                // RFC 6066 §3: the server's "extension_data" field "SHALL be empty".
+                ext::SERVER_NAME => e.server_name_ack = true,
+                ext::EC_POINT_FORMATS => e.ec_point_formats = Some(decode_point_formats(data)?),
+                ext::ALPN => {
+                    // RFC 7301 §3.1: the list "MUST contain exactly one ProtocolName".
+                    let mut names = decode_alpn_list(data)?;
+                    if names.len() != 1 {
+                        return Err(DecodeError::InvalidValue {
+                            what: "ALPN: server selected more than one protocol",
+                        });
+                    }
+                    e.alpn = names.pop();
+                }
+                ext::EXTENDED_MASTER_SECRET => e.extended_master_secret = true,
+                ext::SESSION_TICKET => e.session_ticket_ack = true,
+                ext::RENEGOTIATION_INFO => {
+                    e.renegotiation_info =
+                        Some(data.opaque(0, 0xff, "renegotiated_connection")?.to_vec())
+                }
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        Ok(e)
+    }
+
+    /// Appends the extensions block (omitted when there is nothing to send).
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let mut body = Vec::new();
+        if self.server_name_ack {
+            put_extension(&mut body, ext::SERVER_NAME, |_| {});
+        }
+        if let Some(formats) = &self.ec_point_formats {
+            put_extension(&mut body, ext::EC_POINT_FORMATS, |out| {
+                put_opaque(out, 0xff, formats)
+            });
+        }
+        if let Some(name) = &self.alpn {
+            put_extension(&mut body, ext::ALPN, |out| {
+                put_alpn_list(out, core::slice::from_ref(name))
+            });
+        }
+        if self.extended_master_secret {
+            put_extension(&mut body, ext::EXTENDED_MASTER_SECRET, |_| {});
+        }
+        if self.session_ticket_ack {
+            put_extension(&mut body, ext::SESSION_TICKET, |_| {});
+        }
+        if let Some(info) = &self.renegotiation_info {
+            put_extension(&mut body, ext::RENEGOTIATION_INFO, |out| {
+                put_opaque(out, 0xff, info)
+            });
+        }
+        if !body.is_empty() {
+            put_opaque(out, 0xffff, &body);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client_round_trip(e: &ClientExtensions) -> ClientExtensions {
+        let mut out = Vec::new();
+        e.encode(&mut out);
+        let mut r = Reader::new(&out);
+        let back = ClientExtensions::decode(&mut r).unwrap();
+        r.expect_empty("test").unwrap();
+        back
+    }
+
+    #[test]
+    fn client_extensions_round_trip() {
+        let e = ClientExtensions {
+            server_name: Some("example.com".into()),
+            supported_groups: Some(NamedGroup::SUPPORTED.to_vec()),
+            ec_point_formats: Some(vec![EC_POINT_FORMAT_UNCOMPRESSED]),
+            signature_algorithms: Some(vec![SignatureScheme::EcdsaSecp256r1Sha256]),
+            alpn: Some(vec![b"h2".to_vec(), b"http/1.1".to_vec()]),
+            extended_master_secret: true,
+            session_ticket: Some(vec![]),
+            renegotiation_info: Some(vec![]),
+            unknown: vec![],
+        };
+        assert_eq!(client_round_trip(&e), e);
+        assert_eq!(client_round_trip(&ClientExtensions::default()), Default::default());
+    }
+
+    #[test]
+    fn duplicate_extension_is_refused() {
+        // extensions<..> holding extended_master_secret twice.
+        let bytes = [0, 8, 0, 23, 0, 0, 0, 23, 0, 0];
+        assert_eq!(
+            ClientExtensions::decode(&mut Reader::new(&bytes)),
+            Err(DecodeError::Duplicate { what: "Extension" })
+        );
+    }
+
+    #[test]
+    fn unknown_extensions_are_skipped_and_listed() {
+        let bytes = [0, 9, 0xaa, 0xaa, 0, 1, 7, 0, 23, 0, 0];
+        let e = ClientExtensions::decode(&mut Reader::new(&bytes)).unwrap();
+        assert!(e.extended_master_secret);
+        assert_eq!(e.unknown, vec![0xaaaa]);
+    }
+
+    #[test]
+    fn known_extension_with_trailing_bytes_is_refused() {
+        // extended_master_secret must be empty.
+        let bytes = [0, 5, 0, 23, 0, 1, 0];
+        assert_eq!(
+            ClientExtensions::decode(&mut Reader::new(&bytes)),
+            Err(DecodeError::TrailingBytes {
+                what: "Extension.extension_data"
+            })
+        );
+    }
+
+    #[test]
+    fn server_alpn_must_name_one_protocol() {
+        let mut out = Vec::new();
+        put_extension(&mut out, ext::ALPN, |out| {
+            put_alpn_list(out, &[b"a".to_vec(), b"b".to_vec()])
+        });
+        let mut block = Vec::new();
+        put_opaque(&mut block, 0xffff, &out);
+        assert!(ServerExtensions::decode(&mut Reader::new(&block)).is_err());
+    }
+}

@@ -1,0 +1,868 @@
+//! The test PKI of `test-data/` (see its README) against the certificate
+//! checks of `verify.rs` and the keys and signatures of `sign.rs`: every
+//! chain, every fault, the exact error and the alert it sends.
+
+use std::path::Path;
+
+use handshake::sign::{
+    certs_from_pem, verify_signature, KeyError, PemError, SignatureError, SignatureScheme,
+    SigningKey,
+};
+use handshake::verify::{
+    leaf_subject, public_key_kind, verify_client_chain, verify_server_chain, CertificateError,
+    PublicKeyKind, TrustAnchors, MAX_CHAIN_LEN,
+};
+use record_layer::suites::SignatureKind;
+use record_layer::AlertDescription;
+
+/// notBefore of every certificate but the expired one: 2025-01-01T00:00:00Z.
+const NOT_BEFORE: i64 = 1_735_689_600;
+/// notAfter of every certificate but the expired one: 2125-01-01T00:00:00Z.
+const NOT_AFTER: i64 = 4_891_363_200;
+/// The expired leaf's validity: 2000-01-01 to 2001-01-01.
+const EXPIRED_NOT_BEFORE: i64 = 946_684_800;
+const EXPIRED_NOT_AFTER: i64 = 978_307_200;
+/// The injected clock: 2030-01-01T00:00:00Z.
+const NOW: i64 = 1_893_456_000;
+
+const SUBJECT_LOCALHOST: &str = "O=tls12 test PKI, CN=localhost";
+const SUBJECT_RSA_INTERMEDIATE: &str = "O=tls12 test PKI, CN=tls12 test RSA intermediate CA";
+
+fn data(path: &str) -> Vec<u8> {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../test-data")
+        .join(path);
+    std::fs::read(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+fn chain(path: &str) -> Vec<Vec<u8>> {
+    certs_from_pem(&data(path)).unwrap()
+}
+
+fn cert(path: &str) -> Vec<u8> {
+    let mut certs = chain(path);
+    assert_eq!(certs.len(), 1, "{path} should hold one certificate");
+    certs.remove(0)
+}
+
+fn anchors(path: &str) -> TrustAnchors {
+    TrustAnchors::from_pem(&data(path)).unwrap()
+}
+
+fn key(path: &str) -> SigningKey {
+    SigningKey::from_pem(&data(path)).unwrap()
+}
+
+/// Checks `chain_file` as a server chain for `name` against the RSA root.
+fn rsa_server(chain_file: &str, name: &str, now: i64) -> Result<(), CertificateError> {
+    verify_server_chain(&chain(chain_file), &anchors("rsa/root.pem"), name, now)
+}
+
+// --- Good chains -------------------------------------------------------------
+
+#[test]
+fn good_chains_verify_for_every_name_in_the_certificate() {
+    for (chain_file, root) in [
+        ("rsa/localhost.chain.pem", "rsa/root.pem"),
+        ("ecdsa/localhost.chain.pem", "ecdsa/root.pem"),
+    ] {
+        for name in [
+            "localhost",
+            "LocalHost",
+            "localhost.",
+            "127.0.0.1",
+            "::1",
+            "0:0:0:0:0:0:0:1",
+            "a.test.localhost",
+            "WWW.Test.Localhost",
+        ] {
+            assert_eq!(
+                verify_server_chain(&chain(chain_file), &anchors(root), name, NOW),
+                Ok(()),
+                "{chain_file} for {name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn good_chains_verify_at_the_real_current_time() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let now = i64::try_from(now).unwrap();
+    assert_eq!(
+        rsa_server("rsa/localhost.chain.pem", "localhost", now),
+        Ok(())
+    );
+}
+
+#[test]
+fn a_root_sent_in_the_chain_is_accepted() {
+    let mut full = chain("rsa/localhost.chain.pem");
+    full.push(cert("rsa/root.pem"));
+    assert_eq!(
+        verify_server_chain(&full, &anchors("rsa/root.pem"), "localhost", NOW),
+        Ok(())
+    );
+}
+
+#[test]
+fn client_chains_verify_as_clients_only() {
+    for (chain_file, root) in [
+        ("rsa/client.chain.pem", "rsa/root.pem"),
+        ("ecdsa/client.chain.pem", "ecdsa/root.pem"),
+    ] {
+        assert_eq!(
+            verify_client_chain(&chain(chain_file), &anchors(root), NOW),
+            Ok(()),
+            "{chain_file}"
+        );
+        let err =
+            verify_server_chain(&chain(chain_file), &anchors(root), "localhost", NOW).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                CertificateError::WrongKeyUsage {
+                    needed: "serverAuth",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(err.alert(), AlertDescription::UnsupportedCertificate);
+    }
+}
+
+#[test]
+fn server_chain_is_refused_as_a_client_chain() {
+    let err = verify_client_chain(
+        &chain("rsa/localhost.chain.pem"),
+        &anchors("rsa/root.pem"),
+        NOW,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        CertificateError::WrongKeyUsage {
+            subject: SUBJECT_LOCALHOST.into(),
+            needed: "clientAuth"
+        }
+    );
+    assert_eq!(err.alert(), AlertDescription::UnsupportedCertificate);
+}
+
+// --- Names ---------------------------------------------------------------------
+
+#[test]
+fn names_outside_the_subject_alt_name_do_not_match() {
+    let presented: Vec<String> = ["localhost", "*.test.localhost", "127.0.0.1", "::1"]
+        .map(String::from)
+        .to_vec();
+    for name in [
+        "a.b.test.localhost", // the wildcard covers one label only
+        "test.localhost",     // ... and at least one
+        "localhost.localdomain",
+        "127.0.0.2",
+        "::2",
+        "[::1]",
+        "",
+    ] {
+        let err = rsa_server("rsa/localhost.chain.pem", name, NOW).unwrap_err();
+        assert_eq!(
+            err,
+            CertificateError::NameMismatch {
+                expected: name.into(),
+                presented: presented.clone()
+            }
+        );
+        assert_eq!(err.alert(), AlertDescription::BadCertificate);
+    }
+}
+
+#[test]
+fn wrong_name_certificate() {
+    let err = rsa_server("bad/wrong-name.chain.pem", "localhost", NOW).unwrap_err();
+    assert_eq!(
+        err,
+        CertificateError::NameMismatch {
+            expected: "localhost".into(),
+            presented: vec!["wrong.example".into()]
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "certificate for wrong.example is not valid for localhost"
+    );
+    assert_eq!(err.alert(), AlertDescription::BadCertificate);
+    // The chain itself is sound: only the name was wrong.
+    assert_eq!(
+        rsa_server("bad/wrong-name.chain.pem", "wrong.example", NOW),
+        Ok(())
+    );
+}
+
+#[test]
+fn no_subject_alt_name_means_no_name_even_with_a_matching_cn() {
+    let err = rsa_server("bad/no-san.chain.pem", "localhost", NOW).unwrap_err();
+    assert_eq!(
+        err,
+        CertificateError::NoSubjectAltName {
+            subject: SUBJECT_LOCALHOST.into(),
+            expected: "localhost".into()
+        }
+    );
+    assert_eq!(err.alert(), AlertDescription::BadCertificate);
+    // A client certificate needs no name.
+    assert_eq!(
+        verify_client_chain(
+            &chain("bad/no-san.chain.pem"),
+            &anchors("rsa/root.pem"),
+            NOW
+        ),
+        Err(CertificateError::WrongKeyUsage {
+            subject: SUBJECT_LOCALHOST.into(),
+            needed: "clientAuth"
+        })
+    );
+}
+
+// --- Time ------------------------------------------------------------------------
+
+#[test]
+fn expired_leaf() {
+    let err = rsa_server("bad/expired.chain.pem", "localhost", NOW).unwrap_err();
+    assert_eq!(
+        err,
+        CertificateError::Expired {
+            subject: SUBJECT_LOCALHOST.into(),
+            not_after: EXPIRED_NOT_AFTER
+        }
+    );
+    assert_eq!(err.alert(), AlertDescription::CertificateExpired);
+    assert!(
+        err.to_string().contains("expired on Jan  1 00:00:00 2001"),
+        "{err}"
+    );
+    // In 2000 the leaf was fine; the intermediate was not yet valid.
+    let in_2000 = EXPIRED_NOT_BEFORE + 1;
+    assert!(matches!(
+        rsa_server("bad/expired.chain.pem", "localhost", in_2000),
+        Err(CertificateError::NotYetValid { subject, .. }) if subject == SUBJECT_RSA_INTERMEDIATE
+    ));
+}
+
+#[test]
+fn validity_bounds_are_inclusive() {
+    let at = |now| rsa_server("rsa/localhost.chain.pem", "localhost", now);
+    assert_eq!(at(NOT_BEFORE), Ok(()));
+    assert_eq!(at(NOT_AFTER), Ok(()));
+    let early = at(NOT_BEFORE - 1).unwrap_err();
+    assert_eq!(
+        early,
+        CertificateError::NotYetValid {
+            subject: SUBJECT_LOCALHOST.into(),
+            not_before: NOT_BEFORE
+        }
+    );
+    assert_eq!(early.alert(), AlertDescription::CertificateExpired);
+    let late = at(NOT_AFTER + 1).unwrap_err();
+    assert_eq!(
+        late,
+        CertificateError::Expired {
+            subject: SUBJECT_LOCALHOST.into(),
+            not_after: NOT_AFTER
+        }
+    );
+    assert_eq!(late.alert(), AlertDescription::CertificateExpired);
+}
+
+// --- Issuers -----------------------------------------------------------------------
+
+#[test]
+fn untrusted_root() {
+    let err = rsa_server("untrusted/localhost.chain.pem", "localhost", NOW).unwrap_err();
+    assert_eq!(
+        err,
+        CertificateError::UnknownIssuer {
+            subject: "O=tls12 test PKI, CN=tls12 untrusted intermediate CA".into(),
+            issuer: "O=tls12 test PKI, CN=tls12 untrusted root CA".into()
+        }
+    );
+    assert_eq!(err.alert(), AlertDescription::UnknownCa);
+    // Trusting that root makes the same chain good.
+    assert_eq!(
+        verify_server_chain(
+            &chain("untrusted/localhost.chain.pem"),
+            &anchors("untrusted/root.pem"),
+            "localhost",
+            NOW
+        ),
+        Ok(())
+    );
+}
+
+#[test]
+fn roots_of_the_other_algorithm_do_not_help() {
+    let err = verify_server_chain(
+        &chain("rsa/localhost.chain.pem"),
+        &anchors("ecdsa/root.pem"),
+        "localhost",
+        NOW,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, CertificateError::UnknownIssuer { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.alert(), AlertDescription::UnknownCa);
+}
+
+#[test]
+fn leaf_without_its_intermediate() {
+    let leaf_only = vec![cert("rsa/localhost.pem")];
+    let err =
+        verify_server_chain(&leaf_only, &anchors("rsa/root.pem"), "localhost", NOW).unwrap_err();
+    assert_eq!(
+        err,
+        CertificateError::UnknownIssuer {
+            subject: SUBJECT_LOCALHOST.into(),
+            issuer: SUBJECT_RSA_INTERMEDIATE.into()
+        }
+    );
+    assert_eq!(err.alert(), AlertDescription::UnknownCa);
+}
+
+#[test]
+fn chain_out_of_order() {
+    // §7.4.2: "Each following certificate MUST directly certify the one
+    // preceding it"; we do not reorder.
+    let good = chain("rsa/localhost.chain.pem");
+    let shuffled = vec![good[0].clone(), cert("rsa/root.pem"), good[1].clone()];
+    let err =
+        verify_server_chain(&shuffled, &anchors("rsa/root.pem"), "localhost", NOW).unwrap_err();
+    assert_eq!(
+        err,
+        CertificateError::UnknownIssuer {
+            subject: SUBJECT_LOCALHOST.into(),
+            issuer: SUBJECT_RSA_INTERMEDIATE.into()
+        }
+    );
+}
+
+#[test]
+fn intermediate_that_is_not_a_ca() {
+    let err = rsa_server("bad/not-ca.chain.pem", "localhost", NOW).unwrap_err();
+    assert_eq!(
+        err,
+        CertificateError::IssuerNotCa {
+            subject: "O=tls12 test PKI, CN=tls12 test not-a-CA".into()
+        }
+    );
+    assert_eq!(err.alert(), AlertDescription::UnknownCa);
+}
+
+#[test]
+fn ca_without_key_cert_sign() {
+    let err = rsa_server("bad/no-cert-sign.chain.pem", "localhost", NOW).unwrap_err();
+    assert_eq!(
+        err,
+        CertificateError::IssuerCannotSign {
+            subject: "O=tls12 test PKI, CN=tls12 test CA without keyCertSign".into()
+        }
+    );
+    assert_eq!(err.alert(), AlertDescription::UnknownCa);
+}
+
+#[test]
+fn path_length_constraint() {
+    let err = rsa_server("bad/path-len.chain.pem", "localhost", NOW).unwrap_err();
+    assert_eq!(
+        err,
+        CertificateError::PathLenExceeded {
+            subject: SUBJECT_RSA_INTERMEDIATE.into(),
+            path_len: 0
+        }
+    );
+    assert_eq!(err.alert(), AlertDescription::UnknownCa);
+}
+
+#[test]
+fn unknown_critical_extension() {
+    let err = rsa_server("bad/unknown-critical.chain.pem", "localhost", NOW).unwrap_err();
+    assert_eq!(
+        err,
+        CertificateError::UnhandledCriticalExtension {
+            subject: SUBJECT_LOCALHOST.into(),
+            oid: "1.3.6.1.4.1.55555.1.1".into()
+        }
+    );
+    assert_eq!(err.alert(), AlertDescription::BadCertificate);
+}
+
+// --- Broken bytes ------------------------------------------------------------------
+
+#[test]
+fn truncated_and_garbage_der() {
+    let good = chain("rsa/localhost.chain.pem");
+    let leaf = &good[0];
+    let cases: Vec<(Vec<Vec<u8>>, usize)> = vec![
+        (vec![leaf[..leaf.len() / 2].to_vec(), good[1].clone()], 0),
+        (vec![leaf[..leaf.len() - 1].to_vec(), good[1].clone()], 0),
+        (vec![[leaf.as_slice(), &[0]].concat(), good[1].clone()], 0),
+        (vec![Vec::new()], 0),
+        (vec![b"not a certificate".to_vec()], 0),
+        (vec![leaf.clone(), vec![0x30, 0x03, 1, 2, 3]], 1),
+    ];
+    for (bad_chain, index) in cases {
+        let err = verify_server_chain(&bad_chain, &anchors("rsa/root.pem"), "localhost", NOW)
+            .unwrap_err();
+        assert!(
+            matches!(err, CertificateError::BadEncoding { index: i, .. } if i == index),
+            "{err:?}"
+        );
+        assert_eq!(err.alert(), AlertDescription::BadCertificate);
+    }
+}
+
+#[test]
+fn tampered_signatures() {
+    for (chain_file, root) in [
+        ("rsa/localhost.chain.pem", "rsa/root.pem"),
+        ("ecdsa/localhost.chain.pem", "ecdsa/root.pem"),
+    ] {
+        // The last byte of a certificate is the last byte of its signature;
+        // flipping it in the leaf, then in the intermediate (checked
+        // against the anchor).
+        for (index, subject) in [(0, "localhost"), (1, "intermediate CA")] {
+            let mut tampered = chain(chain_file);
+            *tampered[index].last_mut().unwrap() ^= 1;
+            let err = verify_server_chain(&tampered, &anchors(root), "localhost", NOW).unwrap_err();
+            assert!(
+                matches!(&err, CertificateError::BadSignature { subject: s } if s.ends_with(subject)),
+                "{chain_file} #{index}: {err:?}"
+            );
+            assert_eq!(err.alert(), AlertDescription::BadCertificate);
+        }
+    }
+}
+
+#[test]
+fn tampered_signed_content() {
+    // Renaming the leaf changes the signed TBSCertificate, not the signature.
+    let mut tampered = chain("rsa/localhost.chain.pem");
+    let leaf = &mut tampered[0];
+    let at = leaf
+        .windows(b"localhost".len())
+        .position(|w| w == b"localhost")
+        .unwrap();
+    leaf[at] = b'L';
+    let err =
+        verify_server_chain(&tampered, &anchors("rsa/root.pem"), "localhost", NOW).unwrap_err();
+    assert!(
+        matches!(err, CertificateError::BadSignature { .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn chain_length_limit() {
+    let good = chain("rsa/localhost.chain.pem");
+    let with_copies = |n: usize| {
+        let mut c = vec![good[0].clone()];
+        c.extend(std::iter::repeat(good[1].clone()).take(n));
+        c
+    };
+    let too_long = with_copies(MAX_CHAIN_LEN);
+    let err =
+        verify_server_chain(&too_long, &anchors("rsa/root.pem"), "localhost", NOW).unwrap_err();
+    assert_eq!(
+        err,
+        CertificateError::ChainTooLong {
+            len: MAX_CHAIN_LEN + 1,
+            max: MAX_CHAIN_LEN
+        }
+    );
+    assert_eq!(err.alert(), AlertDescription::UnknownCa);
+    // At the limit the length is fine; the repeated intermediate is not its
+    // own issuer.
+    let at_limit = with_copies(MAX_CHAIN_LEN - 1);
+    assert!(matches!(
+        verify_server_chain(&at_limit, &anchors("rsa/root.pem"), "localhost", NOW),
+        Err(CertificateError::UnknownIssuer { .. })
+    ));
+}
+
+#[test]
+fn empty_chain() {
+    let anchors = anchors("rsa/root.pem");
+    let err = verify_server_chain(&[], &anchors, "localhost", NOW).unwrap_err();
+    assert_eq!(err, CertificateError::EmptyChain);
+    assert_eq!(err.alert(), AlertDescription::HandshakeFailure);
+    assert_eq!(
+        verify_client_chain(&[], &anchors, NOW),
+        Err(CertificateError::EmptyChain)
+    );
+}
+
+// --- Loading ---------------------------------------------------------------------------
+
+#[test]
+fn pem_loading() {
+    let chain = chain("rsa/localhost.chain.pem");
+    assert_eq!(chain.len(), 2);
+    assert_eq!(chain[0], cert("rsa/localhost.pem"));
+    assert_eq!(chain[1], cert("rsa/intermediate.pem"));
+    assert_eq!(
+        certs_from_pem(b"no PEM here"),
+        Err(PemError::NoCertificates)
+    );
+    // A key file holds no certificate.
+    assert_eq!(
+        certs_from_pem(&data("rsa/client.key")),
+        Err(PemError::NoCertificates)
+    );
+    assert!(matches!(
+        TrustAnchors::from_pem(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+        Err(PemError::BadCertificate(CertificateError::BadEncoding {
+            index: 0,
+            ..
+        }))
+    ));
+    assert!(matches!(
+        TrustAnchors::from_der(vec![cert("rsa/root.pem"), vec![1, 2, 3]]),
+        Err(CertificateError::BadEncoding { index: 1, .. })
+    ));
+}
+
+#[test]
+fn leaf_subject_and_key_kind() {
+    assert_eq!(
+        leaf_subject(&cert("rsa/localhost.pem")).unwrap(),
+        SUBJECT_LOCALHOST
+    );
+    let kinds = [
+        ("rsa/localhost.pem", PublicKeyKind::Rsa { bits: 2048 }),
+        ("rsa/root.pem", PublicKeyKind::Rsa { bits: 2048 }),
+        ("ecdsa/localhost.pem", PublicKeyKind::EcdsaP256),
+        ("ecdsa/intermediate.pem", PublicKeyKind::EcdsaP384),
+    ];
+    for (file, kind) in kinds {
+        assert_eq!(public_key_kind(&cert(file)), Ok(kind), "{file}");
+    }
+    assert_eq!(
+        PublicKeyKind::Rsa { bits: 2048 }.signature_kind(),
+        SignatureKind::Rsa
+    );
+    assert_eq!(
+        PublicKeyKind::EcdsaP384.signature_kind(),
+        SignatureKind::Ecdsa
+    );
+    assert!(matches!(
+        public_key_kind(b"junk"),
+        Err(CertificateError::BadEncoding { .. })
+    ));
+}
+
+// --- Keys ----------------------------------------------------------------------------------
+
+#[test]
+fn keys_load_in_all_three_formats() {
+    // (file, PEM label, kind, certificate with the public half)
+    let keys = [
+        (
+            "rsa/localhost.key",
+            "RSA PRIVATE KEY",
+            SignatureKind::Rsa,
+            "rsa/localhost.pem",
+        ),
+        (
+            "rsa/localhost.pkcs8.key",
+            "PRIVATE KEY",
+            SignatureKind::Rsa,
+            "rsa/localhost.pem",
+        ),
+        (
+            "rsa/client.key",
+            "PRIVATE KEY",
+            SignatureKind::Rsa,
+            "rsa/client.pem",
+        ),
+        (
+            "ecdsa/localhost.key",
+            "EC PRIVATE KEY",
+            SignatureKind::Ecdsa,
+            "ecdsa/localhost.pem",
+        ),
+        (
+            "ecdsa/localhost.pkcs8.key",
+            "PRIVATE KEY",
+            SignatureKind::Ecdsa,
+            "ecdsa/localhost.pem",
+        ),
+        (
+            "ecdsa/client.key",
+            "PRIVATE KEY",
+            SignatureKind::Ecdsa,
+            "ecdsa/client.pem",
+        ),
+        (
+            "ecdsa/intermediate.key",
+            "PRIVATE KEY",
+            SignatureKind::Ecdsa,
+            "ecdsa/intermediate.pem",
+        ),
+    ];
+    for (file, label, kind, cert_file) in keys {
+        let pem = data(file);
+        assert!(
+            pem.starts_with(format!("-----BEGIN {label}-----").as_bytes()),
+            "{file} is not {label}"
+        );
+        let key = SigningKey::from_pem(&pem).unwrap();
+        assert_eq!(key.kind(), kind, "{file}");
+        assert_eq!(
+            key.matches_certificate(&cert(cert_file)),
+            Ok(true),
+            "{file}"
+        );
+        // ... and not some other certificate of the same kind.
+        let other = if kind == SignatureKind::Rsa {
+            "rsa/root.pem"
+        } else {
+            "ecdsa/root.pem"
+        };
+        assert_eq!(key.matches_certificate(&cert(other)), Ok(false), "{file}");
+    }
+}
+
+#[test]
+fn keys_skip_other_pem_blocks_and_redact_debug() {
+    // A certificate before the key, as in a combined PEM file.
+    let combined = [data("ecdsa/localhost.pem"), data("ecdsa/localhost.key")].concat();
+    let key = SigningKey::from_pem(&combined).unwrap();
+    assert_eq!(
+        key.matches_certificate(&cert("ecdsa/localhost.pem")),
+        Ok(true)
+    );
+    assert_eq!(format!("{key:?}"), "SigningKey(ECDSA P-256, <redacted>)");
+    assert_eq!(
+        SigningKey::from_pem(&data("rsa/localhost.pem")).unwrap_err(),
+        KeyError::NoPrivateKey
+    );
+}
+
+#[test]
+fn supported_schemes_per_key() {
+    use SignatureScheme as S;
+    assert_eq!(
+        key("rsa/localhost.key").supported_schemes(),
+        [
+            S::RsaPssRsaeSha256,
+            S::RsaPssRsaeSha384,
+            S::RsaPssRsaeSha512,
+            S::RsaPkcs1Sha256,
+            S::RsaPkcs1Sha384,
+            S::RsaPkcs1Sha512
+        ]
+    );
+    assert_eq!(
+        key("ecdsa/localhost.key").supported_schemes(),
+        [S::EcdsaSecp256r1Sha256]
+    );
+    assert_eq!(
+        key("ecdsa/intermediate.key").supported_schemes(),
+        [S::EcdsaSecp384r1Sha384]
+    );
+}
+
+#[test]
+fn choose_scheme_prefers_our_order() {
+    use SignatureScheme as S;
+    let rsa = key("rsa/localhost.key");
+    assert_eq!(
+        rsa.choose_scheme(&[
+            S::EcdsaSecp256r1Sha256,
+            S::RsaPkcs1Sha384,
+            S::RsaPkcs1Sha256
+        ]),
+        Some(S::RsaPkcs1Sha256)
+    );
+    assert_eq!(
+        rsa.choose_scheme(&[S::RsaPkcs1Sha256, S::RsaPssRsaeSha512]),
+        Some(S::RsaPssRsaeSha512)
+    );
+    assert_eq!(
+        rsa.choose_scheme(&[S::EcdsaSecp256r1Sha256, S::Unknown(0x0201)]),
+        None
+    );
+    let p256 = key("ecdsa/localhost.key");
+    assert_eq!(
+        p256.choose_scheme(&[S::RsaPkcs1Sha256, S::EcdsaSecp256r1Sha256]),
+        Some(S::EcdsaSecp256r1Sha256)
+    );
+    assert_eq!(p256.choose_scheme(&[S::EcdsaSecp384r1Sha384]), None);
+    assert_eq!(p256.choose_scheme(&[]), None);
+}
+
+#[test]
+fn sign_then_verify_every_scheme_of_every_key() {
+    let message = b"client_random + server_random + ServerECDHParams";
+    for (key_file, cert_file) in [
+        ("rsa/localhost.key", "rsa/localhost.pem"),
+        ("rsa/client.key", "rsa/client.pem"),
+        ("ecdsa/localhost.key", "ecdsa/localhost.pem"),
+        ("ecdsa/localhost.pkcs8.key", "ecdsa/localhost.pem"),
+        ("ecdsa/intermediate.key", "ecdsa/intermediate.pem"),
+    ] {
+        let key = key(key_file);
+        let cert = cert(cert_file);
+        for &scheme in key.supported_schemes() {
+            let what = format!("{key_file} {}", scheme.rfc_name());
+            let signature = key.sign(scheme, message).unwrap();
+            assert_eq!(
+                verify_signature(&cert, scheme, message, &signature),
+                Ok(()),
+                "{what}"
+            );
+
+            let mut tampered = signature.clone();
+            tampered[signature.len() / 2] ^= 0x40;
+            let err = verify_signature(&cert, scheme, message, &tampered).unwrap_err();
+            assert_eq!(err, SignatureError::BadSignature, "{what}");
+            assert_eq!(err.alert(), AlertDescription::DecryptError);
+
+            assert_eq!(
+                verify_signature(&cert, scheme, b"another message", &signature),
+                Err(SignatureError::BadSignature),
+                "{what}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_signature_only_verifies_under_its_own_scheme() {
+    use SignatureScheme as S;
+    let key = key("rsa/localhost.key");
+    let cert = cert("rsa/localhost.pem");
+    let message = b"m";
+    let pkcs1 = key.sign(S::RsaPkcs1Sha256, message).unwrap();
+    for other in [S::RsaPkcs1Sha384, S::RsaPssRsaeSha256] {
+        assert_eq!(
+            verify_signature(&cert, other, message, &pkcs1),
+            Err(SignatureError::BadSignature)
+        );
+    }
+}
+
+#[test]
+fn signatures_made_by_openssl_verify() {
+    use SignatureScheme as S;
+    let message = data("signatures/message.txt");
+    let cases = [
+        (
+            "rsa_pkcs1_sha256.sig",
+            "rsa/localhost.pem",
+            S::RsaPkcs1Sha256,
+        ),
+        (
+            "rsa_pkcs1_sha512.sig",
+            "rsa/localhost.pem",
+            S::RsaPkcs1Sha512,
+        ),
+        (
+            "rsa_pss_rsae_sha256.sig",
+            "rsa/localhost.pem",
+            S::RsaPssRsaeSha256,
+        ),
+        (
+            "rsa_pss_rsae_sha384.sig",
+            "rsa/localhost.pem",
+            S::RsaPssRsaeSha384,
+        ),
+        (
+            "ecdsa_p256_sha256.sig",
+            "ecdsa/localhost.pem",
+            S::EcdsaSecp256r1Sha256,
+        ),
+        // TLS 1.2 lets any curve go with any hash; ring cannot sign these
+        // two pairs, OpenSSL can.
+        (
+            "ecdsa_p256_sha384.sig",
+            "ecdsa/localhost.pem",
+            S::EcdsaSecp384r1Sha384,
+        ),
+        (
+            "ecdsa_p384_sha256.sig",
+            "ecdsa/intermediate.pem",
+            S::EcdsaSecp256r1Sha256,
+        ),
+        (
+            "ecdsa_p384_sha384.sig",
+            "ecdsa/intermediate.pem",
+            S::EcdsaSecp384r1Sha384,
+        ),
+    ];
+    for (sig_file, cert_file, scheme) in cases {
+        let signature = data(&format!("signatures/{sig_file}"));
+        assert_eq!(
+            verify_signature(&cert(cert_file), scheme, &message, &signature),
+            Ok(()),
+            "{sig_file}"
+        );
+    }
+    // The RSA PKCS#1 signature is deterministic: ring makes the same one.
+    assert_eq!(
+        key("rsa/localhost.key")
+            .sign(S::RsaPkcs1Sha256, &message)
+            .unwrap(),
+        data("signatures/rsa_pkcs1_sha256.sig")
+    );
+}
+
+#[test]
+fn wrong_scheme_for_the_key_is_refused() {
+    use SignatureScheme as S;
+    let rsa = key("rsa/localhost.key");
+    let p256 = key("ecdsa/localhost.key");
+    for (key, scheme) in [
+        (&rsa, S::EcdsaSecp256r1Sha256),
+        (&rsa, S::Unknown(0x0201)),
+        (&p256, S::RsaPkcs1Sha256),
+        (&p256, S::RsaPssRsaeSha256),
+        // We sign ECDSA only with the curve's own hash.
+        (&p256, S::EcdsaSecp384r1Sha384),
+    ] {
+        assert_eq!(
+            key.sign(scheme, b"m"),
+            Err(SignatureError::SchemeNotForKey { scheme })
+        );
+    }
+
+    let ecdsa_signature = p256.sign(S::EcdsaSecp256r1Sha256, b"m").unwrap();
+    for (cert_file, scheme) in [
+        ("ecdsa/localhost.pem", S::RsaPkcs1Sha256),
+        ("ecdsa/localhost.pem", S::RsaPssRsaeSha256),
+        ("rsa/localhost.pem", S::EcdsaSecp256r1Sha256),
+        ("rsa/localhost.pem", S::Unknown(0x0201)),
+    ] {
+        let err = verify_signature(&cert(cert_file), scheme, b"m", &ecdsa_signature).unwrap_err();
+        assert_eq!(err, SignatureError::SchemeNotForKey { scheme });
+        assert_eq!(err.alert(), AlertDescription::IllegalParameter);
+    }
+}
+
+#[test]
+fn verify_signature_with_a_broken_certificate() {
+    let err = verify_signature(b"junk", SignatureScheme::RsaPkcs1Sha256, b"m", b"s").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SignatureError::Certificate(CertificateError::BadEncoding { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.alert(), AlertDescription::BadCertificate);
+}

@@ -1,0 +1,136 @@
+//! A blocking TLS stream over any `Read + Write` transport, shaped like
+//! `std::net::TcpStream`: `read`, `write`, `flush`, and close_notify on close.
+
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+
+use handshake::{ClientConfig, Error, ServerConfig};
+
+use crate::conn::Connection;
+
+/// A TLS connection driven over a blocking transport (usually a `TcpStream`).
+///
+/// TLS failures come back as `io::Error`s of kind `InvalidData` that wrap
+/// the [`Error`]; [`tls_error`] gets it back out. A peer that closes the
+/// transport without close_notify gives `UnexpectedEof` (a possible
+/// truncation attack, §7.2.1), not a clean end of stream.
+#[derive(Debug)]
+pub struct Stream<S: Read + Write> {
+    conn: Connection,
+    sock: S,
+}
+
+/// The TLS error inside an `io::Error` from a [`Stream`], if there is one.
+pub fn tls_error(e: &io::Error) -> Option<&Error> {
+    e.get_ref()?.downcast_ref::<Error>()
+}
+
+fn io_error(e: Error) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e)
+}
+
+impl<S: Read + Write> Stream<S> {
+    /// Connects as a client to `server_name` over `sock` and completes the
+    /// handshake.
+    pub fn connect(config: Arc<ClientConfig>, server_name: &str, sock: S) -> io::Result<Self> {
+        let conn = Connection::client(config, server_name).map_err(io_error)?;
+        Self::handshake(conn, sock)
+    }
+
+    /// Accepts a client over `sock` and completes the handshake.
+    pub fn accept(config: Arc<ServerConfig>, sock: S) -> io::Result<Self> {
+        Self::handshake(Connection::server(config), sock)
+    }
+
+    fn handshake(conn: Connection, sock: S) -> io::Result<Self> {
+        let mut stream = Self { conn, sock };
+        while stream.conn.is_handshaking() {
+            stream.flush_records()?;
+            if !stream.read_records()? {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "peer closed the connection during the handshake",
+                ));
+            }
+        }
+        stream.flush_records()?;
+        Ok(stream)
+    }
+
+    /// The connection: its session, its handshake count, its cipher states.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The connection, mutably.
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &S {
+        &self.sock
+    }
+
+    /// Sends close_notify (§7.2.1) and flushes it.
+    pub fn close(&mut self) -> io::Result<()> {
+        self.conn.send_close_notify();
+        self.flush_records()
+    }
+
+    /// Writes every queued record to the transport.
+    fn flush_records(&mut self) -> io::Result<()> {
+        while self.conn.wants_write() {
+            self.conn.write_tls(&mut self.sock)?;
+        }
+        self.sock.flush()
+    }
+
+    /// Reads once from the transport and processes what came. Returns false
+    /// at the transport's end of stream. A TLS error queues its alert, which
+    /// is flushed before the error is returned.
+    fn read_records(&mut self) -> io::Result<bool> {
+        if self.conn.read_tls(&mut self.sock)? == 0 {
+            return Ok(false);
+        }
+        if let Err(e) = self.conn.process_new_packets() {
+            // The alert is best effort: the peer may already be gone.
+            let _ = self.flush_records();
+            return Err(io_error(e));
+        }
+        // Answers the peer's flight may need (e.g. a renegotiation).
+        self.flush_records()?;
+        Ok(true)
+    }
+}
+
+impl<S: Read + Write> Read for Stream<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.conn.read_application_data(buf);
+            if n > 0 || buf.is_empty() || self.conn.peer_closed() {
+                return Ok(n);
+            }
+            if !self.read_records()? {
+                // §7.2.1: a transport that ends without close_notify may be
+                // a truncation attack; say so instead of a clean EOF.
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "peer closed the connection without close_notify",
+                ));
+            }
+        }
+    }
+}
+
+impl<S: Read + Write> Write for Stream<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.conn.write_application_data(buf).map_err(io_error)?;
+        self.flush_records()?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_records()
+    }
+}
