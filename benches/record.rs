@@ -77,7 +77,11 @@ fn record_protection(c: &mut Criterion) {
                     .unwrap();
                 tag_room.copy_from_slice(tag.as_ref());
                 let opened = raw
-                    .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf)
+                    .open_in_place(
+                        Nonce::assume_unique_for_key(nonce),
+                        Aad::from(aad),
+                        &mut buf,
+                    )
                     .unwrap();
                 counter += 1;
                 black_box(opened.len())

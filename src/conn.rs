@@ -19,7 +19,9 @@ use handshake::messages::HandshakeMessage;
 use handshake::{ClientConfig, ClientHandshake, Error, ServerConfig, ServerHandshake};
 use record_layer::codec::Codec;
 use record_layer::deframer::{EmptyRecordLimiter, HandshakeJoiner, MessageDeframer};
-use record_layer::record::{check_plaintext, fragments, write_record, ContentType, ProtocolVersion};
+use record_layer::record::{
+    check_plaintext, fragments, write_record, ContentType, ProtocolVersion,
+};
 use record_layer::states::CipherStates;
 use record_layer::{Alert, AlertDescription, AlertLevel};
 use session_store::Session;
@@ -180,9 +182,9 @@ impl Connection {
                 return Err(record_layer::Error::BadRecordVersion(header.version.0).into());
             }
             self.first_record_seen = true;
-            let plaintext = self
-                .states
-                .open(header.content_type, header.version, record.fragment)?;
+            let plaintext =
+                self.states
+                    .open(header.content_type, header.version, record.fragment)?;
             check_plaintext(header.content_type, plaintext.len())?;
             match header.content_type {
                 ContentType::Handshake => self.joiner.push(plaintext)?,
@@ -218,7 +220,9 @@ impl Connection {
         // A handshake message must not straddle a ChangeCipherSpec: its
         // first part would be under one key and the rest under another.
         if self.joiner.has_partial_message() {
-            return Err(Error::unexpected("ChangeCipherSpec inside a handshake message"));
+            return Err(Error::unexpected(
+                "ChangeCipherSpec inside a handshake message",
+            ));
         }
         match &mut self.side {
             Side::Client(m) => m.handle_change_cipher_spec()?,
@@ -263,7 +267,7 @@ impl Connection {
         for action in actions {
             match action {
                 Action::Send(msg) => self.send_plaintext(ContentType::Handshake, &msg.raw)?,
-                Action::SetPendingKeys { read, write } => self.states.set_pending(read, write),
+                Action::SetPendingKeys(keys) => self.states.set_pending(keys.read, keys.write),
                 Action::SendChangeCipherSpec => {
                     self.send_plaintext(ContentType::ChangeCipherSpec, &[1])?;
                     self.states.change_write_state()?;
@@ -305,7 +309,9 @@ impl Connection {
             return Err(e.clone());
         }
         if self.established.is_none() {
-            return Err(Error::Internal("application data before the handshake completed"));
+            return Err(Error::Internal(
+                "application data before the handshake completed",
+            ));
         }
         let result = self.send_plaintext(ContentType::ApplicationData, data);
         result.map_err(|e| self.fail(e))

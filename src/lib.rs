@@ -12,9 +12,11 @@
 #![forbid(unsafe_code)]
 
 mod conn;
+mod files;
 mod stream;
 
 pub use conn::Connection;
+pub use files::{load_certified_key, load_trust_anchors};
 pub use handshake::common::Established;
 pub use handshake::config::{system_clock, CertifiedKey, ClientAuth, ClientConfig, ServerConfig};
 pub use handshake::kx::NamedGroup;

@@ -24,13 +24,15 @@ rsa_key() { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$
 ec_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:"$2" -out "$1"; }
 
 # issue OUT SUBJECT KEY PROFILE DIGEST ISSUER_CERT|self ISSUER_KEY [NOT_BEFORE NOT_AFTER]
+# PROFILE "v1" makes an X.509 v1 certificate: `openssl ca` with no extensions.
 issue() {
     out=$1 subject=$2 key=$3 profile=$4 digest=$5 issuer=$6 issuer_key=$7
     start=${8:-$NOT_BEFORE} end=${9:-$NOT_AFTER}
     openssl req -new -key "$key" -subj "$subject" -out "$CA_WORK/req.csr"
     if [ "$issuer" = self ]; then signer=-selfsign; else signer="-cert $issuer"; fi
-    # shellcheck disable=SC2086 # $signer is one or two words on purpose
-    openssl ca -batch -notext -preserveDN -config openssl.cnf -extensions "$profile" \
+    if [ "$profile" = v1 ]; then extensions=; else extensions="-extensions $profile"; fi
+    # shellcheck disable=SC2086 # $signer and $extensions are 0-2 words on purpose
+    openssl ca -batch -notext -preserveDN -config openssl.cnf $extensions \
         -md "$digest" -startdate "$start" -enddate "$end" \
         $signer -keyfile "$issuer_key" -in "$CA_WORK/req.csr" -out "$out" \
         2>"$CA_WORK/log" || { cat "$CA_WORK/log"; exit 1; }
@@ -90,6 +92,10 @@ cat bad/no-san.pem rsa/intermediate.pem > bad/no-san.chain.pem
 issue bad/unknown-critical.pem "$ORG/CN=localhost" bad/leaf.key unknown_critical sha256 \
     rsa/intermediate.pem rsa/intermediate.key
 cat bad/unknown-critical.pem rsa/intermediate.pem > bad/unknown-critical.chain.pem
+
+issue bad/v1.pem "$ORG/CN=localhost" bad/leaf.key v1 sha256 \
+    rsa/intermediate.pem rsa/intermediate.key
+cat bad/v1.pem rsa/intermediate.pem > bad/v1.chain.pem
 
 # The RSA root issues a CA:FALSE certificate, which signs a localhost leaf.
 issue bad/not-ca.pem "$ORG/CN=tls12 test not-a-CA" bad/ca.key not_ca sha256 \

@@ -15,7 +15,12 @@ fn every_suite_and_group_completes_and_carries_data() {
     let mut checked = 0;
     for suite in CipherSuite::ALL {
         for group in NamedGroup::SUPPORTED {
-            let (port, server) = common::serve_once(common::server_config(), |stream| {
+            // The server picks the group under test; the client also offers
+            // secp256r1 because the ECDSA certificate's curve must be one it
+            // supports (RFC 8422 §5.3).
+            let mut server_config = common::server_config();
+            server_config.groups = vec![group];
+            let (port, server) = common::serve_once(server_config, |stream| {
                 let mut stream = stream.unwrap();
                 let mut buf = [0u8; 5];
                 stream.read_exact(&mut buf).unwrap();
@@ -27,7 +32,7 @@ fn every_suite_and_group_completes_and_carries_data() {
             });
             let mut config = common::client_config();
             config.cipher_suites = vec![suite];
-            config.groups = vec![group];
+            config.groups = vec![group, NamedGroup::Secp256r1];
             let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
             let mut stream = Stream::connect(Arc::new(config), "localhost", sock).unwrap();
             stream.write_all(b"hello").unwrap();

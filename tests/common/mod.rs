@@ -11,7 +11,9 @@ use tls12::{CertifiedKey, ClientConfig, ServerConfig, SigningKey, Stream, TrustA
 
 /// A file under test-data/.
 pub fn test_data(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-data").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("test-data")
+        .join(path)
 }
 
 pub fn read(path: &str) -> Vec<u8> {

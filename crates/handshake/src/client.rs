@@ -34,7 +34,8 @@ use ring::rand::SystemRandom;
 use session_store::{Session, SessionId};
 
 use crate::common::{
-    new_random, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated, Transcript,
+    new_random, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated, PendingKeys,
+    Transcript,
 };
 use crate::config::{CertifiedKey, ClientConfig};
 use crate::error::Error;
@@ -203,11 +204,12 @@ impl ClientHandshake {
             (ClientState::ExpectCertificate(neg), HandshakePayload::Certificate(cert)) => {
                 ClientState::ExpectServerKeyExchange(self.server_certificate(neg, cert)?)
             }
-            (ClientState::ExpectServerKeyExchange(neg), HandshakePayload::ServerKeyExchange(ske)) => {
-                ClientState::ExpectCertificateRequestOrServerHelloDone(Box::new(
-                    self.server_key_exchange(*neg, ske)?,
-                ))
-            }
+            (
+                ClientState::ExpectServerKeyExchange(neg),
+                HandshakePayload::ServerKeyExchange(ske),
+            ) => ClientState::ExpectCertificateRequestOrServerHelloDone(Box::new(
+                self.server_key_exchange(*neg, ske)?,
+            )),
             (
                 ClientState::ExpectCertificateRequestOrServerHelloDone(ks),
                 HandshakePayload::CertificateRequest(req),
@@ -228,7 +230,9 @@ impl ClientHandshake {
                 )?)
             }
             (ClientState::ExpectFinished(keys), HandshakePayload::Finished(fin)) => {
-                actions.push(Action::Complete(Box::new(self.server_finished(*keys, fin)?)));
+                actions.push(Action::Complete(Box::new(
+                    self.server_finished(*keys, fin)?,
+                )));
                 ClientState::Traffic
             }
             (_, payload) => {
@@ -258,7 +262,9 @@ impl ClientHandshake {
         }
         let cipher_suite = CipherSuite::from_value(hello.cipher_suite)
             .filter(|s| sent.hello.cipher_suites.contains(&s.value()))
-            .ok_or(Error::IllegalParameter("server chose a cipher suite we did not offer"))?;
+            .ok_or(Error::IllegalParameter(
+                "server chose a cipher suite we did not offer",
+            ))?;
         if hello.compression_method != COMPRESSION_NULL {
             return Err(Error::IllegalParameter(
                 "server chose a compression method we did not offer",
@@ -270,7 +276,11 @@ impl ClientHandshake {
         // the "renegotiated_connection" field is zero, and if it is not,
         // MUST abort the handshake (by sending a fatal handshake_failure
         // alert)."
-        if ext.renegotiation_info.as_ref().is_some_and(|ri| !ri.is_empty()) {
+        if ext
+            .renegotiation_info
+            .as_ref()
+            .is_some_and(|ri| !ri.is_empty())
+        {
             return Err(Error::SecureRenegotiation(
                 "initial ServerHello has a non-empty renegotiation_info",
             ));
@@ -306,9 +316,10 @@ impl ClientHandshake {
         // §7.4.2: "The end entity certificate's public key (and associated
         // restrictions) MUST be compatible with the selected key exchange
         // algorithm."
-        let leaf = cert.certificate_list.first().ok_or(Error::Certificate(
-            verify::CertificateError::EmptyChain,
-        ))?;
+        let leaf = cert
+            .certificate_list
+            .first()
+            .ok_or(Error::Certificate(verify::CertificateError::EmptyChain))?;
         if verify::public_key_kind(leaf)?.signature_kind() != neg.cipher_suite.signature_kind() {
             return Err(Error::IllegalParameter(
                 "server certificate key does not fit the cipher suite",
@@ -326,13 +337,21 @@ impl ClientHandshake {
         ske: ServerKeyExchange,
     ) -> Result<KeyShareReceived, Error> {
         if !self.config.groups.contains(&ske.named_group) {
-            return Err(Error::IllegalParameter("server chose a group we did not offer"));
+            return Err(Error::IllegalParameter(
+                "server chose a group we did not offer",
+            ));
         }
         let scheme = ske.signed_params.algorithm;
         check_scheme(&self.config.signature_schemes, scheme, neg.cipher_suite)?;
-        let message =
-            ServerKeyExchange::signed_message(&neg.client_random, &neg.server_random, &ske.params_bytes());
-        let leaf = neg.peer_certificates.first().ok_or(Error::Internal("no server certificate"))?;
+        let message = ServerKeyExchange::signed_message(
+            &neg.client_random,
+            &neg.server_random,
+            &ske.params_bytes(),
+        );
+        let leaf = neg
+            .peer_certificates
+            .first()
+            .ok_or(Error::Internal("no server certificate"))?;
         sign::verify_signature(leaf, scheme, &message, &ske.signed_params.signature)
             .map_err(|_| Error::BadSignature)?;
         neg.group = Some(ske.named_group);
@@ -367,7 +386,10 @@ impl ClientHandshake {
                 .as_ref()
                 .map(|(ck, _)| ck.chain.clone())
                 .unwrap_or_default();
-            self.send(actions, HandshakePayload::Certificate(Certificate { certificate_list }));
+            self.send(
+                actions,
+                HandshakePayload::Certificate(Certificate { certificate_list }),
+            );
         }
 
         let group = neg.group.ok_or(Error::Internal("no group negotiated"))?;
@@ -396,13 +418,16 @@ impl ClientHandshake {
         }
 
         let key_block = neg.key_block(&master_secret);
-        actions.push(Action::SetPendingKeys {
+        actions.push(Action::SetPendingKeys(Box::new(PendingKeys {
             read: key_block.server_write_state()?,
             write: key_block.client_write_state()?,
-        });
+        })));
         actions.push(Action::SendChangeCipherSpec);
-        let client_verify_data =
-            neg.verify_data(&master_secret, FinishedLabel::ClientFinished, &self.transcript);
+        let client_verify_data = neg.verify_data(
+            &master_secret,
+            FinishedLabel::ClientFinished,
+            &self.transcript,
+        );
         self.send(
             actions,
             HandshakePayload::Finished(Finished {
@@ -494,7 +519,10 @@ impl ClientHandshake {
 /// RFC 5246 §7.4.1.4: "If a client receives an extension type in
 /// ServerHello that it did not request in the associated ClientHello, it
 /// MUST abort the handshake with an unsupported_extension fatal alert."
-fn check_server_extensions(offered: &ClientExtensions, got: &ServerExtensions) -> Result<(), Error> {
+fn check_server_extensions(
+    offered: &ClientExtensions,
+    got: &ServerExtensions,
+) -> Result<(), Error> {
     let unsolicited = !got.unknown.is_empty()
         || (got.server_name_ack && offered.server_name.is_none())
         || (got.alpn.is_some() && offered.alpn.is_none())
@@ -506,13 +534,17 @@ fn check_server_extensions(offered: &ClientExtensions, got: &ServerExtensions) -
     if let (Some(chosen), Some(list)) = (&got.alpn, &offered.alpn) {
         // RFC 7301 §3.2: the client must check the server picked one it offered.
         if !list.contains(chosen) {
-            return Err(Error::IllegalParameter("server chose an ALPN protocol we did not offer"));
+            return Err(Error::IllegalParameter(
+                "server chose an ALPN protocol we did not offer",
+            ));
         }
     }
     // RFC 8422 §5.2: the server's list must include uncompressed.
     if let Some(formats) = &got.ec_point_formats {
         if !formats.contains(&EC_POINT_FORMAT_UNCOMPRESSED) {
-            return Err(Error::IllegalParameter("ec_point_formats without uncompressed"));
+            return Err(Error::IllegalParameter(
+                "ec_point_formats without uncompressed",
+            ));
         }
     }
     Ok(())

@@ -20,18 +20,16 @@ use crate::messages::{HandshakeMessage, HandshakePayload, Random};
 /// The machine does no I/O; the connection carries these out one after the
 /// other, so that, e.g., a Finished that follows a ChangeCipherSpec is
 /// protected by the new write state (§7.1).
+// A handful of actions per handshake, never on the data path: boxing the
+// message would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Action {
     /// Send this handshake message under the current write state.
     Send(HandshakeMessage),
     /// Make these the pending read and write states (§6.1): the keys are
     /// computed, but not yet in use.
-    SetPendingKeys {
-        /// The state that will protect records we receive.
-        read: PendingCipherState,
-        /// The state that will protect records we send.
-        write: PendingCipherState,
-    },
+    SetPendingKeys(Box<PendingKeys>),
     /// Send ChangeCipherSpec, then make the pending write state current
     /// (§7.1: "Immediately after sending this message, the sender MUST
     /// instruct the record layer to make the write pending state the write
@@ -39,6 +37,15 @@ pub enum Action {
     SendChangeCipherSpec,
     /// The handshake is complete; application data may flow.
     Complete(Box<Established>),
+}
+
+/// This connection's next read and write states (§6.1), from its key block.
+#[derive(Debug)]
+pub struct PendingKeys {
+    /// The state that will protect records we receive.
+    pub read: PendingCipherState,
+    /// The state that will protect records we send.
+    pub write: PendingCipherState,
 }
 
 /// The messages of this handshake, as sent and received, for the Finished

@@ -246,7 +246,9 @@ impl ClientExtensions {
         }
         if let Some(schemes) = &self.signature_algorithms {
             put_extension(&mut body, ext::SIGNATURE_ALGORITHMS, |out| {
-                put_vector(out, 0xfffe, |out| schemes.iter().for_each(|s| s.encode(out)))
+                put_vector(out, 0xfffe, |out| {
+                    schemes.iter().for_each(|s| s.encode(out))
+                })
             });
         }
         if let Some(names) = &self.alpn {
@@ -363,7 +365,10 @@ mod tests {
             unknown: vec![],
         };
         assert_eq!(client_round_trip(&e), e);
-        assert_eq!(client_round_trip(&ClientExtensions::default()), Default::default());
+        assert_eq!(
+            client_round_trip(&ClientExtensions::default()),
+            Default::default()
+        );
     }
 
     #[test]

@@ -201,7 +201,10 @@ mod tests {
         for group in NamedGroup::SUPPORTED {
             let a = EphemeralKey::generate(group, &rng).unwrap();
             let bad = vec![0u8; a.public_key().len()];
-            assert_eq!(a.agree(&bad).unwrap_err(), KeyExchangeError::BadPeerPublicKey);
+            assert_eq!(
+                a.agree(&bad).unwrap_err(),
+                KeyExchangeError::BadPeerPublicKey
+            );
         }
     }
 

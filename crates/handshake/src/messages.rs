@@ -470,7 +470,11 @@ impl Codec for CertificateRequest {
         let certificate_types = r
             .opaque(1, 0xff, "CertificateRequest.certificate_types")?
             .to_vec();
-        let mut algs = r.vector(0, 0xffff, "CertificateRequest.supported_signature_algorithms")?;
+        let mut algs = r.vector(
+            0,
+            0xffff,
+            "CertificateRequest.supported_signature_algorithms",
+        )?;
         if algs.remaining() % 2 != 0 {
             return Err(DecodeError::LengthNotMultiple {
                 what: "CertificateRequest.supported_signature_algorithms",
@@ -634,9 +638,7 @@ impl HandshakePayload {
             HandshakeType::HelloRequest => Self::HelloRequest,
             HandshakeType::ClientHello => Self::ClientHello(ClientHello::decode(r)?),
             HandshakeType::ServerHello => Self::ServerHello(ServerHello::decode(r)?),
-            HandshakeType::NewSessionTicket => {
-                Self::NewSessionTicket(NewSessionTicket::decode(r)?)
-            }
+            HandshakeType::NewSessionTicket => Self::NewSessionTicket(NewSessionTicket::decode(r)?),
             HandshakeType::Certificate => Self::Certificate(Certificate::decode(r)?),
             HandshakeType::ServerKeyExchange => {
                 Self::ServerKeyExchange(ServerKeyExchange::decode(r)?)
@@ -686,8 +688,9 @@ impl HandshakeMessage {
     pub fn decode(raw: Vec<u8>) -> Result<Self, RecordError> {
         let mut r = Reader::new(&raw);
         let typ = r.u8("Handshake.msg_type")?;
-        let typ = HandshakeType::from_value(typ)
-            .ok_or(RecordError::UnexpectedMessage("unknown handshake message type"))?;
+        let typ = HandshakeType::from_value(typ).ok_or(RecordError::UnexpectedMessage(
+            "unknown handshake message type",
+        ))?;
         let len = r.u24("Handshake.length")? as usize;
         let mut body = r.sub(len, "Handshake.body")?;
         r.expect_empty("Handshake")?;

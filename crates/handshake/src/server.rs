@@ -33,8 +33,8 @@ use session_store::{Session, SessionId};
 
 use crate::client::kx_error;
 use crate::common::{
-    new_random, random_bytes, Action, Established, FinishedVerified, Negotiated,
-    PeerAuthenticated, Transcript,
+    new_random, random_bytes, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated,
+    PendingKeys, Transcript,
 };
 use crate::config::{CertifiedKey, ClientAuth, ServerConfig};
 use crate::error::Error;
@@ -151,7 +151,10 @@ impl ServerHandshake {
                 self.client_certificate(&mut sent, cert)?;
                 ServerState::ExpectClientKeyExchange(sent)
             }
-            (ServerState::ExpectClientKeyExchange(sent), HandshakePayload::ClientKeyExchange(cke)) => {
+            (
+                ServerState::ExpectClientKeyExchange(sent),
+                HandshakePayload::ClientKeyExchange(cke),
+            ) => {
                 let keys = self.client_key_exchange(*sent, cke, &mut actions)?;
                 if keys.negotiated.peer_certificates.is_empty() {
                     ServerState::ExpectChangeCipherSpec(keys)
@@ -159,7 +162,10 @@ impl ServerHandshake {
                     ServerState::ExpectCertificateVerify(keys)
                 }
             }
-            (ServerState::ExpectCertificateVerify(mut keys), HandshakePayload::CertificateVerify(cv)) => {
+            (
+                ServerState::ExpectCertificateVerify(mut keys),
+                HandshakePayload::CertificateVerify(cv),
+            ) => {
                 self.certificate_verify(&mut keys, &cv)?;
                 self.transcript.add_raw(&raw);
                 ServerState::ExpectChangeCipherSpec(keys)
@@ -201,7 +207,9 @@ impl ServerHandshake {
         // §7.4.1.2: "this vector MUST contain, and all implementations MUST
         // support, CompressionMethod.null".
         if !hello.compression_methods.contains(&COMPRESSION_NULL) {
-            return Err(Error::IllegalParameter("ClientHello without null compression"));
+            return Err(Error::IllegalParameter(
+                "ClientHello without null compression",
+            ));
         }
         let ext = &hello.extensions;
         let secure_renegotiation = check_initial_renegotiation_info(&hello)?;
@@ -332,7 +340,10 @@ impl ServerHandshake {
                 if certified.key.kind() != suite.signature_kind() {
                     continue;
                 }
-                if let Some(scheme) = certified.key.choose_scheme(offered) {
+                let Some(scheme) = certified.key.choose_scheme(offered) else {
+                    continue;
+                };
+                if ecdsa_curve_acceptable(scheme, &hello.extensions) {
                     return Ok((*suite, certified.clone(), scheme));
                 }
             }
@@ -414,13 +425,18 @@ impl ServerHandshake {
             let session_hash = self.transcript.hash(neg.cipher_suite);
             prf::extended_master_secret(hash, &pre_master_secret, session_hash.as_ref())
         } else {
-            prf::master_secret(hash, &pre_master_secret, &neg.client_random.0, &neg.server_random.0)
+            prf::master_secret(
+                hash,
+                &pre_master_secret,
+                &neg.client_random.0,
+                &neg.server_random.0,
+            )
         };
         let key_block = neg.key_block(&master_secret);
-        actions.push(Action::SetPendingKeys {
+        actions.push(Action::SetPendingKeys(Box::new(PendingKeys {
             read: key_block.client_write_state()?,
             write: key_block.server_write_state()?,
-        });
+        })));
         Ok(Box::new(KeysComputed {
             negotiated: neg,
             master_secret,
@@ -431,7 +447,11 @@ impl ServerHandshake {
 
     /// CertificateVerify (§7.4.8): the client signs every handshake message
     /// before this one with its certificate's key.
-    fn certificate_verify(&self, keys: &mut KeysComputed, cv: &DigitallySigned) -> Result<(), Error> {
+    fn certificate_verify(
+        &self,
+        keys: &mut KeysComputed,
+        cv: &DigitallySigned,
+    ) -> Result<(), Error> {
         let offered = keys.requested.as_deref().unwrap_or(&[]);
         if !offered.contains(&cv.algorithm) {
             return Err(Error::IllegalParameter(
@@ -458,13 +478,20 @@ impl ServerHandshake {
         actions: &mut Vec<Action>,
     ) -> Result<Established, Error> {
         let neg = keys.negotiated;
-        let expected = neg.verify_data(&keys.master_secret, FinishedLabel::ClientFinished, &self.transcript);
+        let expected = neg.verify_data(
+            &keys.master_secret,
+            FinishedLabel::ClientFinished,
+            &self.transcript,
+        );
         let finished = FinishedVerified::check(&expected, &fin.verify_data)?;
         self.transcript.add_raw(raw);
 
         actions.push(Action::SendChangeCipherSpec);
-        let server_verify_data =
-            neg.verify_data(&keys.master_secret, FinishedLabel::ServerFinished, &self.transcript);
+        let server_verify_data = neg.verify_data(
+            &keys.master_secret,
+            FinishedLabel::ServerFinished,
+            &self.transcript,
+        );
         self.send(
             actions,
             HandshakePayload::Finished(Finished {
@@ -497,6 +524,21 @@ impl ServerHandshake {
         self.transcript.add(&msg);
         actions.push(Action::Send(msg));
     }
+}
+
+/// RFC 8422 §5.3: "the public key in the server's certificate MUST respect
+/// the client's choice of elliptic curves. A server that cannot satisfy this
+/// requirement MUST NOT choose an ECC cipher suite". Our ECDSA keys sign with
+/// the scheme named for their curve, so the scheme says which curve it is.
+fn ecdsa_curve_acceptable(scheme: SignatureScheme, ext: &ClientExtensions) -> bool {
+    let curve = match scheme {
+        SignatureScheme::EcdsaSecp256r1Sha256 => NamedGroup::Secp256r1,
+        SignatureScheme::EcdsaSecp384r1Sha384 => NamedGroup::Secp384r1,
+        _ => return true,
+    };
+    ext.supported_groups
+        .as_ref()
+        .is_none_or(|groups| groups.contains(&curve))
 }
 
 /// RFC 5746 §3.6 on an initial handshake: the client signals support with

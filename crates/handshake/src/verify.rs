@@ -19,9 +19,10 @@
 //! is checked like any other CA certificate, then against itself).
 //!
 //! What we check, for every certificate of the chain:
-//! - it parses as DER X.509 (x509-parser), with no bytes after it, the same
-//!   signature algorithm inside and outside the TBSCertificate (RFC 5280
-//!   §4.1.1.2), no malformed or duplicate extension (§4.2);
+//! - it parses as DER X.509 (x509-parser) with no bytes after it, is
+//!   version 3 (§7.4.2: "The certificate type MUST be X.509v3"), has the
+//!   same signature algorithm inside and outside the TBSCertificate
+//!   (RFC 5280 §4.1.1.2) and no malformed or duplicate extension (§4.2);
 //! - the chain holds at most [`MAX_CHAIN_LEN`] certificates;
 //! - `now` lies within its validity period (§4.1.2.5, bounds inclusive);
 //! - it has no critical extension other than basicConstraints, keyUsage,
@@ -39,8 +40,10 @@
 //! - extendedKeyUsage, if present, has serverAuth (server) or clientAuth
 //!   (client) — on the intermediates too, as OpenSSL and webpki do;
 //! - the end-entity keyUsage, if present, has digitalSignature: in our
-//!   ECDHE suites the key only ever signs (RFC 8422 §5.10 for ECDSA;
-//!   RFC 5246 §7.4.2 ties "digitalSignature" to ECDHE_RSA);
+//!   ECDHE suites the key only signs (§7.4.2, ECDHE_RSA: "the
+//!   digitalSignature bit MUST be set if the key usage extension is
+//!   present"; for ECDHE_ECDSA and for the client's rsa_sign/ecdsa_sign of
+//!   §7.4.6 "the certificate MUST allow the key to be used for signing");
 //! - for a server, the name we connected to is in the subjectAltName
 //!   (RFC 6125 §6.4): a dNSName, case-insensitive, with at most one `*`
 //!   standing for the whole left-most label; or an iPAddress when the name
@@ -65,6 +68,10 @@
 //! - RSASSA-PSS, SHA-1, Ed25519 and other signature algorithms in
 //!   certificates (refused as unsupported), and RSA signature parameters;
 //! - that an end-entity certificate is not itself a CA;
+//! - that the certificates are signed with a scheme from the client's
+//!   signature_algorithms (§7.4.2 asks it; RFC 8446 §4.2.3 dropped the
+//!   rule and no common peer follows it), and that an ECDSA leaf's curve is
+//!   one the client offered (the handshake's business, not the chain's);
 //! - partial wildcards (`f*.example.com`), IDNA mapping of U-labels, IP
 //!   addresses inside dNSName entries or IPv6 literals in brackets.
 
@@ -79,7 +86,7 @@ use x509_parser::extensions::GeneralName;
 use x509_parser::oid_registry::{self as oids, Oid};
 use x509_parser::public_key::PublicKey;
 use x509_parser::time::ASN1Time;
-use x509_parser::x509::SubjectPublicKeyInfo;
+use x509_parser::x509::{SubjectPublicKeyInfo, X509Version};
 
 use crate::sign::{certs_from_pem, PemError};
 
@@ -114,6 +121,13 @@ pub enum CertificateError {
         subject: String,
         /// The extension's OID, dotted.
         oid: String,
+    },
+    /// A certificate other than X.509 version 3.
+    NotVersion3 {
+        /// The certificate's subject.
+        subject: String,
+        /// Its version as people count (1 for v1), saturating.
+        version: u32,
     },
     /// A public key that is not RSA 2048-8192, ECDSA P-256 or P-384.
     UnsupportedKey {
@@ -218,9 +232,9 @@ impl CertificateError {
             Self::UnknownIssuer { .. } => A::UnknownCa,
             // §7.2.2 unsupported_certificate: "A certificate was of an
             // unsupported type."
-            Self::UnsupportedKey { .. } | Self::UnsupportedSignatureAlgorithm { .. } => {
-                A::UnsupportedCertificate
-            }
+            Self::NotVersion3 { .. }
+            | Self::UnsupportedKey { .. }
+            | Self::UnsupportedSignatureAlgorithm { .. } => A::UnsupportedCertificate,
             // Silent in the RFC. OpenSSL: X509_V_ERR_CERT_CHAIN_TOO_LONG,
             // X509_V_ERR_INVALID_CA (also its answer to a CA whose keyUsage
             // lacks keyCertSign) and X509_V_ERR_PATH_LENGTH_EXCEEDED all map
@@ -261,6 +275,10 @@ impl fmt::Display for CertificateError {
             Self::UnhandledCriticalExtension { subject, oid } => write!(
                 f,
                 "certificate \"{subject}\" has a critical extension {oid} that we do not understand"
+            ),
+            Self::NotVersion3 { subject, version } => write!(
+                f,
+                "certificate \"{subject}\" is X.509 version {version}; only version 3 is supported"
             ),
             Self::UnsupportedKey { subject } => write!(
                 f,
@@ -531,6 +549,15 @@ fn verify_chain<'a>(
         .collect::<Result<Vec<_>, _>>()?;
 
     for (index, cert) in certs.iter().enumerate() {
+        // §7.4.2: "The certificate type MUST be X.509v3, unless explicitly
+        // negotiated otherwise". (For issuers, basicConstraints needs v3
+        // anyway.)
+        if cert.version() != X509Version::V3 {
+            return Err(CertificateError::NotVersion3 {
+                subject: cert.subject().to_string(),
+                version: cert.version().0.saturating_add(1),
+            });
+        }
         check_validity(cert, now)?;
         check_critical_extensions(cert)?;
         if PublicKeyKind::of(cert.public_key()).is_none() {

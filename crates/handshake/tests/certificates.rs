@@ -401,6 +401,22 @@ fn unknown_critical_extension() {
     assert_eq!(err.alert(), AlertDescription::BadCertificate);
 }
 
+#[test]
+fn version_1_certificate() {
+    // §7.4.2: "The certificate type MUST be X.509v3". A v1 certificate has no
+    // extensions, so nothing else would stop it as a client certificate.
+    let err =
+        verify_client_chain(&chain("bad/v1.chain.pem"), &anchors("rsa/root.pem"), NOW).unwrap_err();
+    assert_eq!(
+        err,
+        CertificateError::NotVersion3 {
+            subject: SUBJECT_LOCALHOST.into(),
+            version: 1
+        }
+    );
+    assert_eq!(err.alert(), AlertDescription::UnsupportedCertificate);
+}
+
 // --- Broken bytes ------------------------------------------------------------------
 
 #[test]
@@ -421,6 +437,67 @@ fn truncated_and_garbage_der() {
         assert!(
             matches!(err, CertificateError::BadEncoding { index: i, .. } if i == index),
             "{err:?}"
+        );
+        assert_eq!(err.alert(), AlertDescription::BadCertificate);
+    }
+}
+
+/// `der` with the first (or, `from_end`, the last) occurrence of `from`
+/// overwritten by `to`.
+fn patch(der: &[u8], from: &[u8], to: &[u8], from_end: bool) -> Vec<u8> {
+    let hits: Vec<usize> = der
+        .windows(from.len())
+        .enumerate()
+        .filter(|(_, w)| *w == from)
+        .map(|(i, _)| i)
+        .collect();
+    let at = if from_end { hits.last() } else { hits.first() };
+    let at = *at.expect("pattern present");
+    let mut out = der.to_vec();
+    out[at..at + to.len()].copy_from_slice(to);
+    out
+}
+
+#[test]
+fn malformed_certificate_structures() {
+    let good = chain("rsa/localhost.chain.pem");
+    let sha256_with_rsa = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
+    let sha384_with_rsa = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c];
+    // basicConstraints (2.5.29.19), critical, value SEQUENCE {} -> SET {}.
+    let basic_constraints = [
+        0x06, 0x03, 0x55, 0x1d, 0x13, 0x01, 0x01, 0xff, 0x04, 0x02, 0x30,
+    ];
+    let broken_constraints = [
+        0x06, 0x03, 0x55, 0x1d, 0x13, 0x01, 0x01, 0xff, 0x04, 0x02, 0x31,
+    ];
+    // subjectKeyIdentifier (2.5.29.14) renamed authorityKeyIdentifier (2.5.29.35).
+    let (ski, aki) = (
+        [0x06, 0x03, 0x55, 0x1d, 0x0e],
+        [0x06, 0x03, 0x55, 0x1d, 0x23],
+    );
+    let cases = [
+        // The outer signatureAlgorithm no longer matches the inner one.
+        (
+            patch(&good[0], &sha256_with_rsa, &sha384_with_rsa, true),
+            "signatureAlgorithm differs",
+        ),
+        (
+            patch(&good[0], &basic_constraints, &broken_constraints, false),
+            "malformed extension 2.5.29.19",
+        ),
+        (patch(&good[0], &ski, &aki, false), "duplicate extensions"),
+    ];
+    for (leaf, reason) in cases {
+        let err = verify_server_chain(
+            &[leaf, good[1].clone()],
+            &anchors("rsa/root.pem"),
+            "localhost",
+            NOW,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, CertificateError::BadEncoding { index: 0, reason: r } if r.contains(reason)),
+            "{reason}: {err:?}"
         );
         assert_eq!(err.alert(), AlertDescription::BadCertificate);
     }

@@ -50,8 +50,8 @@ impl<const N: usize> SecretBytes<N> {
         Self(bytes)
     }
 
-    /// `N` zero bytes, to be filled in with [`as_mut_bytes`](Self::as_mut_bytes).
-    pub fn zeroed() -> Self {
+    /// `N` zero bytes, for a key derivation to fill in.
+    pub(crate) fn zeroed() -> Self {
         Self([0; N])
     }
 
@@ -63,7 +63,7 @@ impl<const N: usize> SecretBytes<N> {
     }
 
     /// The secret bytes, to be written by a key derivation.
-    pub fn as_mut_bytes(&mut self) -> &mut [u8; N] {
+    pub(crate) fn as_mut_bytes(&mut self) -> &mut [u8; N] {
         &mut self.0
     }
 }

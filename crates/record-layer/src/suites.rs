@@ -40,7 +40,7 @@ pub enum PrfHash {
     /// SHA-256: the TLS 1.2 default (§5), and every `_SHA256` suite.
     Sha256,
     /// SHA-384: the `_SHA384` suites (RFC 5289 §3.2: "For cipher suites
-    /// ending with _SHA384, the PRF is the TLS PRF [RFC5246] with SHA-384 as
+    /// ending with _SHA384, the PRF is the TLS PRF \[RFC5246\] with SHA-384 as
     /// the hash function").
     Sha384,
 }
@@ -168,7 +168,7 @@ impl PrfHash {
 
     /// The hash for the handshake transcript: Finished (§7.4.9) and RFC 7627's
     /// session_hash (§3: "the 'Hash' function is the one defined in Section
-    /// 7.4.9 of [RFC5246] for the Finished message computation").
+    /// 7.4.9 of \[RFC5246\] for the Finished message computation").
     pub fn digest_algorithm(self) -> &'static digest::Algorithm {
         match self {
             Self::Sha256 => &digest::SHA256,

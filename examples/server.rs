@@ -1,0 +1,208 @@
+//! A small HTTPS server that describes, for every request, the TLS
+//! *connection* it arrived on and the *session* that connection uses.
+//!
+//! ```sh
+//! cargo run --example server -- --listen 127.0.0.1:8443 \
+//!     --cert test-data/ecdsa/localhost.chain.pem --key test-data/ecdsa/localhost.key \
+//!     --cert test-data/rsa/localhost.chain.pem --key test-data/rsa/localhost.key
+//! curl --tlsv1.2 --tls-max 1.2 --cacert test-data/ecdsa/root.pem https://localhost:8443/
+//! ```
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use tls12::{ClientAuth, ServerConfig, Stream};
+
+/// A TLS 1.2 HTTPS server that answers every GET with a page describing
+/// this connection and its session.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    listen: SocketAddr,
+    /// Certificate chain (PEM, leaf first). Repeat with --key to serve both
+    /// an ECDSA and an RSA certificate.
+    #[arg(long, required = true)]
+    cert: Vec<PathBuf>,
+    /// Private key (PEM: PKCS#8, SEC1 or PKCS#1) for the --cert at the same position.
+    #[arg(long, required = true)]
+    key: Vec<PathBuf>,
+    /// Ask clients for a certificate issued under these roots (PEM).
+    #[arg(long)]
+    client_ca: Option<PathBuf>,
+    /// With --client-ca: refuse clients that send no certificate.
+    #[arg(long, requires = "client_ca")]
+    require_client_cert: bool,
+    /// ALPN protocols to accept, most preferred first (e.g. --alpn http/1.1).
+    #[arg(long)]
+    alpn: Vec<String>,
+    /// Seconds a client may take for the handshake and for each request.
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+}
+
+fn main() {
+    let args = Args::parse();
+    if let Err(e) = run(args) {
+        eprintln!("server: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: Args) -> io::Result<()> {
+    if args.cert.len() != args.key.len() {
+        return Err(io::Error::other("give one --key for each --cert"));
+    }
+    let certificates = args
+        .cert
+        .iter()
+        .zip(&args.key)
+        .map(|(c, k)| tls12::load_certified_key(c, k))
+        .collect::<io::Result<Vec<_>>>()?;
+    let mut config = ServerConfig::new(certificates);
+    if let Some(path) = &args.client_ca {
+        let anchors = Arc::new(tls12::load_trust_anchors(path)?);
+        config.client_auth = if args.require_client_cert {
+            ClientAuth::Required(anchors)
+        } else {
+            ClientAuth::Optional(anchors)
+        };
+    }
+    config.alpn_protocols = args.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    let config = Arc::new(config);
+
+    let listener = TcpListener::bind(args.listen)?;
+    println!("listening on {}", listener.local_addr()?);
+    let timeout = Duration::from_secs(args.timeout);
+    for sock in listener.incoming() {
+        let sock = match sock {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("accept: {e}");
+                continue;
+            }
+        };
+        let config = config.clone();
+        std::thread::spawn(move || {
+            let peer = sock.peer_addr().ok();
+            if let Err(e) = serve(config, sock, timeout) {
+                eprintln!("{}: {e}", peer.map_or("?".into(), |p| p.to_string()));
+            }
+        });
+    }
+    Ok(())
+}
+
+/// One connection: the handshake, then HTTP/1.1 requests until the client
+/// closes or asks to.
+fn serve(config: Arc<ServerConfig>, sock: TcpStream, timeout: Duration) -> io::Result<()> {
+    // A silent client must not hold its thread for ever.
+    sock.set_read_timeout(Some(timeout))?;
+    let peer = sock.peer_addr()?;
+    let stream = Stream::accept(config, sock)?;
+    let mut reader = BufReader::new(stream);
+    loop {
+        let Some(request) = read_request(&mut reader)? else {
+            break;
+        };
+        let stream = reader.get_mut();
+        let body = describe(stream, peer);
+        let keep_alive = !request.to_ascii_lowercase().contains("connection: close");
+        let response = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\
+             Content-Length: {}\r\nConnection: {}\r\n\r\n{body}",
+            body.len(),
+            if keep_alive { "keep-alive" } else { "close" },
+        );
+        stream.write_all(response.as_bytes())?;
+        if !keep_alive {
+            break;
+        }
+    }
+    reader.get_mut().close()
+}
+
+/// Reads one request head (up to the blank line); `None` at a clean end.
+fn read_request(reader: &mut BufReader<Stream<TcpStream>>) -> io::Result<Option<String>> {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        // A request head over 16 KiB is not one we will read.
+        if reader.by_ref().take(16 * 1024).read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        if line == "\r\n" || line == "\n" {
+            return Ok(Some(head));
+        }
+        head.push_str(&line);
+        if head.len() > 16 * 1024 {
+            return Err(io::Error::other("request head too long"));
+        }
+    }
+}
+
+/// The page: this connection, then its session.
+fn describe(stream: &Stream<TcpStream>, peer: SocketAddr) -> String {
+    let conn = stream.connection();
+    let Some(est) = conn.established() else {
+        return "no handshake\n".into();
+    };
+    let neg = &est.negotiated;
+    let session = &est.session;
+    let text = |v: &Option<Vec<u8>>| {
+        v.as_ref()
+            .map_or("(none)".into(), |p| String::from_utf8_lossy(p).into_owned())
+    };
+    let client_cert = neg
+        .peer_certificates
+        .first()
+        .map_or("(none)".to_string(), |c| {
+            tls12::handshake::verify::leaf_subject(c).unwrap_or_else(|e| e.to_string())
+        });
+    format!(
+        "This connection (RFC 5246 §6.1: its own randoms, keys, sequence numbers)\n\
+         \x20 peer address:       {peer}\n\
+         \x20 cipher suite:       {}\n\
+         \x20 ECDHE group:        {}\n\
+         \x20 handshakes:         {}\n\
+         \x20 server name (SNI):  {}\n\
+         \x20 ALPN protocol:      {}\n\
+         \x20 client certificate: {client_cert}\n\
+         \x20 client random:      {}\n\
+         \x20 server random:      {}\n\
+         \n\
+         Its session (RFC 5246 §7: what a later connection may resume)\n\
+         \x20 session id:         {}\n\
+         \x20 created at:         {} (UNIX seconds)\n\
+         \x20 this handshake:     {}\n\
+         \x20 extended master secret: {}\n",
+        neg.cipher_suite.rfc_name(),
+        neg.group.map_or("(none: resumed)", |g| g.name()),
+        conn.handshake_count(),
+        neg.server_name.as_deref().unwrap_or("(none)"),
+        text(&neg.alpn),
+        hex(&neg.client_random.0),
+        hex(&neg.server_random.0),
+        if session.session_id.is_empty() {
+            "(none)".to_string()
+        } else {
+            hex(session.session_id.as_bytes())
+        },
+        session.created_at,
+        if est.resumed {
+            "resumed"
+        } else {
+            "new (full handshake)"
+        },
+        session.extended_master_secret,
+    )
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

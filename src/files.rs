@@ -1,0 +1,45 @@
+//! Loading certificates and keys from PEM files, with errors that name the file.
+
+use std::io;
+use std::path::Path;
+
+use handshake::config::CertifiedKey;
+use handshake::sign::{certs_from_pem, SigningKey};
+use handshake::verify::TrustAnchors;
+
+fn bad(path: &Path, what: impl std::fmt::Display) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{}: {what}", path.display()),
+    )
+}
+
+fn read(path: &Path) -> io::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+}
+
+/// A certificate chain (PEM, leaf first) and its private key (PEM: PKCS#8,
+/// SEC1 or PKCS#1). Refuses a key that is not the leaf's.
+pub fn load_certified_key(chain: &Path, key: &Path) -> io::Result<CertifiedKey> {
+    let certs = certs_from_pem(&read(chain)?).map_err(|e| bad(chain, e))?;
+    let signing_key = SigningKey::from_pem(&read(key)?).map_err(|e| bad(key, e))?;
+    let leaf = certs.first().ok_or_else(|| bad(chain, "no certificate"))?;
+    if !signing_key
+        .matches_certificate(leaf)
+        .map_err(|e| bad(chain, e))?
+    {
+        return Err(bad(
+            key,
+            "this key does not belong to the first certificate",
+        ));
+    }
+    Ok(CertifiedKey {
+        chain: certs,
+        key: signing_key,
+    })
+}
+
+/// Trust anchors: every certificate in a PEM file.
+pub fn load_trust_anchors(path: &Path) -> io::Result<TrustAnchors> {
+    TrustAnchors::from_pem(&read(path)?).map_err(|e| bad(path, e))
+}
