@@ -106,10 +106,7 @@ fn serve(config: Arc<ServerConfig>, sock: TcpStream, timeout: Duration) -> io::R
     let peer = sock.peer_addr()?;
     let stream = Stream::accept(config, sock)?;
     let mut reader = BufReader::new(stream);
-    loop {
-        let Some(request) = read_request(&mut reader)? else {
-            break;
-        };
+    while let Some(request) = read_request(&mut reader)? {
         let stream = reader.get_mut();
         let body = describe(stream, peer);
         let keep_alive = !request.to_ascii_lowercase().contains("connection: close");

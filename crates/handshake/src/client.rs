@@ -352,8 +352,7 @@ impl ClientHandshake {
             .peer_certificates
             .first()
             .ok_or(Error::Internal("no server certificate"))?;
-        sign::verify_signature(leaf, scheme, &message, &ske.signed_params.signature)
-            .map_err(|_| Error::BadSignature)?;
+        sign::verify_signature(leaf, scheme, &message, &ske.signed_params.signature)?;
         neg.group = Some(ske.named_group);
         Ok(KeyShareReceived {
             negotiated: neg,

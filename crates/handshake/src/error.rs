@@ -9,6 +9,7 @@ use core::fmt;
 
 use record_layer::{AlertDescription, DecodeError};
 
+use crate::sign::SignatureError;
 use crate::verify::CertificateError;
 
 /// Why a handshake (or the connection) failed.
@@ -129,6 +130,23 @@ impl From<record_layer::Error> for Error {
 impl From<DecodeError> for Error {
     fn from(e: DecodeError) -> Self {
         Self::Record(e.into())
+    }
+}
+
+/// A signature check's failure, with the alert each cause deserves: a
+/// certificate that holds no usable key keeps its certificate alert, a scheme
+/// that does not fit the key is `illegal_parameter`, a signature that does
+/// not verify is `decrypt_error`.
+impl From<SignatureError> for Error {
+    fn from(e: SignatureError) -> Self {
+        match e {
+            SignatureError::Certificate(c) => Self::Certificate(c),
+            SignatureError::SchemeNotForKey { .. } => {
+                Self::IllegalParameter("signature scheme does not fit the key")
+            }
+            SignatureError::BadSignature => Self::BadSignature,
+            SignatureError::SigningFailed => Self::Internal("signing failed"),
+        }
     }
 }
 

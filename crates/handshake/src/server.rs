@@ -463,8 +463,7 @@ impl ServerHandshake {
             .peer_certificates
             .first()
             .ok_or(Error::Internal("no client certificate"))?;
-        sign::verify_signature(leaf, cv.algorithm, self.transcript.bytes(), &cv.signature)
-            .map_err(|_| Error::BadSignature)?;
+        sign::verify_signature(leaf, cv.algorithm, self.transcript.bytes(), &cv.signature)?;
         keys.peer = PeerAuthenticated::by_signature();
         Ok(())
     }

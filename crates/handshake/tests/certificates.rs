@@ -548,7 +548,7 @@ fn chain_length_limit() {
     let good = chain("rsa/localhost.chain.pem");
     let with_copies = |n: usize| {
         let mut c = vec![good[0].clone()];
-        c.extend(std::iter::repeat(good[1].clone()).take(n));
+        c.extend(std::iter::repeat_n(good[1].clone(), n));
         c
     };
     let too_long = with_copies(MAX_CHAIN_LEN);
