@@ -24,7 +24,7 @@ use record_layer::record::{
 };
 use record_layer::states::CipherStates;
 use record_layer::{Alert, AlertDescription, AlertLevel};
-use session_store::Session;
+use session_store::{ServerId, Session};
 
 /// Which end of the connection we are, with that side's handshake machine.
 #[derive(Debug)]
@@ -62,9 +62,13 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// A client connection to `server_name`; the ClientHello is queued at once.
-    pub fn client(config: Arc<ClientConfig>, server_name: &str) -> Result<Self, Error> {
-        let mut machine = ClientHandshake::new(config, server_name);
+    /// A client connection to `server`: a name (`localhost`, `127.0.0.1`)
+    /// or a name and port (`localhost:8443`, `[::1]:8443`). The name is sent
+    /// as SNI and checked against the certificate; name and port key the
+    /// client session store. The ClientHello is queued at once.
+    pub fn client(config: Arc<ClientConfig>, server: &str) -> Result<Self, Error> {
+        let server = ServerId::parse(server).ok_or(Error::Config("not a server name"))?;
+        let mut machine = ClientHandshake::new(config, server);
         let actions = machine.start()?;
         let mut conn = Self::new(Side::Client(Box::new(machine)));
         conn.run(actions)?;
@@ -164,11 +168,31 @@ impl Connection {
             // Best effort: the connection is over whatever happens here.
             let _ = self.send_alert(Alert::fatal(description));
         }
-        if let Some(est) = &self.established {
-            est.session.invalidate();
-        }
+        self.invalidate_session();
         self.failed = Some(e.clone());
         e
+    }
+
+    /// §7.2.2: after a fatal alert "the session identifier MUST be
+    /// invalidated, preventing the failed session from being used to
+    /// establish new connections": the session in force, or the one being
+    /// resumed, is marked non-resumable for every connection that shares
+    /// it and taken out of the store.
+    fn invalidate_session(&self) {
+        match &self.side {
+            Side::Client(m) => {
+                if let Some(session) = self.session().or(m.resuming()) {
+                    session.invalidate();
+                    m.forget_session();
+                }
+            }
+            Side::Server(m) => {
+                if let Some(session) = self.session().or(m.resuming()) {
+                    session.invalidate();
+                    m.forget_session(session);
+                }
+            }
+        }
     }
 
     fn process_records(&mut self) -> Result<(), Error> {

@@ -452,7 +452,7 @@ fn aead_records_json_checks_17_positive_vectors() {
             // We send seq_num as the explicit nonce, so we can reproduce every
             // record whose nonce is the sequence number, byte for byte.
             let explicit = v.get("explicit_nonce").and_then(Value::as_str);
-            if explicit.map_or(true, |e| e == text(v, "seq_num_hex")) {
+            if explicit.is_none_or(|e| e == text(v, "seq_num_hex")) {
                 let content_type = num(v, "content_type") as u8;
                 let ours = seal_record(bulk, &key, &iv, seq_num, content_type, &plaintext);
                 assert!(ours == record, "{id}: sealed record differs");

@@ -26,16 +26,16 @@
 
 use std::sync::Arc;
 
-use record_layer::prf::{self, FinishedLabel};
+use record_layer::prf::FinishedLabel;
 use record_layer::record::ProtocolVersion;
-use record_layer::secret::MasterSecret;
-use record_layer::suites::CipherSuite;
+use record_layer::suites::{CipherSuite, SignatureKind};
 use ring::rand::SystemRandom;
-use session_store::{Session, SessionId};
+use session_store::{ServerId, Session, SessionId};
 
 use crate::common::{
-    new_random, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated, PendingKeys,
-    Transcript,
+    compute_master_secret, new_random, random_bytes, send, send_change_cipher_spec_and_finished,
+    set_pending_keys, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated,
+    SessionSecret, Side, Transcript,
 };
 use crate::config::{CertifiedKey, ClientConfig};
 use crate::error::Error;
@@ -43,20 +43,23 @@ use crate::extensions::{ClientExtensions, ServerExtensions, EC_POINT_FORMAT_UNCO
 use crate::kx::{EphemeralKey, KeyExchangeError};
 use crate::messages::{
     client_certificate_type, Certificate, CertificateRequest, ClientHello, ClientKeyExchange,
-    DigitallySigned, Finished, HandshakeMessage, HandshakePayload, ServerHello, ServerKeyExchange,
-    COMPRESSION_NULL,
+    DigitallySigned, Finished, HandshakeMessage, HandshakePayload, NewSessionTicket, ServerHello,
+    ServerKeyExchange, COMPRESSION_NULL,
 };
 use crate::sign::{self, SignatureScheme};
 use crate::verify;
 
 /// Where the client is in the handshake: each variant names what it expects next.
+///
+/// The abbreviated handshake (§7.3, Figure 2) goes from `ExpectServerHello`
+/// straight to `ExpectNewSessionTicket` or `ExpectChangeCipherSpec`.
 #[derive(Debug)]
 pub enum ClientState {
     /// ClientHello not yet sent.
     Start,
     /// ClientHello sent (§7.4.1.3).
     ExpectServerHello(Box<HelloSent>),
-    /// ServerHello received (§7.4.2).
+    /// ServerHello received, full handshake (§7.4.2).
     ExpectCertificate(Box<Negotiated>),
     /// The server's chain is valid (§7.4.3).
     ExpectServerKeyExchange(Box<Negotiated>),
@@ -64,7 +67,9 @@ pub enum ClientState {
     ExpectCertificateRequestOrServerHelloDone(Box<KeyShareReceived>),
     /// The server asked for our certificate (§7.4.5).
     ExpectServerHelloDone(Box<KeyShareReceived>, CertificateRequest),
-    /// Our Finished is sent (§7.1).
+    /// The server promised a ticket (RFC 5077 §3.3).
+    ExpectNewSessionTicket(Box<KeysComputed>),
+    /// Keys are computed; the server's ChangeCipherSpec comes next (§7.1).
     ExpectChangeCipherSpec(Box<KeysComputed>),
     /// The server's ChangeCipherSpec arrived (§7.4.9).
     ExpectFinished(Box<KeysComputed>),
@@ -78,6 +83,8 @@ pub enum ClientState {
 #[derive(Debug)]
 pub struct HelloSent {
     hello: ClientHello,
+    /// The session we asked to resume, by id or by ticket.
+    offered: Option<Arc<Session>>,
 }
 
 /// A verified server key share, waiting for ServerHelloDone.
@@ -88,20 +95,22 @@ pub struct KeyShareReceived {
     peer: PeerAuthenticated,
 }
 
-/// The master secret is known and our Finished is sent.
+/// The master secret is known.
 #[derive(Debug)]
 pub struct KeysComputed {
     negotiated: Negotiated,
-    master_secret: MasterSecret,
-    client_verify_data: [u8; 12],
+    secret: SessionSecret,
+    /// Our Finished, once sent: at once in a full handshake, after the
+    /// server's in an abbreviated one.
+    client_verify_data: Option<[u8; 12]>,
+    new_ticket: Option<NewSessionTicket>,
     peer: PeerAuthenticated,
 }
 
-/// The client side of one handshake (and, later, of the handshakes that
-/// renegotiate the same connection).
+/// The client side of one handshake.
 pub struct ClientHandshake {
     config: Arc<ClientConfig>,
-    server_name: String,
+    server: ServerId,
     state: ClientState,
     transcript: Transcript,
     rng: SystemRandom,
@@ -110,19 +119,20 @@ pub struct ClientHandshake {
 impl core::fmt::Debug for ClientHandshake {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ClientHandshake")
-            .field("server_name", &self.server_name)
+            .field("server", &self.server)
             .field("state", &self.state)
             .finish_non_exhaustive()
     }
 }
 
 impl ClientHandshake {
-    /// A handshake with the server called `server_name` (a DNS name or an IP
-    /// literal), checked against `config`'s trust anchors.
-    pub fn new(config: Arc<ClientConfig>, server_name: &str) -> Self {
+    /// A handshake with `server`, whose name (a DNS name or an IP literal)
+    /// is sent as SNI and checked against the certificate, and which (with
+    /// the port) keys the client session store.
+    pub fn new(config: Arc<ClientConfig>, server: ServerId) -> Self {
         Self {
             config,
-            server_name: server_name.to_ascii_lowercase(),
+            server,
             state: ClientState::Start,
             transcript: Transcript::default(),
             rng: SystemRandom::new(),
@@ -139,39 +149,83 @@ impl ClientHandshake {
         matches!(self.state, ClientState::Traffic)
     }
 
-    /// Sends ClientHello (§7.4.1.2).
+    /// Sends ClientHello (§7.4.1.2), offering a stored session if there is
+    /// one we may resume.
     pub fn start(&mut self) -> Result<Vec<Action>, Error> {
         match core::mem::replace(&mut self.state, ClientState::Failed) {
             ClientState::Start => {}
             _ => return Err(Error::Internal("handshake already started")),
         }
-        let hello = self.client_hello()?;
-        let msg = HandshakeMessage::new(HandshakePayload::ClientHello(hello.clone()));
-        self.transcript.add(&msg);
-        self.state = ClientState::ExpectServerHello(Box::new(HelloSent { hello }));
-        Ok(vec![Action::Send(msg)])
+        let offered = self.session_to_offer();
+        let hello = self.client_hello(offered.as_deref())?;
+        let mut actions = Vec::new();
+        send(
+            &mut self.transcript,
+            &mut actions,
+            HandshakePayload::ClientHello(hello.clone()),
+        );
+        self.state = ClientState::ExpectServerHello(Box::new(HelloSent { hello, offered }));
+        Ok(actions)
     }
 
-    fn client_hello(&self) -> Result<ClientHello, Error> {
+    /// A stored session for this server that we may offer: resumable, not
+    /// expired, made with the extended master secret (RFC 7627 §5.3: we
+    /// never resume a session without it), for a suite we still offer.
+    fn session_to_offer(&self) -> Option<Arc<Session>> {
+        let store = self.config.session_store.as_ref()?;
+        // A store that fails to answer only costs a full handshake.
+        let session = store.get(&self.server).ok().flatten()?;
+        let now = (self.config.clock)();
+        let usable = session.is_resumable()
+            && !session.is_expired(now)
+            && session.extended_master_secret
+            && self.config.cipher_suites.contains(&session.cipher_suite)
+            && session.server_name.as_deref() == self.sni();
+        usable.then_some(session)
+    }
+
+    /// The SNI to send: RFC 6066 §3: "Literal IPv4 and IPv6 addresses are
+    /// not permitted in "HostName"."
+    fn sni(&self) -> Option<&str> {
+        let name = self.server.name.as_str();
+        name.parse::<std::net::IpAddr>().is_err().then_some(name)
+    }
+
+    fn client_hello(&self, offered: Option<&Session>) -> Result<ClientHello, Error> {
         let c = &self.config;
-        // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted
-        // in "HostName"."
-        let server_name = (self.server_name.parse::<std::net::IpAddr>().is_err())
-            .then(|| self.server_name.clone());
+        // A session is offered by its ticket if it has one (RFC 5077 §3.4),
+        // with a fresh session id so that we can tell from ServerHello
+        // whether the server accepted it; otherwise by its session id.
+        let (session_id, ticket) = match offered {
+            Some(session) => match &session.ticket {
+                Some(ticket) => {
+                    let mut id = [0u8; 32];
+                    random_bytes(&self.rng, &mut id)?;
+                    (SessionId::new(&id), Some(ticket.clone()))
+                }
+                None => (Some(session.session_id), None),
+            },
+            None => (Some(SessionId::EMPTY), None),
+        };
+        let session_ticket = match ticket {
+            Some(ticket) => Some(ticket),
+            None => c.enable_tickets.then(Vec::new),
+        };
+        let session_id = session_id.ok_or(Error::Internal("session id"))?;
         Ok(ClientHello {
             client_version: ProtocolVersion::TLS1_2,
             random: new_random(&self.rng)?,
-            session_id: SessionId::EMPTY,
+            session_id,
             cipher_suites: c.cipher_suites.iter().map(|s| s.value()).collect(),
             compression_methods: vec![COMPRESSION_NULL],
             extensions: ClientExtensions {
-                server_name,
+                server_name: self.sni().map(str::to_string),
                 supported_groups: Some(c.groups.clone()),
                 ec_point_formats: Some(vec![EC_POINT_FORMAT_UNCOMPRESSED]),
                 signature_algorithms: Some(c.signature_schemes.clone()),
                 alpn: (!c.alpn_protocols.is_empty()).then(|| c.alpn_protocols.clone()),
                 extended_master_secret: true,
-                session_ticket: None,
+                session_ticket,
                 // RFC 5746 §3.4: on the initial handshake, an empty
                 // renegotiation_info (or the SCSV) signals support.
                 renegotiation_info: Some(Vec::new()),
@@ -192,14 +246,14 @@ impl ClientHandshake {
         let state = core::mem::replace(&mut self.state, ClientState::Failed);
         let HandshakeMessage { payload, raw } = msg;
         // The server's Finished is checked against the transcript *before*
-        // it, and it is the last message of the handshake, so it is not added.
+        // it, and added only once checked.
         if !matches!(payload, HandshakePayload::Finished(_)) {
             self.transcript.add_raw(&raw);
         }
         let mut actions = Vec::new();
         self.state = match (state, payload) {
             (ClientState::ExpectServerHello(sent), HandshakePayload::ServerHello(hello)) => {
-                ClientState::ExpectCertificate(Box::new(self.server_hello(&sent, hello)?))
+                self.server_hello(*sent, hello, &mut actions)?
             }
             (ClientState::ExpectCertificate(neg), HandshakePayload::Certificate(cert)) => {
                 ClientState::ExpectServerKeyExchange(self.server_certificate(neg, cert)?)
@@ -217,27 +271,23 @@ impl ClientHandshake {
             (
                 ClientState::ExpectCertificateRequestOrServerHelloDone(ks),
                 HandshakePayload::ServerHelloDone,
-            ) => ClientState::ExpectChangeCipherSpec(self.server_hello_done(
-                *ks,
-                None,
-                &mut actions,
-            )?),
+            ) => self.server_hello_done(*ks, None, &mut actions)?,
             (ClientState::ExpectServerHelloDone(ks, req), HandshakePayload::ServerHelloDone) => {
-                ClientState::ExpectChangeCipherSpec(self.server_hello_done(
-                    *ks,
-                    Some(req),
-                    &mut actions,
-                )?)
+                self.server_hello_done(*ks, Some(req), &mut actions)?
+            }
+            (
+                ClientState::ExpectNewSessionTicket(mut keys),
+                HandshakePayload::NewSessionTicket(ticket),
+            ) => {
+                keys.new_ticket = Some(ticket);
+                ClientState::ExpectChangeCipherSpec(keys)
             }
             (ClientState::ExpectFinished(keys), HandshakePayload::Finished(fin)) => {
-                actions.push(Action::Complete(Box::new(
-                    self.server_finished(*keys, fin)?,
-                )));
+                let est = self.server_finished(*keys, fin, &raw, &mut actions)?;
+                actions.push(Action::Complete(Box::new(est)));
                 ClientState::Traffic
             }
-            (_, payload) => {
-                return Err(Error::unexpected(payload.handshake_type().name()));
-            }
+            (_, payload) => return Err(Error::unexpected(payload.handshake_type().name())),
         };
         Ok(actions)
     }
@@ -255,8 +305,80 @@ impl ClientHandshake {
         }
     }
 
-    /// ServerHello (§7.4.1.3): check every choice against what we offered.
-    fn server_hello(&self, sent: &HelloSent, hello: ServerHello) -> Result<Negotiated, Error> {
+    /// The session this handshake is resuming, if it has got that far: a
+    /// fatal alert must make it non-resumable too (§7.2.2).
+    pub fn resuming(&self) -> Option<&Arc<Session>> {
+        match &self.state {
+            ClientState::ExpectNewSessionTicket(keys)
+            | ClientState::ExpectChangeCipherSpec(keys)
+            | ClientState::ExpectFinished(keys) => match &keys.secret {
+                SessionSecret::Resumed(session) => Some(session),
+                SessionSecret::Fresh(_) => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Removes this server's entry from the client store, after a fatal
+    /// alert (§7.2.2: "the session identifier MUST be invalidated").
+    pub fn forget_session(&self) {
+        if let Some(store) = &self.config.session_store {
+            // Nothing more can be done if the store fails; the session is
+            // already marked non-resumable in memory.
+            let _ = store.remove(&self.server);
+        }
+    }
+
+    /// ServerHello (§7.4.1.3): check every choice against what we offered,
+    /// then go on with a full or an abbreviated handshake.
+    fn server_hello(
+        &mut self,
+        sent: HelloSent,
+        hello: ServerHello,
+        actions: &mut Vec<Action>,
+    ) -> Result<ClientState, Error> {
+        let mut neg = self.check_server_hello(&sent, &hello)?;
+        // §7.4.1.3: a server that resumes answers with the session id we
+        // sent; with a ticket, RFC 5077 §3.4: "it MUST respond with the same
+        // Session ID".
+        let resumed = sent
+            .offered
+            .filter(|_| !hello.session_id.is_empty() && hello.session_id == sent.hello.session_id);
+        let Some(session) = resumed else {
+            return Ok(ClientState::ExpectCertificate(Box::new(neg)));
+        };
+        if hello.cipher_suite != session.cipher_suite.value() {
+            return Err(Error::IllegalParameter(
+                "server resumed with another cipher suite than the session's",
+            ));
+        }
+        // RFC 7627 §5.3: "If the original session used the
+        // "extended_master_secret" extension but the new ServerHello does
+        // not contain the extension, the client MUST abort the handshake."
+        if !neg.extended_master_secret {
+            return Err(Error::ExtendedMasterSecretRequired);
+        }
+        neg.peer_certificates = session.peer_certificates.clone();
+        set_pending_keys(actions, &neg, session.master_secret(), Side::Client)?;
+        let keys = Box::new(KeysComputed {
+            negotiated: neg,
+            secret: SessionSecret::Resumed(session),
+            client_verify_data: None,
+            new_ticket: None,
+            peer: PeerAuthenticated::inherited(),
+        });
+        Ok(if keys.negotiated.session_ticket {
+            ClientState::ExpectNewSessionTicket(keys)
+        } else {
+            ClientState::ExpectChangeCipherSpec(keys)
+        })
+    }
+
+    fn check_server_hello(
+        &self,
+        sent: &HelloSent,
+        hello: &ServerHello,
+    ) -> Result<Negotiated, Error> {
         if hello.server_version != ProtocolVersion::TLS1_2 {
             return Err(Error::UnsupportedVersion(hello.server_version.0));
         }
@@ -296,9 +418,9 @@ impl ClientHandshake {
             extended_master_secret: ext.extended_master_secret,
             secure_renegotiation: ext.renegotiation_info.is_some(),
             peer_certificates: Vec::new(),
+            session_ticket: ext.session_ticket_ack,
         })
     }
-
     /// The server's Certificate (§7.4.2): the chain must lead to a trust
     /// anchor and name the server we asked for.
     fn server_certificate(
@@ -310,7 +432,7 @@ impl ClientHandshake {
         verify::verify_server_chain(
             &cert.certificate_list,
             &self.config.trust_anchors,
-            &self.server_name,
+            &self.server.name,
             i64::try_from(now).unwrap_or(i64::MAX),
         )?;
         // §7.4.2: "The end entity certificate's public key (and associated
@@ -368,7 +490,7 @@ impl ClientHandshake {
         ks: KeyShareReceived,
         request: Option<CertificateRequest>,
         actions: &mut Vec<Action>,
-    ) -> Result<Box<KeysComputed>, Error> {
+    ) -> Result<ClientState, Error> {
         let KeyShareReceived {
             negotiated: neg,
             server_public,
@@ -379,13 +501,14 @@ impl ClientHandshake {
         // MUST send a certificate message containing no certificates."
         let client_key = request
             .as_ref()
-            .map(|req| (req, self.pick_client_certificate(req)));
-        if let Some((_, chosen)) = &client_key {
-            let certificate_list = chosen
+            .and_then(|req| self.pick_client_certificate(req));
+        if request.is_some() {
+            let certificate_list = client_key
                 .as_ref()
                 .map(|(ck, _)| ck.chain.clone())
                 .unwrap_or_default();
-            self.send(
+            send(
+                &mut self.transcript,
                 actions,
                 HandshakePayload::Certificate(Certificate { certificate_list }),
             );
@@ -395,19 +518,18 @@ impl ClientHandshake {
         let key = EphemeralKey::generate(group, &self.rng).map_err(kx_error)?;
         let ecdh_yc = key.public_key().to_vec();
         let pre_master_secret = key.agree(&server_public).map_err(kx_error)?;
-        self.send(
+        send(
+            &mut self.transcript,
             actions,
             HandshakePayload::ClientKeyExchange(ClientKeyExchange { ecdh_yc }),
         );
-        let master_secret = self.master_secret(&neg, &pre_master_secret);
+        let master_secret = compute_master_secret(&neg, &pre_master_secret, &self.transcript);
 
         // §7.4.8: CertificateVerify signs every handshake message so far.
-        if let Some((_, Some((ck, scheme)))) = &client_key {
-            let signature = ck
-                .key
-                .sign(*scheme, self.transcript.bytes())
-                .map_err(|_| Error::Internal("signing CertificateVerify failed"))?;
-            self.send(
+        if let Some((ck, scheme)) = &client_key {
+            let signature = ck.key.sign(*scheme, self.transcript.bytes())?;
+            send(
+                &mut self.transcript,
                 actions,
                 HandshakePayload::CertificateVerify(DigitallySigned {
                     algorithm: *scheme,
@@ -416,29 +538,26 @@ impl ClientHandshake {
             );
         }
 
-        let key_block = neg.key_block(&master_secret);
-        actions.push(Action::SetPendingKeys(Box::new(PendingKeys {
-            read: key_block.server_write_state()?,
-            write: key_block.client_write_state()?,
-        })));
-        actions.push(Action::SendChangeCipherSpec);
-        let client_verify_data = neg.verify_data(
-            &master_secret,
-            FinishedLabel::ClientFinished,
-            &self.transcript,
-        );
-        self.send(
+        set_pending_keys(actions, &neg, &master_secret, Side::Client)?;
+        let client_verify_data = send_change_cipher_spec_and_finished(
+            &mut self.transcript,
             actions,
-            HandshakePayload::Finished(Finished {
-                verify_data: client_verify_data,
-            }),
+            &neg,
+            &master_secret,
+            Side::Client,
         );
-        Ok(Box::new(KeysComputed {
+        let keys = Box::new(KeysComputed {
             negotiated: neg,
-            master_secret,
-            client_verify_data,
+            secret: SessionSecret::Fresh(master_secret),
+            client_verify_data: Some(client_verify_data),
+            new_ticket: None,
             peer,
-        }))
+        });
+        Ok(if keys.negotiated.session_ticket {
+            ClientState::ExpectNewSessionTicket(keys)
+        } else {
+            ClientState::ExpectChangeCipherSpec(keys)
+        })
     }
 
     /// The client certificate to send for `req`, if ours fits: its key type
@@ -450,8 +569,8 @@ impl ClientHandshake {
     ) -> Option<(Arc<CertifiedKey>, SignatureScheme)> {
         let ck = self.config.client_certificate.clone()?;
         let wanted_type = match ck.key.kind() {
-            record_layer::suites::SignatureKind::Ecdsa => client_certificate_type::ECDSA_SIGN,
-            record_layer::suites::SignatureKind::Rsa => client_certificate_type::RSA_SIGN,
+            SignatureKind::Ecdsa => client_certificate_type::ECDSA_SIGN,
+            SignatureKind::Rsa => client_certificate_type::RSA_SIGN,
         };
         if !req.certificate_types.contains(&wanted_type) {
             return None;
@@ -460,58 +579,87 @@ impl ClientHandshake {
         Some((ck, scheme))
     }
 
-    /// The master secret (§8.1), or the extended one (RFC 7627 §4) whose
-    /// session hash covers the messages through ClientKeyExchange.
-    fn master_secret(&self, neg: &Negotiated, pre_master_secret: &[u8]) -> MasterSecret {
-        let hash = neg.cipher_suite.prf_hash();
-        if neg.extended_master_secret {
-            let session_hash = self.transcript.hash(neg.cipher_suite);
-            prf::extended_master_secret(hash, pre_master_secret, session_hash.as_ref())
-        } else {
-            prf::master_secret(
-                hash,
-                pre_master_secret,
-                &neg.client_random.0,
-                &neg.server_random.0,
-            )
-        }
-    }
-
-    /// The server's Finished (§7.4.9) completes the handshake.
-    fn server_finished(&mut self, keys: KeysComputed, fin: Finished) -> Result<Established, Error> {
-        let expected = keys.negotiated.verify_data(
-            &keys.master_secret,
+    /// The server's Finished (§7.4.9) completes a full handshake; in an
+    /// abbreviated one we answer with ChangeCipherSpec and our Finished.
+    fn server_finished(
+        &mut self,
+        keys: KeysComputed,
+        fin: Finished,
+        raw: &[u8],
+        actions: &mut Vec<Action>,
+    ) -> Result<Established, Error> {
+        let neg = keys.negotiated;
+        let expected = neg.verify_data(
+            keys.secret.master_secret(),
             FinishedLabel::ServerFinished,
             &self.transcript,
         );
         let finished = FinishedVerified::check(&expected, &fin.verify_data)?;
-        let neg = keys.negotiated;
-        let session = Session::new(
-            neg.session_id,
-            neg.cipher_suite,
-            keys.master_secret,
-            neg.extended_master_secret,
-            neg.peer_certificates.clone(),
-            neg.server_name.clone(),
-            neg.alpn.clone(),
-            (self.config.clock)(),
-        );
+        self.transcript.add_raw(raw);
+        let client_verify_data = match keys.client_verify_data {
+            Some(sent) => sent,
+            None => send_change_cipher_spec_and_finished(
+                &mut self.transcript,
+                actions,
+                &neg,
+                keys.secret.master_secret(),
+                Side::Client,
+            ),
+        };
+        let resumed = matches!(keys.secret, SessionSecret::Resumed(_));
+        let session = self.keep_session(&neg, keys.secret, keys.new_ticket);
         Ok(Established {
-            session: Arc::new(session),
-            resumed: false,
+            session,
+            resumed,
             negotiated: neg,
-            client_verify_data: keys.client_verify_data,
+            client_verify_data,
             server_verify_data: fin.verify_data,
             peer: keys.peer,
             finished,
         })
     }
 
-    /// Queues a message and adds it to the transcript.
-    fn send(&mut self, actions: &mut Vec<Action>, payload: HandshakePayload) {
-        let msg = HandshakeMessage::new(payload);
-        self.transcript.add(&msg);
-        actions.push(Action::Send(msg));
+    /// The session now in force, stored for later connections to this
+    /// server when it can be resumed: it has an id or a ticket.
+    fn keep_session(
+        &self,
+        neg: &Negotiated,
+        secret: SessionSecret,
+        new_ticket: Option<NewSessionTicket>,
+    ) -> Arc<Session> {
+        let now = (self.config.clock)();
+        let session = match (secret, new_ticket) {
+            (SessionSecret::Resumed(session), None) => return session,
+            // A fresh ticket for a resumed session (RFC 5077 §3.3): the same
+            // session, to be offered with the new ticket next time.
+            (SessionSecret::Resumed(old), Some(t)) => old
+                .duplicate()
+                .with_ticket(t.ticket, t.ticket_lifetime_hint),
+            (SessionSecret::Fresh(master_secret), ticket) => {
+                let session = Session::new(
+                    neg.session_id,
+                    neg.cipher_suite,
+                    master_secret,
+                    neg.extended_master_secret,
+                    neg.peer_certificates.clone(),
+                    neg.server_name.clone(),
+                    neg.alpn.clone(),
+                    now,
+                );
+                match ticket {
+                    Some(t) => session.with_ticket(t.ticket, t.ticket_lifetime_hint),
+                    None => session,
+                }
+            }
+        };
+        let session = Arc::new(session);
+        if let Some(store) = &self.config.session_store {
+            if !session.session_id.is_empty() || session.ticket.is_some() {
+                // A store that fails to keep it only costs a later full handshake.
+                let _ = store.put(&self.server, session.clone());
+            }
+        }
+        session
     }
 }
 

@@ -106,8 +106,11 @@ pub struct Negotiated {
     pub extended_master_secret: bool,
     /// Both sides signalled RFC 5746 secure renegotiation.
     pub secure_renegotiation: bool,
-    /// The peer's certificate chain, leaf first.
+    /// The peer's certificate chain, leaf first (on an abbreviated
+    /// handshake: the chain of the full handshake that made the session).
     pub peer_certificates: Vec<Vec<u8>>,
+    /// The server will send NewSessionTicket (RFC 5077 §3.2, §3.3).
+    pub session_ticket: bool,
 }
 
 impl Negotiated {
@@ -154,6 +157,8 @@ pub enum Authentication {
     Signature,
     /// It is an unauthenticated client (no client certificate asked or given).
     Anonymous,
+    /// The session it resumed was authenticated by an earlier full handshake.
+    InheritedFromSession,
 }
 
 impl PeerAuthenticated {
@@ -161,6 +166,15 @@ impl PeerAuthenticated {
     pub(crate) fn by_signature() -> Self {
         Self {
             how: Authentication::Signature,
+        }
+    }
+
+    /// On an abbreviated handshake: trust comes from the full handshake
+    /// that created the resumed session, proven now by both Finished
+    /// messages under its master secret.
+    pub(crate) fn inherited() -> Self {
+        Self {
+            how: Authentication::InheritedFromSession,
         }
     }
 
@@ -223,6 +237,116 @@ pub struct Established {
     pub peer: PeerAuthenticated,
     /// The peer's Finished was checked.
     pub finished: FinishedVerified,
+}
+
+/// Which end of the connection a machine plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The side that sends ClientHello.
+    Client,
+    /// The side that answers it.
+    Server,
+}
+
+/// Where this handshake's master secret comes from: a full handshake makes a
+/// fresh one; an abbreviated one takes the resumed session's (§7.3).
+#[derive(Debug)]
+pub(crate) enum SessionSecret {
+    /// Made by this handshake's key exchange (§8.1, RFC 7627 §4).
+    Fresh(MasterSecret),
+    /// The resumed session's.
+    Resumed(Arc<Session>),
+}
+
+impl SessionSecret {
+    pub(crate) fn master_secret(&self) -> &MasterSecret {
+        match self {
+            Self::Fresh(ms) => ms,
+            Self::Resumed(session) => session.master_secret(),
+        }
+    }
+}
+
+/// Queues a handshake message and adds it to the transcript.
+pub(crate) fn send(
+    transcript: &mut Transcript,
+    actions: &mut Vec<Action>,
+    payload: HandshakePayload,
+) {
+    let msg = HandshakeMessage::new(payload);
+    transcript.add(&msg);
+    actions.push(Action::Send(msg));
+}
+
+/// Derives this connection's keys from `master_secret` (§6.3) and makes
+/// them pending: `side` reads with its peer's write keys.
+pub(crate) fn set_pending_keys(
+    actions: &mut Vec<Action>,
+    negotiated: &Negotiated,
+    master_secret: &MasterSecret,
+    side: Side,
+) -> Result<(), Error> {
+    let key_block = negotiated.key_block(master_secret);
+    let (read, write) = match side {
+        Side::Client => (
+            key_block.server_write_state()?,
+            key_block.client_write_state()?,
+        ),
+        Side::Server => (
+            key_block.client_write_state()?,
+            key_block.server_write_state()?,
+        ),
+    };
+    actions.push(Action::SetPendingKeys(Box::new(PendingKeys {
+        read,
+        write,
+    })));
+    Ok(())
+}
+
+/// Sends ChangeCipherSpec and then Finished under the new keys (§7.4.9),
+/// returning the verify_data sent.
+pub(crate) fn send_change_cipher_spec_and_finished(
+    transcript: &mut Transcript,
+    actions: &mut Vec<Action>,
+    negotiated: &Negotiated,
+    master_secret: &MasterSecret,
+    side: Side,
+) -> [u8; VERIFY_DATA_LEN] {
+    let label = match side {
+        Side::Client => FinishedLabel::ClientFinished,
+        Side::Server => FinishedLabel::ServerFinished,
+    };
+    actions.push(Action::SendChangeCipherSpec);
+    let verify_data = negotiated.verify_data(master_secret, label, transcript);
+    send(
+        transcript,
+        actions,
+        HandshakePayload::Finished(crate::messages::Finished { verify_data }),
+    );
+    verify_data
+}
+
+/// The master secret of a full handshake (§8.1), or the extended one
+/// (RFC 7627 §4) whose session hash covers the transcript so far, which is
+/// ClientHello through ClientKeyExchange when this is called.
+pub(crate) fn compute_master_secret(
+    negotiated: &Negotiated,
+    pre_master_secret: &[u8],
+    transcript: &Transcript,
+) -> MasterSecret {
+    let hash = negotiated.cipher_suite.prf_hash();
+    if negotiated.extended_master_secret {
+        let session_hash = transcript.hash(negotiated.cipher_suite);
+        prf::extended_master_secret(hash, pre_master_secret, session_hash.as_ref())
+    } else {
+        prf::master_secret(
+            hash,
+            pre_master_secret,
+            &negotiated.client_random.0,
+            &negotiated.server_random.0,
+        )
+    }
 }
 
 /// Fills `buf` with fresh random bytes.

@@ -8,24 +8,12 @@
 use std::sync::Arc;
 
 use record_layer::suites::CipherSuite;
+pub use session_store::{system_clock, Clock};
+use session_store::{ClientSessionStore, ServerSessionStore, TicketKeys};
 
 use crate::kx::NamedGroup;
 use crate::sign::{SignatureScheme, SigningKey};
 use crate::verify::TrustAnchors;
-
-/// The current time as UNIX seconds. Injected so that tests can fix it and
-/// certificate checks are reproducible.
-pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
-
-/// The system clock.
-pub fn system_clock() -> Clock {
-    Arc::new(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
-    })
-}
 
 /// The signature schemes we accept and offer, strongest-first within each
 /// key type (RFC 5246 §7.4.1.4.1).
@@ -64,7 +52,12 @@ pub struct ClientConfig {
     pub client_certificate: Option<Arc<CertifiedKey>>,
     /// ALPN protocols to offer, most preferred first (RFC 7301).
     pub alpn_protocols: Vec<Vec<u8>>,
-    /// The clock used for certificate validity.
+    /// Where sessions are kept for resumption (RFC 5246 §7); `None`: every
+    /// connection makes a full handshake.
+    pub session_store: Option<Arc<dyn ClientSessionStore>>,
+    /// Ask servers for session tickets (RFC 5077).
+    pub enable_tickets: bool,
+    /// The clock used for certificate validity and session lifetimes.
     pub clock: Clock,
 }
 
@@ -78,6 +71,8 @@ impl ClientConfig {
             trust_anchors: Arc::new(trust_anchors),
             client_certificate: None,
             alpn_protocols: Vec::new(),
+            session_store: None,
+            enable_tickets: true,
             clock: system_clock(),
         }
     }
@@ -113,6 +108,11 @@ pub struct ServerConfig {
     pub client_auth: ClientAuth,
     /// ALPN protocols we speak, most preferred first (empty: ignore ALPN).
     pub alpn_protocols: Vec<Vec<u8>>,
+    /// Where sessions are kept so that clients can resume them by session
+    /// id (RFC 5246 §7.3); `None`: session ids are empty, nothing is cached.
+    pub session_store: Option<Arc<dyn ServerSessionStore>>,
+    /// Keys that seal session tickets (RFC 5077); `None`: no tickets.
+    pub ticket_keys: Option<Arc<TicketKeys>>,
     /// The clock used for certificate validity and session lifetimes.
     pub clock: Clock,
 }
@@ -129,6 +129,8 @@ impl ServerConfig {
             signature_schemes: DEFAULT_SIGNATURE_SCHEMES.to_vec(),
             client_auth: ClientAuth::None,
             alpn_protocols: Vec::new(),
+            session_store: None,
+            ticket_keys: None,
             clock: system_clock(),
         }
     }

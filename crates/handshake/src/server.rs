@@ -24,17 +24,17 @@
 
 use std::sync::Arc;
 
-use record_layer::prf::{self, FinishedLabel};
+use record_layer::prf::FinishedLabel;
 use record_layer::record::ProtocolVersion;
-use record_layer::secret::MasterSecret;
 use record_layer::suites::CipherSuite;
 use ring::rand::SystemRandom;
 use session_store::{Session, SessionId};
 
 use crate::client::kx_error;
 use crate::common::{
-    new_random, random_bytes, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated,
-    PendingKeys, Transcript,
+    compute_master_secret, new_random, random_bytes, send, send_change_cipher_spec_and_finished,
+    set_pending_keys, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated,
+    SessionSecret, Side, Transcript,
 };
 use crate::config::{CertifiedKey, ClientAuth, ServerConfig};
 use crate::error::Error;
@@ -42,13 +42,17 @@ use crate::extensions::{ClientExtensions, ServerExtensions, EC_POINT_FORMAT_UNCO
 use crate::kx::{EphemeralKey, NamedGroup};
 use crate::messages::{
     client_certificate_type, Certificate, CertificateRequest, ClientHello, ClientKeyExchange,
-    DigitallySigned, Finished, HandshakeMessage, HandshakePayload, ServerHello, ServerKeyExchange,
-    COMPRESSION_NULL, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+    DigitallySigned, Finished, HandshakeMessage, HandshakePayload, NewSessionTicket, ServerHello,
+    ServerKeyExchange, COMPRESSION_NULL, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
 use crate::sign::{self, SignatureScheme};
 use crate::verify;
 
 /// Where the server is in the handshake: each variant names what it expects next.
+///
+/// The abbreviated handshake (§7.3, Figure 2) goes from `ExpectClientHello`
+/// straight to `ExpectChangeCipherSpec`, our ServerHello, [NewSessionTicket],
+/// ChangeCipherSpec and Finished having been sent.
 #[derive(Debug)]
 pub enum ServerState {
     /// Waiting for the ClientHello (§7.4.1.2).
@@ -83,8 +87,11 @@ pub struct KeyShareSent {
 #[derive(Debug)]
 pub struct KeysComputed {
     negotiated: Negotiated,
-    master_secret: MasterSecret,
+    secret: SessionSecret,
     requested: Option<Vec<SignatureScheme>>,
+    /// Our Finished, once sent: first in an abbreviated handshake (§7.3
+    /// Figure 2), last in a full one.
+    server_verify_data: Option<[u8; 12]>,
     peer: PeerAuthenticated,
 }
 
@@ -140,12 +147,7 @@ impl ServerHandshake {
         let mut actions = Vec::new();
         self.state = match (state, payload) {
             (ServerState::ExpectClientHello, HandshakePayload::ClientHello(hello)) => {
-                let sent = self.client_hello(hello, &mut actions)?;
-                if sent.requested.is_some() {
-                    ServerState::ExpectCertificate(sent)
-                } else {
-                    ServerState::ExpectClientKeyExchange(sent)
-                }
+                self.client_hello(hello, &mut actions)?
             }
             (ServerState::ExpectCertificate(mut sent), HandshakePayload::Certificate(cert)) => {
                 self.client_certificate(&mut sent, cert)?;
@@ -193,13 +195,38 @@ impl ServerHandshake {
         }
     }
 
-    /// ClientHello (§7.4.1.2): choose, then send ServerHello, Certificate,
-    /// ServerKeyExchange, [CertificateRequest] and ServerHelloDone.
+    /// The session this handshake is resuming, if it has got that far: a
+    /// fatal alert must make it non-resumable too (§7.2.2).
+    pub fn resuming(&self) -> Option<&Arc<Session>> {
+        match &self.state {
+            ServerState::ExpectChangeCipherSpec(keys) | ServerState::ExpectFinished(keys) => {
+                match &keys.secret {
+                    SessionSecret::Resumed(session) => Some(session),
+                    SessionSecret::Fresh(_) => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Removes `session` from the server store after a fatal alert (§7.2.2:
+    /// "the session identifier MUST be invalidated"). A ticket cannot be
+    /// recalled: it stays valid until its key expires.
+    pub fn forget_session(&self, session: &Session) {
+        if let (Some(store), false) = (&self.config.session_store, session.session_id.is_empty()) {
+            // The session is already marked non-resumable in memory; a
+            // store that fails here cannot be helped.
+            let _ = store.remove(&session.session_id);
+        }
+    }
+
+    /// ClientHello (§7.4.1.2): resume the session it offers if we may,
+    /// otherwise start a full handshake.
     fn client_hello(
         &mut self,
         hello: ClientHello,
         actions: &mut Vec<Action>,
-    ) -> Result<Box<KeyShareSent>, Error> {
+    ) -> Result<ServerState, Error> {
         // §E.1: a client that offers less than TLS 1.2 gets protocol_version.
         if hello.client_version < ProtocolVersion::TLS1_2 {
             return Err(Error::UnsupportedVersion(hello.client_version.0));
@@ -211,18 +238,115 @@ impl ServerHandshake {
                 "ClientHello without null compression",
             ));
         }
-        let ext = &hello.extensions;
         let secure_renegotiation = check_initial_renegotiation_info(&hello)?;
-        let (cipher_suite, certified, scheme) = self.choose_suite(&hello)?;
-        let group = self.choose_group(ext)?;
-        let alpn = self.choose_alpn(ext)?;
+        let alpn = self.choose_alpn(&hello.extensions)?;
+        match self.resumable_session(&hello) {
+            Some(session) => self.resume(hello, session, alpn, secure_renegotiation, actions),
+            None => self.full_handshake(hello, alpn, secure_renegotiation, actions),
+        }
+    }
 
-        let mut session_id = [0u8; 32];
-        random_bytes(&self.rng, &mut session_id)?;
+    /// The session the client offers, by ticket (RFC 5077 §3.4) or by id
+    /// (§7.4.1.2), if we may resume it: known and resumable, not expired,
+    /// for a suite the client still offers and we still accept, for the
+    /// same server name (RFC 6066 §3), and with the extended master secret
+    /// on both the old and the new handshake (RFC 7627 §5.3). Anything else
+    /// means a full handshake, not an error.
+    fn resumable_session(&self, hello: &ClientHello) -> Option<Arc<Session>> {
+        let ext = &hello.extensions;
+        let session = match (&ext.session_ticket, &self.config.ticket_keys) {
+            (Some(ticket), Some(keys)) if !ticket.is_empty() => keys.open(ticket).map(Arc::new),
+            _ if !hello.session_id.is_empty() => {
+                let store = self.config.session_store.as_ref()?;
+                store.get(&hello.session_id).ok().flatten()
+            }
+            _ => None,
+        }?;
+        let now = (self.config.clock)();
+        let suite = session.cipher_suite;
+        let ok = session.is_resumable()
+            && !session.is_expired(now)
+            && session.extended_master_secret
+            && ext.extended_master_secret
+            && hello.cipher_suites.contains(&suite.value())
+            && self.config.cipher_suites.contains(&suite)
+            && session.server_name == ext.server_name;
+        ok.then_some(session)
+    }
+
+    /// Will we send NewSessionTicket? Only to a client that sent the
+    /// extension (RFC 5077 §3.2), and only if we have ticket keys.
+    fn will_send_ticket(&self, ext: &ClientExtensions) -> bool {
+        ext.session_ticket.is_some() && self.config.ticket_keys.is_some()
+    }
+
+    /// The abbreviated handshake (§7.3, Figure 2): ServerHello echoing the
+    /// client's session id, [NewSessionTicket], ChangeCipherSpec, Finished.
+    fn resume(
+        &mut self,
+        hello: ClientHello,
+        session: Arc<Session>,
+        alpn: Option<Vec<u8>>,
+        secure_renegotiation: bool,
+        actions: &mut Vec<Action>,
+    ) -> Result<ServerState, Error> {
+        let ext = &hello.extensions;
         let neg = Negotiated {
             client_random: hello.random,
             server_random: new_random(&self.rng)?,
-            session_id: SessionId::new(&session_id).ok_or(Error::Internal("session id"))?,
+            // RFC 5077 §3.4 for tickets, §7.4.1.3 for ids: the same id, byte
+            // for byte and length for length (Ticketbleed sent back 32
+            // bytes whatever the client's length was).
+            session_id: hello.session_id,
+            cipher_suite: session.cipher_suite,
+            group: None,
+            server_name: session.server_name.clone(),
+            alpn,
+            extended_master_secret: true,
+            secure_renegotiation,
+            peer_certificates: session.peer_certificates.clone(),
+            session_ticket: self.will_send_ticket(ext),
+        };
+        self.send_server_hello(&neg, ext, false, actions);
+        if neg.session_ticket {
+            // A fresh ticket on resumption, sealed over the same session.
+            self.send_ticket(&session, actions)?;
+        }
+        set_pending_keys(actions, &neg, session.master_secret(), Side::Server)?;
+        let server_verify_data = send_change_cipher_spec_and_finished(
+            &mut self.transcript,
+            actions,
+            &neg,
+            session.master_secret(),
+            Side::Server,
+        );
+        Ok(ServerState::ExpectChangeCipherSpec(Box::new(
+            KeysComputed {
+                negotiated: neg,
+                secret: SessionSecret::Resumed(session),
+                requested: None,
+                server_verify_data: Some(server_verify_data),
+                peer: PeerAuthenticated::inherited(),
+            },
+        )))
+    }
+
+    /// The full handshake (§7.3, Figure 1): ServerHello, Certificate,
+    /// ServerKeyExchange, [CertificateRequest], ServerHelloDone.
+    fn full_handshake(
+        &mut self,
+        hello: ClientHello,
+        alpn: Option<Vec<u8>>,
+        secure_renegotiation: bool,
+        actions: &mut Vec<Action>,
+    ) -> Result<ServerState, Error> {
+        let ext = &hello.extensions;
+        let (cipher_suite, certified, scheme) = self.choose_suite(&hello)?;
+        let group = self.choose_group(ext)?;
+        let neg = Negotiated {
+            client_random: hello.random,
+            server_random: new_random(&self.rng)?,
+            session_id: self.new_session_id()?,
             cipher_suite,
             group: Some(group),
             server_name: ext.server_name.clone(),
@@ -230,30 +354,11 @@ impl ServerHandshake {
             extended_master_secret: ext.extended_master_secret,
             secure_renegotiation,
             peer_certificates: Vec::new(),
+            session_ticket: self.will_send_ticket(ext),
         };
-        self.send(
-            actions,
-            HandshakePayload::ServerHello(ServerHello {
-                server_version: ProtocolVersion::TLS1_2,
-                random: neg.server_random,
-                session_id: neg.session_id,
-                cipher_suite: cipher_suite.value(),
-                compression_method: COMPRESSION_NULL,
-                extensions: ServerExtensions {
-                    server_name_ack: ext.server_name.is_some(),
-                    ec_point_formats: ext
-                        .ec_point_formats
-                        .as_ref()
-                        .map(|_| vec![EC_POINT_FORMAT_UNCOMPRESSED]),
-                    alpn: neg.alpn.clone(),
-                    extended_master_secret: neg.extended_master_secret,
-                    session_ticket_ack: false,
-                    renegotiation_info: secure_renegotiation.then(Vec::new),
-                    unknown: Vec::new(),
-                },
-            }),
-        );
-        self.send(
+        self.send_server_hello(&neg, ext, ext.server_name.is_some(), actions);
+        send(
+            &mut self.transcript,
             actions,
             HandshakePayload::Certificate(Certificate {
                 certificate_list: certified.chain.clone(),
@@ -275,17 +380,19 @@ impl ServerHandshake {
             &neg.server_random,
             &ske.params_bytes(),
         );
-        ske.signed_params.signature = certified
-            .key
-            .sign(scheme, &message)
-            .map_err(|_| Error::Internal("signing ServerKeyExchange failed"))?;
-        self.send(actions, HandshakePayload::ServerKeyExchange(ske));
+        ske.signed_params.signature = certified.key.sign(scheme, &message)?;
+        send(
+            &mut self.transcript,
+            actions,
+            HandshakePayload::ServerKeyExchange(ske),
+        );
 
         let requested = match &self.config.client_auth {
             ClientAuth::None => None,
             ClientAuth::Optional(_) | ClientAuth::Required(_) => {
                 let schemes = self.config.signature_schemes.clone();
-                self.send(
+                send(
+                    &mut self.transcript,
                     actions,
                     HandshakePayload::CertificateRequest(CertificateRequest {
                         certificate_types: vec![
@@ -299,13 +406,90 @@ impl ServerHandshake {
                 Some(schemes)
             }
         };
-        self.send(actions, HandshakePayload::ServerHelloDone);
-        Ok(Box::new(KeyShareSent {
+        send(
+            &mut self.transcript,
+            actions,
+            HandshakePayload::ServerHelloDone,
+        );
+        let sent = Box::new(KeyShareSent {
             negotiated: neg,
             key,
             requested,
             peer: PeerAuthenticated::anonymous_client(),
-        }))
+        });
+        Ok(if sent.requested.is_some() {
+            ServerState::ExpectCertificate(sent)
+        } else {
+            ServerState::ExpectClientKeyExchange(sent)
+        })
+    }
+
+    /// A new session's id: random when we keep sessions in a store, empty
+    /// ("this session will not be cached", §7.4.1.3) when we do not.
+    fn new_session_id(&self) -> Result<SessionId, Error> {
+        if self.config.session_store.is_none() {
+            return Ok(SessionId::EMPTY);
+        }
+        let mut id = [0u8; 32];
+        random_bytes(&self.rng, &mut id)?;
+        SessionId::new(&id).ok_or(Error::Internal("session id"))
+    }
+
+    fn send_server_hello(
+        &mut self,
+        neg: &Negotiated,
+        ext: &ClientExtensions,
+        server_name_ack: bool,
+        actions: &mut Vec<Action>,
+    ) {
+        let hello = ServerHello {
+            server_version: ProtocolVersion::TLS1_2,
+            random: neg.server_random,
+            session_id: neg.session_id,
+            cipher_suite: neg.cipher_suite.value(),
+            compression_method: COMPRESSION_NULL,
+            extensions: ServerExtensions {
+                // RFC 6066 §3: "When resuming a session, the server MUST NOT
+                // include a server_name extension in the server hello."
+                server_name_ack,
+                ec_point_formats: ext
+                    .ec_point_formats
+                    .as_ref()
+                    .map(|_| vec![EC_POINT_FORMAT_UNCOMPRESSED]),
+                alpn: neg.alpn.clone(),
+                extended_master_secret: neg.extended_master_secret,
+                session_ticket_ack: neg.session_ticket,
+                renegotiation_info: neg.secure_renegotiation.then(Vec::new),
+                unknown: Vec::new(),
+            },
+        };
+        send(
+            &mut self.transcript,
+            actions,
+            HandshakePayload::ServerHello(hello),
+        );
+    }
+
+    /// NewSessionTicket (RFC 5077 §3.3): `session` sealed under our
+    /// current ticket key.
+    fn send_ticket(&mut self, session: &Session, actions: &mut Vec<Action>) -> Result<(), Error> {
+        let keys = self
+            .config
+            .ticket_keys
+            .as_ref()
+            .ok_or(Error::Internal("no ticket keys"))?;
+        let ticket = keys
+            .seal(session)
+            .map_err(|_| Error::Internal("sealing a session ticket failed"))?;
+        send(
+            &mut self.transcript,
+            actions,
+            HandshakePayload::NewSessionTicket(NewSessionTicket {
+                ticket_lifetime_hint: keys.lifetime_hint(),
+                ticket,
+            }),
+        );
+        Ok(())
     }
 
     /// The first suite, in the preferred order, that both sides support and
@@ -418,29 +602,13 @@ impl ServerHandshake {
     ) -> Result<Box<KeysComputed>, Error> {
         let pre_master_secret = sent.key.agree(&cke.ecdh_yc).map_err(kx_error)?;
         let neg = sent.negotiated;
-        let hash = neg.cipher_suite.prf_hash();
-        // RFC 7627 §4: the session hash covers ClientHello through
-        // ClientKeyExchange, which the transcript now holds.
-        let master_secret = if neg.extended_master_secret {
-            let session_hash = self.transcript.hash(neg.cipher_suite);
-            prf::extended_master_secret(hash, &pre_master_secret, session_hash.as_ref())
-        } else {
-            prf::master_secret(
-                hash,
-                &pre_master_secret,
-                &neg.client_random.0,
-                &neg.server_random.0,
-            )
-        };
-        let key_block = neg.key_block(&master_secret);
-        actions.push(Action::SetPendingKeys(Box::new(PendingKeys {
-            read: key_block.client_write_state()?,
-            write: key_block.server_write_state()?,
-        })));
+        let master_secret = compute_master_secret(&neg, &pre_master_secret, &self.transcript);
+        set_pending_keys(actions, &neg, &master_secret, Side::Server)?;
         Ok(Box::new(KeysComputed {
             negotiated: neg,
-            master_secret,
+            secret: SessionSecret::Fresh(master_secret),
             requested: sent.requested,
+            server_verify_data: None,
             peer: sent.peer,
         }))
     }
@@ -468,7 +636,9 @@ impl ServerHandshake {
         Ok(())
     }
 
-    /// The client's Finished (§7.4.9); answer with ChangeCipherSpec and ours.
+    /// The client's Finished (§7.4.9). In a full handshake we answer with
+    /// [NewSessionTicket], ChangeCipherSpec and our Finished; in an
+    /// abbreviated one ours was sent first and the handshake is done.
     fn client_finished(
         &mut self,
         keys: KeysComputed,
@@ -478,38 +648,43 @@ impl ServerHandshake {
     ) -> Result<Established, Error> {
         let neg = keys.negotiated;
         let expected = neg.verify_data(
-            &keys.master_secret,
+            keys.secret.master_secret(),
             FinishedLabel::ClientFinished,
             &self.transcript,
         );
         let finished = FinishedVerified::check(&expected, &fin.verify_data)?;
         self.transcript.add_raw(raw);
-
-        actions.push(Action::SendChangeCipherSpec);
-        let server_verify_data = neg.verify_data(
-            &keys.master_secret,
-            FinishedLabel::ServerFinished,
-            &self.transcript,
-        );
-        self.send(
-            actions,
-            HandshakePayload::Finished(Finished {
-                verify_data: server_verify_data,
-            }),
-        );
-        let session = Session::new(
-            neg.session_id,
-            neg.cipher_suite,
-            keys.master_secret,
-            neg.extended_master_secret,
-            neg.peer_certificates.clone(),
-            neg.server_name.clone(),
-            neg.alpn.clone(),
-            (self.config.clock)(),
-        );
+        let (session, resumed, server_verify_data) = match (keys.secret, keys.server_verify_data) {
+            (SessionSecret::Resumed(session), Some(sent)) => (session, true, sent),
+            (SessionSecret::Fresh(master_secret), None) => {
+                let session = Arc::new(Session::new(
+                    neg.session_id,
+                    neg.cipher_suite,
+                    master_secret,
+                    neg.extended_master_secret,
+                    neg.peer_certificates.clone(),
+                    neg.server_name.clone(),
+                    neg.alpn.clone(),
+                    (self.config.clock)(),
+                ));
+                if neg.session_ticket {
+                    self.send_ticket(&session, actions)?;
+                }
+                let sent = send_change_cipher_spec_and_finished(
+                    &mut self.transcript,
+                    actions,
+                    &neg,
+                    session.master_secret(),
+                    Side::Server,
+                );
+                self.keep_session(&session);
+                (session, false, sent)
+            }
+            _ => return Err(Error::Internal("Finished state out of step")),
+        };
         Ok(Established {
-            session: Arc::new(session),
-            resumed: false,
+            session,
+            resumed,
             negotiated: neg,
             client_verify_data: fin.verify_data,
             server_verify_data,
@@ -518,10 +693,13 @@ impl ServerHandshake {
         })
     }
 
-    fn send(&mut self, actions: &mut Vec<Action>, payload: HandshakePayload) {
-        let msg = HandshakeMessage::new(payload);
-        self.transcript.add(&msg);
-        actions.push(Action::Send(msg));
+    /// Puts a new session in the store, if we keep one, so that a later
+    /// connection can resume it by id.
+    fn keep_session(&self, session: &Arc<Session>) {
+        if let (Some(store), false) = (&self.config.session_store, session.session_id.is_empty()) {
+            // A store that fails to keep it only costs a later full handshake.
+            let _ = store.put(session.clone());
+        }
     }
 }
 

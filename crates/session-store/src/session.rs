@@ -1,4 +1,4 @@
-//! The session state of RFC 5246 §7.
+//! The session state of RFC 5246 §7, and its binary encoding.
 //!
 //! ```text
 //! session identifier, peer certificate, compression method,
@@ -6,18 +6,57 @@
 //! ```
 //! (§7, "The session state"), plus what later RFCs tie to a session: whether
 //! the master secret is an extended one (RFC 7627), the server name it was
-//! made for (RFC 6066 §3), and when it was made and how long it may live.
+//! made for (RFC 6066 §3), the ALPN protocol (RFC 7301), when it was made and
+//! how long it may live, and, on the client, the session ticket the server
+//! issued for it (RFC 5077 §3.3).
 //!
 //! A `Session` holds **no keys and no sequence numbers**: those belong to a
 //! connection, and every connection that resumes a session derives its own
 //! keys from the master secret and its own two randoms (§6.3). Connections
 //! share a session as `Arc<Session>`.
+//!
+//! # Encoding
+//!
+//! [`Session::encode`] and [`Session::decode`] turn a session into bytes and
+//! back, so that it can live in a file ([`FileStore`](crate::FileStore)) or
+//! inside a ticket ([`TicketKeys`](crate::TicketKeys)). The layout, in the
+//! presentation language of RFC 5246 §4 and modelled on RFC 5077 §4's
+//! `StatePlaintext`:
+//!
+//! ```text
+//! struct {
+//!     uint8 format_version;                    /* 1 */
+//!     opaque session_id<0..32>;
+//!     uint16 cipher_suite;
+//!     opaque master_secret[48];
+//!     uint8 extended_master_secret;            /* 0 or 1 */
+//!     ASN.1Cert peer_certificates<0..2^24-1>;  /* as in Certificate, §7.4.2 */
+//!     opaque server_name<0..2^16-1>;           /* empty: none */
+//!     opaque alpn<0..2^8-1>;                   /* empty: none */
+//!     uint64 created_at;                       /* UNIX seconds */
+//!     uint64 lifetime;                         /* seconds */
+//!     opaque ticket<0..2^16-1>;                /* empty: none */
+//!     uint32 ticket_lifetime_hint;
+//! } SessionState;
+//!
+//! opaque ASN.1Cert<1..2^24-1>;
+//! ```
+//!
+//! Each ceiling is the one of the wire message the field comes from (SNI's
+//! `HostName<1..2^16-1>`, ALPN's `ProtocolName<1..2^8-1>`, the Certificate
+//! message's `certificate_list<0..2^24-1>`, NewSessionTicket's
+//! `ticket<0..2^16-1>`), so every session a handshake makes can be encoded.
+//! Since none of these may be empty on the wire, an empty field here means
+//! "absent". `is resumable` is not encoded: a stored session is resumable,
+//! and one that is not is removed from its store instead.
 
 use core::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use record_layer::codec::{put_opaque, put_vector, DecodeError, Reader};
 use record_layer::secret::MasterSecret;
 use record_layer::suites::CipherSuite;
+use zeroize::Zeroizing;
 
 use crate::SessionId;
 
@@ -42,6 +81,13 @@ pub struct Session {
     pub created_at: u64,
     /// How long it may be resumed for, seconds.
     pub lifetime: u64,
+    /// Client side: the opaque ticket the server issued for this session
+    /// (RFC 5077 §3.3), to be sent back in the SessionTicket extension when
+    /// resuming. `None` on the server and when no ticket was issued.
+    pub ticket: Option<Vec<u8>>,
+    /// Client side: the server's `ticket_lifetime_hint` (RFC 5077 §3.3),
+    /// seconds; 0 means unspecified.
+    pub ticket_lifetime_hint: u32,
     // `is resumable`: cleared by a fatal alert on any connection using it
     // (§7.2.2: "the session identifier MUST be invalidated").
     resumable: AtomicBool,
@@ -51,6 +97,10 @@ impl Session {
     /// Default lifetime: RFC 5246 §F.1.4 suggests "an upper limit of 24
     /// hours on session ID lifetimes".
     pub const DEFAULT_LIFETIME: u64 = 24 * 60 * 60;
+
+    /// The `format_version` that [`encode`](Self::encode) writes and
+    /// [`decode`](Self::decode) accepts.
+    pub const FORMAT_VERSION: u8 = 1;
 
     /// A new, resumable session as a full handshake makes it.
     #[allow(clippy::too_many_arguments)]
@@ -74,7 +124,53 @@ impl Session {
             alpn,
             created_at,
             lifetime: Self::DEFAULT_LIFETIME,
+            ticket: None,
+            ticket_lifetime_hint: 0,
             resumable: AtomicBool::new(true),
+        }
+    }
+
+    /// Client side: attaches the ticket of a NewSessionTicket message
+    /// (RFC 5077 §3.3), before the session is shared.
+    ///
+    /// An empty ticket is no ticket: §3.3, "If the server determines that
+    /// it does not want to include a ticket ... it sends a zero-length
+    /// ticket".
+    ///
+    /// A non-zero hint shortens `lifetime` to at most the hint, counted
+    /// from `created_at`, so that stores drop the session in time (§3.3: "A
+    /// client SHOULD delete the ticket and associated state when the time
+    /// expires"). The hint counts from when the ticket arrived; for a
+    /// ticket renewed on a later abbreviated handshake this drops the
+    /// session earlier than the hint allows, which §3.3 permits ("It MAY
+    /// delete the ticket earlier based on local policy").
+    pub fn with_ticket(mut self, ticket: Vec<u8>, ticket_lifetime_hint: u32) -> Self {
+        self.ticket = (!ticket.is_empty()).then_some(ticket);
+        self.ticket_lifetime_hint = ticket_lifetime_hint;
+        if ticket_lifetime_hint != 0 {
+            self.lifetime = self.lifetime.min(u64::from(ticket_lifetime_hint));
+        }
+        self
+    }
+
+    /// A copy of this session that can be changed before it is shared:
+    /// e.g. a client that receives a renewed ticket on an abbreviated
+    /// handshake (RFC 5077 §3.3) stores
+    /// `old.duplicate().with_ticket(new_ticket, hint)`.
+    pub fn duplicate(&self) -> Self {
+        Self {
+            session_id: self.session_id,
+            cipher_suite: self.cipher_suite,
+            master_secret: MasterSecret::from_bytes(*self.master_secret.as_bytes()),
+            extended_master_secret: self.extended_master_secret,
+            peer_certificates: self.peer_certificates.clone(),
+            server_name: self.server_name.clone(),
+            alpn: self.alpn.clone(),
+            created_at: self.created_at,
+            lifetime: self.lifetime,
+            ticket: self.ticket.clone(),
+            ticket_lifetime_hint: self.ticket_lifetime_hint,
+            resumable: AtomicBool::new(self.is_resumable()),
         }
     }
 
@@ -90,6 +186,11 @@ impl Session {
 
     /// Marks the session as not resumable, for every connection sharing it
     /// (§7.2.2: after a fatal alert the session "MUST be invalidated").
+    ///
+    /// This reaches every holder of this `Arc<Session>`, and so a
+    /// [`MemoryStore`](crate::MemoryStore); a store that keeps copies (a
+    /// [`FileStore`](crate::FileStore)) learns of it only through its
+    /// `remove`, which the handshake must call as well.
     pub fn invalidate(&self) {
         self.resumable.store(false, Ordering::Release);
     }
@@ -98,10 +199,162 @@ impl Session {
     pub fn is_expired(&self, now: u64) -> bool {
         now.saturating_sub(self.created_at) >= self.lifetime
     }
+
+    /// The `SessionState` encoding (see the module documentation). It
+    /// holds the master secret, so it is wiped when dropped.
+    ///
+    /// # Panics
+    ///
+    /// If a field is longer than its ceiling in `SessionState`. The
+    /// ceilings are those of the wire messages the fields are parsed from,
+    /// so only a session built by hand with oversized fields can hit this;
+    /// a silently truncated length prefix would be worse.
+    pub fn encode(&self) -> Zeroizing<Vec<u8>> {
+        self.assert_fits();
+        // Reserve the exact size up front: a Vec that grows copies its
+        // bytes (master secret included) and frees the old buffer without
+        // wiping it.
+        let mut out = Zeroizing::new(Vec::with_capacity(self.encoded_len()));
+        out.push(Self::FORMAT_VERSION);
+        put_opaque(&mut out, SessionId::MAX_LEN, self.session_id.as_bytes());
+        out.extend_from_slice(&self.cipher_suite.value().to_be_bytes());
+        out.extend_from_slice(self.master_secret.as_bytes());
+        out.push(u8::from(self.extended_master_secret));
+        put_vector(&mut out, CERTIFICATES_MAX, |o| {
+            for cert in &self.peer_certificates {
+                put_opaque(o, CERTIFICATE_MAX, cert);
+            }
+        });
+        put_opaque(&mut out, SERVER_NAME_MAX, opt_bytes(&self.server_name));
+        put_opaque(&mut out, ALPN_MAX, opt_bytes(&self.alpn));
+        out.extend_from_slice(&self.created_at.to_be_bytes());
+        out.extend_from_slice(&self.lifetime.to_be_bytes());
+        put_opaque(&mut out, TICKET_MAX, opt_bytes(&self.ticket));
+        out.extend_from_slice(&self.ticket_lifetime_hint.to_be_bytes());
+        debug_assert_eq!(out.len(), out.capacity());
+        out
+    }
+
+    /// Decodes a `SessionState` that fills `bytes` exactly. The session is
+    /// resumable. An unknown `format_version` or cipher suite, a length out
+    /// of bounds, a truncated field or trailing bytes are errors naming the
+    /// field.
+    pub fn decode(bytes: &[u8]) -> Result<Session, DecodeError> {
+        let mut r = Reader::new(bytes);
+        if r.u8("SessionState.format_version")? != Self::FORMAT_VERSION {
+            return Err(DecodeError::InvalidValue {
+                what: "SessionState.format_version",
+            });
+        }
+        let session_id =
+            SessionId::new(r.opaque(0, SessionId::MAX_LEN, "SessionState.session_id")?).ok_or(
+                DecodeError::InvalidValue {
+                    what: "SessionState.session_id",
+                },
+            )?;
+        let cipher_suite = CipherSuite::from_value(r.u16("SessionState.cipher_suite")?).ok_or(
+            DecodeError::InvalidValue {
+                what: "SessionState.cipher_suite",
+            },
+        )?;
+        let master_secret = MasterSecret::from_bytes(r.array("SessionState.master_secret")?);
+        let extended_master_secret = match r.u8("SessionState.extended_master_secret")? {
+            0 => false,
+            1 => true,
+            _ => {
+                return Err(DecodeError::InvalidValue {
+                    what: "SessionState.extended_master_secret",
+                })
+            }
+        };
+        let peer_certificates = r
+            .vector(0, CERTIFICATES_MAX, "SessionState.peer_certificates")?
+            .items(|c| Ok(c.opaque(1, CERTIFICATE_MAX, "ASN.1Cert")?.to_vec()))?;
+        let server_name =
+            match r.opaque(0, SERVER_NAME_MAX, "SessionState.server_name")? {
+                [] => None,
+                name => Some(String::from_utf8(name.to_vec()).map_err(|_| {
+                    DecodeError::InvalidValue {
+                        what: "SessionState.server_name",
+                    }
+                })?),
+            };
+        let alpn = non_empty(r.opaque(0, ALPN_MAX, "SessionState.alpn")?);
+        let created_at = r.u64("SessionState.created_at")?;
+        let lifetime = r.u64("SessionState.lifetime")?;
+        let ticket = non_empty(r.opaque(0, TICKET_MAX, "SessionState.ticket")?);
+        let ticket_lifetime_hint = r.u32("SessionState.ticket_lifetime_hint")?;
+        r.expect_empty("SessionState")?;
+
+        let mut session = Session::new(
+            session_id,
+            cipher_suite,
+            master_secret,
+            extended_master_secret,
+            peer_certificates,
+            server_name,
+            alpn,
+            created_at,
+        );
+        session.lifetime = lifetime;
+        session.ticket = ticket;
+        session.ticket_lifetime_hint = ticket_lifetime_hint;
+        Ok(session)
+    }
+
+    /// The exact length of [`encode`](Self::encode)'s output.
+    fn encoded_len(&self) -> usize {
+        let certificates: usize = self.peer_certificates.iter().map(|c| 3 + c.len()).sum();
+        1 + (1 + self.session_id.as_bytes().len())
+            + 2
+            + MasterSecret::LEN
+            + 1
+            + (3 + certificates)
+            + (2 + opt_bytes(&self.server_name).len())
+            + (1 + opt_bytes(&self.alpn).len())
+            + 8
+            + 8
+            + (2 + opt_bytes(&self.ticket).len())
+            + 4
+    }
+
+    fn assert_fits(&self) {
+        let certificates: usize = self.peer_certificates.iter().map(|c| 3 + c.len()).sum();
+        let fits = self
+            .peer_certificates
+            .iter()
+            .all(|c| c.len() <= CERTIFICATE_MAX)
+            && certificates <= CERTIFICATES_MAX
+            && opt_bytes(&self.server_name).len() <= SERVER_NAME_MAX
+            && opt_bytes(&self.alpn).len() <= ALPN_MAX
+            && opt_bytes(&self.ticket).len() <= TICKET_MAX;
+        assert!(fits, "Session field longer than its SessionState ceiling");
+    }
+}
+
+/// `ASN.1Cert<1..2^24-1>` (RFC 5246 §7.4.2).
+const CERTIFICATE_MAX: usize = 0xff_ffff;
+/// `certificate_list<0..2^24-1>` (RFC 5246 §7.4.2).
+const CERTIFICATES_MAX: usize = 0xff_ffff;
+/// `HostName<1..2^16-1>` (RFC 6066 §3).
+const SERVER_NAME_MAX: usize = 0xffff;
+/// `ProtocolName<1..2^8-1>` (RFC 7301 §3.1).
+const ALPN_MAX: usize = 0xff;
+/// `ticket<0..2^16-1>` (RFC 5077 §3.3).
+const TICKET_MAX: usize = 0xffff;
+
+fn opt_bytes<T: AsRef<[u8]>>(field: &Option<T>) -> &[u8] {
+    field.as_ref().map_or(&[], AsRef::as_ref)
+}
+
+fn non_empty(bytes: &[u8]) -> Option<Vec<u8>> {
+    (!bytes.is_empty()).then(|| bytes.to_vec())
 }
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The ticket is a bearer credential for the session: print only
+        // whether there is one.
         f.debug_struct("Session")
             .field("session_id", &self.session_id)
             .field("cipher_suite", &self.cipher_suite)
@@ -109,7 +362,11 @@ impl fmt::Debug for Session {
             .field("extended_master_secret", &self.extended_master_secret)
             .field("peer_certificates", &self.peer_certificates.len())
             .field("server_name", &self.server_name)
+            .field("alpn", &self.alpn)
             .field("created_at", &self.created_at)
+            .field("lifetime", &self.lifetime)
+            .field("ticket", &self.ticket.as_ref().map(|_| "<present>"))
+            .field("ticket_lifetime_hint", &self.ticket_lifetime_hint)
             .field("resumable", &self.is_resumable())
             .finish()
     }

@@ -1,0 +1,316 @@
+//! A session cache in a directory, for both sides, so sessions outlive the
+//! process (RFC 5246 §7: a session lives "across many connections").
+//!
+//! RFC 5246 §F.1.4 warns: "Applications that may be run in relatively
+//! insecure environments should not write session IDs to stable storage."
+//! A session file holds a master secret, which lets whoever reads it
+//! decrypt every connection of that session and impersonate the peer until
+//! the session expires. So:
+//!
+//! - the directory is created `0700`, and one that others may write to is
+//!   refused (they could plant a session whose master secret they know);
+//! - each file is created `0600`;
+//! - a file is written whole or not at all: to a temporary file in the same
+//!   directory, flushed to disk, then renamed over the old one (a rename
+//!   within one file system is atomic), so a crash or a concurrent reader
+//!   never sees half a session;
+//! - a file that does not decode is reported on stderr and removed, and the
+//!   lookup is a miss: a broken cache entry costs one full handshake.
+//!
+//! One file per session, in the `SessionState` encoding of
+//! [`Session::encode`]:
+//!
+//! ```text
+//! server-<hex of session_id>     the server's cache, by session id
+//! client-<hex of SHA-256(id)>    the client's cache, by ServerId
+//! ```
+//!
+//! File names are hex, so no name a peer or a caller chooses can contain
+//! `/`, `..` or anything else a path could be steered with. A server name
+//! is hashed rather than hex-encoded whole because a DNS name of up to 253
+//! bytes would make a hex file name longer than the usual 255-byte limit.
+//!
+//! Unlike [`MemoryStore`](crate::MemoryStore), a `FileStore` returns a
+//! fresh copy of a session on every `get`, so [`Session::invalidate`] does
+//! not reach it: call `remove` too. On platforms other than Unix the
+//! permission settings are not applied.
+
+use std::fs;
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ring::digest;
+use ring::rand::{SecureRandom, SystemRandom};
+use zeroize::Zeroizing;
+
+use crate::{
+    system_clock, ClientSessionStore, Clock, ServerId, ServerSessionStore, Session, SessionId,
+    StoreError,
+};
+
+/// A store of sessions as files in one directory.
+pub struct FileStore {
+    dir: PathBuf,
+    clock: Clock,
+}
+
+impl FileStore {
+    /// A store in `dir`, created `0700` if missing, expiring sessions by
+    /// the system clock. Fails if the directory cannot be created or is
+    /// writable by group or others.
+    pub fn new(dir: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        Self::with_clock(dir, system_clock())
+    }
+
+    /// As [`new`](Self::new), expiring sessions by `clock`.
+    pub fn with_clock(dir: impl Into<PathBuf>, clock: Clock) -> Result<Self, StoreError> {
+        let dir = dir.into();
+        create_private_dir(&dir)?;
+        Ok(Self { dir, clock })
+    }
+
+    fn server_path(&self, id: &SessionId) -> PathBuf {
+        self.dir.join(format!("server-{}", hex(id.as_bytes())))
+    }
+
+    fn client_path(&self, server: &ServerId) -> PathBuf {
+        // An unambiguous encoding of both fields, so that no two ServerIds
+        // hash the same input.
+        let mut input = Vec::with_capacity(8 + server.name.len() + 3);
+        input.extend_from_slice(&(server.name.len() as u64).to_be_bytes());
+        input.extend_from_slice(server.name.as_bytes());
+        match server.port {
+            Some(port) => {
+                input.push(1);
+                input.extend_from_slice(&port.to_be_bytes());
+            }
+            None => input.push(0),
+        }
+        let hash = digest::digest(&digest::SHA256, &input);
+        self.dir.join(format!("client-{}", hex(hash.as_ref())))
+    }
+
+    /// Writes `session` to `path`, or removes `path` if the session may no
+    /// longer be resumed.
+    fn store(&self, path: &Path, session: &Session) -> Result<(), StoreError> {
+        if session.is_resumable() {
+            write_private_atomic(path, &session.encode())
+        } else {
+            remove_file(path)
+        }
+    }
+
+    /// The session in `path`, if it decodes, `accept`s it, and is not
+    /// expired; otherwise the file is removed.
+    fn load(
+        &self,
+        path: &Path,
+        accept: impl FnOnce(&Session) -> bool,
+    ) -> Result<Option<Arc<Session>>, StoreError> {
+        let bytes = match fs::read(path) {
+            Ok(bytes) => Zeroizing::new(bytes),
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(StoreError::Io {
+                    action: "read",
+                    path: path.into(),
+                    source,
+                })
+            }
+        };
+        let session = match Session::decode(&bytes) {
+            Ok(session) if accept(&session) => session,
+            Ok(_) => {
+                eprintln!(
+                    "session-store: removing {}: it holds a session for another key",
+                    path.display()
+                );
+                remove_file(path)?;
+                return Ok(None);
+            }
+            Err(error) => {
+                eprintln!("session-store: removing {}: {error}", path.display());
+                remove_file(path)?;
+                return Ok(None);
+            }
+        };
+        if session.is_expired((self.clock)()) {
+            remove_file(path)?;
+            return Ok(None);
+        }
+        Ok(Some(Arc::new(session)))
+    }
+}
+
+impl core::fmt::Debug for FileStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("FileStore").field("dir", &self.dir).finish()
+    }
+}
+
+impl ServerSessionStore for FileStore {
+    fn put(&self, session: Arc<Session>) -> Result<(), StoreError> {
+        if session.session_id.is_empty() {
+            return Ok(());
+        }
+        self.store(&self.server_path(&session.session_id), &session)
+    }
+
+    fn get(&self, id: &SessionId) -> Result<Option<Arc<Session>>, StoreError> {
+        if id.is_empty() {
+            return Ok(None);
+        }
+        // A file renamed or copied under another id must not resume as it.
+        self.load(&self.server_path(id), |s| s.session_id == *id)
+    }
+
+    fn remove(&self, id: &SessionId) -> Result<(), StoreError> {
+        if id.is_empty() {
+            return Ok(());
+        }
+        remove_file(&self.server_path(id))
+    }
+}
+
+impl ClientSessionStore for FileStore {
+    fn put(&self, server: &ServerId, session: Arc<Session>) -> Result<(), StoreError> {
+        self.store(&self.client_path(server), &session)
+    }
+
+    fn get(&self, server: &ServerId) -> Result<Option<Arc<Session>>, StoreError> {
+        self.load(&self.client_path(server), |_| true)
+    }
+
+    fn remove(&self, server: &ServerId) -> Result<(), StoreError> {
+        remove_file(&self.client_path(server))
+    }
+}
+
+/// Lowercase hex, for file names.
+fn hex(bytes: &[u8]) -> String {
+    use core::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(2 * bytes.len()), |mut s, b| {
+            // Writing to a String cannot fail.
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// Removes `path`; one already gone (another thread or process removed it
+/// first) is not an error.
+fn remove_file(path: &Path) -> Result<(), StoreError> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != ErrorKind::NotFound => Err(StoreError::Io {
+            action: "remove",
+            path: path.into(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Creates `dir` (and missing parents) readable by the owner only, and
+/// refuses an existing one that group or others may write to.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    let io = |action, source| StoreError::Io {
+        action,
+        path: dir.into(),
+        source,
+    };
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|e| io("create directory", e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(dir)
+            .map_err(|e| io("inspect directory", e))?
+            .permissions()
+            .mode();
+        if mode & 0o022 != 0 {
+            return Err(io(
+                "trust directory",
+                std::io::Error::new(
+                    ErrorKind::PermissionDenied,
+                    format!("mode {:o} lets group or others write to it", mode & 0o777),
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Replaces `path` with `bytes` atomically, as a file only its owner can
+/// read: write a temporary file in the same directory, flush it to disk,
+/// rename it over `path`, then flush the directory so the rename itself
+/// survives a crash.
+pub(crate) fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    // `parent` of a bare file name is "", which cannot be opened to flush.
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut suffix = [0u8; 8];
+    SystemRandom::new()
+        .fill(&mut suffix)
+        .map_err(|_| StoreError::Random)?;
+    let tmp = dir.join(format!(".tmp-{}", hex(&suffix)));
+    let result = write_then_rename(&tmp, path, bytes);
+    if result.is_err() {
+        // Best effort: the error being returned matters more.
+        let _ = fs::remove_file(&tmp);
+    }
+    result?;
+    sync_dir(dir)
+}
+
+fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let io = |action, at: &Path| {
+        let at = at.to_path_buf();
+        move |source| StoreError::Io {
+            action,
+            path: at,
+            source,
+        }
+    };
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    // The mode is given at creation, so the file is never readable by
+    // others, not even for a moment.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(tmp).map_err(io("create", tmp))?;
+    file.write_all(bytes).map_err(io("write", tmp))?;
+    file.sync_all().map_err(io("flush", tmp))?;
+    fs::rename(tmp, path).map_err(io("rename into place", path))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| StoreError::Io {
+            action: "flush directory",
+            path: dir.into(),
+            source,
+        })?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_is_lowercase_two_digits_per_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xab, 0xff]), "000fabff");
+        assert_eq!(hex(&[]), "");
+    }
+}

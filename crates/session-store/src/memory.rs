@@ -1,0 +1,174 @@
+//! An in-memory session cache (RFC 5246 §7.4.1.3) for both sides.
+//!
+//! Bounded: when full, the least recently used session is evicted, so a
+//! flood of full handshakes cannot grow memory without limit. Expiry
+//! follows each session's `lifetime` (§F.1.4: "An upper limit of 24 hours
+//! is suggested for session ID lifetimes"), read from an injected
+//! [`Clock`] so tests can move time.
+//!
+//! Sessions are held as `Arc<Session>`: the one a store returns is the one
+//! it was given, so [`Session::invalidate`] on any connection is seen here
+//! at once.
+//!
+//! # Locking
+//!
+//! One `Mutex` per side guards the map. It does not serialise handshakes:
+//! it is held only for a hash-map lookup or insert and an O(log n) update
+//! of the recency order (a `BTreeMap` from "last used" tick to key), never
+//! during crypto or I/O. A resuming handshake holds it for well under a
+//! microsecond out of the milliseconds its own work takes, so many threads
+//! resume at once; sharding would add code for no measurable gain.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::{
+    system_clock, ClientSessionStore, Clock, ServerId, ServerSessionStore, Session, SessionId,
+    StoreError,
+};
+
+/// A bounded, in-memory store of sessions: the server's cache by session
+/// id and the client's by server, each holding up to `capacity` sessions.
+pub struct MemoryStore {
+    server: Mutex<Lru<SessionId>>,
+    client: Mutex<Lru<ServerId>>,
+    clock: Clock,
+}
+
+impl MemoryStore {
+    /// A store holding up to `capacity` sessions per side, expiring them by
+    /// the system clock.
+    pub fn new(capacity: usize) -> Self {
+        Self::with_clock(capacity, system_clock())
+    }
+
+    /// A store holding up to `capacity` sessions per side, expiring them by
+    /// `clock`.
+    pub fn with_clock(capacity: usize, clock: Clock) -> Self {
+        Self {
+            server: Mutex::new(Lru::new(capacity)),
+            client: Mutex::new(Lru::new(capacity)),
+            clock,
+        }
+    }
+}
+
+impl core::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("server_sessions", &lock(&self.server).entries.len())
+            .field("client_sessions", &lock(&self.client).entries.len())
+            .finish()
+    }
+}
+
+/// Every operation leaves the map consistent before it can panic, so a
+/// lock poisoned by a panic elsewhere still guards a usable map.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl ServerSessionStore for MemoryStore {
+    fn put(&self, session: Arc<Session>) -> Result<(), StoreError> {
+        if !session.session_id.is_empty() {
+            lock(&self.server).put(session.session_id, session);
+        }
+        Ok(())
+    }
+
+    fn get(&self, id: &SessionId) -> Result<Option<Arc<Session>>, StoreError> {
+        let now = (self.clock)();
+        Ok(lock(&self.server).get(id, now))
+    }
+
+    fn remove(&self, id: &SessionId) -> Result<(), StoreError> {
+        lock(&self.server).remove(id);
+        Ok(())
+    }
+}
+
+impl ClientSessionStore for MemoryStore {
+    fn put(&self, server: &ServerId, session: Arc<Session>) -> Result<(), StoreError> {
+        lock(&self.client).put(server.clone(), session);
+        Ok(())
+    }
+
+    fn get(&self, server: &ServerId) -> Result<Option<Arc<Session>>, StoreError> {
+        let now = (self.clock)();
+        Ok(lock(&self.client).get(server, now))
+    }
+
+    fn remove(&self, server: &ServerId) -> Result<(), StoreError> {
+        lock(&self.client).remove(server);
+        Ok(())
+    }
+}
+
+/// A map with least-recently-used eviction: `entries` holds each session
+/// with the tick of its last use, `order` maps ticks back to keys so that
+/// the oldest is `order`'s first entry.
+struct Lru<K> {
+    capacity: usize,
+    entries: HashMap<K, Entry>,
+    order: BTreeMap<u64, K>,
+    tick: u64,
+}
+
+struct Entry {
+    session: Arc<Session>,
+    last_used: u64,
+}
+
+impl<K: Clone + Eq + Hash> Lru<K> {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            entries: HashMap::new(),
+            order: BTreeMap::new(),
+            tick: 0,
+        }
+    }
+
+    fn next_tick(&mut self) -> u64 {
+        // A u64 tick incremented once per operation does not wrap.
+        self.tick += 1;
+        self.tick
+    }
+
+    fn put(&mut self, key: K, session: Arc<Session>) {
+        self.remove(&key);
+        if !session.is_resumable() || self.capacity == 0 {
+            return;
+        }
+        if self.entries.len() >= self.capacity {
+            if let Some((_, oldest)) = self.order.pop_first() {
+                self.entries.remove(&oldest);
+            }
+        }
+        let last_used = self.next_tick();
+        self.order.insert(last_used, key.clone());
+        self.entries.insert(key, Entry { session, last_used });
+    }
+
+    fn get(&mut self, key: &K, now: u64) -> Option<Arc<Session>> {
+        let session = Arc::clone(&self.entries.get(key)?.session);
+        if session.is_expired(now) || !session.is_resumable() {
+            self.remove(key);
+            return None;
+        }
+        let tick = self.next_tick();
+        if let Some(entry) = self.entries.get_mut(key) {
+            self.order.remove(&entry.last_used);
+            entry.last_used = tick;
+            self.order.insert(tick, key.clone());
+        }
+        Some(session)
+    }
+
+    fn remove(&mut self, key: &K) {
+        if let Some(entry) = self.entries.remove(key) {
+            self.order.remove(&entry.last_used);
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! `FileStore`: persistence, atomic private files, corrupt entries, names.
+
+mod common;
+
+use std::fs;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use common::{assert_same, file_names, session, TempDir, TestClock};
+use session_store::{
+    ClientSessionStore, FileStore, ServerId, ServerSessionStore, Session, SessionId,
+};
+
+const NOW: u64 = 1_700_000_000;
+
+struct Fixture {
+    tmp: TempDir,
+    clock: TestClock,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Self {
+            tmp: TempDir::new(),
+            clock: TestClock::at(NOW),
+        }
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.tmp.path().join("sessions")
+    }
+
+    /// A store on the fixture's directory: calling it twice is a restart.
+    fn store(&self) -> FileStore {
+        FileStore::with_clock(self.dir(), self.clock.clock()).unwrap()
+    }
+
+    fn names(&self) -> Vec<String> {
+        file_names(&self.dir())
+    }
+
+    fn server_file(&self, id: &[u8]) -> PathBuf {
+        self.dir().join(format!("server-{}", hex::encode(id)))
+    }
+}
+
+fn put_server(store: &FileStore, s: Session) {
+    ServerSessionStore::put(store, Arc::new(s)).unwrap();
+}
+
+fn get_server(store: &FileStore, id: &[u8]) -> Option<Arc<Session>> {
+    ServerSessionStore::get(store, &SessionId::new(id).unwrap()).unwrap()
+}
+
+#[test]
+fn sessions_survive_a_restart() {
+    let f = Fixture::new();
+    let original = session(&[7; 32], NOW);
+    put_server(&f.store(), original.duplicate());
+    let server = ServerId::parse("example.com:443").unwrap();
+    let client = session(&[8; 32], NOW).with_ticket(vec![5; 40], 3600);
+    ClientSessionStore::put(&f.store(), &server, Arc::new(client.duplicate())).unwrap();
+
+    let restarted = f.store();
+    assert_same(&original, &get_server(&restarted, &[7; 32]).unwrap());
+    let got = ClientSessionStore::get(&restarted, &server)
+        .unwrap()
+        .unwrap();
+    assert_same(&client, &got);
+    assert_eq!(got.master_secret(), client.master_secret());
+}
+
+#[test]
+fn files_are_named_in_hex_and_no_temporary_file_is_left() {
+    let f = Fixture::new();
+    let store = f.store();
+    put_server(&store, session(&[0xab, 0x01], NOW));
+    ClientSessionStore::put(
+        &store,
+        &ServerId::parse("a").unwrap(),
+        Arc::new(session(&[], NOW)),
+    )
+    .unwrap();
+    let names = f.names();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names[0].starts_with("client-") && names[0].len() == 7 + 64);
+    assert!(names[0][7..].bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(names[1], "server-ab01");
+}
+
+#[test]
+fn corrupt_files_are_misses_and_are_removed() {
+    let f = Fixture::new();
+    let store = f.store();
+    fs::write(f.server_file(&[1]), b"not a session").unwrap();
+    assert!(get_server(&store, &[1]).is_none());
+    assert!(
+        !f.server_file(&[1]).exists(),
+        "the corrupt file was removed"
+    );
+}
+
+#[test]
+fn truncated_files_are_misses_and_are_removed() {
+    let f = Fixture::new();
+    let store = f.store();
+    put_server(&store, session(&[2], NOW));
+    let path = f.server_file(&[2]);
+    let bytes = fs::read(&path).unwrap();
+    fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+    assert!(get_server(&store, &[2]).is_none());
+    assert!(!path.exists());
+}
+
+#[test]
+fn a_session_filed_under_another_id_is_refused() {
+    let f = Fixture::new();
+    let store = f.store();
+    put_server(&store, session(&[3], NOW));
+    fs::rename(f.server_file(&[3]), f.server_file(&[4])).unwrap();
+    assert!(get_server(&store, &[4]).is_none());
+    assert!(!f.server_file(&[4]).exists());
+}
+
+#[test]
+fn expired_sessions_are_removed_on_get() {
+    let f = Fixture::new();
+    let store = f.store();
+    put_server(&store, session(&[5], NOW));
+    f.clock.set(NOW + Session::DEFAULT_LIFETIME - 1);
+    assert!(get_server(&store, &[5]).is_some());
+    f.clock.set(NOW + Session::DEFAULT_LIFETIME);
+    assert!(get_server(&store, &[5]).is_none());
+    assert!(!f.server_file(&[5]).exists());
+}
+
+#[test]
+fn remove_and_invalidated_puts_delete_the_file() {
+    let f = Fixture::new();
+    let store = f.store();
+    put_server(&store, session(&[6], NOW));
+    ServerSessionStore::remove(&store, &SessionId::new(&[6]).unwrap()).unwrap();
+    assert!(!f.server_file(&[6]).exists());
+    ServerSessionStore::remove(&store, &SessionId::new(&[6]).unwrap()).unwrap();
+
+    put_server(&store, session(&[6], NOW));
+    let dead = session(&[6], NOW);
+    dead.invalidate();
+    put_server(&store, dead);
+    assert!(!f.server_file(&[6]).exists());
+    assert!(get_server(&store, &[6]).is_none());
+}
+
+#[test]
+fn empty_session_ids_are_not_stored() {
+    let f = Fixture::new();
+    let store = f.store();
+    put_server(&store, session(&[], NOW));
+    assert!(f.names().is_empty());
+    assert!(get_server(&store, &[]).is_none());
+}
+
+#[test]
+fn server_names_cannot_steer_the_path() {
+    let f = Fixture::new();
+    let store = f.store();
+    let hostile = [
+        "../../outside",
+        "/etc/passwd",
+        "..",
+        "a/../../b",
+        "nul\0byte",
+        "%2e%2e%2f",
+    ];
+    for (i, name) in hostile.iter().enumerate() {
+        let server = ServerId {
+            name: name.to_string(),
+            port: Some(443),
+        };
+        let s = session(&[i as u8], NOW);
+        ClientSessionStore::put(&store, &server, Arc::new(s.duplicate())).unwrap();
+        assert_same(
+            &s,
+            &ClientSessionStore::get(&store, &server).unwrap().unwrap(),
+        );
+    }
+    let names = f.names();
+    assert_eq!(names.len(), hostile.len());
+    assert!(names
+        .iter()
+        .all(|n| n.starts_with("client-") && n[7..].bytes().all(|b| b.is_ascii_hexdigit())));
+    // Nothing was written beside the store's directory.
+    assert_eq!(file_names(f.tmp.path()), ["sessions"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn files_are_private_to_the_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new();
+    let store = f.store();
+    put_server(&store, session(&[9], NOW));
+    let mode = |p: PathBuf| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(f.dir()), 0o700);
+    assert_eq!(mode(f.server_file(&[9])), 0o600);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_directory_others_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new();
+    let dir = f.dir();
+    fs::create_dir(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+    let err = FileStore::with_clock(&dir, f.clock.clock()).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains(dir.to_str().unwrap()), "{message}");
+    assert!(message.contains("777"), "{message}");
+}
+
+#[test]
+fn io_errors_name_the_path() {
+    let f = Fixture::new();
+    let not_a_dir = f.tmp.path().join("file");
+    fs::write(&not_a_dir, b"").unwrap();
+    let err = FileStore::new(not_a_dir.join("sessions")).unwrap_err();
+    assert!(err.to_string().contains("file/sessions"), "{err}");
+}

@@ -1,0 +1,165 @@
+//! `Session` additions and the `SessionState` encoding.
+
+mod common;
+
+use common::{assert_same, session};
+use record_layer::codec::DecodeError;
+use session_store::Session;
+
+/// Byte offsets in the encoding of `session(&[1; 4], _)`.
+const VERSION_AT: usize = 0;
+const SUITE_AT: usize = 1 + 1 + 4;
+const EMS_AT: usize = SUITE_AT + 2 + 48;
+
+#[test]
+fn encoding_round_trips_every_field() {
+    let original = session(&[1; 4], 1_700_000_000).with_ticket(vec![9; 100], 3600);
+    let decoded = Session::decode(&original.encode()).unwrap();
+    assert_same(&original, &decoded);
+    assert!(decoded.is_resumable());
+}
+
+#[test]
+fn encoding_layout_follows_session_state() {
+    let s = session(&[1; 4], 0x0102_0304_0506_0708);
+    let bytes = s.encode();
+    assert_eq!(bytes[VERSION_AT], Session::FORMAT_VERSION);
+    assert_eq!(bytes[1..6], [4, 1, 1, 1, 1], "opaque session_id<0..32>");
+    assert_eq!(bytes[SUITE_AT..SUITE_AT + 2], [0xc0, 0x30]);
+    assert_eq!(
+        bytes[SUITE_AT + 2..EMS_AT],
+        s.master_secret().as_bytes()[..]
+    );
+    assert_eq!(bytes[EMS_AT], 1);
+    // Two certificates of 4 and 300 bytes, each with a uint24 prefix.
+    let certificates_len = (3 + 4 + 3 + 300u32).to_be_bytes();
+    assert_eq!(bytes[EMS_AT + 1..EMS_AT + 4], certificates_len[1..]);
+    // The tail: no ticket, then a zero hint.
+    assert_eq!(bytes[bytes.len() - 6..], [0, 0, 0, 0, 0, 0]);
+    // Exactly sized, so no unwiped copy was left behind by a reallocation.
+    assert_eq!(bytes.len(), bytes.capacity());
+}
+
+#[test]
+fn an_invalidated_session_decodes_resumable() {
+    let s = session(&[1; 4], 5);
+    s.invalidate();
+    assert!(Session::decode(&s.encode()).unwrap().is_resumable());
+}
+
+#[test]
+fn decode_names_the_bad_field() {
+    let good = session(&[1; 4], 5).encode().to_vec();
+    let with = |at: usize, value: u8| {
+        let mut bytes = good.clone();
+        bytes[at] = value;
+        Session::decode(&bytes).unwrap_err()
+    };
+    assert_eq!(
+        with(VERSION_AT, 2),
+        DecodeError::InvalidValue {
+            what: "SessionState.format_version"
+        }
+    );
+    assert_eq!(
+        with(SUITE_AT, 0x00),
+        DecodeError::InvalidValue {
+            what: "SessionState.cipher_suite"
+        }
+    );
+    assert_eq!(
+        with(EMS_AT, 2),
+        DecodeError::InvalidValue {
+            what: "SessionState.extended_master_secret"
+        }
+    );
+    assert!(matches!(
+        with(1, 33),
+        DecodeError::LengthOutOfRange {
+            what: "SessionState.session_id",
+            ..
+        }
+    ));
+    let mut trailing = good.clone();
+    trailing.push(0);
+    assert_eq!(
+        Session::decode(&trailing).unwrap_err(),
+        DecodeError::TrailingBytes {
+            what: "SessionState"
+        }
+    );
+}
+
+#[test]
+fn server_name_must_be_utf8() {
+    let mut s = session(&[1; 4], 5);
+    s.server_name = Some("ab".into());
+    let mut bytes = s.encode().to_vec();
+    let at = bytes.windows(2).position(|w| w == b"ab").unwrap();
+    bytes[at] = 0xff;
+    assert_eq!(
+        Session::decode(&bytes).unwrap_err(),
+        DecodeError::InvalidValue {
+            what: "SessionState.server_name"
+        }
+    );
+}
+
+#[test]
+fn empty_fields_mean_absent() {
+    let mut s = session(&[], 5);
+    s.server_name = None;
+    s.alpn = None;
+    s.peer_certificates.clear();
+    let decoded = Session::decode(&s.encode()).unwrap();
+    assert_same(&s, &decoded);
+    assert!(decoded.session_id.is_empty());
+}
+
+#[test]
+fn with_ticket_sets_the_ticket_and_caps_the_lifetime() {
+    let s = session(&[1], 5).with_ticket(vec![7; 10], 600);
+    assert_eq!(s.ticket.as_deref(), Some(&[7; 10][..]));
+    assert_eq!((s.ticket_lifetime_hint, s.lifetime), (600, 600));
+    assert!(!s.is_expired(5 + 599) && s.is_expired(5 + 600));
+
+    let unspecified = session(&[1], 5).with_ticket(vec![7], 0);
+    assert_eq!(unspecified.lifetime, Session::DEFAULT_LIFETIME);
+    let longer = session(&[1], 5).with_ticket(vec![7], u32::MAX);
+    assert_eq!(
+        longer.lifetime,
+        Session::DEFAULT_LIFETIME,
+        "never lengthened"
+    );
+    let empty = session(&[1], 5).with_ticket(Vec::new(), 600);
+    assert_eq!(empty.ticket, None, "a zero-length ticket is no ticket");
+}
+
+#[test]
+fn duplicate_copies_state_but_not_identity() {
+    let original = session(&[3; 32], 9).with_ticket(vec![1, 2, 3], 60);
+    let copy = original.duplicate();
+    assert_same(&original, &copy);
+    copy.invalidate();
+    assert!(original.is_resumable(), "the copy is a separate session");
+    let renewed = original.duplicate().with_ticket(vec![4], 30);
+    assert_eq!(renewed.ticket, Some(vec![4]));
+    assert_eq!(original.ticket, Some(vec![1, 2, 3]));
+}
+
+#[test]
+fn debug_hides_the_secret_and_the_ticket() {
+    let s = session(&[1], 5).with_ticket(vec![0xee; 4], 60);
+    let printed = format!("{s:?}");
+    assert!(printed.contains("MasterSecret(<redacted>)"));
+    assert!(printed.contains("ticket: Some(\"<present>\")"));
+    assert!(!printed.contains("238"), "{printed}");
+}
+
+#[test]
+#[should_panic(expected = "longer than its SessionState ceiling")]
+fn encoding_an_oversized_field_panics_rather_than_truncating() {
+    let mut s = session(&[1], 5);
+    s.alpn = Some(vec![b'a'; 256]);
+    let _ = s.encode();
+}

@@ -1,0 +1,1067 @@
+//! Handshakes that must fail, and fail loudly (RFC 5246 §7.2.2, §7.4).
+//!
+//! Each test runs our client against our server in memory and breaks one
+//! thing: a certificate, a signature, a Finished, an offer, the order of
+//! messages. It then checks the three things a failure must show:
+//!
+//! 1. the failing side's `process_new_packets` returns the specific
+//!    [`Error`], and keeps returning it (the connection is dead);
+//! 2. the failing side wrote exactly one record, a fatal alert with the
+//!    description §7.2.2 names for that error, read off the wire (and
+//!    decrypted, when the failing side had already sent ChangeCipherSpec);
+//! 3. the other side, fed that record, fails with
+//!    `Error::Record(PeerAlert(..))` carrying the same description, and
+//!    answers nothing.
+//!
+//! Neither side may be left with a resumable session (§7.2.2: "the
+//! session identifier MUST be invalidated").
+//!
+//! The harness moves the bytes one side wrote into the other through a
+//! hook that can rewrite them: insert, drop or edit records, or re-encode a
+//! handshake message. To change an encrypted Finished, it derives the
+//! record keys on its own from the server's established session (§6.3:
+//! `key_block = PRF(master_secret, "key expansion", server_random +
+//! client_random)`), opens the record, changes `verify_data` and seals it
+//! again at the same sequence number.
+
+mod common;
+
+use std::sync::Arc;
+
+use tls12::handshake::messages::{HandshakeMessage, HandshakePayload, HandshakeType};
+use tls12::handshake::verify::CertificateError;
+use tls12::record_layer::aead::CipherState;
+use tls12::record_layer::prf;
+use tls12::record_layer::record::{
+    write_record, ContentType, ProtocolVersion, RecordHeader, HEADER_LEN,
+};
+use tls12::{
+    AlertDescription, CipherSuite, ClientAuth, ClientConfig, Connection, Error, Established,
+    NamedGroup, ServerConfig,
+};
+
+type RecordError = tls12::record_layer::Error;
+
+// ---------------------------------------------------------------------------
+// The harness
+// ---------------------------------------------------------------------------
+
+/// A client and a server connected by nothing but this test.
+struct Pair {
+    client: Connection,
+    server: Connection,
+}
+
+impl Pair {
+    /// A client connecting to `localhost` (its ClientHello is queued).
+    fn new(client: ClientConfig, server: ServerConfig) -> Self {
+        Self::named(client, server, "localhost")
+    }
+
+    fn named(client: ClientConfig, server: ServerConfig, server_name: &str) -> Self {
+        Self {
+            client: Connection::client(Arc::new(client), server_name).unwrap(),
+            server: Connection::server(Arc::new(server)),
+        }
+    }
+
+    /// Moves what the client wrote through `tamper` to the server.
+    fn to_server(&mut self, tamper: impl FnOnce(Vec<u8>) -> Vec<u8>) -> Result<(), Error> {
+        pump(&mut self.client, &mut self.server, tamper)
+    }
+
+    /// Moves what the server wrote through `tamper` to the client.
+    fn to_client(&mut self, tamper: impl FnOnce(Vec<u8>) -> Vec<u8>) -> Result<(), Error> {
+        pump(&mut self.server, &mut self.client, tamper)
+    }
+}
+
+/// The hook that changes nothing.
+fn untouched(wire: Vec<u8>) -> Vec<u8> {
+    wire
+}
+
+/// Moves every byte `from` has queued, rewritten by `tamper`, into `to` and
+/// processes it.
+fn pump(
+    from: &mut Connection,
+    to: &mut Connection,
+    tamper: impl FnOnce(Vec<u8>) -> Vec<u8>,
+) -> Result<(), Error> {
+    let wire = tamper(take(from));
+    deliver(to, &wire)
+}
+
+/// Everything `conn` has queued for the transport.
+fn take(conn: &mut Connection) -> Vec<u8> {
+    let mut out = Vec::new();
+    while conn.wants_write() {
+        conn.write_tls(&mut out).unwrap();
+    }
+    out
+}
+
+/// Feeds `wire` to `conn` and processes it. The record buffer holds one
+/// record at most, so reading and processing alternate.
+fn deliver(conn: &mut Connection, mut wire: &[u8]) -> Result<(), Error> {
+    loop {
+        let n = conn.read_tls(&mut wire).unwrap();
+        conn.process_new_packets()?;
+        if wire.is_empty() {
+            return Ok(());
+        }
+        assert!(n > 0, "the connection took no bytes");
+    }
+}
+
+/// The records of `wire`, each as its header and fragment.
+fn records(mut wire: &[u8]) -> Vec<(RecordHeader, Vec<u8>)> {
+    let mut out = Vec::new();
+    while let Some((header, rest)) = wire.split_first_chunk::<HEADER_LEN>() {
+        let header = RecordHeader::decode(header).unwrap();
+        let (fragment, rest) = rest.split_at(usize::from(header.length));
+        out.push((header, fragment.to_vec()));
+        wire = rest;
+    }
+    assert!(wire.is_empty(), "a partial record header");
+    out
+}
+
+/// Records back to bytes, each header's length set from its fragment.
+fn to_wire(records: &[(RecordHeader, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (header, fragment) in records {
+        let length = u16::try_from(fragment.len()).unwrap();
+        out.extend_from_slice(&RecordHeader { length, ..*header }.encode());
+        out.extend_from_slice(fragment);
+    }
+    out
+}
+
+/// Content type of each record of `wire`, to check the flight we tamper
+/// with is the one we think.
+fn content_types(wire: &[u8]) -> Vec<ContentType> {
+    records(wire).iter().map(|(h, _)| h.content_type).collect()
+}
+
+/// The handshake record of `records` that starts with a `msg_type` message.
+/// Our peers send one message per record, which this relies on.
+fn message_record(
+    records: &mut [(RecordHeader, Vec<u8>)],
+    msg_type: HandshakeType,
+) -> &mut Vec<u8> {
+    records
+        .iter_mut()
+        .find(|(h, f)| h.content_type == ContentType::Handshake && f[0] == msg_type.value())
+        .map(|(_, f)| f)
+        .unwrap_or_else(|| panic!("no {} record in flight", msg_type.name()))
+}
+
+/// Decodes the `msg_type` message in the (plaintext) flight `wire`, lets
+/// `edit` change it, and encodes it again with a correct length.
+fn edit_message(
+    wire: Vec<u8>,
+    msg_type: HandshakeType,
+    edit: impl FnOnce(&mut HandshakePayload),
+) -> Vec<u8> {
+    let mut recs = records(&wire);
+    let fragment = message_record(&mut recs, msg_type);
+    let mut msg = HandshakeMessage::decode(fragment.clone()).unwrap();
+    edit(&mut msg.payload);
+    *fragment = HandshakeMessage::new(msg.payload).raw;
+    to_wire(&recs)
+}
+
+/// The flight `wire` without its `msg_type` record.
+fn drop_message(wire: Vec<u8>, msg_type: HandshakeType) -> Vec<u8> {
+    let mut recs = records(&wire);
+    let before = recs.len();
+    recs.retain(|(h, f)| !(h.content_type == ContentType::Handshake && f[0] == msg_type.value()));
+    assert_eq!(
+        recs.len(),
+        before - 1,
+        "exactly one {} record",
+        msg_type.name()
+    );
+    to_wire(&recs)
+}
+
+/// The flight `wire` with `record` inserted before its record `at`.
+fn insert_record(wire: Vec<u8>, at: usize, record: &[u8]) -> Vec<u8> {
+    let mut recs = records(&wire);
+    recs.insert(at, records(record).remove(0));
+    to_wire(&recs)
+}
+
+/// A plaintext ChangeCipherSpec record: type 20, version {3,3}, length 1,
+/// the byte 1 (§7.1).
+const CHANGE_CIPHER_SPEC: [u8; 6] = [20, 3, 3, 0, 1, 1];
+
+/// Which side's write keys.
+#[derive(Clone, Copy)]
+enum Writer {
+    Client,
+    Server,
+}
+
+/// A fresh cipher state (sequence number 0) for what `writer` sends on the
+/// connection `est` describes, derived here from the session's master
+/// secret and this connection's randoms (§6.3), not taken from the
+/// connection.
+fn write_state(est: &Established, writer: Writer) -> CipherState {
+    let suite = est.negotiated.cipher_suite;
+    let key_block = prf::key_block(
+        suite.prf_hash(),
+        est.session.master_secret(),
+        &est.negotiated.client_random.0,
+        &est.negotiated.server_random.0,
+        suite.bulk(),
+    );
+    let (key, iv) = match writer {
+        Writer::Client => (key_block.client_write_key(), key_block.client_write_iv()),
+        Writer::Server => (key_block.server_write_key(), key_block.server_write_iv()),
+    };
+    CipherState::new(key_block.bulk(), key, iv).unwrap()
+}
+
+/// Opens a protected record with `state` at its current sequence number.
+fn open(state: &mut CipherState, header: RecordHeader, fragment: &[u8]) -> Vec<u8> {
+    let mut fragment = fragment.to_vec();
+    state
+        .open(header.content_type, header.version, &mut fragment)
+        .unwrap()
+        .to_vec()
+}
+
+/// Protects `plaintext` as a record of `content_type` with `state`.
+fn seal(state: &mut CipherState, content_type: ContentType, plaintext: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_record(
+        &mut out,
+        content_type,
+        ProtocolVersion::TLS1_2,
+        plaintext,
+        state.nonce_explicit_len(),
+        state.tag_len(),
+    );
+    state.seal(&mut out).unwrap();
+    out
+}
+
+/// How the failing side's alert travels: in the clear before that side
+/// sent ChangeCipherSpec (§7.1), else under its write state, positioned at
+/// the alert's sequence number.
+enum AlertProtection {
+    Clear,
+    Sealed(CipherState),
+}
+
+/// Checks a rejection and returns the error for the caller to match.
+///
+/// `failing` returned `result`. It must: be an error that maps to `alert`
+/// and that every later call repeats; have written exactly one record, a
+/// fatal `alert`; have no session. `peer`, fed that record, must fail with
+/// `PeerAlert` of the same description, keep failing, write nothing back,
+/// and hold no resumable session.
+fn rejected(
+    failing: &mut Connection,
+    result: Result<(), Error>,
+    protection: AlertProtection,
+    peer: &mut Connection,
+    alert: AlertDescription,
+) -> Error {
+    let error = result.expect_err("the tampered handshake must fail");
+    assert_eq!(error.alert(), Some(alert), "{error}");
+
+    // (b) The alert on the wire.
+    let wire = take(failing);
+    let recs = records(&wire);
+    assert_eq!(recs.len(), 1, "{error}: one record, the alert: {recs:?}");
+    let (header, fragment) = &recs[0];
+    assert_eq!(header.content_type, ContentType::Alert);
+    assert_eq!(header.version, ProtocolVersion::TLS1_2);
+    let body = match protection {
+        AlertProtection::Clear => fragment.clone(),
+        AlertProtection::Sealed(mut state) => open(&mut state, *header, fragment),
+    };
+    // §7.2: `struct { AlertLevel level; AlertDescription description; }`
+    // with fatal(2).
+    assert_eq!(body, [2, alert.value()], "{error}: the alert sent");
+
+    // (a) The failing side stays failed, sends nothing more, has no session.
+    assert_eq!(failing.process_new_packets(), Err(error.clone()));
+    assert_eq!(failing.write_application_data(b"x"), Err(error.clone()));
+    assert!(!failing.wants_write(), "{error}: a second alert");
+    assert!(failing.established().is_none());
+    assert!(failing.session().is_none());
+
+    // (c) The peer reads the alert.
+    let peer_error = Error::Record(RecordError::PeerAlert(tls12::Alert::fatal(alert)));
+    assert_eq!(deliver(peer, &wire), Err(peer_error.clone()));
+    assert_eq!(peer.process_new_packets(), Err(peer_error));
+    assert!(!peer.wants_write(), "no alert answers a fatal alert");
+    if let Some(session) = peer.session() {
+        assert!(!session.is_resumable(), "§7.2.2: session invalidated");
+    }
+    error
+}
+
+// ---------------------------------------------------------------------------
+// Configurations
+// ---------------------------------------------------------------------------
+
+/// A server with one chain and its key (files under test-data/).
+fn server_with(chain: &str, key: &str) -> ServerConfig {
+    ServerConfig::new(vec![common::certified(chain, key)])
+}
+
+/// A client offering only `suites`.
+fn client_with_suites(suites: &[CipherSuite]) -> ClientConfig {
+    let mut config = common::client_config();
+    config.cipher_suites = suites.to_vec();
+    config
+}
+
+/// A server that asks for a client certificate and requires one chaining
+/// to `roots`.
+fn server_requiring_client_auth(roots: &[&str]) -> ServerConfig {
+    let mut config = common::server_config();
+    config.client_auth = ClientAuth::Required(Arc::new(common::anchors(roots)));
+    config
+}
+
+/// A client with the ECDSA client certificate.
+fn client_with_certificate() -> ClientConfig {
+    let mut config = common::client_config();
+    config.client_certificate = Some(Arc::new(common::certified(
+        "ecdsa/client.chain.pem",
+        "ecdsa/client.key",
+    )));
+    config
+}
+
+/// Runs a pair up to the client's failure on the server's first flight:
+/// ClientHello to the server, the server's flight (through `tamper`) to the
+/// client. Checks the rejection; returns the client's error.
+fn client_rejects_server_flight(
+    mut pair: Pair,
+    tamper: impl FnOnce(Vec<u8>) -> Vec<u8>,
+    alert: AlertDescription,
+) -> Error {
+    pair.to_server(untouched).unwrap();
+    let result = pair.to_client(tamper);
+    rejected(
+        &mut pair.client,
+        result,
+        AlertProtection::Clear,
+        &mut pair.server,
+        alert,
+    )
+}
+
+/// Runs a pair up to the server's failure on the ClientHello (through
+/// `tamper`). Checks the rejection; returns the server's error.
+fn server_rejects_client_hello(
+    mut pair: Pair,
+    tamper: impl FnOnce(Vec<u8>) -> Vec<u8>,
+    alert: AlertDescription,
+) -> Error {
+    let result = pair.to_server(tamper);
+    rejected(
+        &mut pair.server,
+        result,
+        AlertProtection::Clear,
+        &mut pair.client,
+        alert,
+    )
+}
+
+/// Runs a pair up to the server's failure on the client's second flight
+/// (through `tamper`). Checks the rejection (the server has not sent
+/// ChangeCipherSpec, so its alert is in the clear); returns its error.
+fn server_rejects_client_flight(
+    mut pair: Pair,
+    tamper: impl FnOnce(Vec<u8>) -> Vec<u8>,
+    alert: AlertDescription,
+) -> Error {
+    pair.to_server(untouched).unwrap();
+    pair.to_client(untouched).unwrap();
+    let result = pair.to_server(tamper);
+    rejected(
+        &mut pair.server,
+        result,
+        AlertProtection::Clear,
+        &mut pair.client,
+        alert,
+    )
+}
+
+// ---------------------------------------------------------------------------
+// The harness itself
+// ---------------------------------------------------------------------------
+
+#[test]
+fn harness_completes_an_untouched_handshake() {
+    // What every negative test departs from: the same pumping, no tampering.
+    let mut pair = Pair::new(common::client_config(), common::server_config());
+    pair.to_server(untouched).unwrap();
+    pair.to_client(untouched).unwrap();
+    pair.to_server(untouched).unwrap();
+    pair.to_client(untouched).unwrap();
+    let (client, server) = (
+        pair.client.established().unwrap(),
+        pair.server.established().unwrap(),
+    );
+    assert_eq!(client.server_verify_data, server.server_verify_data);
+    assert_eq!(client.client_verify_data, server.client_verify_data);
+    assert!(server.session.is_resumable());
+}
+
+#[test]
+fn harness_keys_open_the_finished_and_a_resealed_copy_is_accepted() {
+    // Shows the key derivation and re-sealing of the Finished tests are
+    // right: without a change, the client accepts the re-sealed record.
+    for suite in CipherSuite::ALL {
+        let (mut pair, result, _) = server_finished_resealed(suite, |_| {});
+        result.unwrap();
+        let est = pair.client.established().expect("client completes");
+        assert_eq!(est.negotiated.cipher_suite, suite);
+        pair.client.write_application_data(b"ping").unwrap();
+        pair.to_server(untouched).unwrap();
+        let mut buf = [0u8; 4];
+        assert_eq!(pair.server.read_application_data(&mut buf), 4);
+        assert_eq!(&buf, b"ping");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 1-4: the server's certificate (§7.4.2)
+// ---------------------------------------------------------------------------
+
+#[test]
+fn certificate_for_another_name_is_bad_certificate() {
+    // The server's chain names only wrong.example.
+    let pair = Pair::new(
+        common::client_config(),
+        server_with("bad/wrong-name.chain.pem", "bad/leaf.key"),
+    );
+    let error = client_rejects_server_flight(pair, untouched, AlertDescription::BadCertificate);
+    let Error::Certificate(CertificateError::NameMismatch {
+        expected,
+        presented,
+    }) = error
+    else {
+        panic!("{error:?}");
+    };
+    assert_eq!(expected, "localhost");
+    assert_eq!(presented, ["wrong.example"]);
+
+    // A good localhost chain, but the client asked for another name.
+    let pair = Pair::named(
+        common::client_config(),
+        common::server_config(),
+        "other.example",
+    );
+    let error = client_rejects_server_flight(pair, untouched, AlertDescription::BadCertificate);
+    let Error::Certificate(CertificateError::NameMismatch {
+        expected,
+        presented,
+    }) = error
+    else {
+        panic!("{error:?}");
+    };
+    assert_eq!(expected, "other.example");
+    assert!(
+        presented.contains(&"localhost".to_string()),
+        "{presented:?}"
+    );
+}
+
+#[test]
+fn expired_certificate_is_certificate_expired() {
+    let pair = Pair::new(
+        common::client_config(),
+        server_with("bad/expired.chain.pem", "bad/leaf.key"),
+    );
+    let error = client_rejects_server_flight(pair, untouched, AlertDescription::CertificateExpired);
+    assert!(
+        matches!(
+            error,
+            Error::Certificate(CertificateError::Expired {
+                not_after: 978307200,
+                ..
+            })
+        ),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn certificate_not_yet_valid_is_certificate_expired() {
+    // §7.2.2 certificate_expired: "A certificate has expired or is not
+    // currently valid." The test PKI starts on 2025-01-01.
+    let mut client = common::client_config();
+    client.clock = Arc::new(|| 1_700_000_000);
+    let pair = Pair::new(client, common::server_config());
+    let error = client_rejects_server_flight(pair, untouched, AlertDescription::CertificateExpired);
+    assert!(
+        matches!(
+            error,
+            Error::Certificate(CertificateError::NotYetValid {
+                not_before: 1735689600,
+                ..
+            })
+        ),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn certificate_from_an_untrusted_root_is_unknown_ca() {
+    let pair = Pair::new(
+        common::client_config(),
+        server_with("untrusted/localhost.chain.pem", "untrusted/localhost.key"),
+    );
+    let error = client_rejects_server_flight(pair, untouched, AlertDescription::UnknownCa);
+    assert!(
+        matches!(
+            error,
+            Error::Certificate(CertificateError::UnknownIssuer { .. })
+        ),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn certificate_issued_by_a_non_ca_is_unknown_ca() {
+    let pair = Pair::new(
+        common::client_config(),
+        server_with("bad/not-ca.chain.pem", "bad/leaf.key"),
+    );
+    let error = client_rejects_server_flight(pair, untouched, AlertDescription::UnknownCa);
+    assert!(
+        matches!(
+            error,
+            Error::Certificate(CertificateError::IssuerNotCa { .. })
+        ),
+        "{error:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 5: Finished (§7.4.9)
+// ---------------------------------------------------------------------------
+
+/// A full handshake offering only `suite` up to the server's Finished; that
+/// record is opened with the server write key derived from the server's
+/// session, checked, changed by `edit` (its plaintext: header and
+/// verify_data) and sealed again at sequence number 0, then delivered to
+/// the client. Returns the pair, the client's result, and the client's
+/// write state positioned after its own Finished (sequence number 1).
+fn server_finished_resealed(
+    suite: CipherSuite,
+    edit: impl FnOnce(&mut Vec<u8>),
+) -> (Pair, Result<(), Error>, CipherState) {
+    let mut pair = Pair::new(client_with_suites(&[suite]), common::server_config());
+    pair.to_server(untouched).unwrap();
+    pair.to_client(untouched).unwrap();
+    pair.to_server(untouched).unwrap();
+    let est = pair.server.established().expect("server completes first");
+    let mut opener = write_state(est, Writer::Server);
+    let mut sealer = write_state(est, Writer::Server);
+    let mut client_write = write_state(est, Writer::Client);
+    client_write.skip(1);
+    let server_verify_data = est.server_verify_data;
+
+    let wire = take(&mut pair.server);
+    let mut recs = records(&wire);
+    let types: Vec<_> = recs.iter().map(|(h, _)| h.content_type).collect();
+    assert_eq!(
+        types,
+        [ContentType::ChangeCipherSpec, ContentType::Handshake]
+    );
+    let (header, fragment) = recs.pop().unwrap();
+    let mut finished = open(&mut opener, header, &fragment);
+    // §7.4.9: Finished is msg_type 20, length 12, verify_data.
+    assert_eq!(finished[..4], [20, 0, 0, 12]);
+    assert_eq!(finished[4..], server_verify_data);
+    edit(&mut finished);
+    let mut tampered = to_wire(&recs);
+    tampered.extend(seal(&mut sealer, ContentType::Handshake, &finished));
+    let result = deliver(&mut pair.client, &tampered);
+    (pair, result, client_write)
+}
+
+#[test]
+fn tampered_server_finished_is_decrypt_error() {
+    for suite in CipherSuite::ALL {
+        let (mut pair, result, client_write) =
+            server_finished_resealed(suite, |finished| finished[4] ^= 0x01);
+        let session = pair.server.session().unwrap().clone();
+        // The client has sent ChangeCipherSpec: its alert is sealed under
+        // its write key, after its Finished (sequence number 1).
+        let error = rejected(
+            &mut pair.client,
+            result,
+            AlertProtection::Sealed(client_write),
+            &mut pair.server,
+            AlertDescription::DecryptError,
+        );
+        assert_eq!(error, Error::BadFinished, "{suite:?}");
+        // The server had completed; the client's fatal alert invalidates
+        // the session it made (§7.2.2).
+        assert!(!session.is_resumable(), "{suite:?}");
+    }
+}
+
+#[test]
+fn client_finished_over_a_tampered_client_hello_is_decrypt_error() {
+    // The client's Finished cannot be re-sealed here: its keys exist only
+    // inside the two connections until the server accepts it. So change
+    // what it covers instead (§7.4.9: verify_data hashes all handshake
+    // messages). Removing extended_master_secret from the ClientHello keeps
+    // both sides' keys equal (the master secret then hangs on the randoms
+    // alone, §8.1) while their transcripts differ: the record opens, the
+    // verify_data does not match.
+    let mut pair = Pair::new(common::client_config(), common::server_config());
+    let result = pair.to_server(|wire| {
+        edit_message(wire, HandshakeType::ClientHello, |msg| match msg {
+            HandshakePayload::ClientHello(hello) => {
+                assert!(hello.extensions.extended_master_secret);
+                hello.extensions.extended_master_secret = false;
+            }
+            other => panic!("{other:?}"),
+        })
+    });
+    result.unwrap();
+    pair.to_client(untouched).unwrap();
+    let result = pair.to_server(untouched);
+    // The server has not sent ChangeCipherSpec yet: its alert is clear.
+    let error = rejected(
+        &mut pair.server,
+        result,
+        AlertProtection::Clear,
+        &mut pair.client,
+        AlertDescription::DecryptError,
+    );
+    assert_eq!(error, Error::BadFinished);
+}
+
+#[test]
+fn flipped_bit_in_a_finished_record_is_bad_record_mac() {
+    // §6.2.3.3: "If the decryption fails, a fatal bad_record_mac alert MUST
+    // be generated." The client's Finished, as sent:
+    let mut pair = Pair::new(common::client_config(), common::server_config());
+    pair.to_server(untouched).unwrap();
+    pair.to_client(untouched).unwrap();
+    let result = pair.to_server(|wire| {
+        let mut recs = records(&wire);
+        let (header, fragment) = recs.last_mut().unwrap();
+        assert_eq!(header.content_type, ContentType::Handshake);
+        let middle = fragment.len() / 2;
+        fragment[middle] ^= 0x80;
+        to_wire(&recs)
+    });
+    let error = rejected(
+        &mut pair.server,
+        result,
+        AlertProtection::Clear,
+        &mut pair.client,
+        AlertDescription::BadRecordMac,
+    );
+    assert_eq!(error, Error::Record(RecordError::BadRecordMac));
+
+    // The server's Finished: the client's alert is sealed, after its
+    // Finished.
+    let mut pair = Pair::new(common::client_config(), common::server_config());
+    pair.to_server(untouched).unwrap();
+    pair.to_client(untouched).unwrap();
+    pair.to_server(untouched).unwrap();
+    let mut client_write = write_state(pair.server.established().unwrap(), Writer::Client);
+    client_write.skip(1);
+    let result = pair.to_client(|wire| {
+        let mut recs = records(&wire);
+        let (_, fragment) = recs.last_mut().unwrap();
+        let last = fragment.len() - 1;
+        fragment[last] ^= 0x01;
+        to_wire(&recs)
+    });
+    let error = rejected(
+        &mut pair.client,
+        result,
+        AlertProtection::Sealed(client_write),
+        &mut pair.server,
+        AlertDescription::BadRecordMac,
+    );
+    assert_eq!(error, Error::Record(RecordError::BadRecordMac));
+}
+
+// ---------------------------------------------------------------------------
+// 6: ServerKeyExchange signature (RFC 8422 §5.4)
+// ---------------------------------------------------------------------------
+
+#[test]
+fn bad_server_key_exchange_signature_is_decrypt_error() {
+    // Once with the ECDSA certificate, once with the RSA one.
+    for suite in [
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    ] {
+        let pair = Pair::new(client_with_suites(&[suite]), common::server_config());
+        let error = client_rejects_server_flight(
+            pair,
+            |wire| {
+                edit_message(wire, HandshakeType::ServerKeyExchange, |msg| match msg {
+                    HandshakePayload::ServerKeyExchange(ske) => {
+                        let signature = &mut ske.signed_params.signature;
+                        let middle = signature.len() / 2;
+                        signature[middle] ^= 0x01;
+                    }
+                    other => panic!("{other:?}"),
+                })
+            },
+            AlertDescription::DecryptError,
+        );
+        assert_eq!(error, Error::BadSignature, "{suite:?}");
+    }
+}
+
+#[test]
+fn server_key_exchange_with_another_key_share_is_decrypt_error() {
+    // The signature covers the ECDHE public key: replacing the key (what a
+    // man in the middle needs) breaks it. Our own fresh x25519 share serves
+    // as the attacker's.
+    let mut client = common::client_config();
+    client.groups = vec![NamedGroup::X25519];
+    let mut other = Pair::new(client.clone(), common::server_config());
+    other.to_server(untouched).unwrap();
+    let mut attacker_share = None;
+    let _ = edit_message(
+        take(&mut other.server),
+        HandshakeType::ServerKeyExchange,
+        |msg| {
+            if let HandshakePayload::ServerKeyExchange(ske) = msg {
+                attacker_share = Some(ske.public.clone());
+            }
+        },
+    );
+    let attacker_share = attacker_share.unwrap();
+
+    let pair = Pair::new(client, common::server_config());
+    let error = client_rejects_server_flight(
+        pair,
+        |wire| {
+            edit_message(wire, HandshakeType::ServerKeyExchange, |msg| match msg {
+                HandshakePayload::ServerKeyExchange(ske) => {
+                    assert_ne!(ske.public, attacker_share);
+                    ske.public = attacker_share;
+                }
+                other => panic!("{other:?}"),
+            })
+        },
+        AlertDescription::DecryptError,
+    );
+    assert_eq!(error, Error::BadSignature);
+}
+
+// ---------------------------------------------------------------------------
+// 7-8: nothing in common (§7.4.1.3, RFC 8422 §5.1)
+// ---------------------------------------------------------------------------
+
+#[test]
+fn no_common_cipher_suite_is_handshake_failure() {
+    let client = client_with_suites(&[CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]);
+    let mut server = common::server_config();
+    server.cipher_suites = vec![
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ];
+    let pair = Pair::new(client, server);
+    let error = server_rejects_client_hello(pair, untouched, AlertDescription::HandshakeFailure);
+    assert_eq!(error, Error::NoCommonCipherSuite);
+}
+
+#[test]
+fn no_common_group_is_handshake_failure() {
+    let mut client = client_with_suites(&[CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]);
+    client.groups = vec![NamedGroup::X25519];
+    let mut server = common::server_config();
+    server.groups = vec![NamedGroup::Secp256r1, NamedGroup::Secp384r1];
+    let pair = Pair::new(client, server);
+    let error = server_rejects_client_hello(pair, untouched, AlertDescription::HandshakeFailure);
+    assert_eq!(error, Error::NoCommonGroup);
+}
+
+// ---------------------------------------------------------------------------
+// 9: client certificates (§7.4.6, §7.4.8)
+// ---------------------------------------------------------------------------
+
+#[test]
+fn missing_client_certificate_when_required_is_handshake_failure() {
+    let pair = Pair::new(
+        common::client_config(),
+        server_requiring_client_auth(&["ecdsa/root.pem", "rsa/root.pem"]),
+    );
+    let error = server_rejects_client_flight(
+        pair,
+        |wire| {
+            // §7.4.6: a client with no suitable certificate "MUST send a
+            // certificate message containing no certificates".
+            let mut recs = records(&wire);
+            let certificate = message_record(&mut recs, HandshakeType::Certificate);
+            assert_eq!(certificate[..], [11, 0, 0, 3, 0, 0, 0]);
+            wire
+        },
+        AlertDescription::HandshakeFailure,
+    );
+    assert_eq!(error, Error::ClientCertificateRequired);
+}
+
+#[test]
+fn client_certificate_from_an_untrusted_root_is_unknown_ca() {
+    // The server trusts only the RSA root for clients; the client's chain
+    // leads to the ECDSA root.
+    let pair = Pair::new(
+        client_with_certificate(),
+        server_requiring_client_auth(&["rsa/root.pem"]),
+    );
+    let error = server_rejects_client_flight(pair, untouched, AlertDescription::UnknownCa);
+    assert!(
+        matches!(
+            error,
+            Error::Certificate(CertificateError::UnknownIssuer { .. })
+        ),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn client_certificate_without_certificate_verify_is_unexpected_message() {
+    // A client that presents a certificate must prove it holds the key
+    // (§7.4.8). Dropping CertificateVerify leaves ChangeCipherSpec where it
+    // is expected: refused, or anyone could present anyone's certificate.
+    let pair = Pair::new(
+        client_with_certificate(),
+        server_requiring_client_auth(&["ecdsa/root.pem"]),
+    );
+    let error = server_rejects_client_flight(
+        pair,
+        |wire| drop_message(wire, HandshakeType::CertificateVerify),
+        AlertDescription::UnexpectedMessage,
+    );
+    assert!(
+        matches!(error, Error::Record(RecordError::UnexpectedMessage(_))),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn client_certificate_verify_with_a_bad_signature_is_decrypt_error() {
+    let pair = Pair::new(
+        client_with_certificate(),
+        server_requiring_client_auth(&["ecdsa/root.pem"]),
+    );
+    let error = server_rejects_client_flight(
+        pair,
+        |wire| {
+            edit_message(wire, HandshakeType::CertificateVerify, |msg| match msg {
+                HandshakePayload::CertificateVerify(signed) => {
+                    let middle = signed.signature.len() / 2;
+                    signed.signature[middle] ^= 0x01;
+                }
+                other => panic!("{other:?}"),
+            })
+        },
+        AlertDescription::DecryptError,
+    );
+    assert_eq!(error, Error::BadSignature);
+}
+
+// ---------------------------------------------------------------------------
+// 10: the state machines' order (§7.3, §7.1)
+// ---------------------------------------------------------------------------
+
+#[test]
+fn early_change_cipher_spec_to_the_client_is_unexpected_message() {
+    // CVE-2014-0224: a ChangeCipherSpec before the keys exist would switch
+    // to keys an attacker can compute. Before each message of the server's
+    // first flight: ServerHello, Certificate, ServerKeyExchange,
+    // ServerHelloDone.
+    for at in 0..4 {
+        let pair = Pair::new(common::client_config(), common::server_config());
+        let error = client_rejects_server_flight(
+            pair,
+            |wire| {
+                assert_eq!(content_types(&wire), [ContentType::Handshake; 4]);
+                insert_record(wire, at, &CHANGE_CIPHER_SPEC)
+            },
+            AlertDescription::UnexpectedMessage,
+        );
+        assert!(
+            matches!(error, Error::Record(RecordError::UnexpectedMessage(_))),
+            "at {at}: {error:?}"
+        );
+    }
+}
+
+#[test]
+fn early_change_cipher_spec_to_the_server_is_unexpected_message() {
+    // Before the ClientHello.
+    let pair = Pair::new(common::client_config(), common::server_config());
+    let error = server_rejects_client_hello(
+        pair,
+        |wire| insert_record(wire, 0, &CHANGE_CIPHER_SPEC),
+        AlertDescription::UnexpectedMessage,
+    );
+    assert!(
+        matches!(error, Error::Record(RecordError::UnexpectedMessage(_))),
+        "{error:?}"
+    );
+
+    // Before ClientKeyExchange.
+    let pair = Pair::new(common::client_config(), common::server_config());
+    let error = server_rejects_client_flight(
+        pair,
+        |wire| {
+            let types = content_types(&wire);
+            assert_eq!(types[0], ContentType::Handshake);
+            insert_record(wire, 0, &CHANGE_CIPHER_SPEC)
+        },
+        AlertDescription::UnexpectedMessage,
+    );
+    assert!(
+        matches!(error, Error::Record(RecordError::UnexpectedMessage(_))),
+        "{error:?}"
+    );
+
+    // With client authentication, before each of Certificate,
+    // ClientKeyExchange and CertificateVerify: the last skips the proof of
+    // the client's key.
+    for at in 0..3 {
+        let pair = Pair::new(
+            client_with_certificate(),
+            server_requiring_client_auth(&["ecdsa/root.pem"]),
+        );
+        let error = server_rejects_client_flight(
+            pair,
+            |wire| {
+                let types = content_types(&wire);
+                assert_eq!(types[..3], [ContentType::Handshake; 3]);
+                assert_eq!(types[3], ContentType::ChangeCipherSpec);
+                insert_record(wire, at, &CHANGE_CIPHER_SPEC)
+            },
+            AlertDescription::UnexpectedMessage,
+        );
+        assert!(
+            matches!(error, Error::Record(RecordError::UnexpectedMessage(_))),
+            "at {at}: {error:?}"
+        );
+    }
+}
+
+#[test]
+fn skipped_server_key_exchange_is_unexpected_message() {
+    // Without it the client would have no signed key share: the ECDHE suites
+    // require it (RFC 8422 §5.4).
+    let pair = Pair::new(common::client_config(), common::server_config());
+    let error = client_rejects_server_flight(
+        pair,
+        |wire| drop_message(wire, HandshakeType::ServerKeyExchange),
+        AlertDescription::UnexpectedMessage,
+    );
+    assert!(
+        matches!(error, Error::Record(RecordError::UnexpectedMessage(_))),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn application_data_before_the_handshake_is_unexpected_message() {
+    // An application_data(23) record, in the clear, first thing.
+    const APPLICATION_DATA: [u8; 10] = [23, 3, 3, 0, 5, b'h', b'e', b'l', b'l', b'o'];
+
+    let pair = Pair::new(common::client_config(), common::server_config());
+    let error = server_rejects_client_hello(
+        pair,
+        |wire| insert_record(wire, 0, &APPLICATION_DATA),
+        AlertDescription::UnexpectedMessage,
+    );
+    assert!(
+        matches!(error, Error::Record(RecordError::UnexpectedMessage(_))),
+        "{error:?}"
+    );
+
+    let pair = Pair::new(common::client_config(), common::server_config());
+    let error = client_rejects_server_flight(
+        pair,
+        |wire| insert_record(wire, 0, &APPLICATION_DATA),
+        AlertDescription::UnexpectedMessage,
+    );
+    assert!(
+        matches!(error, Error::Record(RecordError::UnexpectedMessage(_))),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn server_hello_with_a_suite_not_offered_is_illegal_parameter() {
+    // §7.4.1.3 cipher_suite: "The single cipher suite selected by the server
+    // from the list in ClientHello.cipher_suites." One we implement but did
+    // not offer, and one we do not know (TLS_RSA_WITH_AES_128_GCM_SHA256).
+    let not_offered = [
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384.value(),
+        0x009c,
+    ];
+    for chosen in not_offered {
+        let client = client_with_suites(&[CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]);
+        let pair = Pair::new(client, common::server_config());
+        let error = client_rejects_server_flight(
+            pair,
+            |wire| {
+                edit_message(wire, HandshakeType::ServerHello, |msg| match msg {
+                    HandshakePayload::ServerHello(hello) => hello.cipher_suite = chosen,
+                    other => panic!("{other:?}"),
+                })
+            },
+            AlertDescription::IllegalParameter,
+        );
+        assert!(
+            matches!(error, Error::IllegalParameter(_)),
+            "{chosen:#06x}: {error:?}"
+        );
+    }
+}
+
+#[test]
+fn record_version_other_than_tls_1_2_after_the_hellos_is_protocol_version() {
+    // §E.1 lets only the ClientHello's record say {3,1}; the server accepts
+    // that (the handshake goes on), and nothing later.
+    let tls1_0 = |wire: Vec<u8>, at: usize| {
+        let mut recs = records(&wire);
+        recs[at].0.version = ProtocolVersion::TLS1_0;
+        to_wire(&recs)
+    };
+    let mut pair = Pair::new(common::client_config(), common::server_config());
+    pair.to_server(|wire| tls1_0(wire, 0)).unwrap();
+    pair.to_client(untouched).unwrap();
+    // The client's ClientKeyExchange record.
+    let result = pair.to_server(|wire| tls1_0(wire, 0));
+    let error = rejected(
+        &mut pair.server,
+        result,
+        AlertProtection::Clear,
+        &mut pair.client,
+        AlertDescription::ProtocolVersion,
+    );
+    assert_eq!(error, Error::Record(RecordError::BadRecordVersion(0x0301)));
+
+    // The server's Certificate record, to the client.
+    let pair = Pair::new(common::client_config(), common::server_config());
+    let error = client_rejects_server_flight(
+        pair,
+        |wire| tls1_0(wire, 1),
+        AlertDescription::ProtocolVersion,
+    );
+    assert_eq!(error, Error::Record(RecordError::BadRecordVersion(0x0301)));
+}
