@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Parser;
+use tls12::session_store::FileStore;
 use tls12::{CipherSuite, ClientConfig, NamedGroup, Stream};
 
 /// Connect to a TLS 1.2 server, send `GET /`, print the reply.
@@ -47,6 +48,24 @@ struct Args {
     /// The request path.
     #[arg(long, default_value = "/")]
     path: String,
+    /// Where sessions are kept between runs, so that the next run resumes.
+    #[arg(long, default_value_os_t = default_session_dir())]
+    sessions: PathBuf,
+    /// Keep no sessions: every connection makes a full handshake.
+    #[arg(long, conflicts_with = "sessions")]
+    no_sessions: bool,
+    /// Do not ask for session tickets (resume by session id only).
+    #[arg(long)]
+    no_tickets: bool,
+    /// After the first connection, make N more, reporting for each whether
+    /// it resumed the session.
+    #[arg(long, default_value_t = 0)]
+    reconnect: u32,
+}
+
+/// The default session directory: one that outlives the process.
+fn default_session_dir() -> PathBuf {
+    std::env::temp_dir().join("tls12-example-client-sessions")
 }
 
 fn main() {
@@ -65,17 +84,50 @@ fn run(args: Args) -> Result<(), String> {
         .map_or(args.connect.as_str(), |(h, _)| h)
         .trim_matches(|c| c == '[' || c == ']');
     let server_name = args.server_name.as_deref().unwrap_or(host);
-    let sock = TcpStream::connect(&args.connect).map_err(|e| format!("{}: {e}", args.connect))?;
-    let mut stream = Stream::connect(config, server_name, sock).map_err(describe)?;
-    let request = format!(
-        "GET {} HTTP/1.1\r\nHost: {server_name}\r\nConnection: close\r\n\r\n",
-        args.path
-    );
-    stream.write_all(request.as_bytes()).map_err(describe)?;
-    let mut reply = Vec::new();
-    stream.read_to_end(&mut reply).map_err(describe)?;
-    io::stdout().write_all(&reply).map_err(|e| e.to_string())?;
+    // Name and port key the session store; the name is also SNI.
+    let server = match args.connect.rsplit_once(':') {
+        Some((_, port)) => format!("{}:{port}", bracket_ipv6(server_name)),
+        None => server_name.to_string(),
+    };
+    for i in 0..=args.reconnect {
+        let sock =
+            TcpStream::connect(&args.connect).map_err(|e| format!("{}: {e}", args.connect))?;
+        let mut stream = Stream::connect(config.clone(), &server, sock).map_err(describe)?;
+        let request = format!(
+            "GET {} HTTP/1.1\r\nHost: {server_name}\r\nConnection: close\r\n\r\n",
+            args.path
+        );
+        stream.write_all(request.as_bytes()).map_err(describe)?;
+        let mut reply = Vec::new();
+        stream.read_to_end(&mut reply).map_err(describe)?;
+        let est = stream.connection().established().ok_or("no handshake")?;
+        eprintln!(
+            "connection {}: {} session {} ({})",
+            i + 1,
+            if est.resumed { "resumed" } else { "new" },
+            hex(est.session.session_id.as_bytes()),
+            est.negotiated.cipher_suite.rfc_name(),
+        );
+        if i == 0 {
+            io::stdout().write_all(&reply).map_err(|e| e.to_string())?;
+        }
+    }
     Ok(())
+}
+
+fn bracket_ipv6(name: &str) -> String {
+    if name.contains(':') {
+        format!("[{name}]")
+    } else {
+        name.to_string()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "(no id)".into();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn config(args: &Args) -> io::Result<ClientConfig> {
@@ -106,6 +158,11 @@ fn config(args: &Args) -> io::Result<ClientConfig> {
             .collect::<io::Result<_>>()?;
     }
     config.alpn_protocols = args.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    if !args.no_sessions {
+        let store = FileStore::new(&args.sessions).map_err(io::Error::other)?;
+        config.session_store = Some(Arc::new(store));
+    }
+    config.enable_tickets = !args.no_tickets;
     Ok(config)
 }
 

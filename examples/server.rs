@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use tls12::{ClientAuth, ServerConfig, Stream};
+use tls12::session_store::{FileStore, MemoryStore, TicketKeys};
+use tls12::{system_clock, ClientAuth, ServerConfig, Stream};
 
 /// A TLS 1.2 HTTPS server that answers every GET with a page describing
 /// this connection and its session.
@@ -44,6 +45,22 @@ struct Args {
     /// Seconds a client may take for the handshake and for each request.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
+    /// Where sessions are kept for resumption by session id: `memory`, or a
+    /// directory (sessions then survive a restart of the server).
+    #[arg(long, default_value_os_t = default_session_dir())]
+    session_cache: PathBuf,
+    /// Issue session tickets (RFC 5077), sealed with keys kept in memory.
+    #[arg(long)]
+    tickets: bool,
+    /// Issue session tickets sealed with the keys in this file (created if
+    /// missing), so tickets survive a restart of the server.
+    #[arg(long)]
+    ticket_keys: Option<PathBuf>,
+}
+
+/// The default session cache: a directory that outlives the process.
+fn default_session_dir() -> PathBuf {
+    std::env::temp_dir().join("tls12-example-server-sessions")
 }
 
 fn main() {
@@ -74,6 +91,19 @@ fn run(args: Args) -> io::Result<()> {
         };
     }
     config.alpn_protocols = args.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    config.session_store = Some(if args.session_cache.as_os_str() == "memory" {
+        Arc::new(MemoryStore::new(10_000))
+    } else {
+        Arc::new(FileStore::new(&args.session_cache).map_err(io::Error::other)?)
+    });
+    config.ticket_keys = match (&args.ticket_keys, args.tickets) {
+        (Some(path), _) => Some(TicketKeys::load_or_create(path, system_clock())),
+        (None, true) => Some(TicketKeys::new(system_clock())),
+        (None, false) => None,
+    }
+    .transpose()
+    .map_err(io::Error::other)?
+    .map(Arc::new);
     let config = Arc::new(config);
 
     let listener = TcpListener::bind(args.listen)?;
@@ -177,7 +207,8 @@ fn describe(stream: &Stream<TcpStream>, peer: SocketAddr) -> String {
          \x20 session id:         {}\n\
          \x20 created at:         {} (UNIX seconds)\n\
          \x20 this handshake:     {}\n\
-         \x20 extended master secret: {}\n",
+         \x20 extended master secret: {}\n\
+         \x20 ticket issued:      {}\n",
         neg.cipher_suite.rfc_name(),
         neg.group.map_or("(none: resumed)", |g| g.name()),
         conn.handshake_count(),
@@ -197,6 +228,7 @@ fn describe(stream: &Stream<TcpStream>, peer: SocketAddr) -> String {
             "new (full handshake)"
         },
         session.extended_master_secret,
+        neg.session_ticket,
     )
 }
 

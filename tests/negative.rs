@@ -66,12 +66,12 @@ impl Pair {
     }
 
     /// Moves what the client wrote through `tamper` to the server.
-    fn to_server(&mut self, tamper: impl FnOnce(Vec<u8>) -> Vec<u8>) -> Result<(), Error> {
+    fn client_to_server(&mut self, tamper: impl FnOnce(Vec<u8>) -> Vec<u8>) -> Result<(), Error> {
         pump(&mut self.client, &mut self.server, tamper)
     }
 
     /// Moves what the server wrote through `tamper` to the client.
-    fn to_client(&mut self, tamper: impl FnOnce(Vec<u8>) -> Vec<u8>) -> Result<(), Error> {
+    fn server_to_client(&mut self, tamper: impl FnOnce(Vec<u8>) -> Vec<u8>) -> Result<(), Error> {
         pump(&mut self.server, &mut self.client, tamper)
     }
 }
@@ -253,7 +253,7 @@ fn seal(state: &mut CipherState, content_type: ContentType, plaintext: &[u8]) ->
 /// the alert's sequence number.
 enum AlertProtection {
     Clear,
-    Sealed(CipherState),
+    Sealed(Box<CipherState>),
 }
 
 /// Checks a rejection and returns the error for the caller to match.
@@ -348,8 +348,8 @@ fn client_rejects_server_flight(
     tamper: impl FnOnce(Vec<u8>) -> Vec<u8>,
     alert: AlertDescription,
 ) -> Error {
-    pair.to_server(untouched).unwrap();
-    let result = pair.to_client(tamper);
+    pair.client_to_server(untouched).unwrap();
+    let result = pair.server_to_client(tamper);
     rejected(
         &mut pair.client,
         result,
@@ -366,7 +366,7 @@ fn server_rejects_client_hello(
     tamper: impl FnOnce(Vec<u8>) -> Vec<u8>,
     alert: AlertDescription,
 ) -> Error {
-    let result = pair.to_server(tamper);
+    let result = pair.client_to_server(tamper);
     rejected(
         &mut pair.server,
         result,
@@ -384,9 +384,9 @@ fn server_rejects_client_flight(
     tamper: impl FnOnce(Vec<u8>) -> Vec<u8>,
     alert: AlertDescription,
 ) -> Error {
-    pair.to_server(untouched).unwrap();
-    pair.to_client(untouched).unwrap();
-    let result = pair.to_server(tamper);
+    pair.client_to_server(untouched).unwrap();
+    pair.server_to_client(untouched).unwrap();
+    let result = pair.client_to_server(tamper);
     rejected(
         &mut pair.server,
         result,
@@ -404,10 +404,10 @@ fn server_rejects_client_flight(
 fn harness_completes_an_untouched_handshake() {
     // What every negative test departs from: the same pumping, no tampering.
     let mut pair = Pair::new(common::client_config(), common::server_config());
-    pair.to_server(untouched).unwrap();
-    pair.to_client(untouched).unwrap();
-    pair.to_server(untouched).unwrap();
-    pair.to_client(untouched).unwrap();
+    pair.client_to_server(untouched).unwrap();
+    pair.server_to_client(untouched).unwrap();
+    pair.client_to_server(untouched).unwrap();
+    pair.server_to_client(untouched).unwrap();
     let (client, server) = (
         pair.client.established().unwrap(),
         pair.server.established().unwrap(),
@@ -427,7 +427,7 @@ fn harness_keys_open_the_finished_and_a_resealed_copy_is_accepted() {
         let est = pair.client.established().expect("client completes");
         assert_eq!(est.negotiated.cipher_suite, suite);
         pair.client.write_application_data(b"ping").unwrap();
-        pair.to_server(untouched).unwrap();
+        pair.client_to_server(untouched).unwrap();
         let mut buf = [0u8; 4];
         assert_eq!(pair.server.read_application_data(&mut buf), 4);
         assert_eq!(&buf, b"ping");
@@ -563,9 +563,9 @@ fn server_finished_resealed(
     edit: impl FnOnce(&mut Vec<u8>),
 ) -> (Pair, Result<(), Error>, CipherState) {
     let mut pair = Pair::new(client_with_suites(&[suite]), common::server_config());
-    pair.to_server(untouched).unwrap();
-    pair.to_client(untouched).unwrap();
-    pair.to_server(untouched).unwrap();
+    pair.client_to_server(untouched).unwrap();
+    pair.server_to_client(untouched).unwrap();
+    pair.client_to_server(untouched).unwrap();
     let est = pair.server.established().expect("server completes first");
     let mut opener = write_state(est, Writer::Server);
     let mut sealer = write_state(est, Writer::Server);
@@ -603,7 +603,7 @@ fn tampered_server_finished_is_decrypt_error() {
         let error = rejected(
             &mut pair.client,
             result,
-            AlertProtection::Sealed(client_write),
+            AlertProtection::Sealed(Box::new(client_write)),
             &mut pair.server,
             AlertDescription::DecryptError,
         );
@@ -624,7 +624,7 @@ fn client_finished_over_a_tampered_client_hello_is_decrypt_error() {
     // alone, §8.1) while their transcripts differ: the record opens, the
     // verify_data does not match.
     let mut pair = Pair::new(common::client_config(), common::server_config());
-    let result = pair.to_server(|wire| {
+    let result = pair.client_to_server(|wire| {
         edit_message(wire, HandshakeType::ClientHello, |msg| match msg {
             HandshakePayload::ClientHello(hello) => {
                 assert!(hello.extensions.extended_master_secret);
@@ -634,8 +634,8 @@ fn client_finished_over_a_tampered_client_hello_is_decrypt_error() {
         })
     });
     result.unwrap();
-    pair.to_client(untouched).unwrap();
-    let result = pair.to_server(untouched);
+    pair.server_to_client(untouched).unwrap();
+    let result = pair.client_to_server(untouched);
     // The server has not sent ChangeCipherSpec yet: its alert is clear.
     let error = rejected(
         &mut pair.server,
@@ -652,9 +652,9 @@ fn flipped_bit_in_a_finished_record_is_bad_record_mac() {
     // §6.2.3.3: "If the decryption fails, a fatal bad_record_mac alert MUST
     // be generated." The client's Finished, as sent:
     let mut pair = Pair::new(common::client_config(), common::server_config());
-    pair.to_server(untouched).unwrap();
-    pair.to_client(untouched).unwrap();
-    let result = pair.to_server(|wire| {
+    pair.client_to_server(untouched).unwrap();
+    pair.server_to_client(untouched).unwrap();
+    let result = pair.client_to_server(|wire| {
         let mut recs = records(&wire);
         let (header, fragment) = recs.last_mut().unwrap();
         assert_eq!(header.content_type, ContentType::Handshake);
@@ -674,12 +674,12 @@ fn flipped_bit_in_a_finished_record_is_bad_record_mac() {
     // The server's Finished: the client's alert is sealed, after its
     // Finished.
     let mut pair = Pair::new(common::client_config(), common::server_config());
-    pair.to_server(untouched).unwrap();
-    pair.to_client(untouched).unwrap();
-    pair.to_server(untouched).unwrap();
+    pair.client_to_server(untouched).unwrap();
+    pair.server_to_client(untouched).unwrap();
+    pair.client_to_server(untouched).unwrap();
     let mut client_write = write_state(pair.server.established().unwrap(), Writer::Client);
     client_write.skip(1);
-    let result = pair.to_client(|wire| {
+    let result = pair.server_to_client(|wire| {
         let mut recs = records(&wire);
         let (_, fragment) = recs.last_mut().unwrap();
         let last = fragment.len() - 1;
@@ -689,7 +689,7 @@ fn flipped_bit_in_a_finished_record_is_bad_record_mac() {
     let error = rejected(
         &mut pair.client,
         result,
-        AlertProtection::Sealed(client_write),
+        AlertProtection::Sealed(Box::new(client_write)),
         &mut pair.server,
         AlertDescription::BadRecordMac,
     );
@@ -734,7 +734,7 @@ fn server_key_exchange_with_another_key_share_is_decrypt_error() {
     let mut client = common::client_config();
     client.groups = vec![NamedGroup::X25519];
     let mut other = Pair::new(client.clone(), common::server_config());
-    other.to_server(untouched).unwrap();
+    other.client_to_server(untouched).unwrap();
     let mut attacker_share = None;
     let _ = edit_message(
         take(&mut other.server),
@@ -1043,10 +1043,10 @@ fn record_version_other_than_tls_1_2_after_the_hellos_is_protocol_version() {
         to_wire(&recs)
     };
     let mut pair = Pair::new(common::client_config(), common::server_config());
-    pair.to_server(|wire| tls1_0(wire, 0)).unwrap();
-    pair.to_client(untouched).unwrap();
+    pair.client_to_server(|wire| tls1_0(wire, 0)).unwrap();
+    pair.server_to_client(untouched).unwrap();
     // The client's ClientKeyExchange record.
-    let result = pair.to_server(|wire| tls1_0(wire, 0));
+    let result = pair.client_to_server(|wire| tls1_0(wire, 0));
     let error = rejected(
         &mut pair.server,
         result,
