@@ -35,9 +35,11 @@ use tls12::record_layer::prf;
 use tls12::record_layer::record::{
     write_record, ContentType, ProtocolVersion, RecordHeader, HEADER_LEN,
 };
+use tls12::record_layer::secret::MasterSecret;
+use tls12::session_store::{ClientSessionStore, MemoryStore, ServerId, ServerSessionStore};
 use tls12::{
     AlertDescription, CipherSuite, ClientAuth, ClientConfig, Connection, Error, Established,
-    NamedGroup, ServerConfig,
+    NamedGroup, ServerConfig, Session,
 };
 
 type RecordError = tls12::record_layer::Error;
@@ -79,6 +81,17 @@ impl Pair {
 /// The hook that changes nothing.
 fn untouched(wire: Vec<u8>) -> Vec<u8> {
     wire
+}
+
+/// Pumps both ways until neither side has anything to send; both sides
+/// must then have completed.
+fn complete(pair: &mut Pair) {
+    while pair.client.wants_write() || pair.server.wants_write() {
+        pair.client_to_server(untouched).unwrap();
+        pair.server_to_client(untouched).unwrap();
+    }
+    assert!(pair.client.established().is_some());
+    assert!(pair.server.established().is_some());
 }
 
 /// Moves every byte `from` has queued, rewritten by `tamper`, into `to` and
@@ -209,12 +222,28 @@ enum Writer {
 /// secret and this connection's randoms (§6.3), not taken from the
 /// connection.
 fn write_state(est: &Established, writer: Writer) -> CipherState {
-    let suite = est.negotiated.cipher_suite;
-    let key_block = prf::key_block(
-        suite.prf_hash(),
+    derive_write_state(
+        est.negotiated.cipher_suite,
         est.session.master_secret(),
         &est.negotiated.client_random.0,
         &est.negotiated.server_random.0,
+        writer,
+    )
+}
+
+/// `writer`'s cipher state at sequence number 0 from the key block (§6.3).
+fn derive_write_state(
+    suite: CipherSuite,
+    master_secret: &MasterSecret,
+    client_random: &[u8; 32],
+    server_random: &[u8; 32],
+    writer: Writer,
+) -> CipherState {
+    let key_block = prf::key_block(
+        suite.prf_hash(),
+        master_secret,
+        client_random,
+        server_random,
         suite.bulk(),
     );
     let (key, iv) = match writer {
@@ -404,10 +433,7 @@ fn server_rejects_client_flight(
 fn harness_completes_an_untouched_handshake() {
     // What every negative test departs from: the same pumping, no tampering.
     let mut pair = Pair::new(common::client_config(), common::server_config());
-    pair.client_to_server(untouched).unwrap();
-    pair.server_to_client(untouched).unwrap();
-    pair.client_to_server(untouched).unwrap();
-    pair.server_to_client(untouched).unwrap();
+    complete(&mut pair);
     let (client, server) = (
         pair.client.established().unwrap(),
         pair.server.established().unwrap(),
@@ -552,12 +578,35 @@ fn certificate_issued_by_a_non_ca_is_unknown_ca() {
 // 5: Finished (§7.4.9)
 // ---------------------------------------------------------------------------
 
+/// Takes the last record of `wire`, a Finished sealed at sequence number 0,
+/// opens it with `opener`, lets `edit` change its plaintext (header and
+/// verify_data), and seals it again with `sealer`, a fresh state of the
+/// same key. Returns the flight and the verify_data as it was sent.
+fn reseal_finished(
+    wire: Vec<u8>,
+    mut opener: CipherState,
+    mut sealer: CipherState,
+    edit: impl FnOnce(&mut Vec<u8>),
+) -> (Vec<u8>, Vec<u8>) {
+    let mut recs = records(&wire);
+    let (header, fragment) = recs.pop().unwrap();
+    assert_eq!(header.content_type, ContentType::Handshake);
+    let mut finished = open(&mut opener, header, &fragment);
+    // §7.4.9: Finished is msg_type 20, length 12, verify_data.
+    assert_eq!(finished[..4], [20, 0, 0, 12]);
+    let sent = finished[4..].to_vec();
+    edit(&mut finished);
+    let mut out = to_wire(&recs);
+    out.extend(seal(&mut sealer, ContentType::Handshake, &finished));
+    (out, sent)
+}
+
 /// A full handshake offering only `suite` up to the server's Finished; that
 /// record is opened with the server write key derived from the server's
-/// session, checked, changed by `edit` (its plaintext: header and
-/// verify_data) and sealed again at sequence number 0, then delivered to
-/// the client. Returns the pair, the client's result, and the client's
-/// write state positioned after its own Finished (sequence number 1).
+/// session, changed by `edit` and sealed again (see [`reseal_finished`]),
+/// then delivered to the client. Returns the pair, the client's result, and
+/// the client's write state positioned after its own Finished (sequence
+/// number 1).
 fn server_finished_resealed(
     suite: CipherSuite,
     edit: impl FnOnce(&mut Vec<u8>),
@@ -567,27 +616,19 @@ fn server_finished_resealed(
     pair.server_to_client(untouched).unwrap();
     pair.client_to_server(untouched).unwrap();
     let est = pair.server.established().expect("server completes first");
-    let mut opener = write_state(est, Writer::Server);
-    let mut sealer = write_state(est, Writer::Server);
+    let opener = write_state(est, Writer::Server);
+    let sealer = write_state(est, Writer::Server);
     let mut client_write = write_state(est, Writer::Client);
     client_write.skip(1);
     let server_verify_data = est.server_verify_data;
 
     let wire = take(&mut pair.server);
-    let mut recs = records(&wire);
-    let types: Vec<_> = recs.iter().map(|(h, _)| h.content_type).collect();
     assert_eq!(
-        types,
+        content_types(&wire),
         [ContentType::ChangeCipherSpec, ContentType::Handshake]
     );
-    let (header, fragment) = recs.pop().unwrap();
-    let mut finished = open(&mut opener, header, &fragment);
-    // §7.4.9: Finished is msg_type 20, length 12, verify_data.
-    assert_eq!(finished[..4], [20, 0, 0, 12]);
-    assert_eq!(finished[4..], server_verify_data);
-    edit(&mut finished);
-    let mut tampered = to_wire(&recs);
-    tampered.extend(seal(&mut sealer, ContentType::Handshake, &finished));
+    let (tampered, sent) = reseal_finished(wire, opener, sealer, edit);
+    assert_eq!(sent, server_verify_data);
     let result = deliver(&mut pair.client, &tampered);
     (pair, result, client_write)
 }
@@ -1064,4 +1105,212 @@ fn record_version_other_than_tls_1_2_after_the_hellos_is_protocol_version() {
         AlertDescription::ProtocolVersion,
     );
     assert_eq!(error, Error::Record(RecordError::BadRecordVersion(0x0301)));
+}
+
+// ---------------------------------------------------------------------------
+// Finished on an abbreviated handshake (§7.3, Figure 2), and what a fatal
+// alert does to the session (§7.2.2)
+// ---------------------------------------------------------------------------
+
+/// A client and a server that cache sessions by id (no tickets), after a
+/// full handshake between them made one.
+struct Resumable {
+    client: ClientConfig,
+    server: ServerConfig,
+    client_store: Arc<MemoryStore>,
+    server_store: Arc<MemoryStore>,
+    /// The session the full handshake made, as the client holds it.
+    session: Arc<Session>,
+}
+
+impl Resumable {
+    fn new() -> Self {
+        let client_store = Arc::new(MemoryStore::new(8));
+        let server_store = Arc::new(MemoryStore::new(8));
+        let mut client = common::client_config();
+        client.session_store = Some(client_store.clone());
+        client.enable_tickets = false;
+        let mut server = common::server_config();
+        server.session_store = Some(server_store.clone());
+        let mut first = Pair::new(client.clone(), server.clone());
+        complete(&mut first);
+        let session = first.client.session().unwrap().clone();
+        let resumable = Self {
+            client,
+            server,
+            client_store,
+            server_store,
+            session,
+        };
+        assert!(resumable.client_would_offer() && resumable.server_would_resume());
+        resumable
+    }
+
+    fn pair(&self) -> Pair {
+        Pair::new(self.client.clone(), self.server.clone())
+    }
+
+    /// The client store still holds the session, resumable.
+    fn client_would_offer(&self) -> bool {
+        let server = ServerId::parse("localhost").unwrap();
+        ClientSessionStore::get(&*self.client_store, &server)
+            .unwrap()
+            .is_some_and(|s| s.is_resumable())
+    }
+
+    /// The server store still holds the session, resumable.
+    fn server_would_resume(&self) -> bool {
+        ServerSessionStore::get(&*self.server_store, &self.session.session_id)
+            .unwrap()
+            .is_some_and(|s| s.is_resumable())
+    }
+
+    /// §7.2.2: after a fatal alert "the session identifier MUST be
+    /// invalidated, preventing the failed session from being used to
+    /// establish new connections": on both sides, and so the next
+    /// connection makes a full handshake.
+    fn assert_session_ended(&self) {
+        assert!(!self.session.is_resumable(), "client's session object");
+        assert!(!self.client_would_offer(), "client store");
+        assert!(!self.server_would_resume(), "server store");
+        let mut next = self.pair();
+        complete(&mut next);
+        assert!(!next.client.established().unwrap().resumed);
+    }
+}
+
+/// `random` of the ClientHello or ServerHello in the plaintext flight `wire`.
+fn hello_random(wire: &[u8], msg_type: HandshakeType) -> [u8; 32] {
+    let mut recs = records(wire);
+    let raw = message_record(&mut recs, msg_type).clone();
+    match HandshakeMessage::decode(raw).unwrap().payload {
+        HandshakePayload::ClientHello(hello) => hello.random.0,
+        HandshakePayload::ServerHello(hello) => hello.random.0,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A resumption up to the server's Finished, which comes first in an
+/// abbreviated handshake. Neither side has completed, so the keys come from
+/// the session's master secret and the randoms read off the hellos in
+/// flight (§6.3). The Finished is changed by `edit`, re-sealed and
+/// delivered to the client. Returns the pair and the client's result.
+fn resumed_server_finished(
+    r: &Resumable,
+    edit: impl FnOnce(&mut Vec<u8>),
+) -> (Pair, Result<(), Error>) {
+    let mut pair = r.pair();
+    let hello = take(&mut pair.client);
+    let client_random = hello_random(&hello, HandshakeType::ClientHello);
+    deliver(&mut pair.server, &hello).unwrap();
+    let flight = take(&mut pair.server);
+    // ServerHello, ChangeCipherSpec, Finished: the abbreviated handshake.
+    assert_eq!(
+        content_types(&flight),
+        [
+            ContentType::Handshake,
+            ContentType::ChangeCipherSpec,
+            ContentType::Handshake
+        ]
+    );
+    let server_random = hello_random(&flight, HandshakeType::ServerHello);
+    let server_write = || {
+        derive_write_state(
+            r.session.cipher_suite,
+            r.session.master_secret(),
+            &client_random,
+            &server_random,
+            Writer::Server,
+        )
+    };
+    let (tampered, _) = reseal_finished(flight, server_write(), server_write(), edit);
+    let result = deliver(&mut pair.client, &tampered);
+    (pair, result)
+}
+
+/// A resumption up to the client's Finished: the client has completed, so
+/// the keys come from its established session. The Finished is changed by
+/// `edit`, re-sealed and delivered to the server. Returns the pair, the
+/// server's result, and the server's write state positioned after its own
+/// Finished (sequence number 1).
+fn resumed_client_finished(
+    r: &Resumable,
+    edit: impl FnOnce(&mut Vec<u8>),
+) -> (Pair, Result<(), Error>, CipherState) {
+    let mut pair = r.pair();
+    pair.client_to_server(untouched).unwrap();
+    pair.server_to_client(untouched).unwrap();
+    let est = pair
+        .client
+        .established()
+        .expect("resuming, the client completes first");
+    assert!(est.resumed);
+    assert!(Arc::ptr_eq(&est.session, &r.session));
+    let opener = write_state(est, Writer::Client);
+    let sealer = write_state(est, Writer::Client);
+    let mut server_write = write_state(est, Writer::Server);
+    server_write.skip(1);
+    let client_verify_data = est.client_verify_data;
+
+    let wire = take(&mut pair.client);
+    assert_eq!(
+        content_types(&wire),
+        [ContentType::ChangeCipherSpec, ContentType::Handshake]
+    );
+    let (tampered, sent) = reseal_finished(wire, opener, sealer, edit);
+    assert_eq!(sent, client_verify_data);
+    let result = deliver(&mut pair.server, &tampered);
+    (pair, result, server_write)
+}
+
+#[test]
+fn harness_reseals_both_finished_of_a_resumption_faithfully() {
+    let r = Resumable::new();
+    let (mut pair, result) = resumed_server_finished(&r, |_| {});
+    result.unwrap();
+    pair.client_to_server(untouched).unwrap();
+    assert!(pair.client.established().unwrap().resumed);
+    assert!(pair.server.established().unwrap().resumed);
+
+    let (pair, result, _) = resumed_client_finished(&r, |_| {});
+    result.unwrap();
+    assert!(pair.server.established().unwrap().resumed);
+    assert!(r.client_would_offer() && r.server_would_resume());
+}
+
+#[test]
+fn tampered_server_finished_on_resumption_is_decrypt_error_and_ends_the_session() {
+    let r = Resumable::new();
+    let (mut pair, result) = resumed_server_finished(&r, |finished| finished[4] ^= 0x01);
+    // The client has not sent ChangeCipherSpec: its alert is clear.
+    let error = rejected(
+        &mut pair.client,
+        result,
+        AlertProtection::Clear,
+        &mut pair.server,
+        AlertDescription::DecryptError,
+    );
+    assert_eq!(error, Error::BadFinished);
+    r.assert_session_ended();
+}
+
+#[test]
+fn tampered_client_finished_on_resumption_is_decrypt_error_and_ends_the_session() {
+    // The case a full handshake cannot show (see
+    // client_finished_over_a_tampered_client_hello_is_decrypt_error): here
+    // the client's Finished itself is changed.
+    let r = Resumable::new();
+    let (mut pair, result, server_write) =
+        resumed_client_finished(&r, |finished| finished[4] ^= 0x01);
+    // The server has sent ChangeCipherSpec and Finished: its alert is sealed
+    // at sequence number 1.
+    let error = rejected(
+        &mut pair.server,
+        result,
+        AlertProtection::Sealed(Box::new(server_write)),
+        &mut pair.client,
+        AlertDescription::DecryptError,
+    );
+    assert_eq!(error, Error::BadFinished);
+    r.assert_session_ended();
 }
