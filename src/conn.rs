@@ -14,9 +14,13 @@
 use std::io;
 use std::sync::Arc;
 
-use handshake::common::{Action, Established};
-use handshake::messages::HandshakeMessage;
-use handshake::{ClientConfig, ClientHandshake, Error, ServerConfig, ServerHandshake};
+use std::collections::VecDeque;
+
+use handshake::common::{Action, Established, PreviousHandshake, Side};
+use handshake::messages::{HandshakeMessage, HandshakePayload};
+use handshake::{
+    ClientConfig, ClientHandshake, ClientState, Error, ServerConfig, ServerHandshake, ServerState,
+};
 use record_layer::codec::Codec;
 use record_layer::deframer::{EmptyRecordLimiter, HandshakeJoiner, MessageDeframer};
 use record_layer::record::{
@@ -26,17 +30,50 @@ use record_layer::states::CipherStates;
 use record_layer::{Alert, AlertDescription, AlertLevel};
 use session_store::{ServerId, Session};
 
-/// Which end of the connection we are, with that side's handshake machine.
+/// Which end of the connection we are, and what a new handshake on it needs.
 #[derive(Debug)]
-enum Side {
+enum Role {
+    Client {
+        config: Arc<ClientConfig>,
+        server: ServerId,
+    },
+    Server {
+        config: Arc<ServerConfig>,
+    },
+}
+
+/// The handshake in progress on this connection.
+#[derive(Debug)]
+enum Machine {
     Client(Box<ClientHandshake>),
     Server(Box<ServerHandshake>),
+}
+
+/// Something the application may want to know about, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A handshake completed: the first one, or a renegotiation. The
+    /// connection's session is now [`Connection::session`].
+    HandshakeComplete {
+        /// 1 for the first handshake, 2 for the first renegotiation, ...
+        handshake_count: u32,
+        /// It resumed a session instead of making a new one.
+        resumed: bool,
+    },
+    /// The peer declined a renegotiation with a `no_renegotiation`
+    /// warning (§7.2.2); the connection goes on under the old keys.
+    RenegotiationRefused,
+    /// We declined the peer's request to renegotiate (policy, limit, or no
+    /// RFC 5746) with a `no_renegotiation` warning.
+    RenegotiationDeclined,
 }
 
 /// One TLS 1.2 connection, client or server.
 #[derive(Debug)]
 pub struct Connection {
-    side: Side,
+    role: Role,
+    /// The handshake in progress, if any: the first one, or a renegotiation.
+    handshake: Option<Machine>,
     /// The §6.1 connection states: current and pending, read and write.
     states: CipherStates,
     deframer: MessageDeframer,
@@ -47,10 +84,13 @@ pub struct Connection {
     /// Decrypted application data not yet read by the application.
     received: Vec<u8>,
     received_start: usize,
-    /// The completed handshake now in force: session, verify_data.
+    /// The last completed handshake: the session in force, verify_data.
     established: Option<Box<Established>>,
     /// How many handshakes have completed on this connection.
     handshake_count: u32,
+    /// How many renegotiations the client has started (server side).
+    client_renegotiations: u32,
+    events: VecDeque<Event>,
     /// Whether any record has been read yet (the first ClientHello may
     /// carry an older record version, §E.1).
     first_record_seen: bool,
@@ -68,21 +108,26 @@ impl Connection {
     /// client session store. The ClientHello is queued at once.
     pub fn client(config: Arc<ClientConfig>, server: &str) -> Result<Self, Error> {
         let server = ServerId::parse(server).ok_or(Error::Config("not a server name"))?;
-        let mut machine = ClientHandshake::new(config, server);
+        let mut machine = ClientHandshake::new(config.clone(), server.clone());
         let actions = machine.start()?;
-        let mut conn = Self::new(Side::Client(Box::new(machine)));
+        let mut conn = Self::new(
+            Role::Client { config, server },
+            Machine::Client(Box::new(machine)),
+        );
         conn.run(actions)?;
         Ok(conn)
     }
 
     /// A server connection, waiting for a ClientHello.
     pub fn server(config: Arc<ServerConfig>) -> Self {
-        Self::new(Side::Server(Box::new(ServerHandshake::new(config))))
+        let machine = Machine::Server(Box::new(ServerHandshake::new(config.clone())));
+        Self::new(Role::Server { config }, machine)
     }
 
-    fn new(side: Side) -> Self {
+    fn new(role: Role, machine: Machine) -> Self {
         Self {
-            side,
+            role,
+            handshake: Some(machine),
             states: CipherStates::new(),
             deframer: MessageDeframer::new(),
             joiner: HandshakeJoiner::new(),
@@ -92,6 +137,8 @@ impl Connection {
             received_start: 0,
             established: None,
             handshake_count: 0,
+            client_renegotiations: 0,
+            events: VecDeque::new(),
             first_record_seen: false,
             peer_closed: false,
             sent_close: false,
@@ -117,6 +164,16 @@ impl Connection {
     /// How many handshakes have completed on this connection.
     pub fn handshake_count(&self) -> u32 {
         self.handshake_count
+    }
+
+    /// True while a renegotiation is in progress.
+    pub fn is_renegotiating(&self) -> bool {
+        self.established.is_some() && self.handshake.is_some()
+    }
+
+    /// The next event (handshake completed, renegotiation refused), if any.
+    pub fn next_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
     }
 
     /// True once the peer sent close_notify (§7.2.1).
@@ -179,29 +236,44 @@ impl Connection {
     /// resumed, is marked non-resumable for every connection that shares
     /// it and taken out of the store.
     fn invalidate_session(&self) {
-        match &self.side {
-            Side::Client(m) => {
-                if let Some(session) = self.session().or(m.resuming()) {
-                    session.invalidate();
-                    m.forget_session();
+        let resuming = match &self.handshake {
+            Some(Machine::Client(m)) => m.resuming(),
+            Some(Machine::Server(m)) => m.resuming(),
+            None => None,
+        };
+        for session in [self.session(), resuming].into_iter().flatten() {
+            session.invalidate();
+            match &self.role {
+                Role::Client { config, server } => {
+                    if let Some(store) = &config.session_store {
+                        // The session is already marked non-resumable in
+                        // memory; a store that fails here cannot be helped.
+                        let _ = store.remove(server);
+                    }
                 }
-            }
-            Side::Server(m) => {
-                if let Some(session) = self.session().or(m.resuming()) {
-                    session.invalidate();
-                    m.forget_session(session);
+                Role::Server { config } => {
+                    if let (Some(store), false) =
+                        (&config.session_store, session.session_id.is_empty())
+                    {
+                        let _ = store.remove(&session.session_id);
+                    }
                 }
             }
         }
     }
 
     fn process_records(&mut self) -> Result<(), Error> {
-        while let Some(record) = self.deframer.pop()? {
+        loop {
+            // Decided before the record is taken: it borrows the deframer.
+            let expecting_finished = self.expecting_finished();
+            let Some(record) = self.deframer.pop()? else {
+                break;
+            };
             let header = record.header;
             // §6.2.1: after the hellos, every record carries the negotiated
             // version; only a server's very first record (the ClientHello)
             // may carry an older one (§E.1).
-            let lenient = !self.first_record_seen && matches!(self.side, Side::Server(_));
+            let lenient = !self.first_record_seen && matches!(self.role, Role::Server { .. });
             if !lenient && header.version != ProtocolVersion::TLS1_2 {
                 return Err(record_layer::Error::BadRecordVersion(header.version.0).into());
             }
@@ -217,6 +289,12 @@ impl Connection {
                     // has established keys.
                     if self.established.is_none() {
                         return Err(Error::unexpected("application data before the handshake"));
+                    }
+                    // §7.4.9: Finished must come right after ChangeCipherSpec.
+                    if expecting_finished {
+                        return Err(Error::unexpected(
+                            "application data between ChangeCipherSpec and Finished",
+                        ));
                     }
                     self.empty_records.count(plaintext.is_empty())?;
                     self.received.extend_from_slice(plaintext);
@@ -248,9 +326,10 @@ impl Connection {
                 "ChangeCipherSpec inside a handshake message",
             ));
         }
-        match &mut self.side {
-            Side::Client(m) => m.handle_change_cipher_spec()?,
-            Side::Server(m) => m.handle_change_cipher_spec()?,
+        match &mut self.handshake {
+            Some(Machine::Client(m)) => m.handle_change_cipher_spec()?,
+            Some(Machine::Server(m)) => m.handle_change_cipher_spec()?,
+            None => return Err(Error::unexpected("ChangeCipherSpec outside a handshake")),
         }
         self.states.change_read_state()?;
         Ok(())
@@ -261,6 +340,15 @@ impl Connection {
             // §7.2.1: close_notify; we answer with our own on close.
             (_, AlertDescription::CloseNotify) => {
                 self.peer_closed = true;
+                Ok(())
+            }
+            // §7.2.2: no_renegotiation answers our HelloRequest or
+            // ClientHello; the connection goes on under the old keys.
+            (AlertLevel::Warning, AlertDescription::NoRenegotiation)
+                if self.is_renegotiating() && self.renegotiation_not_started() =>
+            {
+                self.handshake = None;
+                self.events.push_back(Event::RenegotiationRefused);
                 Ok(())
             }
             (AlertLevel::Warning, _) => {
@@ -274,16 +362,157 @@ impl Connection {
         }
     }
 
+    /// True between the peer's ChangeCipherSpec and its Finished.
+    fn expecting_finished(&self) -> bool {
+        match &self.handshake {
+            Some(Machine::Client(m)) => matches!(m.state(), ClientState::ExpectFinished(_)),
+            Some(Machine::Server(m)) => matches!(m.state(), ServerState::ExpectFinished(_)),
+            None => false,
+        }
+    }
+
+    /// True when the renegotiation in progress has not yet got an answer
+    /// from the peer (our HelloRequest or ClientHello is unanswered).
+    fn renegotiation_not_started(&self) -> bool {
+        match &self.handshake {
+            Some(Machine::Client(m)) => matches!(m.state(), ClientState::ExpectServerHello(_)),
+            Some(Machine::Server(m)) => matches!(m.state(), ServerState::ExpectClientHello),
+            None => false,
+        }
+    }
+
     fn process_handshake_messages(&mut self) -> Result<(), Error> {
         while let Some(raw) = self.joiner.pop()? {
             let msg = HandshakeMessage::decode(raw.raw.to_vec())?;
-            let actions = match &mut self.side {
-                Side::Client(m) => m.handle_message(msg)?,
-                Side::Server(m) => m.handle_message(msg)?,
+            if self.handshake.is_none() && !self.start_peer_renegotiation(&msg)? {
+                continue;
+            }
+            let actions = match &mut self.handshake {
+                Some(Machine::Client(m)) => m.handle_message(msg)?,
+                Some(Machine::Server(m)) => m.handle_message(msg)?,
+                None => return Err(Error::unexpected("handshake message outside a handshake")),
             };
             self.run(actions)?;
         }
         Ok(())
+    }
+
+    /// A handshake message after the handshake: the peer asks to
+    /// renegotiate (§7.4.1.1 HelloRequest from a server, a new ClientHello
+    /// from a client). Either a new handshake starts (true: feed it the
+    /// message; a HelloRequest is answered here) or we decline with a
+    /// `no_renegotiation` warning (false). Anything else is unexpected.
+    fn start_peer_renegotiation(&mut self, msg: &HandshakeMessage) -> Result<bool, Error> {
+        let previous = self.previous_handshake();
+        match (&self.role, &msg.payload) {
+            (Role::Client { config, server }, HandshakePayload::HelloRequest) => {
+                match previous.filter(|_| config.allow_renegotiation) {
+                    Some(prev) => {
+                        let mut m =
+                            ClientHandshake::renegotiation(config.clone(), server.clone(), prev);
+                        let actions = m.start()?;
+                        self.handshake = Some(Machine::Client(Box::new(m)));
+                        self.run(actions)?;
+                    }
+                    None => self.decline_renegotiation()?,
+                }
+                Ok(false)
+            }
+            (Role::Server { config }, HandshakePayload::ClientHello(_)) => {
+                let within_limit = self.client_renegotiations < config.max_client_renegotiations;
+                match previous.filter(|_| within_limit) {
+                    Some(prev) => {
+                        self.client_renegotiations += 1;
+                        let m = ServerHandshake::renegotiation(config.clone(), prev);
+                        self.handshake = Some(Machine::Server(Box::new(m)));
+                        Ok(true)
+                    }
+                    None => {
+                        self.decline_renegotiation()?;
+                        Ok(false)
+                    }
+                }
+            }
+            (_, payload) => Err(Error::unexpected(payload.handshake_type().name())),
+        }
+    }
+
+    /// §7.2.2 `no_renegotiation`: "This message is always a warning."
+    fn decline_renegotiation(&mut self) -> Result<(), Error> {
+        self.events.push_back(Event::RenegotiationDeclined);
+        self.send_alert(Alert {
+            level: AlertLevel::Warning,
+            description: AlertDescription::NoRenegotiation,
+        })
+    }
+
+    /// What a renegotiation needs from the last handshake, or `None` when
+    /// there is none or the peer never signalled RFC 5746.
+    fn previous_handshake(&self) -> Option<PreviousHandshake> {
+        let side = match self.role {
+            Role::Client { .. } => Side::Client,
+            Role::Server { .. } => Side::Server,
+        };
+        PreviousHandshake::after(self.established.as_deref()?, side)
+    }
+
+    /// Starts a renegotiation (§7.4.1.1): a client sends a new ClientHello
+    /// under the current keys; a server sends HelloRequest and waits for
+    /// the client's ClientHello. The connection keeps working meanwhile;
+    /// [`Event::HandshakeComplete`] says when the new session is in force.
+    ///
+    /// Refused unless the first handshake is complete, none is in progress
+    /// and the peer signalled RFC 5746 secure renegotiation.
+    pub fn renegotiate(&mut self) -> Result<(), Error> {
+        let config = match &self.role {
+            Role::Server { config } => Some(config.clone()),
+            Role::Client { .. } => None,
+        };
+        self.start_renegotiation(config)
+    }
+
+    /// A server's renegotiation with another configuration: e.g. one that
+    /// asks for a client certificate, once the client has asked for
+    /// something that needs one.
+    pub fn renegotiate_with(&mut self, config: Arc<ServerConfig>) -> Result<(), Error> {
+        match self.role {
+            Role::Server { .. } => self.start_renegotiation(Some(config)),
+            Role::Client { .. } => Err(Error::Config("renegotiate_with is for servers")),
+        }
+    }
+
+    fn start_renegotiation(
+        &mut self,
+        server_config: Option<Arc<ServerConfig>>,
+    ) -> Result<(), Error> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if self.handshake.is_some() {
+            return Err(Error::Config("a handshake is already in progress"));
+        }
+        let prev = self.previous_handshake().ok_or(Error::SecureRenegotiation(
+            "the peer did not signal RFC 5746; renegotiation would be insecure",
+        ))?;
+        match (&self.role, server_config) {
+            (Role::Client { config, server }, _) => {
+                let mut m = ClientHandshake::renegotiation(config.clone(), server.clone(), prev);
+                let actions = m.start()?;
+                self.handshake = Some(Machine::Client(Box::new(m)));
+                self.run(actions).map_err(|e| self.fail(e))
+            }
+            (Role::Server { .. }, Some(config)) => {
+                let hello_request = HandshakeMessage::new(HandshakePayload::HelloRequest);
+                self.handshake = Some(Machine::Server(Box::new(ServerHandshake::renegotiation(
+                    config, prev,
+                ))));
+                self.send_plaintext(ContentType::Handshake, &hello_request.raw)
+                    .map_err(|e| self.fail(e))
+            }
+            (Role::Server { .. }, None) => {
+                Err(Error::Internal("server renegotiation without config"))
+            }
+        }
     }
 
     /// Carries out a machine's actions, in order.
@@ -298,7 +527,13 @@ impl Connection {
                 }
                 Action::Complete(est) => {
                     self.handshake_count += 1;
+                    self.events.push_back(Event::HandshakeComplete {
+                        handshake_count: self.handshake_count,
+                        resumed: est.resumed,
+                    });
+                    // The connection stays; its session is replaced.
                     self.established = Some(est);
+                    self.handshake = None;
                 }
             }
         }

@@ -15,7 +15,7 @@ mod conn;
 mod files;
 mod stream;
 
-pub use conn::Connection;
+pub use conn::{Connection, Event};
 pub use files::{load_certified_key, load_trust_anchors};
 pub use handshake::common::Established;
 pub use handshake::config::{system_clock, CertifiedKey, ClientAuth, ClientConfig, ServerConfig};

@@ -72,6 +72,35 @@ impl<S: Read + Write> Stream<S> {
         &self.sock
     }
 
+    /// Renegotiates (§7.4.1.1, RFC 5746) and waits until the new handshake
+    /// completes or the peer declines it ([`Event`](crate::Event) says
+    /// which). The connection and its socket stay; its session is replaced.
+    /// Application data that arrives meanwhile is kept for `read`.
+    pub fn renegotiate(&mut self) -> io::Result<()> {
+        self.conn.renegotiate().map_err(io_error)?;
+        self.finish_renegotiation()
+    }
+
+    /// A server's renegotiation with another configuration, e.g. one that
+    /// requires a client certificate; waits as [`Stream::renegotiate`] does.
+    pub fn renegotiate_with(&mut self, config: Arc<ServerConfig>) -> io::Result<()> {
+        self.conn.renegotiate_with(config).map_err(io_error)?;
+        self.finish_renegotiation()
+    }
+
+    fn finish_renegotiation(&mut self) -> io::Result<()> {
+        self.flush_records()?;
+        while self.conn.is_renegotiating() {
+            if !self.read_records()? {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "peer closed the connection during renegotiation",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Sends close_notify (§7.2.1) and flushes it.
     pub fn close(&mut self) -> io::Result<()> {
         self.conn.send_close_notify();

@@ -13,16 +13,22 @@
 //!    `Error::Record(PeerAlert(..))` carrying the same description, and
 //!    answers nothing.
 //!
-//! Neither side may be left with a resumable session (§7.2.2: "the
-//! session identifier MUST be invalidated").
+//! A connection that completed and then reads a fatal alert must leave its
+//! session non-resumable (§7.2.2: "the session identifier MUST be
+//! invalidated"); so must either side of a failed resumption, which
+//! `a_failed_resumption_ends_the_session_on_both_sides` checks.
 //!
 //! The harness moves the bytes one side wrote into the other through a
 //! hook that can rewrite them: insert, drop or edit records, or re-encode a
 //! handshake message. To change an encrypted Finished, it derives the
-//! record keys on its own from the server's established session (§6.3:
-//! `key_block = PRF(master_secret, "key expansion", server_random +
-//! client_random)`), opens the record, changes `verify_data` and seals it
-//! again at the same sequence number.
+//! record keys on its own (§6.3: `key_block = PRF(master_secret, "key
+//! expansion", server_random + client_random)`) from the session of the
+//! side that completed first, or, on a resumption, from the resumed
+//! session and the randoms read off the hellos in flight; it opens the
+//! record, changes `verify_data` and seals it again at the same sequence
+//! number. In a full handshake the client's Finished cannot be opened that
+//! way (no side has completed when it is sent), so it is tested on a
+//! resumption, and in a full handshake through a change to what it covers.
 
 mod common;
 
@@ -1279,7 +1285,7 @@ fn harness_reseals_both_finished_of_a_resumption_faithfully() {
 }
 
 #[test]
-fn tampered_server_finished_on_resumption_is_decrypt_error_and_ends_the_session() {
+fn tampered_server_finished_on_resumption_is_decrypt_error() {
     let r = Resumable::new();
     let (mut pair, result) = resumed_server_finished(&r, |finished| finished[4] ^= 0x01);
     // The client has not sent ChangeCipherSpec: its alert is clear.
@@ -1291,11 +1297,12 @@ fn tampered_server_finished_on_resumption_is_decrypt_error_and_ends_the_session(
         AlertDescription::DecryptError,
     );
     assert_eq!(error, Error::BadFinished);
-    r.assert_session_ended();
+    // The server, resuming, read the fatal alert: it forgot the session.
+    assert!(!r.server_would_resume());
 }
 
 #[test]
-fn tampered_client_finished_on_resumption_is_decrypt_error_and_ends_the_session() {
+fn tampered_client_finished_on_resumption_is_decrypt_error() {
     // The case a full handshake cannot show (see
     // client_finished_over_a_tampered_client_hello_is_decrypt_error): here
     // the client's Finished itself is changed.
@@ -1312,5 +1319,27 @@ fn tampered_client_finished_on_resumption_is_decrypt_error_and_ends_the_session(
         AlertDescription::DecryptError,
     );
     assert_eq!(error, Error::BadFinished);
+    // The client, which had completed, read the fatal alert: it forgot the
+    // session.
+    assert!(!r.session.is_resumable());
+    assert!(!r.client_would_offer());
+}
+
+#[test]
+fn a_failed_resumption_ends_the_session_on_both_sides() {
+    // The server's Finished tampered: the client fails.
+    let r = Resumable::new();
+    let (mut pair, result) = resumed_server_finished(&r, |finished| finished[4] ^= 0x01);
+    assert_eq!(result, Err(Error::BadFinished));
+    let alert = take(&mut pair.client);
+    assert!(deliver(&mut pair.server, &alert).is_err());
+    r.assert_session_ended();
+
+    // The client's Finished tampered: the server fails.
+    let r = Resumable::new();
+    let (mut pair, result, _) = resumed_client_finished(&r, |finished| finished[4] ^= 0x01);
+    assert_eq!(result, Err(Error::BadFinished));
+    let alert = take(&mut pair.server);
+    assert!(deliver(&mut pair.client, &alert).is_err());
     r.assert_session_ended();
 }

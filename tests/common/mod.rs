@@ -273,3 +273,24 @@ pub fn printable_payload(len: usize, seed: u8) -> Vec<u8> {
         .map(|i| b'!' + ((i * 7 + usize::from(seed) * 13 + i / 94) % 94) as u8)
         .collect()
 }
+
+impl ChildGuard {
+    /// Like [`ChildGuard::wait_for_line`], but `None` instead of a panic
+    /// when the child's stdout ends (it exited) or `timeout` passes first:
+    /// for a caller that retries, e.g. a server whose port is not free yet.
+    pub fn try_wait_for_line(
+        &mut self,
+        needle: &str,
+        timeout: std::time::Duration,
+    ) -> Option<String> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = self.lines.recv_timeout(left).ok()?;
+            self.stdout.push(line.clone());
+            if line.contains(needle) {
+                return Some(line);
+            }
+        }
+    }
+}

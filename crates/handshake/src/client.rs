@@ -28,6 +28,7 @@ use std::sync::Arc;
 
 use record_layer::prf::FinishedLabel;
 use record_layer::record::ProtocolVersion;
+use record_layer::secret::constant_time_eq;
 use record_layer::suites::{CipherSuite, SignatureKind};
 use ring::rand::SystemRandom;
 use session_store::{ServerId, Session, SessionId};
@@ -35,7 +36,7 @@ use session_store::{ServerId, Session, SessionId};
 use crate::common::{
     compute_master_secret, new_random, random_bytes, send, send_change_cipher_spec_and_finished,
     set_pending_keys, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated,
-    SessionSecret, Side, Transcript,
+    PreviousHandshake, SessionSecret, Side, Transcript,
 };
 use crate::config::{CertifiedKey, ClientConfig};
 use crate::error::Error;
@@ -112,8 +113,14 @@ pub struct ClientHandshake {
     config: Arc<ClientConfig>,
     server: ServerId,
     state: ClientState,
+    /// The session being resumed, once ServerHello settled it. Kept outside
+    /// `state`, which a failing message leaves as `Failed`, so that a fatal
+    /// alert can still invalidate it (§7.2.2).
+    resuming: Option<Arc<Session>>,
     transcript: Transcript,
     rng: SystemRandom,
+    /// Set when this handshake renegotiates an established connection.
+    previous: Option<PreviousHandshake>,
 }
 
 impl core::fmt::Debug for ClientHandshake {
@@ -134,8 +141,24 @@ impl ClientHandshake {
             config,
             server,
             state: ClientState::Start,
+            resuming: None,
             transcript: Transcript::default(),
             rng: SystemRandom::new(),
+            previous: None,
+        }
+    }
+
+    /// A renegotiation of a connection whose last handshake left `previous`
+    /// (RFC 5746 §3.5). It may be full or, if the store holds a session
+    /// for this server, abbreviated.
+    pub fn renegotiation(
+        config: Arc<ClientConfig>,
+        server: ServerId,
+        previous: PreviousHandshake,
+    ) -> Self {
+        Self {
+            previous: Some(previous),
+            ..Self::new(config, server)
         }
     }
 
@@ -227,8 +250,14 @@ impl ClientHandshake {
                 extended_master_secret: true,
                 session_ticket,
                 // RFC 5746 §3.4: on the initial handshake, an empty
-                // renegotiation_info (or the SCSV) signals support.
-                renegotiation_info: Some(Vec::new()),
+                // renegotiation_info (or the SCSV) signals support; §3.5: on
+                // a renegotiation it carries "the saved client_verify_data".
+                renegotiation_info: Some(
+                    self.previous
+                        .as_ref()
+                        .map(|p| p.client_verify_data.to_vec())
+                        .unwrap_or_default(),
+                ),
                 unknown: Vec::new(),
             },
         })
@@ -308,25 +337,7 @@ impl ClientHandshake {
     /// The session this handshake is resuming, if it has got that far: a
     /// fatal alert must make it non-resumable too (§7.2.2).
     pub fn resuming(&self) -> Option<&Arc<Session>> {
-        match &self.state {
-            ClientState::ExpectNewSessionTicket(keys)
-            | ClientState::ExpectChangeCipherSpec(keys)
-            | ClientState::ExpectFinished(keys) => match &keys.secret {
-                SessionSecret::Resumed(session) => Some(session),
-                SessionSecret::Fresh(_) => None,
-            },
-            _ => None,
-        }
-    }
-
-    /// Removes this server's entry from the client store, after a fatal
-    /// alert (§7.2.2: "the session identifier MUST be invalidated").
-    pub fn forget_session(&self) {
-        if let Some(store) = &self.config.session_store {
-            // Nothing more can be done if the store fails; the session is
-            // already marked non-resumable in memory.
-            let _ = store.remove(&self.server);
-        }
+        self.resuming.as_ref()
     }
 
     /// ServerHello (§7.4.1.3): check every choice against what we offered,
@@ -358,7 +369,9 @@ impl ClientHandshake {
         if !neg.extended_master_secret {
             return Err(Error::ExtendedMasterSecretRequired);
         }
+        self.check_same_server(&session.peer_certificates)?;
         neg.peer_certificates = session.peer_certificates.clone();
+        self.resuming = Some(session.clone());
         set_pending_keys(actions, &neg, session.master_secret(), Side::Client)?;
         let keys = Box::new(KeysComputed {
             negotiated: neg,
@@ -394,19 +407,7 @@ impl ClientHandshake {
         }
         let ext = &hello.extensions;
         check_server_extensions(&sent.hello.extensions, ext)?;
-        // RFC 5746 §3.4: "the client MUST then verify that the length of
-        // the "renegotiated_connection" field is zero, and if it is not,
-        // MUST abort the handshake (by sending a fatal handshake_failure
-        // alert)."
-        if ext
-            .renegotiation_info
-            .as_ref()
-            .is_some_and(|ri| !ri.is_empty())
-        {
-            return Err(Error::SecureRenegotiation(
-                "initial ServerHello has a non-empty renegotiation_info",
-            ));
-        }
+        self.check_renegotiation_info(ext.renegotiation_info.as_deref())?;
         Ok(Negotiated {
             client_random: sent.hello.random,
             server_random: hello.random,
@@ -421,6 +422,49 @@ impl ClientHandshake {
             session_ticket: ext.session_ticket_ack,
         })
     }
+    /// The server's renegotiation_info (RFC 5746).
+    fn check_renegotiation_info(&self, info: Option<&[u8]>) -> Result<(), Error> {
+        match (&self.previous, info) {
+            // §3.4: "the client MUST then verify that the length of the
+            // "renegotiated_connection" field is zero, and if it is not,
+            // MUST abort the handshake (by sending a fatal handshake_failure
+            // alert)." Its absence only means no renegotiation later.
+            (None, None) => Ok(()),
+            (None, Some(ri)) if ri.is_empty() => Ok(()),
+            (None, Some(_)) => Err(Error::SecureRenegotiation(
+                "initial ServerHello has a non-empty renegotiation_info",
+            )),
+            // §3.5: "the client MUST verify that the "renegotiation_info"
+            // extension is present ... that the first half ... is equal to
+            // the saved client_verify_data value, and the second half is
+            // equal to the saved server_verify_data value."
+            (Some(_), None) => Err(Error::SecureRenegotiation(
+                "renegotiation ServerHello without renegotiation_info",
+            )),
+            (Some(prev), Some(ri)) => {
+                if constant_time_eq(ri, &prev.both_verify_data()) {
+                    Ok(())
+                } else {
+                    Err(Error::SecureRenegotiation(
+                        "renegotiation_info does not match this connection's Finished messages",
+                    ))
+                }
+            }
+        }
+    }
+
+    /// A renegotiation must not change who the server is: the leaf
+    /// certificate must be the one of the connection's earlier handshake
+    /// (the triple-handshake defence, RFC 7627 §1, as OpenSSL and NSS do).
+    fn check_same_server(&self, chain: &[Vec<u8>]) -> Result<(), Error> {
+        match &self.previous {
+            Some(prev) if prev.server_certificates.first() != chain.first() => {
+                Err(Error::ServerCertificateChanged)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The server's Certificate (§7.4.2): the chain must lead to a trust
     /// anchor and name the server we asked for.
     fn server_certificate(
@@ -447,6 +491,7 @@ impl ClientHandshake {
                 "server certificate key does not fit the cipher suite",
             ));
         }
+        self.check_same_server(&cert.certificate_list)?;
         neg.peer_certificates = cert.certificate_list;
         Ok(neg)
     }

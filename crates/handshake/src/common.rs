@@ -349,6 +349,43 @@ pub(crate) fn compute_master_secret(
     }
 }
 
+/// What a renegotiation needs from the handshake before it on the same
+/// connection. This is *connection* state (RFC 5746 §3.1: "the
+/// client_verify_data and server_verify_data from the previously completed
+/// handshake"), not session state: a resumed session says nothing about it.
+#[derive(Clone, Debug)]
+pub struct PreviousHandshake {
+    /// The last client Finished.verify_data on this connection.
+    pub client_verify_data: [u8; VERIFY_DATA_LEN],
+    /// The last server Finished.verify_data on this connection.
+    pub server_verify_data: [u8; VERIFY_DATA_LEN],
+    /// The server's certificate chain so far: a client refuses a
+    /// renegotiation that changes it (the triple-handshake defence).
+    pub server_certificates: Vec<Vec<u8>>,
+}
+
+impl PreviousHandshake {
+    /// The context a renegotiation after `est` needs, or `None` when the
+    /// peer never signalled RFC 5746: we never renegotiate insecurely
+    /// (RFC 5746 §4.2, §4.4).
+    pub fn after(est: &Established, side: Side) -> Option<Self> {
+        est.negotiated.secure_renegotiation.then(|| Self {
+            client_verify_data: est.client_verify_data,
+            server_verify_data: est.server_verify_data,
+            server_certificates: match side {
+                Side::Client => est.negotiated.peer_certificates.clone(),
+                Side::Server => Vec::new(),
+            },
+        })
+    }
+
+    /// `renegotiated_connection` as the server sends it (RFC 5746 §3.2):
+    /// client_verify_data ‖ server_verify_data.
+    pub fn both_verify_data(&self) -> Vec<u8> {
+        [self.client_verify_data, self.server_verify_data].concat()
+    }
+}
+
 /// Fills `buf` with fresh random bytes.
 pub(crate) fn random_bytes(rng: &ring::rand::SystemRandom, buf: &mut [u8]) -> Result<(), Error> {
     use ring::rand::SecureRandom;

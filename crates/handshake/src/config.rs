@@ -57,6 +57,10 @@ pub struct ClientConfig {
     pub session_store: Option<Arc<dyn ClientSessionStore>>,
     /// Ask servers for session tickets (RFC 5077).
     pub enable_tickets: bool,
+    /// Answer a server's HelloRequest with a new handshake (§7.4.1.1);
+    /// when false, decline it with a `no_renegotiation` warning. Never
+    /// with a server that did not signal RFC 5746.
+    pub allow_renegotiation: bool,
     /// The clock used for certificate validity and session lifetimes.
     pub clock: Clock,
 }
@@ -73,6 +77,7 @@ impl ClientConfig {
             alpn_protocols: Vec::new(),
             session_store: None,
             enable_tickets: true,
+            allow_renegotiation: true,
             clock: system_clock(),
         }
     }
@@ -113,6 +118,10 @@ pub struct ServerConfig {
     pub session_store: Option<Arc<dyn ServerSessionStore>>,
     /// Keys that seal session tickets (RFC 5077); `None`: no tickets.
     pub ticket_keys: Option<Arc<TicketKeys>>,
+    /// How many client-initiated renegotiations one connection may make;
+    /// more are declined with `no_renegotiation`. A bound, because each
+    /// costs the server a full handshake (CVE-2011-1473). 0 refuses all.
+    pub max_client_renegotiations: u32,
     /// The clock used for certificate validity and session lifetimes.
     pub clock: Clock,
 }
@@ -131,7 +140,34 @@ impl ServerConfig {
             alpn_protocols: Vec::new(),
             session_store: None,
             ticket_keys: None,
+            max_client_renegotiations: 3,
             clock: system_clock(),
         }
+    }
+}
+
+impl core::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("cipher_suites", &self.cipher_suites)
+            .field("groups", &self.groups)
+            .field("client_certificate", &self.client_certificate.is_some())
+            .field("session_store", &self.session_store.is_some())
+            .field("enable_tickets", &self.enable_tickets)
+            .field("allow_renegotiation", &self.allow_renegotiation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl core::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("certificates", &self.certificates.len())
+            .field("cipher_suites", &self.cipher_suites)
+            .field("groups", &self.groups)
+            .field("session_store", &self.session_store.is_some())
+            .field("ticket_keys", &self.ticket_keys.is_some())
+            .field("max_client_renegotiations", &self.max_client_renegotiations)
+            .finish_non_exhaustive()
     }
 }

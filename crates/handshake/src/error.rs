@@ -53,6 +53,9 @@ pub enum Error {
     /// The peer did not support secure renegotiation (RFC 5746) or got its
     /// renegotiation_info wrong: `handshake_failure` (RFC 5746 §3.4-3.7).
     SecureRenegotiation(&'static str),
+    /// A renegotiation presented another server certificate than the
+    /// connection's earlier handshake: `handshake_failure`.
+    ServerCertificateChanged,
     /// The peer did not negotiate extended master secret where we require
     /// it (RFC 7627 §5.2, §5.3): `handshake_failure`.
     ExtendedMasterSecretRequired,
@@ -78,6 +81,7 @@ impl Error {
             | Self::NoCommonSignatureScheme
             | Self::ClientCertificateRequired
             | Self::SecureRenegotiation(_)
+            | Self::ServerCertificateChanged
             | Self::ExtendedMasterSecretRequired => A::HandshakeFailure,
             Self::NoCommonApplicationProtocol => A::NoApplicationProtocol,
             Self::UnsupportedExtension => A::UnsupportedExtension,
@@ -110,6 +114,9 @@ impl fmt::Display for Error {
             Self::BadKeyShare => write!(f, "peer's ECDHE public key is invalid"),
             Self::ClientCertificateRequired => write!(f, "client certificate required"),
             Self::SecureRenegotiation(why) => write!(f, "secure renegotiation: {why}"),
+            Self::ServerCertificateChanged => {
+                write!(f, "server certificate changed across renegotiation")
+            }
             Self::ExtendedMasterSecretRequired => {
                 write!(f, "peer did not use extended master secret (RFC 7627)")
             }

@@ -26,6 +26,7 @@ use std::sync::Arc;
 
 use record_layer::prf::FinishedLabel;
 use record_layer::record::ProtocolVersion;
+use record_layer::secret::constant_time_eq;
 use record_layer::suites::CipherSuite;
 use ring::rand::SystemRandom;
 use session_store::{Session, SessionId};
@@ -34,7 +35,7 @@ use crate::client::kx_error;
 use crate::common::{
     compute_master_secret, new_random, random_bytes, send, send_change_cipher_spec_and_finished,
     set_pending_keys, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated,
-    SessionSecret, Side, Transcript,
+    PreviousHandshake, SessionSecret, Side, Transcript,
 };
 use crate::config::{CertifiedKey, ClientAuth, ServerConfig};
 use crate::error::Error;
@@ -99,8 +100,14 @@ pub struct KeysComputed {
 pub struct ServerHandshake {
     config: Arc<ServerConfig>,
     state: ServerState,
+    /// The session being resumed, once ServerHello settled it. Kept outside
+    /// `state`, which a failing message leaves as `Failed`, so that a fatal
+    /// alert can still invalidate it (§7.2.2).
+    resuming: Option<Arc<Session>>,
     transcript: Transcript,
     rng: SystemRandom,
+    /// Set when this handshake renegotiates an established connection.
+    previous: Option<PreviousHandshake>,
 }
 
 impl core::fmt::Debug for ServerHandshake {
@@ -117,8 +124,21 @@ impl ServerHandshake {
         Self {
             config,
             state: ServerState::ExpectClientHello,
+            resuming: None,
             transcript: Transcript::default(),
             rng: SystemRandom::new(),
+            previous: None,
+        }
+    }
+
+    /// A renegotiation of a connection whose last handshake left `previous`
+    /// (RFC 5746 §3.7), waiting for the client's new ClientHello. `config`
+    /// may differ from the first handshake's, e.g. to ask for a client
+    /// certificate only now.
+    pub fn renegotiation(config: Arc<ServerConfig>, previous: PreviousHandshake) -> Self {
+        Self {
+            previous: Some(previous),
+            ..Self::new(config)
         }
     }
 
@@ -198,26 +218,7 @@ impl ServerHandshake {
     /// The session this handshake is resuming, if it has got that far: a
     /// fatal alert must make it non-resumable too (§7.2.2).
     pub fn resuming(&self) -> Option<&Arc<Session>> {
-        match &self.state {
-            ServerState::ExpectChangeCipherSpec(keys) | ServerState::ExpectFinished(keys) => {
-                match &keys.secret {
-                    SessionSecret::Resumed(session) => Some(session),
-                    SessionSecret::Fresh(_) => None,
-                }
-            }
-            _ => None,
-        }
-    }
-
-    /// Removes `session` from the server store after a fatal alert (§7.2.2:
-    /// "the session identifier MUST be invalidated"). A ticket cannot be
-    /// recalled: it stays valid until its key expires.
-    pub fn forget_session(&self, session: &Session) {
-        if let (Some(store), false) = (&self.config.session_store, session.session_id.is_empty()) {
-            // The session is already marked non-resumable in memory; a
-            // store that fails here cannot be helped.
-            let _ = store.remove(&session.session_id);
-        }
+        self.resuming.as_ref()
     }
 
     /// ClientHello (§7.4.1.2): resume the session it offers if we may,
@@ -238,11 +239,53 @@ impl ServerHandshake {
                 "ClientHello without null compression",
             ));
         }
-        let secure_renegotiation = check_initial_renegotiation_info(&hello)?;
+        let secure_renegotiation = self.check_renegotiation_info(&hello)?;
         let alpn = self.choose_alpn(&hello.extensions)?;
         match self.resumable_session(&hello) {
             Some(session) => self.resume(hello, session, alpn, secure_renegotiation, actions),
             None => self.full_handshake(hello, alpn, secure_renegotiation, actions),
+        }
+    }
+
+    /// The client's renegotiation_info or SCSV (RFC 5746); returns whether
+    /// the connection has secure renegotiation.
+    fn check_renegotiation_info(&self, hello: &ClientHello) -> Result<bool, Error> {
+        let scsv = hello
+            .cipher_suites
+            .contains(&TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+        let info = hello.extensions.renegotiation_info.as_deref();
+        match &self.previous {
+            // §3.6: the client signals support with the SCSV or an empty
+            // extension. "If the extension is present and the
+            // renegotiated_connection field is not empty, the server MUST
+            // abort the handshake."
+            None => match info {
+                Some([]) => Ok(true),
+                Some(_) => Err(Error::SecureRenegotiation(
+                    "initial ClientHello has a non-empty renegotiation_info",
+                )),
+                None => Ok(scsv),
+            },
+            // §3.7: "the server MUST verify that it does not contain the
+            // TLS_EMPTY_RENEGOTIATION_INFO_SCSV SCSV", that the extension
+            // "is present", and that it "is equal to the saved
+            // client_verify_data value".
+            Some(prev) => {
+                if scsv {
+                    return Err(Error::SecureRenegotiation(
+                        "renegotiation ClientHello carries the SCSV",
+                    ));
+                }
+                match info {
+                    Some(ri) if constant_time_eq(ri, &prev.client_verify_data) => Ok(true),
+                    Some(_) => Err(Error::SecureRenegotiation(
+                        "renegotiation_info does not match this connection's client Finished",
+                    )),
+                    None => Err(Error::SecureRenegotiation(
+                        "renegotiation ClientHello without renegotiation_info",
+                    )),
+                }
+            }
         }
     }
 
@@ -307,6 +350,7 @@ impl ServerHandshake {
             peer_certificates: session.peer_certificates.clone(),
             session_ticket: self.will_send_ticket(ext),
         };
+        self.resuming = Some(session.clone());
         self.send_server_hello(&neg, ext, false, actions);
         if neg.session_ticket {
             // A fresh ticket on resumption, sealed over the same session.
@@ -459,7 +503,15 @@ impl ServerHandshake {
                 alpn: neg.alpn.clone(),
                 extended_master_secret: neg.extended_master_secret,
                 session_ticket_ack: neg.session_ticket,
-                renegotiation_info: neg.secure_renegotiation.then(Vec::new),
+                // RFC 5746 §3.6: empty on an initial handshake; §3.7: "the
+                // saved client_verify_data and server_verify_data" on a
+                // renegotiation.
+                renegotiation_info: neg.secure_renegotiation.then(|| {
+                    self.previous
+                        .as_ref()
+                        .map(PreviousHandshake::both_verify_data)
+                        .unwrap_or_default()
+                }),
                 unknown: Vec::new(),
             },
         };
@@ -716,21 +768,4 @@ fn ecdsa_curve_acceptable(scheme: SignatureScheme, ext: &ClientExtensions) -> bo
     ext.supported_groups
         .as_ref()
         .is_none_or(|groups| groups.contains(&curve))
-}
-
-/// RFC 5746 §3.6 on an initial handshake: the client signals support with
-/// the SCSV or an empty renegotiation_info. "If the extension is present
-/// and the renegotiated_connection field is not empty, the server MUST
-/// abort the handshake." Returns whether the client signalled support.
-fn check_initial_renegotiation_info(hello: &ClientHello) -> Result<bool, Error> {
-    let scsv = hello
-        .cipher_suites
-        .contains(&TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
-    match &hello.extensions.renegotiation_info {
-        Some(ri) if !ri.is_empty() => Err(Error::SecureRenegotiation(
-            "initial ClientHello has a non-empty renegotiation_info",
-        )),
-        Some(_) => Ok(true),
-        None => Ok(scsv),
-    }
 }
