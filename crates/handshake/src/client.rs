@@ -430,7 +430,7 @@ impl ClientHandshake {
             // MUST abort the handshake (by sending a fatal handshake_failure
             // alert)." Its absence only means no renegotiation later.
             (None, None) => Ok(()),
-            (None, Some(ri)) if ri.is_empty() => Ok(()),
+            (None, Some([])) => Ok(()),
             (None, Some(_)) => Err(Error::SecureRenegotiation(
                 "initial ServerHello has a non-empty renegotiation_info",
             )),
