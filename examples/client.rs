@@ -61,6 +61,10 @@ struct Args {
     /// it resumed the session.
     #[arg(long, default_value_t = 0)]
     reconnect: u32,
+    /// On the first connection: GET, renegotiate (a new handshake on the
+    /// same connection), GET again, and print both sessions side by side.
+    #[arg(long)]
+    renegotiate: bool,
 }
 
 /// The default session directory: one that outlives the process.
@@ -93,13 +97,19 @@ fn run(args: Args) -> Result<(), String> {
         let sock =
             TcpStream::connect(&args.connect).map_err(|e| format!("{}: {e}", args.connect))?;
         let mut stream = Stream::connect(config.clone(), &server, sock).map_err(describe)?;
-        let request = format!(
-            "GET {} HTTP/1.1\r\nHost: {server_name}\r\nConnection: close\r\n\r\n",
-            args.path
-        );
-        stream.write_all(request.as_bytes()).map_err(describe)?;
-        let mut reply = Vec::new();
-        stream.read_to_end(&mut reply).map_err(describe)?;
+        let renegotiate = args.renegotiate && i == 0;
+        let before = summary(&stream);
+        let mut reply = get(&mut stream, server_name, &args.path, !renegotiate)?;
+        if renegotiate {
+            stream.renegotiate().map_err(describe)?;
+            let after = summary(&stream);
+            reply = get(&mut stream, server_name, &args.path, true)?;
+            eprintln!("same connection, two handshakes (RFC 5246 §7.4.1.1, RFC 5746):");
+            eprintln!("  {:<22} {:<66} {}", "", "before renegotiation", "after");
+            for ((label, a), (_, b)) in before.iter().zip(&after) {
+                eprintln!("  {label:<22} {a:<66} {b}");
+            }
+        }
         let est = stream.connection().established().ok_or("no handshake")?;
         eprintln!(
             "connection {}: {} session {} ({})",
@@ -111,8 +121,63 @@ fn run(args: Args) -> Result<(), String> {
         if i == 0 {
             io::stdout().write_all(&reply).map_err(|e| e.to_string())?;
         }
+        stream.close().map_err(describe)?;
     }
     Ok(())
+}
+
+/// Sends `GET path` and reads the reply: to the end when `last`, else as
+/// far as its Content-Length says, so the connection can be used again.
+fn get(
+    stream: &mut Stream<TcpStream>,
+    host: &str,
+    path: &str,
+    last: bool,
+) -> Result<Vec<u8>, String> {
+    let connection = if last { "close" } else { "keep-alive" };
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: {connection}\r\n\r\n");
+    stream.write_all(request.as_bytes()).map_err(describe)?;
+    let mut reply = Vec::new();
+    if last {
+        stream.read_to_end(&mut reply).map_err(describe)?;
+        return Ok(reply);
+    }
+    let mut byte = [0u8; 1];
+    while !reply.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).map_err(describe)?;
+        reply.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&reply).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .ok_or("reply without Content-Length")?;
+    let start = reply.len();
+    reply.resize(start + length, 0);
+    stream.read_exact(&mut reply[start..]).map_err(describe)?;
+    Ok(reply)
+}
+
+/// The connection's and the session's identity, for the side-by-side view.
+fn summary(stream: &Stream<TcpStream>) -> Vec<(&'static str, String)> {
+    let conn = stream.connection();
+    let Some(est) = conn.established() else {
+        return Vec::new();
+    };
+    let key_block = est.negotiated.key_block(est.session.master_secret());
+    vec![
+        ("handshakes", conn.handshake_count().to_string()),
+        ("client random", hex(&est.negotiated.client_random.0)),
+        ("key block (first 16)", hex(&key_block.as_bytes()[..16])),
+        ("session id", hex(est.session.session_id.as_bytes())),
+        (
+            "cipher suite",
+            est.negotiated.cipher_suite.rfc_name().to_string(),
+        ),
+        ("resumed", est.resumed.to_string()),
+    ]
 }
 
 fn bracket_ipv6(name: &str) -> String {

@@ -56,6 +56,15 @@ struct Args {
     /// missing), so tickets survive a restart of the server.
     #[arg(long)]
     ticket_keys: Option<PathBuf>,
+    /// After answering a connection's first request, renegotiate: send
+    /// HelloRequest (RFC 5246 §7.4.1.1) and run a new handshake on the same
+    /// connection before reading the next request.
+    #[arg(long)]
+    renegotiate_after_request: bool,
+    /// With --renegotiate-after-request: demand a client certificate issued
+    /// under these roots (PEM) in that second handshake only.
+    #[arg(long, requires = "renegotiate_after_request")]
+    renegotiate_client_ca: Option<PathBuf>,
 }
 
 /// The default session cache: a directory that outlives the process.
@@ -104,6 +113,15 @@ fn run(args: Args) -> io::Result<()> {
     .transpose()
     .map_err(io::Error::other)?
     .map(Arc::new);
+    let renegotiation = match (&args.renegotiate_client_ca, args.renegotiate_after_request) {
+        (Some(path), _) => {
+            let mut second = config.clone();
+            second.client_auth = ClientAuth::Required(Arc::new(tls12::load_trust_anchors(path)?));
+            Some(Arc::new(second))
+        }
+        (None, true) => Some(Arc::new(config.clone())),
+        (None, false) => None,
+    };
     let config = Arc::new(config);
 
     let listener = TcpListener::bind(args.listen)?;
@@ -118,9 +136,10 @@ fn run(args: Args) -> io::Result<()> {
             }
         };
         let config = config.clone();
+        let renegotiation = renegotiation.clone();
         std::thread::spawn(move || {
             let peer = sock.peer_addr().ok();
-            if let Err(e) = serve(config, sock, timeout) {
+            if let Err(e) = serve(config, renegotiation, sock, timeout) {
                 eprintln!("{}: {e}", peer.map_or("?".into(), |p| p.to_string()));
             }
         });
@@ -129,8 +148,14 @@ fn run(args: Args) -> io::Result<()> {
 }
 
 /// One connection: the handshake, then HTTP/1.1 requests until the client
-/// closes or asks to.
-fn serve(config: Arc<ServerConfig>, sock: TcpStream, timeout: Duration) -> io::Result<()> {
+/// closes or asks to; with `renegotiation`, a second handshake with that
+/// config after the first request.
+fn serve(
+    config: Arc<ServerConfig>,
+    mut renegotiation: Option<Arc<ServerConfig>>,
+    sock: TcpStream,
+    timeout: Duration,
+) -> io::Result<()> {
     // A silent client must not hold its thread for ever.
     sock.set_read_timeout(Some(timeout))?;
     let peer = sock.peer_addr()?;
@@ -149,6 +174,9 @@ fn serve(config: Arc<ServerConfig>, sock: TcpStream, timeout: Duration) -> io::R
         stream.write_all(response.as_bytes())?;
         if !keep_alive {
             break;
+        }
+        if let Some(second) = renegotiation.take() {
+            stream.renegotiate_with(second)?;
         }
     }
     reader.get_mut().close()

@@ -408,8 +408,12 @@ impl Connection {
             (Role::Client { config, server }, HandshakePayload::HelloRequest) => {
                 match previous.filter(|_| config.allow_renegotiation) {
                     Some(prev) => {
-                        let mut m =
-                            ClientHandshake::renegotiation(config.clone(), server.clone(), prev);
+                        let mut m = ClientHandshake::renegotiation(
+                            config.clone(),
+                            server.clone(),
+                            prev,
+                            false,
+                        );
                         let actions = m.start()?;
                         self.handshake = Some(Machine::Client(Box::new(m)));
                         self.run(actions)?;
@@ -463,12 +467,25 @@ impl Connection {
     ///
     /// Refused unless the first handshake is complete, none is in progress
     /// and the peer signalled RFC 5746 secure renegotiation.
+    ///
+    /// A client's renegotiation makes a new session; see
+    /// [`Connection::renegotiate_resuming`] for the abbreviated kind.
     pub fn renegotiate(&mut self) -> Result<(), Error> {
         let config = match &self.role {
             Role::Server { config } => Some(config.clone()),
             Role::Client { .. } => None,
         };
-        self.start_renegotiation(config)
+        self.start_renegotiation(config, false)
+    }
+
+    /// A client's renegotiation that offers the session its store holds for
+    /// this server: if the server agrees, an abbreviated handshake (§7.3
+    /// Figure 2) switches the connection to that session with fresh keys.
+    pub fn renegotiate_resuming(&mut self) -> Result<(), Error> {
+        match self.role {
+            Role::Client { .. } => self.start_renegotiation(None, true),
+            Role::Server { .. } => Err(Error::Config("renegotiate_resuming is for clients")),
+        }
     }
 
     /// A server's renegotiation with another configuration: e.g. one that
@@ -476,7 +493,7 @@ impl Connection {
     /// something that needs one.
     pub fn renegotiate_with(&mut self, config: Arc<ServerConfig>) -> Result<(), Error> {
         match self.role {
-            Role::Server { .. } => self.start_renegotiation(Some(config)),
+            Role::Server { .. } => self.start_renegotiation(Some(config), false),
             Role::Client { .. } => Err(Error::Config("renegotiate_with is for servers")),
         }
     }
@@ -484,6 +501,7 @@ impl Connection {
     fn start_renegotiation(
         &mut self,
         server_config: Option<Arc<ServerConfig>>,
+        resume: bool,
     ) -> Result<(), Error> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
@@ -496,7 +514,8 @@ impl Connection {
         ))?;
         match (&self.role, server_config) {
             (Role::Client { config, server }, _) => {
-                let mut m = ClientHandshake::renegotiation(config.clone(), server.clone(), prev);
+                let mut m =
+                    ClientHandshake::renegotiation(config.clone(), server.clone(), prev, resume);
                 let actions = m.start()?;
                 self.handshake = Some(Machine::Client(Box::new(m)));
                 self.run(actions).map_err(|e| self.fail(e))

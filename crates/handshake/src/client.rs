@@ -121,6 +121,8 @@ pub struct ClientHandshake {
     rng: SystemRandom,
     /// Set when this handshake renegotiates an established connection.
     previous: Option<PreviousHandshake>,
+    /// Whether to offer a stored session for resumption.
+    offer_session: bool,
 }
 
 impl core::fmt::Debug for ClientHandshake {
@@ -145,19 +147,23 @@ impl ClientHandshake {
             transcript: Transcript::default(),
             rng: SystemRandom::new(),
             previous: None,
+            offer_session: true,
         }
     }
 
     /// A renegotiation of a connection whose last handshake left `previous`
-    /// (RFC 5746 §3.5). It may be full or, if the store holds a session
-    /// for this server, abbreviated.
+    /// (RFC 5746 §3.5). With `resume`, it offers the stored session for
+    /// this server (an abbreviated handshake if the server agrees);
+    /// without, it makes a new session.
     pub fn renegotiation(
         config: Arc<ClientConfig>,
         server: ServerId,
         previous: PreviousHandshake,
+        resume: bool,
     ) -> Self {
         Self {
             previous: Some(previous),
+            offer_session: resume,
             ..Self::new(config, server)
         }
     }
@@ -195,6 +201,9 @@ impl ClientHandshake {
     /// expired, made with the extended master secret (RFC 7627 §5.3: we
     /// never resume a session without it), for a suite we still offer.
     fn session_to_offer(&self) -> Option<Arc<Session>> {
+        if !self.offer_session {
+            return None;
+        }
         let store = self.config.session_store.as_ref()?;
         // A store that fails to answer only costs a full handshake.
         let session = store.get(&self.server).ok().flatten()?;

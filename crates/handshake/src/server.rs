@@ -292,7 +292,8 @@ impl ServerHandshake {
     /// The session the client offers, by ticket (RFC 5077 §3.4) or by id
     /// (§7.4.1.2), if we may resume it: known and resumable, not expired,
     /// for a suite the client still offers and we still accept, for the
-    /// same server name (RFC 6066 §3), and with the extended master secret
+    /// same server name (RFC 6066 §3), with a client certificate if we
+    /// require one, and with the extended master secret
     /// on both the old and the new handshake (RFC 7627 §5.3). Anything else
     /// means a full handshake, not an error.
     fn resumable_session(&self, hello: &ClientHello) -> Option<Arc<Session>> {
@@ -313,7 +314,12 @@ impl ServerHandshake {
             && ext.extended_master_secret
             && hello.cipher_suites.contains(&suite.value())
             && self.config.cipher_suites.contains(&suite)
-            && session.server_name == ext.server_name;
+            && session.server_name == ext.server_name
+            // A session made without a client certificate cannot satisfy a
+            // config that requires one (e.g. a renegotiation that asks for
+            // it): only a full handshake can.
+            && !(matches!(self.config.client_auth, ClientAuth::Required(_))
+                && session.peer_certificates.is_empty());
         ok.then_some(session)
     }
 
