@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use tls12::session_store::FileStore;
+use tls12::trace::Tracer;
 use tls12::{CipherSuite, ClientConfig, NamedGroup, Stream};
 
 /// Connect to a TLS 1.2 server, send `GET /`, print the reply.
@@ -65,6 +66,13 @@ struct Args {
     /// same connection), GET again, and print both sessions side by side.
     #[arg(long)]
     renegotiate: bool,
+    /// Print every record, handshake message and connection/session state
+    /// change to standard error.
+    #[arg(long)]
+    trace: bool,
+    /// With --trace: also print master secrets and key blocks.
+    #[arg(long, requires = "trace")]
+    trace_secrets: bool,
 }
 
 /// The default session directory: one that outlives the process.
@@ -228,6 +236,9 @@ fn config(args: &Args) -> io::Result<ClientConfig> {
         config.session_store = Some(Arc::new(store));
     }
     config.enable_tickets = !args.no_tickets;
+    if args.trace {
+        config.observer = Some(Tracer::stderr("client", args.trace_secrets));
+    }
     Ok(config)
 }
 

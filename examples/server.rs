@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use tls12::session_store::{FileStore, MemoryStore, TicketKeys};
+use tls12::trace::Tracer;
 use tls12::{system_clock, ClientAuth, ServerConfig, Stream};
 
 /// A TLS 1.2 HTTPS server that answers every GET with a page describing
@@ -65,6 +66,13 @@ struct Args {
     /// under these roots (PEM) in that second handshake only.
     #[arg(long, requires = "renegotiate_after_request")]
     renegotiate_client_ca: Option<PathBuf>,
+    /// Print every record, handshake message and connection/session state
+    /// change to standard error.
+    #[arg(long)]
+    trace: bool,
+    /// With --trace: also print master secrets and key blocks.
+    #[arg(long, requires = "trace")]
+    trace_secrets: bool,
 }
 
 /// The default session cache: a directory that outlives the process.
@@ -100,6 +108,9 @@ fn run(args: Args) -> io::Result<()> {
         };
     }
     config.alpn_protocols = args.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    if args.trace {
+        config.observer = Some(Tracer::stderr("server", args.trace_secrets));
+    }
     config.session_store = Some(if args.session_cache.as_os_str() == "memory" {
         Arc::new(MemoryStore::new(10_000))
     } else {

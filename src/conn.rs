@@ -18,9 +18,11 @@ use std::collections::VecDeque;
 
 use handshake::common::{Action, Established, PreviousHandshake, Side};
 use handshake::messages::{HandshakeMessage, HandshakePayload};
+use handshake::observe::{Direction, Observer, Protection, TraceEvent};
 use handshake::{
     ClientConfig, ClientHandshake, ClientState, Error, ServerConfig, ServerHandshake, ServerState,
 };
+use record_layer::aead::CipherState;
 use record_layer::codec::Codec;
 use record_layer::deframer::{EmptyRecordLimiter, HandshakeJoiner, MessageDeframer};
 use record_layer::record::{
@@ -99,6 +101,8 @@ pub struct Connection {
     /// The error that ended the connection, if any: every later call fails
     /// with it.
     failed: Option<Error>,
+    /// Told about every record, message and state change.
+    observer: Option<Arc<dyn Observer>>,
 }
 
 impl Connection {
@@ -125,7 +129,12 @@ impl Connection {
     }
 
     fn new(role: Role, machine: Machine) -> Self {
+        let observer = match &role {
+            Role::Client { config, .. } => config.observer.clone(),
+            Role::Server { config } => config.observer.clone(),
+        };
         Self {
+            observer,
             role,
             handshake: Some(machine),
             states: CipherStates::new(),
@@ -243,6 +252,7 @@ impl Connection {
         };
         for session in [self.session(), resuming].into_iter().flatten() {
             session.invalidate();
+            notify(&self.observer, TraceEvent::SessionInvalidated { session });
             match &self.role {
                 Role::Client { config, server } => {
                     if let Some(store) = &config.session_store {
@@ -278,10 +288,20 @@ impl Connection {
                 return Err(record_layer::Error::BadRecordVersion(header.version.0).into());
             }
             self.first_record_seen = true;
+            let protection = protection(self.states.current_read());
             let plaintext =
                 self.states
                     .open(header.content_type, header.version, record.fragment)?;
             check_plaintext(header.content_type, plaintext.len())?;
+            notify(
+                &self.observer,
+                TraceEvent::Record {
+                    direction: Direction::Received,
+                    content_type: header.content_type,
+                    length: plaintext.len(),
+                    protection,
+                },
+            );
             match header.content_type {
                 ContentType::Handshake => self.joiner.push(plaintext)?,
                 ContentType::ApplicationData => {
@@ -308,6 +328,13 @@ impl Connection {
                 }
                 ContentType::Alert => {
                     let alert = Alert::from_bytes(plaintext, "Alert")?;
+                    notify(
+                        &self.observer,
+                        TraceEvent::Alert {
+                            direction: Direction::Received,
+                            alert,
+                        },
+                    );
                     self.alert_received(alert)?;
                 }
             }
@@ -332,6 +359,15 @@ impl Connection {
             None => return Err(Error::unexpected("ChangeCipherSpec outside a handshake")),
         }
         self.states.change_read_state()?;
+        if let Some(state) = self.states.current_read() {
+            notify(
+                &self.observer,
+                TraceEvent::CipherStateChanged {
+                    direction: Direction::Received,
+                    bulk: state.bulk(),
+                },
+            );
+        }
         Ok(())
     }
 
@@ -384,6 +420,13 @@ impl Connection {
     fn process_handshake_messages(&mut self) -> Result<(), Error> {
         while let Some(raw) = self.joiner.pop()? {
             let msg = HandshakeMessage::decode(raw.raw.to_vec())?;
+            notify(
+                &self.observer,
+                TraceEvent::Handshake {
+                    direction: Direction::Received,
+                    message: &msg,
+                },
+            );
             if self.handshake.is_none() && !self.start_peer_renegotiation(&msg)? {
                 continue;
             }
@@ -538,11 +581,32 @@ impl Connection {
     fn run(&mut self, actions: Vec<Action>) -> Result<(), Error> {
         for action in actions {
             match action {
-                Action::Send(msg) => self.send_plaintext(ContentType::Handshake, &msg.raw)?,
-                Action::SetPendingKeys(keys) => self.states.set_pending(keys.read, keys.write),
+                Action::Send(msg) => {
+                    notify(
+                        &self.observer,
+                        TraceEvent::Handshake {
+                            direction: Direction::Sent,
+                            message: &msg,
+                        },
+                    );
+                    self.send_plaintext(ContentType::Handshake, &msg.raw)?
+                }
+                Action::SetPendingKeys(keys) => {
+                    self.states.set_pending(keys.read, keys.write);
+                    notify(&self.observer, TraceEvent::KeysPending);
+                }
                 Action::SendChangeCipherSpec => {
                     self.send_plaintext(ContentType::ChangeCipherSpec, &[1])?;
                     self.states.change_write_state()?;
+                    if let Some(state) = self.states.current_write() {
+                        notify(
+                            &self.observer,
+                            TraceEvent::CipherStateChanged {
+                                direction: Direction::Sent,
+                                bulk: state.bulk(),
+                            },
+                        );
+                    }
                 }
                 Action::Complete(est) => {
                     self.handshake_count += 1;
@@ -550,6 +614,15 @@ impl Connection {
                         handshake_count: self.handshake_count,
                         resumed: est.resumed,
                     });
+                    notify(
+                        &self.observer,
+                        TraceEvent::SessionEstablished {
+                            established: &est,
+                            replaced: self.session(),
+                            handshake_count: self.handshake_count,
+                        },
+                    );
+                    crate::keylog::log(&est);
                     // The connection stays; its session is replaced.
                     self.established = Some(est);
                     self.handshake = None;
@@ -571,13 +644,30 @@ impl Connection {
                 self.states.write_nonce_explicit_len(),
                 self.states.write_tag_len(),
             );
+            let protection = protection(self.states.current_write());
             self.states
                 .seal(&mut self.outgoing[layout.header.start..layout.overhead_after.end])?;
+            notify(
+                &self.observer,
+                TraceEvent::Record {
+                    direction: Direction::Sent,
+                    content_type,
+                    length: fragment.len(),
+                    protection,
+                },
+            );
         }
         Ok(())
     }
 
     fn send_alert(&mut self, alert: Alert) -> Result<(), Error> {
+        notify(
+            &self.observer,
+            TraceEvent::Alert {
+                direction: Direction::Sent,
+                alert,
+            },
+        );
         self.send_plaintext(ContentType::Alert, &alert.to_bytes())
     }
 
@@ -628,5 +718,23 @@ impl Connection {
     /// means the peer's last record was cut short.
     pub fn has_partial_record(&self) -> bool {
         !self.deframer.is_empty()
+    }
+}
+
+/// Tells the observer, if there is one.
+fn notify(observer: &Option<Arc<dyn Observer>>, event: TraceEvent<'_>) {
+    if let Some(observer) = observer {
+        observer.event(&event);
+    }
+}
+
+/// How the record now being sealed or opened is protected.
+fn protection(state: Option<&CipherState>) -> Protection {
+    match state {
+        Some(state) => Protection::Aead {
+            bulk: state.bulk(),
+            seq_num: state.seq_num(),
+        },
+        None => Protection::Unprotected,
     }
 }

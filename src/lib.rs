@@ -13,7 +13,9 @@
 
 mod conn;
 mod files;
+pub mod keylog;
 mod stream;
+pub mod trace;
 
 pub use conn::{Connection, Event};
 pub use files::{load_certified_key, load_trust_anchors};

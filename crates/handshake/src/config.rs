@@ -12,6 +12,7 @@ pub use session_store::{system_clock, Clock};
 use session_store::{ClientSessionStore, ServerSessionStore, TicketKeys};
 
 use crate::kx::NamedGroup;
+use crate::observe::Observer;
 use crate::sign::{SignatureScheme, SigningKey};
 use crate::verify::TrustAnchors;
 
@@ -61,6 +62,8 @@ pub struct ClientConfig {
     /// when false, decline it with a `no_renegotiation` warning. Never
     /// with a server that did not signal RFC 5746.
     pub allow_renegotiation: bool,
+    /// Told about every record, message and state change (traces, tests).
+    pub observer: Option<Arc<dyn Observer>>,
     /// The clock used for certificate validity and session lifetimes.
     pub clock: Clock,
 }
@@ -78,6 +81,7 @@ impl ClientConfig {
             session_store: None,
             enable_tickets: true,
             allow_renegotiation: true,
+            observer: None,
             clock: system_clock(),
         }
     }
@@ -122,6 +126,8 @@ pub struct ServerConfig {
     /// more are declined with `no_renegotiation`. A bound, because each
     /// costs the server a full handshake (CVE-2011-1473). 0 refuses all.
     pub max_client_renegotiations: u32,
+    /// Told about every record, message and state change (traces, tests).
+    pub observer: Option<Arc<dyn Observer>>,
     /// The clock used for certificate validity and session lifetimes.
     pub clock: Clock,
 }
@@ -141,6 +147,7 @@ impl ServerConfig {
             session_store: None,
             ticket_keys: None,
             max_client_renegotiations: 3,
+            observer: None,
             clock: system_clock(),
         }
     }

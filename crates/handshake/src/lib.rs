@@ -11,6 +11,7 @@
 //! | [`server`] | RFC 5246 §7.3 the server's state machine |
 //! | [`common`] | transcript, negotiated values, proof values, actions |
 //! | [`config`] | what each side offers and accepts |
+//! | [`observe`] | the observer interface that traces use |
 //! | [`error`] | RFC 5246 §7.2.2 handshake errors and their alerts |
 //!
 //! The machines do no I/O: they take handshake messages and return
@@ -24,6 +25,7 @@ pub mod error;
 pub mod extensions;
 pub mod kx;
 pub mod messages;
+pub mod observe;
 pub mod server;
 pub mod sign;
 pub mod verify;

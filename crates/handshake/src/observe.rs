@@ -1,0 +1,106 @@
+//! Watching a connection work: a small observer interface.
+//!
+//! A connection reports what happens on it, in order, to the [`Observer`]
+//! in its config: every record (RFC 5246 §6.2) and which cipher state
+//! protected it, every handshake message (§7.4), every alert (§7.2), the
+//! moments the *connection* state changes (a pending cipher state becomes
+//! current at ChangeCipherSpec, §6.1, §7.1) and the moments the *session*
+//! changes (created, resumed, replaced by a renegotiation, invalidated).
+//! `tls12::trace` prints these for people; tests can record them.
+
+use std::sync::Arc;
+
+use record_layer::aead::BulkAlgorithm;
+use record_layer::record::ContentType;
+use record_layer::Alert;
+use session_store::Session;
+
+use crate::common::Established;
+use crate::messages::HandshakeMessage;
+
+/// Which way something went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// We sent it.
+    Sent,
+    /// We received it.
+    Received,
+}
+
+/// How a record was protected: by no cipher (the initial
+/// `TLS_NULL_WITH_NULL_NULL` state, §6.1) or by an AEAD cipher state with
+/// the sequence number it used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protection {
+    /// Sent or read in the clear.
+    Unprotected,
+    /// Sealed or opened by the current cipher state.
+    Aead {
+        /// The AEAD algorithm.
+        bulk: BulkAlgorithm,
+        /// The record's sequence number (§6.1).
+        seq_num: u64,
+    },
+}
+
+/// One thing that happened on a connection.
+#[derive(Debug)]
+pub enum TraceEvent<'a> {
+    /// A record (§6.2.1), with its plaintext length.
+    Record {
+        /// Sent or received.
+        direction: Direction,
+        /// Its content type.
+        content_type: ContentType,
+        /// Plaintext length.
+        length: usize,
+        /// The cipher state that protected it.
+        protection: Protection,
+    },
+    /// A handshake message (§7.4).
+    Handshake {
+        /// Sent or received.
+        direction: Direction,
+        /// The message, decoded, with its raw bytes.
+        message: &'a HandshakeMessage,
+    },
+    /// An alert (§7.2).
+    Alert {
+        /// Sent or received.
+        direction: Direction,
+        /// The alert.
+        alert: Alert,
+    },
+    /// The keys of the next cipher states are computed: they are pending,
+    /// not yet used (§6.1).
+    KeysPending,
+    /// A pending cipher state became current at ChangeCipherSpec (§7.1);
+    /// its sequence number starts at zero.
+    CipherStateChanged {
+        /// `Sent`: our write state; `Received`: our read state.
+        direction: Direction,
+        /// The AEAD it uses from now on.
+        bulk: BulkAlgorithm,
+    },
+    /// A handshake completed: the connection now uses `established.session`.
+    SessionEstablished {
+        /// The handshake, its session and whether it was resumed.
+        established: &'a Established,
+        /// The session it replaced on this connection (a renegotiation).
+        replaced: Option<&'a Arc<Session>>,
+        /// 1 for the first handshake, 2 for the first renegotiation, ...
+        handshake_count: u32,
+    },
+    /// A fatal alert ended the connection; its session may no longer be
+    /// resumed (§7.2.2).
+    SessionInvalidated {
+        /// The session.
+        session: &'a Arc<Session>,
+    },
+}
+
+/// Receives a connection's [`TraceEvent`]s, in order.
+pub trait Observer: Send + Sync + core::fmt::Debug {
+    /// Called for each event.
+    fn event(&self, event: &TraceEvent<'_>);
+}
