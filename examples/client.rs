@@ -113,7 +113,7 @@ fn run(args: Args) -> Result<(), String> {
             let after = summary(&stream);
             reply = get(&mut stream, server_name, &args.path, true)?;
             eprintln!("same connection, two handshakes (RFC 5246 §7.4.1.1, RFC 5746):");
-            eprintln!("  {:<22} {:<66} {}", "", "before renegotiation", "after");
+            eprintln!("  {:<22} {:<66} after", "", "before renegotiation");
             for ((label, a), (_, b)) in before.iter().zip(&after) {
                 eprintln!("  {label:<22} {a:<66} {b}");
             }

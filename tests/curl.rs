@@ -17,10 +17,16 @@ fn path(file: &str) -> String {
     common::test_data(file).to_str().unwrap().to_owned()
 }
 
-/// The example server on a free loopback port with both the ECDSA and the
-/// RSA `localhost` chains, plus `extra` arguments; returns it once it prints
-/// "listening on 127.0.0.1:PORT".
-fn example_server(extra: &[&str]) -> (ChildGuard, u16) {
+/// The example server, running on a loopback port until dropped.
+struct ExampleServer {
+    process: ChildGuard,
+    port: u16,
+}
+
+/// Starts the example server on a free loopback port with both the ECDSA
+/// and the RSA `localhost` chains, plus `extra` arguments, and waits until
+/// it prints "listening on 127.0.0.1:PORT".
+fn example_server(extra: &[&str]) -> ExampleServer {
     let mut cmd = Command::new(common::example_binary("server"));
     cmd.args(["--listen", "127.0.0.1:0"])
         .args(["--cert", &path("ecdsa/localhost.chain.pem")])
@@ -28,20 +34,19 @@ fn example_server(extra: &[&str]) -> (ChildGuard, u16) {
         .args(["--cert", &path("rsa/localhost.chain.pem")])
         .args(["--key", &path("rsa/localhost.key")])
         .args(extra);
-    let mut server = ChildGuard::spawn(&mut cmd);
-    let line = server.wait_for_line("listening on", TIMEOUT);
+    let mut process = ChildGuard::spawn(&mut cmd);
+    let line = process.wait_for_line("listening on", TIMEOUT);
     let port = line
         .rsplit(':')
         .next()
         .and_then(|p| p.trim().parse().ok())
         .unwrap_or_else(|| panic!("no port in the server's {line:?}"));
-    (server, port)
+    ExampleServer { process, port }
 }
 
 /// `curl` for `https://localhost:PORT/`, TLS 1.2 only, verifying against
-/// `root`, with `extra` arguments. Returns what it printed, after checking
-/// it succeeded.
-fn curl(port: u16, root: &str, extra: &[&str]) -> Finished {
+/// `root`, with `extra` arguments.
+fn run_curl(port: u16, root: &str, extra: &[&str]) -> Finished {
     common::require_tool("curl", "--version");
     let mut cmd = Command::new("curl");
     cmd.args(["--silent", "--show-error", "--verbose"])
@@ -51,8 +56,19 @@ fn curl(port: u16, root: &str, extra: &[&str]) -> Finished {
         .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
         .args(extra)
         .arg(format!("https://localhost:{port}/"));
-    let out = ChildGuard::spawn(&mut cmd).finish(TIMEOUT);
-    assert!(out.status.success(), "curl failed: {out:#?}");
+    ChildGuard::spawn(&mut cmd).finish(TIMEOUT)
+}
+
+/// [`run_curl`] against `server`, which must succeed; on failure the
+/// server's own output is shown too.
+fn curl(server: &mut ExampleServer, root: &str, extra: &[&str]) -> Finished {
+    let out = run_curl(server.port, root, extra);
+    if !out.status.success() {
+        panic!(
+            "curl failed: {out:#?}\nthe server: {:#?}",
+            server.process.stop()
+        );
+    }
     out
 }
 
@@ -104,11 +120,11 @@ fn check_page(out: &Finished) -> CipherSuite {
 
 #[test]
 fn curl_gets_the_page_over_ecdsa_and_rsa() {
-    let (_server, port) = example_server(&[]);
+    let mut server = example_server(&[]);
 
     // Default ciphers: our server's own order puts ECDSA with AES-128-GCM
     // first, and curl offers it.
-    let out = curl(port, "ecdsa/root.pem", &[]);
+    let out = curl(&mut server, "ecdsa/root.pem", &[]);
     assert_eq!(
         check_page(&out),
         CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
@@ -116,7 +132,7 @@ fn curl_gets_the_page_over_ecdsa_and_rsa() {
 
     // One RSA suite, verified against the RSA root: the other certificate.
     let out = curl(
-        port,
+        &mut server,
         "rsa/root.pem",
         &["--ciphers", "ECDHE-RSA-AES256-GCM-SHA384"],
     );
@@ -127,7 +143,7 @@ fn curl_gets_the_page_over_ecdsa_and_rsa() {
 
     // The server is still up: a last request, then its guard kills it.
     let out = curl(
-        port,
+        &mut server,
         "ecdsa/root.pem",
         &["--ciphers", "ECDHE-ECDSA-CHACHA20-POLY1305"],
     );
@@ -139,7 +155,7 @@ fn curl_gets_the_page_over_ecdsa_and_rsa() {
 
 #[test]
 fn curl_with_alpn_and_a_client_certificate() {
-    let (_server, port) = example_server(&[
+    let mut server = example_server(&[
         "--alpn",
         "http/1.1",
         "--client-ca",
@@ -147,7 +163,7 @@ fn curl_with_alpn_and_a_client_certificate() {
         "--require-client-cert",
     ]);
     let out = curl(
-        port,
+        &mut server,
         "rsa/root.pem",
         &[
             "--ciphers",
@@ -176,18 +192,12 @@ fn curl_with_alpn_and_a_client_certificate() {
 
 #[test]
 fn curl_without_the_required_client_certificate_is_refused() {
-    let (_server, port) = example_server(&[
+    let server = example_server(&[
         "--client-ca",
         &path("ecdsa/root.pem"),
         "--require-client-cert",
     ]);
-    common::require_tool("curl", "--version");
-    let mut cmd = Command::new("curl");
-    cmd.args(["--silent", "--show-error", "--tlsv1.2", "--tls-max", "1.2"])
-        .args(["--cacert", &path("ecdsa/root.pem"), "--max-time", "8"])
-        .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
-        .arg(format!("https://localhost:{port}/"));
-    let out = ChildGuard::spawn(&mut cmd).finish(TIMEOUT);
+    let out = run_curl(server.port, "ecdsa/root.pem", &[]);
     // curl's exit code 35 is "SSL connect error": here our server's fatal
     // handshake_failure alert for an empty Certificate (RFC 5246 §7.4.6).
     assert_eq!(out.status.code(), Some(35), "{out:#?}");

@@ -229,6 +229,18 @@ impl ChildGuard {
         }
     }
 
+    /// Kills the child and gathers everything it printed: for a server
+    /// that never exits by itself, or to explain a failure.
+    pub fn stop(&mut self) -> Finished {
+        let _ = self.child.kill();
+        let status = self.child.wait().unwrap();
+        Finished {
+            status,
+            stdout: self.drain_stdout(),
+            stderr: self.take_stderr(),
+        }
+    }
+
     /// Every stdout line, up to the end of the pipe (the child has exited
     /// or been killed).
     fn drain_stdout(&mut self) -> String {
@@ -266,8 +278,9 @@ pub fn certs_der(pem: &str) -> Vec<Vec<u8>> {
     tls12::certs_from_pem(&read(pem)).unwrap()
 }
 
-/// `len` bytes of printable ASCII, different at every position, with no
-/// newline: a payload whose corruption or truncation anywhere is visible.
+/// `len` bytes of printable ASCII without a newline, in a pattern that
+/// repeats only every 94 × 94 bytes: a payload in which a dropped,
+/// duplicated or moved chunk shows.
 pub fn printable_payload(len: usize, seed: u8) -> Vec<u8> {
     (0..len)
         .map(|i| b'!' + ((i * 7 + usize::from(seed) * 13 + i / 94) % 94) as u8)
