@@ -147,11 +147,9 @@ fn our_client_to_s_server_every_suite_and_group() {
             assert_eq!(est.negotiated.group, Some(group), "{suite:?}");
             assert!(est.negotiated.extended_master_secret, "{suite:?} {group:?}");
             assert!(est.negotiated.secure_renegotiation, "{suite:?} {group:?}");
-            let expected_leaf = &common::certs_der(&format!("{}/localhost.pem", pki(suite)))[0];
-            assert_eq!(
-                est.negotiated.peer_certificates.first(),
-                Some(expected_leaf)
-            );
+            // s_server sends its leaf and, from -cert_chain, the intermediate.
+            let chain = common::certs_der(&format!("{}/localhost.chain.pem", pki(suite)));
+            assert_eq!(est.negotiated.peer_certificates, chain);
             check_reversed_echo(&mut stream);
             // s_server waits up to half a second for the transport to close
             // before it exits.
