@@ -32,6 +32,10 @@ use record_layer::states::CipherStates;
 use record_layer::{Alert, AlertDescription, AlertLevel};
 use session_store::{ServerId, Session};
 
+/// The most decrypted application data a connection holds for the
+/// application before it stops reading records: 1 MiB.
+pub const MAX_BUFFERED_PLAINTEXT: usize = 1 << 20;
+
 /// Which end of the connection we are, and what a new handshake on it needs.
 #[derive(Debug)]
 enum Role {
@@ -202,7 +206,16 @@ impl Connection {
 
     /// Reads bytes from the transport into the record buffer. `Ok(0)` is
     /// the transport's end of stream.
+    ///
+    /// Refuses (an `io::Error` of kind `Other`) while more than
+    /// [`MAX_BUFFERED_PLAINTEXT`] bytes of application data wait to be
+    /// read: a peer must not make us buffer without bound.
     pub fn read_tls(&mut self, rd: &mut dyn io::Read) -> io::Result<usize> {
+        if self.application_data_available() > MAX_BUFFERED_PLAINTEXT {
+            return Err(io::Error::other(
+                "received application data not read: read it before reading more records",
+            ));
+        }
         self.deframer.read_from(rd)
     }
 
@@ -274,6 +287,11 @@ impl Connection {
 
     fn process_records(&mut self) -> Result<(), Error> {
         loop {
+            // §7.2.1: after close_notify the peer has nothing more to say;
+            // whatever follows is not read.
+            if self.peer_closed {
+                break;
+            }
             // Decided before the record is taken: it borrows the deframer.
             let expecting_finished = self.expecting_finished();
             let Some(record) = self.deframer.pop()? else {
