@@ -8,8 +8,53 @@
 //!   secret, cipher suite, peer identity), shared by every connection that
 //!   resumes it.
 //!
-//! Start with [`Stream::connect`] / [`Stream::accept`] over a `TcpStream`.
+//! Start with [`Stream::connect`] / [`Stream::accept`] over a `TcpStream`:
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use std::net::{TcpListener, TcpStream};
+//! use std::sync::Arc;
+//! use std::path::Path;
+//!
+//! # fn main() -> std::io::Result<()> {
+//! // A server with the test certificate, in a thread.
+//! let certified = tls12::load_certified_key(
+//!     Path::new("test-data/ecdsa/localhost.chain.pem"),
+//!     Path::new("test-data/ecdsa/localhost.key"),
+//! )?;
+//! let server_config = Arc::new(tls12::ServerConfig::new(vec![certified]));
+//! let listener = TcpListener::bind("127.0.0.1:0")?;
+//! let port = listener.local_addr()?.port();
+//! let server = std::thread::spawn(move || -> std::io::Result<()> {
+//!     let (sock, _) = listener.accept()?;
+//!     let mut tls = tls12::Stream::accept(server_config, sock)?;
+//!     let mut hello = [0u8; 5];
+//!     tls.read_exact(&mut hello)?;
+//!     tls.write_all(b"world")?;
+//!     tls.close()
+//! });
+//!
+//! // A client that trusts the test root.
+//! let roots = tls12::load_trust_anchors(Path::new("test-data/ecdsa/root.pem"))?;
+//! let client_config = Arc::new(tls12::ClientConfig::new(roots));
+//! let sock = TcpStream::connect(("127.0.0.1", port))?;
+//! let mut tls = tls12::Stream::connect(client_config, "localhost", sock)?;
+//! tls.write_all(b"hello")?;
+//! let mut reply = String::new();
+//! tls.read_to_string(&mut reply)?;
+//! assert_eq!(reply, "world");
+//!
+//! // The connection and its session:
+//! let conn = tls.connection();
+//! assert_eq!(conn.handshake_count(), 1);
+//! assert!(!conn.established().unwrap().resumed);
+//! let session = conn.session().unwrap();
+//! assert!(session.extended_master_secret);
+//! # server.join().unwrap()
+//! # }
+//! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod conn;
 mod files;

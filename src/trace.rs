@@ -1,7 +1,7 @@
 //! A readable trace of a connection: every record, every handshake message
 //! with its fields and RFC section, and every change of connection and
 //! session state. Written through the library's
-//! [`Observer`](handshake::observe::Observer) interface, not by parsing
+//! [`Observer`] interface, not by parsing
 //! bytes again. Secrets appear only when asked for.
 
 use std::fmt::Write as _;

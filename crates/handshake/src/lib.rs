@@ -17,6 +17,7 @@
 //! The machines do no I/O: they take handshake messages and return
 //! [`Action`]s for the connection to carry out.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod client;
 pub mod common;

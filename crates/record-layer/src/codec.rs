@@ -23,27 +23,46 @@ use core::fmt;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DecodeError {
     /// The input ended before `what` was complete.
-    Truncated { what: &'static str },
+    Truncated {
+        /// The RFC name of the field or structure.
+        what: &'static str,
+    },
     /// Bytes were left over after `what` was complete.
-    TrailingBytes { what: &'static str },
+    TrailingBytes {
+        /// The RFC name of the field or structure.
+        what: &'static str,
+    },
     /// A vector's length prefix was outside `<min..max>` (RFC 5246 §4.3).
     LengthOutOfRange {
+        /// The RFC name of the field or structure.
         what: &'static str,
+        /// The length the prefix gave.
         len: usize,
+        /// The floor.
         min: usize,
+        /// The ceiling.
         max: usize,
     },
     /// A vector's length was not a whole number of its elements.
     LengthNotMultiple {
+        /// The RFC name of the field or structure.
         what: &'static str,
+        /// The length the prefix gave.
         len: usize,
+        /// The size of one element.
         of: usize,
     },
     /// A field held a value the RFC does not allow.
-    InvalidValue { what: &'static str },
+    InvalidValue {
+        /// The RFC name of the field or structure.
+        what: &'static str,
+    },
     /// An item that may appear once appeared twice (e.g. RFC 5246 §7.4.1.4:
     /// "There MUST NOT be more than one extension of the same type").
-    Duplicate { what: &'static str },
+    Duplicate {
+        /// The RFC name of the field or structure.
+        what: &'static str,
+    },
 }
 
 impl fmt::Display for DecodeError {

@@ -18,7 +18,12 @@ pub enum Error {
     /// A record's length field is over the limit for its kind
     /// (§6.2.1: TLSPlaintext.length MUST NOT exceed 2^14; §6.2.3: a
     /// TLSCiphertext MUST NOT exceed 2^14 + 2048).
-    RecordOverflow { length: usize, limit: usize },
+    RecordOverflow {
+        /// The length field's value.
+        length: usize,
+        /// The most allowed.
+        limit: usize,
+    },
     /// A record with a content type we do not know (§6: "If a TLS
     /// implementation receives an unexpected record type, it MUST send an
     /// unexpected_message alert").
@@ -37,7 +42,12 @@ pub enum Error {
     /// allow it; the string says which rule.
     UnexpectedMessage(&'static str),
     /// A handshake message longer than we are willing to buffer.
-    HandshakeMessageTooLarge { length: usize, limit: usize },
+    HandshakeMessageTooLarge {
+        /// The message's `uint24 length`.
+        length: usize,
+        /// The most we buffer.
+        limit: usize,
+    },
     /// A ChangeCipherSpec whose body is not the single byte 1 (§7.1).
     BadChangeCipherSpec,
     /// The 64-bit sequence number would wrap (§6.1: "Sequence numbers ...

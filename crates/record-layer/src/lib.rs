@@ -13,6 +13,7 @@
 //! | [`alert`] | §7.2 alerts |
 //! | [`error`] | §7.2.2 errors and the alert each maps to |
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod aead;
 pub mod alert;

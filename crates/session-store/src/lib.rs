@@ -16,6 +16,7 @@
 //!
 //! Time comes from an injected [`Clock`], so expiry can be tested.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod file;
 mod memory;
