@@ -307,3 +307,81 @@ impl ChildGuard {
         }
     }
 }
+
+/// A fresh directory under the system's temporary directory, readable by
+/// us only, removed (best effort) when dropped: for files that child
+/// processes write (key logs, session caches).
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    pub fn new(tag: &str) -> Self {
+        static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "tls12-test-{tag}-{}-{}",
+            std::process::id(),
+            COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        Self(path)
+    }
+
+    /// `name` inside the directory.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl ChildGuard {
+    /// Like [`ChildGuard::spawn`], but the child's stderr lines come through
+    /// the same channel as its stdout lines, in the order they arrive, so
+    /// that [`ChildGuard::wait_for_line`] can wait for what a tool prints on
+    /// stderr (`openssl s_client` says "RENEGOTIATING" there). Everything
+    /// the child printed is then in [`Finished::stdout`].
+    pub fn spawn_merged(cmd: &mut std::process::Command) -> Self {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        let what = format!("{cmd:?}");
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+        let (tx, lines) = std::sync::mpsc::channel();
+        let stdout: Box<dyn std::io::Read + Send> = Box::new(child.stdout.take().unwrap());
+        let stderr: Box<dyn std::io::Read + Send> = Box::new(child.stderr.take().unwrap());
+        for pipe in [stdout, stderr] {
+            let tx = tx.clone();
+            thread::spawn(move || {
+                for line in std::io::BufReader::new(pipe).split(b'\n') {
+                    let Ok(line) = line else { break };
+                    if tx
+                        .send(String::from_utf8_lossy(&line).into_owned())
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+        Self {
+            what,
+            child,
+            lines,
+            stdout: Vec::new(),
+            stderr: None,
+        }
+    }
+}
