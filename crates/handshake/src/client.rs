@@ -361,10 +361,14 @@ impl ClientHandshake {
         // §7.4.1.3: a server that resumes answers with the session id we
         // sent; with a ticket, RFC 5077 §3.4: "it MUST respond with the same
         // Session ID".
-        let resumed = sent
-            .offered
-            .filter(|_| !hello.session_id.is_empty() && hello.session_id == sent.hello.session_id);
-        let Some(session) = resumed else {
+        let offered = sent.offered.is_some();
+        let accepted = !hello.session_id.is_empty() && hello.session_id == sent.hello.session_id;
+        let Some(session) = sent.offered.filter(|_| accepted) else {
+            // The server need not resume (§7.4.1.3); a session it declined
+            // is not worth offering again, so the store forgets it.
+            if let (true, Some(store)) = (offered, &self.config.session_store) {
+                let _ = store.remove(&self.server);
+            }
             return Ok(ClientState::ExpectCertificate(Box::new(neg)));
         };
         if hello.cipher_suite != session.cipher_suite.value() {

@@ -9,6 +9,7 @@
 //! | [`verify`] | RFC 5246 §7.4.2, §7.4.6 certificate chains (RFC 5280 subset) |
 //! | [`client`] | RFC 5246 §7.3 the client's state machine |
 //! | [`server`] | RFC 5246 §7.3 the server's state machine |
+//! | [`sequences`] | RFC 5246 §7.3, §7.4 the legal message sequences, as a table |
 //! | [`common`] | transcript, negotiated values, proof values, actions |
 //! | [`config`] | what each side offers and accepts |
 //! | [`observe`] | the observer interface that traces use |
@@ -27,6 +28,7 @@ pub mod extensions;
 pub mod kx;
 pub mod messages;
 pub mod observe;
+pub mod sequences;
 pub mod server;
 pub mod sign;
 pub mod verify;

@@ -67,7 +67,29 @@ impl FileStore {
     pub fn with_clock(dir: impl Into<PathBuf>, clock: Clock) -> Result<Self, StoreError> {
         let dir = dir.into();
         create_private_dir(&dir)?;
-        Ok(Self { dir, clock })
+        let store = Self { dir, clock };
+        store.sweep()?;
+        Ok(store)
+    }
+
+    /// Removes every expired or unreadable session file. Files are otherwise
+    /// only removed when their own id is looked up again, so without a sweep
+    /// a long-lived directory would grow with every full handshake.
+    pub fn sweep(&self) -> Result<(), StoreError> {
+        let entries = fs::read_dir(&self.dir).map_err(|source| StoreError::Io {
+            action: "list",
+            path: self.dir.clone(),
+            source,
+        })?;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("server-") || name.starts_with("client-") {
+                // `load` removes what is expired or does not decode.
+                self.load(&entry.path(), |_| true)?;
+            }
+        }
+        Ok(())
     }
 
     fn server_path(&self, id: &SessionId) -> PathBuf {

@@ -135,6 +135,21 @@ fn expired_sessions_are_removed_on_get() {
 }
 
 #[test]
+fn opening_the_directory_sweeps_expired_and_corrupt_files() {
+    let f = Fixture::new();
+    let store = f.store();
+    put_server(&store, session(&[6], NOW));
+    put_server(&store, session(&[7], NOW + 100));
+    fs::write(f.server_file(&[8]), b"not a session").unwrap();
+    // Reopened once [6] has expired but [7] has not: only [7] is left.
+    f.clock.set(NOW + Session::DEFAULT_LIFETIME);
+    let _reopened = f.store();
+    assert!(!f.server_file(&[6]).exists());
+    assert!(!f.server_file(&[8]).exists());
+    assert!(f.server_file(&[7]).exists());
+}
+
+#[test]
 fn remove_and_invalidated_puts_delete_the_file() {
     let f = Fixture::new();
     let store = f.store();
