@@ -74,7 +74,7 @@ pub fn render(event: &TraceEvent<'_>, secrets: bool) -> String {
         } => {
             let _ = write!(
                 s,
-                "{} record {}, {length} bytes of plaintext, {}",
+                "{} record {}, plaintext length {length}, {}",
                 arrow(*direction),
                 content_type_name(*content_type),
                 match protection {

@@ -385,3 +385,343 @@ impl ChildGuard {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// In memory: our client and our server joined by nothing but the test, and
+// the wire surgery tests/malformed.rs and tests/attacks.rs do on what they
+// send. Kept in a module of its own so its names cannot clash with other
+// helpers here. (tests/negative.rs has its own copy of the same ideas.)
+
+pub mod wire {
+    use std::sync::Arc;
+
+    use tls12::handshake::messages::{HandshakeMessage, HandshakePayload, HandshakeType};
+    use tls12::record_layer::aead::CipherState;
+    use tls12::record_layer::prf;
+    use tls12::record_layer::record::{
+        write_record, ContentType, ProtocolVersion, RecordHeader, HEADER_LEN,
+    };
+    use tls12::record_layer::secret::MasterSecret;
+    use tls12::{AlertDescription, CipherSuite, ClientConfig, Connection, Error, Established};
+    use tls12::{ServerConfig, Session};
+
+    /// A client and a server connected by nothing but the test.
+    pub struct Pair {
+        pub client: Connection,
+        pub server: Connection,
+    }
+
+    impl Pair {
+        /// A client connecting to `localhost` (its ClientHello is queued).
+        pub fn new(client: ClientConfig, server: ServerConfig) -> Self {
+            Self::named(client, server, "localhost")
+        }
+
+        /// A client connecting to `server_name`.
+        pub fn named(client: ClientConfig, server: ServerConfig, server_name: &str) -> Self {
+            Self {
+                client: Connection::client(Arc::new(client), server_name).unwrap(),
+                server: Connection::server(Arc::new(server)),
+            }
+        }
+
+        /// Moves what the client wrote, rewritten by `tamper`, to the server.
+        pub fn to_server(&mut self, tamper: impl FnOnce(Vec<u8>) -> Vec<u8>) -> Result<(), Error> {
+            let wire = tamper(take(&mut self.client));
+            deliver(&mut self.server, &wire)
+        }
+
+        /// Moves what the server wrote, rewritten by `tamper`, to the client.
+        pub fn to_client(&mut self, tamper: impl FnOnce(Vec<u8>) -> Vec<u8>) -> Result<(), Error> {
+            let wire = tamper(take(&mut self.server));
+            deliver(&mut self.client, &wire)
+        }
+
+        /// Pumps both ways, untouched, until neither side has anything to
+        /// send; neither may fail.
+        pub fn settle(&mut self) {
+            while self.client.wants_write() || self.server.wants_write() {
+                self.to_server(untouched).unwrap();
+                self.to_client(untouched).unwrap();
+            }
+        }
+
+        /// [`Pair::settle`], after which both sides must have completed a
+        /// handshake.
+        pub fn complete(&mut self) {
+            self.settle();
+            assert!(self.client.established().is_some(), "client incomplete");
+            assert!(self.server.established().is_some(), "server incomplete");
+        }
+    }
+
+    /// The hook that changes nothing.
+    pub fn untouched(wire: Vec<u8>) -> Vec<u8> {
+        wire
+    }
+
+    /// Everything `conn` has queued for the transport.
+    pub fn take(conn: &mut Connection) -> Vec<u8> {
+        let mut out = Vec::new();
+        while conn.wants_write() {
+            conn.write_tls(&mut out).unwrap();
+        }
+        out
+    }
+
+    /// Feeds `wire` to `conn` and processes it. The record buffer holds one
+    /// record at most, so reading and processing alternate.
+    pub fn deliver(conn: &mut Connection, mut wire: &[u8]) -> Result<(), Error> {
+        loop {
+            let n = conn.read_tls(&mut wire).unwrap();
+            conn.process_new_packets()?;
+            if wire.is_empty() {
+                return Ok(());
+            }
+            assert!(n > 0, "the connection took no bytes");
+        }
+    }
+
+    /// The records of `wire`, each as its header and fragment.
+    pub fn records(mut wire: &[u8]) -> Vec<(RecordHeader, Vec<u8>)> {
+        let mut out = Vec::new();
+        while let Some((header, rest)) = wire.split_first_chunk::<HEADER_LEN>() {
+            let header = RecordHeader::decode(header).unwrap();
+            let (fragment, rest) = rest.split_at(usize::from(header.length));
+            out.push((header, fragment.to_vec()));
+            wire = rest;
+        }
+        assert!(wire.is_empty(), "a partial record header");
+        out
+    }
+
+    /// Records back to bytes, each header's length set from its fragment.
+    pub fn to_wire(records: &[(RecordHeader, Vec<u8>)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (header, fragment) in records {
+            let length = u16::try_from(fragment.len()).unwrap();
+            out.extend_from_slice(&RecordHeader { length, ..*header }.encode());
+            out.extend_from_slice(fragment);
+        }
+        out
+    }
+
+    /// The content type of each record of `wire`.
+    pub fn content_types(wire: &[u8]) -> Vec<ContentType> {
+        records(wire).iter().map(|(h, _)| h.content_type).collect()
+    }
+
+    /// One unprotected record (§6.2.1), version {3,3}, whatever its length.
+    pub fn plaintext_record(content_type: ContentType, fragment: &[u8]) -> Vec<u8> {
+        let length = u16::try_from(fragment.len()).unwrap();
+        let mut out = RecordHeader {
+            content_type,
+            version: ProtocolVersion::TLS1_2,
+            length,
+        }
+        .encode()
+        .to_vec();
+        out.extend_from_slice(fragment);
+        out
+    }
+
+    /// `msg_type ‖ uint24 length ‖ body` (§7.4) with `length` as given,
+    /// whatever the body's real length.
+    pub fn handshake_with_length(msg_type: HandshakeType, length: usize, body: &[u8]) -> Vec<u8> {
+        let length = u32::try_from(length).unwrap().to_be_bytes();
+        let mut out = vec![msg_type.value(), length[1], length[2], length[3]];
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// `msg_type ‖ uint24 length ‖ body` with the body's own length.
+    pub fn handshake(msg_type: HandshakeType, body: &[u8]) -> Vec<u8> {
+        handshake_with_length(msg_type, body.len(), body)
+    }
+
+    /// The raw `msg_type` message (header and body) in the plaintext flight
+    /// `wire`. Our peers send one message per record, which this relies on.
+    pub fn message(wire: &[u8], msg_type: HandshakeType) -> Vec<u8> {
+        records(wire)
+            .into_iter()
+            .find(|(h, f)| h.content_type == ContentType::Handshake && f[0] == msg_type.value())
+            .map(|(_, f)| f)
+            .unwrap_or_else(|| panic!("no {} record in flight", msg_type.name()))
+    }
+
+    /// The decoded `msg_type` message of the plaintext flight `wire`.
+    pub fn payload(wire: &[u8], msg_type: HandshakeType) -> HandshakePayload {
+        HandshakeMessage::decode(message(wire, msg_type))
+            .unwrap()
+            .payload
+    }
+
+    /// The flight `wire` with its `msg_type` record replaced by `edit`'s
+    /// change to the decoded message, encoded again with a correct length.
+    pub fn edit_message(
+        wire: Vec<u8>,
+        msg_type: HandshakeType,
+        edit: impl FnOnce(&mut HandshakePayload),
+    ) -> Vec<u8> {
+        let mut recs = records(&wire);
+        let (_, fragment) = recs
+            .iter_mut()
+            .find(|(h, f)| h.content_type == ContentType::Handshake && f[0] == msg_type.value())
+            .unwrap_or_else(|| panic!("no {} record in flight", msg_type.name()));
+        let mut msg = HandshakeMessage::decode(fragment.clone()).unwrap();
+        edit(&mut msg.payload);
+        *fragment = HandshakeMessage::new(msg.payload).raw;
+        to_wire(&recs)
+    }
+
+    /// The flight `wire` without the records `drop` picks.
+    pub fn without(wire: Vec<u8>, drop: impl Fn(&RecordHeader, &[u8]) -> bool) -> Vec<u8> {
+        let mut recs = records(&wire);
+        recs.retain(|(h, f)| !drop(h, f));
+        to_wire(&recs)
+    }
+
+    /// A plaintext ChangeCipherSpec record: type 20, version {3,3}, length
+    /// 1, the byte 1 (§7.1).
+    pub const CHANGE_CIPHER_SPEC: [u8; 6] = [20, 3, 3, 0, 1, 1];
+
+    /// Which side's write keys.
+    #[derive(Clone, Copy, Debug)]
+    pub enum Writer {
+        Client,
+        Server,
+    }
+
+    /// `writer`'s cipher state at sequence number 0, from the key block
+    /// (§6.3: `key_block = PRF(master_secret, "key expansion",
+    /// server_random + client_random)`), derived here rather than taken
+    /// from a connection.
+    pub fn derive_write_state(
+        suite: CipherSuite,
+        master_secret: &MasterSecret,
+        client_random: &[u8; 32],
+        server_random: &[u8; 32],
+        writer: Writer,
+    ) -> CipherState {
+        let key_block = prf::key_block(
+            suite.prf_hash(),
+            master_secret,
+            client_random,
+            server_random,
+            suite.bulk(),
+        );
+        let (key, iv) = match writer {
+            Writer::Client => (key_block.client_write_key(), key_block.client_write_iv()),
+            Writer::Server => (key_block.server_write_key(), key_block.server_write_iv()),
+        };
+        CipherState::new(key_block.bulk(), key, iv).unwrap()
+    }
+
+    /// `writer`'s cipher state on the connection `est` describes, at
+    /// sequence number `seq`.
+    pub fn write_state(est: &Established, writer: Writer, seq: u64) -> CipherState {
+        let mut state = derive_write_state(
+            est.negotiated.cipher_suite,
+            est.session.master_secret(),
+            &est.negotiated.client_random.0,
+            &est.negotiated.server_random.0,
+            writer,
+        );
+        state.skip(seq);
+        state
+    }
+
+    /// A copy of `conn`'s current write state (`conn` writes as `writer`
+    /// on the connection `est` describes), at the sequence number its next
+    /// record will use: to seal records as it would, or open the ones it
+    /// sends.
+    pub fn next_write_state(conn: &Connection, est: &Established, writer: Writer) -> CipherState {
+        let seq = conn
+            .cipher_states()
+            .current_write()
+            .expect("no write keys yet")
+            .seq_num();
+        write_state(est, writer, seq)
+    }
+
+    /// Opens a protected record with `state` at its current sequence number.
+    pub fn open(state: &mut CipherState, header: RecordHeader, fragment: &[u8]) -> Vec<u8> {
+        let mut fragment = fragment.to_vec();
+        state
+            .open(header.content_type, header.version, &mut fragment)
+            .unwrap()
+            .to_vec()
+    }
+
+    /// Protects `plaintext` as a record of `content_type` with `state`.
+    pub fn seal(state: &mut CipherState, content_type: ContentType, plaintext: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_record(
+            &mut out,
+            content_type,
+            ProtocolVersion::TLS1_2,
+            plaintext,
+            state.nonce_explicit_len(),
+            state.tag_len(),
+        );
+        state.seal(&mut out).unwrap();
+        out
+    }
+
+    /// How the failing side's alert travels: in the clear before that side
+    /// sent ChangeCipherSpec (§7.1), else under its write state, positioned
+    /// at the alert's sequence number.
+    pub enum AlertProtection {
+        Clear,
+        Sealed(Box<CipherState>),
+    }
+
+    /// Checks that `failing`, which returned `result`, failed with an error
+    /// that maps to `alert`, wrote exactly one record (that fatal alert,
+    /// read off the wire and opened if sealed), repeats the error on every
+    /// later call and sends nothing more. Returns the error.
+    pub fn assert_fatal_alert(
+        failing: &mut Connection,
+        result: Result<(), Error>,
+        protection: AlertProtection,
+        alert: AlertDescription,
+    ) -> Error {
+        let error = result.expect_err("the peer's input must be refused");
+        assert_eq!(error.alert(), Some(alert), "{error}");
+        let wire = take(failing);
+        let recs = records(&wire);
+        assert_eq!(recs.len(), 1, "{error}: one record, the alert: {recs:?}");
+        let (header, fragment) = &recs[0];
+        assert_eq!(header.content_type, ContentType::Alert, "{error}");
+        assert_eq!(header.version, ProtocolVersion::TLS1_2);
+        let body = match protection {
+            AlertProtection::Clear => fragment.clone(),
+            AlertProtection::Sealed(mut state) => open(&mut state, *header, fragment),
+        };
+        // §7.2: `struct { AlertLevel level; AlertDescription description; }`
+        // with fatal(2).
+        assert_eq!(body, [2, alert.value()], "{error}: the alert sent");
+        assert_eq!(failing.process_new_packets(), Err(error.clone()));
+        assert!(!failing.wants_write(), "{error}: a second alert");
+        error
+    }
+
+    /// A session made by hand, as a full handshake with `localhost` would
+    /// have made it, with the extended master secret.
+    pub fn handmade_session(
+        id: &[u8],
+        master_secret: [u8; 48],
+        peer_certificates: Vec<Vec<u8>>,
+    ) -> Session {
+        Session::new(
+            tls12::SessionId::new(id).unwrap(),
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            MasterSecret::from_bytes(master_secret),
+            true,
+            peer_certificates,
+            Some("localhost".into()),
+            None,
+            tls12::system_clock()(),
+        )
+    }
+}
