@@ -248,7 +248,7 @@ fn check_switch(lines: &[String], arrow: &str, est: &Established, who: &str) {
         before
             .last()
             .unwrap()
-            .contains("change_cipher_spec(20), 1 bytes"),
+            .contains("change_cipher_spec(20), plaintext length 1,"),
         "{who}: the last {arrow} record before the switch is not ChangeCipherSpec: {before:?}"
     );
     let bulk = bulk_name(est);
