@@ -255,12 +255,16 @@ fn check_switch(lines: &[String], arrow: &str, est: &Established, who: &str) {
     let protected = |seq: u64| format!("protected by {bulk} seq_num {seq}");
     assert_eq!(after.len(), 2, "{who}: {after:?}");
     assert!(
-        after[0].starts_with(&format!("{arrow} record handshake(22), 16 bytes")),
+        after[0].starts_with(&format!(
+            "{arrow} record handshake(22), plaintext length 16,"
+        )),
         "{who}: {after:?}"
     );
     assert!(after[0].ends_with(&protected(0)), "{who}: {after:?}");
     assert!(
-        after[1].starts_with(&format!("{arrow} record application_data(23), 4 bytes")),
+        after[1].starts_with(&format!(
+            "{arrow} record application_data(23), plaintext length 4,"
+        )),
         "{who}: {after:?}"
     );
     assert!(after[1].ends_with(&protected(1)), "{who}: {after:?}");
