@@ -7,7 +7,7 @@ use std::sync::Arc;
 use record_layer::prf::{self, FinishedLabel, KeyBlock, VERIFY_DATA_LEN};
 use record_layer::secret::{constant_time_eq, MasterSecret};
 use record_layer::states::PendingCipherState;
-use record_layer::suites::CipherSuite;
+use record_layer::suites::{CipherSuite, PrfHash};
 use ring::digest;
 use session_store::{Session, SessionId};
 
@@ -52,12 +52,34 @@ pub struct PendingKeys {
 /// hash (§7.4.9), the CertificateVerify signature (§7.4.8) and the extended
 /// master secret's session hash (RFC 7627 §3).
 ///
-/// Kept as bytes rather than as a running hash because the hash function is
-/// not known until ServerHello, and CertificateVerify signs the messages
-/// themselves with the signature's own hash.
-#[derive(Debug, Default)]
+/// The bytes are kept because CertificateVerify signs the messages
+/// themselves, with the signature's own hash. The PRF's hash is not known
+/// until ServerHello, so both candidates (SHA-256 and SHA-384) run alongside:
+/// each Finished then costs one copy of a hash state, not a hash of
+/// everything again.
+#[derive(Clone)]
 pub struct Transcript {
     bytes: Vec<u8>,
+    sha256: digest::Context,
+    sha384: digest::Context,
+}
+
+impl Default for Transcript {
+    fn default() -> Self {
+        Self {
+            bytes: Vec::new(),
+            sha256: digest::Context::new(&digest::SHA256),
+            sha384: digest::Context::new(&digest::SHA384),
+        }
+    }
+}
+
+impl core::fmt::Debug for Transcript {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Transcript")
+            .field("bytes", &self.bytes.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Transcript {
@@ -65,13 +87,15 @@ impl Transcript {
     /// MUST NOT be included in the message hashes").
     pub fn add(&mut self, msg: &HandshakeMessage) {
         if !matches!(msg.payload, HandshakePayload::HelloRequest) {
-            self.bytes.extend_from_slice(&msg.raw);
+            self.add_raw(&msg.raw);
         }
     }
 
     /// Adds a received message's bytes, header included.
     pub fn add_raw(&mut self, raw: &[u8]) {
         self.bytes.extend_from_slice(raw);
+        self.sha256.update(raw);
+        self.sha384.update(raw);
     }
 
     /// `handshake_messages` so far.
@@ -81,7 +105,10 @@ impl Transcript {
 
     /// `Hash(handshake_messages)` with the PRF's hash.
     pub fn hash(&self, suite: CipherSuite) -> digest::Digest {
-        digest::digest(suite.prf_hash().digest_algorithm(), &self.bytes)
+        match suite.prf_hash() {
+            PrfHash::Sha256 => self.sha256.clone().finish(),
+            PrfHash::Sha384 => self.sha384.clone().finish(),
+        }
     }
 }
 
