@@ -426,13 +426,19 @@ pub mod wire {
         }
 
         /// Moves what the client wrote, rewritten by `tamper`, to the server.
-        pub fn to_server(&mut self, tamper: impl FnOnce(Vec<u8>) -> Vec<u8>) -> Result<(), Error> {
+        pub fn flight_to_server(
+            &mut self,
+            tamper: impl FnOnce(Vec<u8>) -> Vec<u8>,
+        ) -> Result<(), Error> {
             let wire = tamper(take(&mut self.client));
             deliver(&mut self.server, &wire)
         }
 
         /// Moves what the server wrote, rewritten by `tamper`, to the client.
-        pub fn to_client(&mut self, tamper: impl FnOnce(Vec<u8>) -> Vec<u8>) -> Result<(), Error> {
+        pub fn flight_to_client(
+            &mut self,
+            tamper: impl FnOnce(Vec<u8>) -> Vec<u8>,
+        ) -> Result<(), Error> {
             let wire = tamper(take(&mut self.server));
             deliver(&mut self.client, &wire)
         }
@@ -441,8 +447,8 @@ pub mod wire {
         /// send; neither may fail.
         pub fn settle(&mut self) {
             while self.client.wants_write() || self.server.wants_write() {
-                self.to_server(untouched).unwrap();
-                self.to_client(untouched).unwrap();
+                self.flight_to_server(untouched).unwrap();
+                self.flight_to_client(untouched).unwrap();
             }
         }
 
