@@ -18,7 +18,7 @@ use tls12::{CipherSuite, ClientConfig, NamedGroup, Stream};
 
 /// Connect to a TLS 1.2 server, send `GET /`, print the reply.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// HOST:PORT to connect to.
     #[arg(long)]

@@ -30,7 +30,7 @@ use tls12::{
 /// Run a TLS 1.2 server and client on loopback and show, connection by
 /// connection, what belongs to a connection and what to a session.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Also print every record, handshake message and state change.
     #[arg(long)]

@@ -22,7 +22,7 @@ use tls12::{system_clock, ClientAuth, ServerConfig, Stream};
 /// A TLS 1.2 HTTPS server that answers every GET with a page describing
 /// this connection and its session.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8443")]
