@@ -97,9 +97,6 @@ pub struct Connection {
     /// How many renegotiations the client has started (server side).
     client_renegotiations: u32,
     events: VecDeque<Event>,
-    /// Whether any record has been read yet (the first ClientHello may
-    /// carry an older record version, §E.1).
-    first_record_seen: bool,
     peer_closed: bool,
     sent_close: bool,
     /// The error that ended the connection, if any: every later call fails
@@ -152,7 +149,6 @@ impl Connection {
             handshake_count: 0,
             client_renegotiations: 0,
             events: VecDeque::new(),
-            first_record_seen: false,
             peer_closed: false,
             sent_close: false,
             failed: None,
@@ -294,18 +290,18 @@ impl Connection {
             }
             // Decided before the record is taken: it borrows the deframer.
             let expecting_finished = self.expecting_finished();
+            let awaiting_first_client_hello = self.awaiting_first_client_hello();
             let Some(record) = self.deframer.pop()? else {
                 break;
             };
             let header = record.header;
             // §6.2.1: after the hellos, every record carries the negotiated
-            // version; only a server's very first record (the ClientHello)
-            // may carry an older one (§E.1).
-            let lenient = !self.first_record_seen && matches!(self.role, Role::Server { .. });
-            if !lenient && header.version != ProtocolVersion::TLS1_2 {
+            // version; §E.1: a server "MUST accept any value {03,XX} as the
+            // record layer version number for ClientHello", in each of the
+            // records the first ClientHello may take.
+            if header.version != ProtocolVersion::TLS1_2 && !awaiting_first_client_hello {
                 return Err(record_layer::Error::BadRecordVersion(header.version.0).into());
             }
-            self.first_record_seen = true;
             let protection = protection(self.states.current_read());
             let plaintext =
                 self.states
@@ -414,6 +410,13 @@ impl Connection {
                 Err(e)
             }
         }
+    }
+
+    /// True on a server until the first ClientHello has been read whole.
+    fn awaiting_first_client_hello(&self) -> bool {
+        self.established.is_none()
+            && matches!(&self.handshake, Some(Machine::Server(m))
+                if matches!(m.state(), ServerState::ExpectClientHello))
     }
 
     /// True between the peer's ChangeCipherSpec and its Finished.
