@@ -218,7 +218,9 @@ impl Connection {
     /// Writes queued records to the transport.
     pub fn write_tls(&mut self, wr: &mut dyn io::Write) -> io::Result<usize> {
         let n = wr.write(&self.outgoing)?;
-        self.outgoing.drain(..n);
+        // A writer that claims more than it was given breaks `Write`'s
+        // contract; clamping keeps the drain in bounds regardless.
+        self.outgoing.drain(..n.min(self.outgoing.len()));
         Ok(n)
     }
 

@@ -1,0 +1,5 @@
+//! Fuzz target `handshake_message`: the body is [`tls12_fuzz::handshake_message`], shared with
+//! tests/fuzz_regressions.rs.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tls12_fuzz::handshake_message(data));
