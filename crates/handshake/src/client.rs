@@ -358,6 +358,7 @@ impl ClientHandshake {
         actions: &mut Vec<Action>,
     ) -> Result<ClientState, Error> {
         let mut neg = self.check_server_hello(&sent, &hello)?;
+        self.transcript.start_hash(neg.cipher_suite);
         // §7.4.1.3: a server that resumes answers with the session id we
         // sent; with a ticket, RFC 5077 §3.4: "it MUST respond with the same
         // Session ID".

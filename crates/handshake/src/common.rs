@@ -53,25 +53,14 @@ pub struct PendingKeys {
 /// master secret's session hash (RFC 7627 §3).
 ///
 /// The bytes are kept because CertificateVerify signs the messages
-/// themselves, with the signature's own hash. The PRF's hash is not known
-/// until ServerHello, so both candidates (SHA-256 and SHA-384) run alongside:
+/// themselves, with the signature's own hash. Once the cipher suite is
+/// chosen, and so the PRF's hash (§5), a running hash follows them too:
 /// each Finished then costs one copy of a hash state, not a hash of
 /// everything again.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Transcript {
     bytes: Vec<u8>,
-    sha256: digest::Context,
-    sha384: digest::Context,
-}
-
-impl Default for Transcript {
-    fn default() -> Self {
-        Self {
-            bytes: Vec::new(),
-            sha256: digest::Context::new(&digest::SHA256),
-            sha384: digest::Context::new(&digest::SHA384),
-        }
-    }
+    running: Option<(PrfHash, digest::Context)>,
 }
 
 impl core::fmt::Debug for Transcript {
@@ -94,8 +83,17 @@ impl Transcript {
     /// Adds a received message's bytes, header included.
     pub fn add_raw(&mut self, raw: &[u8]) {
         self.bytes.extend_from_slice(raw);
-        self.sha256.update(raw);
-        self.sha384.update(raw);
+        if let Some((_, context)) = &mut self.running {
+            context.update(raw);
+        }
+    }
+
+    /// Starts the running hash once `suite` is chosen.
+    pub fn start_hash(&mut self, suite: CipherSuite) {
+        let hash = suite.prf_hash();
+        let mut context = digest::Context::new(hash.digest_algorithm());
+        context.update(&self.bytes);
+        self.running = Some((hash, context));
     }
 
     /// `handshake_messages` so far.
@@ -105,9 +103,9 @@ impl Transcript {
 
     /// `Hash(handshake_messages)` with the PRF's hash.
     pub fn hash(&self, suite: CipherSuite) -> digest::Digest {
-        match suite.prf_hash() {
-            PrfHash::Sha256 => self.sha256.clone().finish(),
-            PrfHash::Sha384 => self.sha384.clone().finish(),
+        match &self.running {
+            Some((hash, context)) if *hash == suite.prf_hash() => context.clone().finish(),
+            _ => digest::digest(suite.prf_hash().digest_algorithm(), &self.bytes),
         }
     }
 }

@@ -340,6 +340,7 @@ impl ServerHandshake {
         actions: &mut Vec<Action>,
     ) -> Result<ServerState, Error> {
         let ext = &hello.extensions;
+        self.transcript.start_hash(session.cipher_suite);
         let neg = Negotiated {
             client_random: hello.random,
             server_random: new_random(&self.rng)?,
@@ -392,6 +393,7 @@ impl ServerHandshake {
     ) -> Result<ServerState, Error> {
         let ext = &hello.extensions;
         let (cipher_suite, certified, scheme) = self.choose_suite(&hello)?;
+        self.transcript.start_hash(cipher_suite);
         let group = self.choose_group(ext)?;
         let neg = Negotiated {
             client_random: hello.random,
