@@ -8,14 +8,10 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{ChildGuard, Finished};
+use common::{test_data_arg, ChildGuard, Finished};
 use tls12::CipherSuite;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-fn path(file: &str) -> String {
-    common::test_data(file).to_str().unwrap().to_owned()
-}
 
 /// The example server, running on a loopback port until dropped.
 struct ExampleServer {
@@ -29,18 +25,13 @@ struct ExampleServer {
 fn example_server(extra: &[&str]) -> ExampleServer {
     let mut cmd = Command::new(common::example_binary("server"));
     cmd.args(["--listen", "127.0.0.1:0"])
-        .args(["--cert", &path("ecdsa/localhost.chain.pem")])
-        .args(["--key", &path("ecdsa/localhost.key")])
-        .args(["--cert", &path("rsa/localhost.chain.pem")])
-        .args(["--key", &path("rsa/localhost.key")])
+        .args(["--cert", &test_data_arg("ecdsa/localhost.chain.pem")])
+        .args(["--key", &test_data_arg("ecdsa/localhost.key")])
+        .args(["--cert", &test_data_arg("rsa/localhost.chain.pem")])
+        .args(["--key", &test_data_arg("rsa/localhost.key")])
         .args(extra);
     let mut process = ChildGuard::spawn(&mut cmd);
-    let line = process.wait_for_line("listening on", TIMEOUT);
-    let port = line
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no port in the server's {line:?}"));
+    let port = process.wait_for_port("listening on", TIMEOUT);
     ExampleServer { process, port }
 }
 
@@ -51,7 +42,7 @@ fn run_curl(port: u16, root: &str, extra: &[&str]) -> Finished {
     let mut cmd = Command::new("curl");
     cmd.args(["--silent", "--show-error", "--verbose"])
         .args(["--tlsv1.2", "--tls-max", "1.2"])
-        .args(["--cacert", &path(root)])
+        .args(["--cacert", &test_data_arg(root)])
         .args(["--max-time", "8"])
         .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
         .args(extra)
@@ -159,7 +150,7 @@ fn curl_with_alpn_and_a_client_certificate() {
         "--alpn",
         "http/1.1",
         "--client-ca",
-        &path("ecdsa/root.pem"),
+        &test_data_arg("ecdsa/root.pem"),
         "--require-client-cert",
     ]);
     let out = curl(
@@ -169,9 +160,9 @@ fn curl_with_alpn_and_a_client_certificate() {
             "--ciphers",
             "ECDHE-RSA-AES128-GCM-SHA256",
             "--cert",
-            &path("ecdsa/client.chain.pem"),
+            &test_data_arg("ecdsa/client.chain.pem"),
             "--key",
-            &path("ecdsa/client.key"),
+            &test_data_arg("ecdsa/client.key"),
         ],
     );
     assert_eq!(
@@ -194,7 +185,7 @@ fn curl_with_alpn_and_a_client_certificate() {
 fn curl_without_the_required_client_certificate_is_refused() {
     let server = example_server(&[
         "--client-ca",
-        &path("ecdsa/root.pem"),
+        &test_data_arg("ecdsa/root.pem"),
         "--require-client-cert",
     ]);
     let out = run_curl(server.port, "ecdsa/root.pem", &[]);

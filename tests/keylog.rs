@@ -14,19 +14,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{ChildGuard, Finished, ScratchDir};
+use common::{openssl, test_data_arg, ChildGuard, Finished, ScratchDir};
 
 /// How long any one step (a process starting, a handshake, an exit) may take.
 const TIMEOUT: Duration = Duration::from_secs(20);
-
-fn path(file: &str) -> String {
-    common::test_data(file).to_str().unwrap().to_owned()
-}
-
-fn openssl() -> Command {
-    common::require_tool("openssl", "version");
-    Command::new("openssl")
-}
 
 /// The `CLIENT_RANDOM <client random> <master secret>` lines of a key log,
 /// each checked for form: 32 and 48 bytes in lowercase hex.
@@ -56,16 +47,11 @@ fn is_lower_hex(s: &str, len: usize) -> bool {
 fn our_server(keylog: &Path) -> (ChildGuard, u16) {
     let mut cmd = Command::new(common::example_binary("server"));
     cmd.args(["--listen", "127.0.0.1:0", "--session-cache", "memory"])
-        .args(["--cert", &path("ecdsa/localhost.chain.pem")])
-        .args(["--key", &path("ecdsa/localhost.key")])
+        .args(["--cert", &test_data_arg("ecdsa/localhost.chain.pem")])
+        .args(["--key", &test_data_arg("ecdsa/localhost.key")])
         .env("SSLKEYLOGFILE", keylog);
     let mut server = ChildGuard::spawn(&mut cmd);
-    let line = server.wait_for_line("listening on", TIMEOUT);
-    let port = line
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no port in the server's {line:?}"));
+    let port = server.wait_for_port("listening on", TIMEOUT);
     (server, port)
 }
 
@@ -78,7 +64,7 @@ fn our_client(port: u16, keylog: &Path, extra: &[&str]) -> Finished {
             "--server-name",
             "localhost",
             "--ca",
-            &path("ecdsa/root.pem"),
+            &test_data_arg("ecdsa/root.pem"),
         ])
         .args(extra)
         .env("SSLKEYLOGFILE", keylog);
@@ -101,7 +87,11 @@ fn our_server_logs_the_line_s_client_logs() {
         &format!("127.0.0.1:{port}"),
     ])
     .args(["-servername", "localhost", "-verify_hostname", "localhost"])
-    .args(["-CAfile", &path("ecdsa/root.pem"), "-verify_return_error"])
+    .args([
+        "-CAfile",
+        &test_data_arg("ecdsa/root.pem"),
+        "-verify_return_error",
+    ])
     .args(["-keylogfile", theirs.to_str().unwrap()])
     // Keep reading after stdin ends, until the server closes.
     .arg("-ign_eof");
@@ -148,17 +138,12 @@ fn our_client_logs_the_line_s_server_logs() {
     ])
     // Answers a GET with a page describing the connection.
     .arg("-www")
-    .args(["-cert", &path("ecdsa/localhost.pem")])
-    .args(["-cert_chain", &path("ecdsa/intermediate.pem")])
-    .args(["-key", &path("ecdsa/localhost.key")])
+    .args(["-cert", &test_data_arg("ecdsa/localhost.pem")])
+    .args(["-cert_chain", &test_data_arg("ecdsa/intermediate.pem")])
+    .args(["-key", &test_data_arg("ecdsa/localhost.key")])
     .args(["-keylogfile", theirs.to_str().unwrap()]);
     let mut s_server = ChildGuard::spawn(&mut cmd);
-    let line = s_server.wait_for_line("ACCEPT", TIMEOUT);
-    let port: u16 = line
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no port in s_server's {line:?}"));
+    let port: u16 = s_server.wait_for_port("ACCEPT", TIMEOUT);
 
     let out = our_client(port, &ours, &["--no-sessions"]);
     // s_server -www's page: the handshake completed on its side too.

@@ -34,262 +34,27 @@ mod common;
 
 use std::sync::Arc;
 
-use tls12::handshake::messages::{HandshakeMessage, HandshakePayload, HandshakeType};
+use tls12::handshake::messages::{HandshakePayload, HandshakeType};
 use tls12::handshake::verify::CertificateError;
 use tls12::record_layer::aead::CipherState;
-use tls12::record_layer::prf;
-use tls12::record_layer::record::{
-    write_record, ContentType, ProtocolVersion, RecordHeader, HEADER_LEN,
-};
-use tls12::record_layer::secret::MasterSecret;
+use tls12::record_layer::record::{ContentType, ProtocolVersion};
 use tls12::session_store::{ClientSessionStore, MemoryStore, ServerId, ServerSessionStore};
 use tls12::{
-    AlertDescription, CipherSuite, ClientAuth, ClientConfig, Connection, Error, Established,
-    NamedGroup, ServerConfig, Session,
+    AlertDescription, CipherSuite, ClientAuth, ClientConfig, Connection, Error, NamedGroup,
+    ServerConfig, Session,
+};
+
+use common::wire::{
+    content_types, deliver, derive_write_state, drop_message, edit_message, insert_record, message,
+    open, payload, records, seal, take, take_fatal_alert, to_wire, untouched, write_state,
+    AlertProtection, Pair, Writer, CHANGE_CIPHER_SPEC,
 };
 
 type RecordError = tls12::record_layer::Error;
 
 // ---------------------------------------------------------------------------
-// The harness
+// The harness: common::wire, and the check every rejection must pass
 // ---------------------------------------------------------------------------
-
-/// A client and a server connected by nothing but this test.
-struct Pair {
-    client: Connection,
-    server: Connection,
-}
-
-impl Pair {
-    /// A client connecting to `localhost` (its ClientHello is queued).
-    fn new(client: ClientConfig, server: ServerConfig) -> Self {
-        Self::named(client, server, "localhost")
-    }
-
-    fn named(client: ClientConfig, server: ServerConfig, server_name: &str) -> Self {
-        Self {
-            client: Connection::client(Arc::new(client), server_name).unwrap(),
-            server: Connection::server(Arc::new(server)),
-        }
-    }
-
-    /// Moves what the client wrote through `tamper` to the server.
-    fn client_to_server(&mut self, tamper: impl FnOnce(Vec<u8>) -> Vec<u8>) -> Result<(), Error> {
-        pump(&mut self.client, &mut self.server, tamper)
-    }
-
-    /// Moves what the server wrote through `tamper` to the client.
-    fn server_to_client(&mut self, tamper: impl FnOnce(Vec<u8>) -> Vec<u8>) -> Result<(), Error> {
-        pump(&mut self.server, &mut self.client, tamper)
-    }
-}
-
-/// The hook that changes nothing.
-fn untouched(wire: Vec<u8>) -> Vec<u8> {
-    wire
-}
-
-/// Pumps both ways until neither side has anything to send; both sides
-/// must then have completed.
-fn complete(pair: &mut Pair) {
-    while pair.client.wants_write() || pair.server.wants_write() {
-        pair.client_to_server(untouched).unwrap();
-        pair.server_to_client(untouched).unwrap();
-    }
-    assert!(pair.client.established().is_some());
-    assert!(pair.server.established().is_some());
-}
-
-/// Moves every byte `from` has queued, rewritten by `tamper`, into `to` and
-/// processes it.
-fn pump(
-    from: &mut Connection,
-    to: &mut Connection,
-    tamper: impl FnOnce(Vec<u8>) -> Vec<u8>,
-) -> Result<(), Error> {
-    let wire = tamper(take(from));
-    deliver(to, &wire)
-}
-
-/// Everything `conn` has queued for the transport.
-fn take(conn: &mut Connection) -> Vec<u8> {
-    let mut out = Vec::new();
-    while conn.wants_write() {
-        conn.write_tls(&mut out).unwrap();
-    }
-    out
-}
-
-/// Feeds `wire` to `conn` and processes it. The record buffer holds one
-/// record at most, so reading and processing alternate.
-fn deliver(conn: &mut Connection, mut wire: &[u8]) -> Result<(), Error> {
-    loop {
-        let n = conn.read_tls(&mut wire).unwrap();
-        conn.process_new_packets()?;
-        if wire.is_empty() {
-            return Ok(());
-        }
-        assert!(n > 0, "the connection took no bytes");
-    }
-}
-
-/// The records of `wire`, each as its header and fragment.
-fn records(mut wire: &[u8]) -> Vec<(RecordHeader, Vec<u8>)> {
-    let mut out = Vec::new();
-    while let Some((header, rest)) = wire.split_first_chunk::<HEADER_LEN>() {
-        let header = RecordHeader::decode(header).unwrap();
-        let (fragment, rest) = rest.split_at(usize::from(header.length));
-        out.push((header, fragment.to_vec()));
-        wire = rest;
-    }
-    assert!(wire.is_empty(), "a partial record header");
-    out
-}
-
-/// Records back to bytes, each header's length set from its fragment.
-fn to_wire(records: &[(RecordHeader, Vec<u8>)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (header, fragment) in records {
-        let length = u16::try_from(fragment.len()).unwrap();
-        out.extend_from_slice(&RecordHeader { length, ..*header }.encode());
-        out.extend_from_slice(fragment);
-    }
-    out
-}
-
-/// Content type of each record of `wire`, to check the flight we tamper
-/// with is the one we think.
-fn content_types(wire: &[u8]) -> Vec<ContentType> {
-    records(wire).iter().map(|(h, _)| h.content_type).collect()
-}
-
-/// The handshake record of `records` that starts with a `msg_type` message.
-/// Our peers send one message per record, which this relies on.
-fn message_record(
-    records: &mut [(RecordHeader, Vec<u8>)],
-    msg_type: HandshakeType,
-) -> &mut Vec<u8> {
-    records
-        .iter_mut()
-        .find(|(h, f)| h.content_type == ContentType::Handshake && f[0] == msg_type.value())
-        .map(|(_, f)| f)
-        .unwrap_or_else(|| panic!("no {} record in flight", msg_type.name()))
-}
-
-/// Decodes the `msg_type` message in the (plaintext) flight `wire`, lets
-/// `edit` change it, and encodes it again with a correct length.
-fn edit_message(
-    wire: Vec<u8>,
-    msg_type: HandshakeType,
-    edit: impl FnOnce(&mut HandshakePayload),
-) -> Vec<u8> {
-    let mut recs = records(&wire);
-    let fragment = message_record(&mut recs, msg_type);
-    let mut msg = HandshakeMessage::decode(fragment.clone()).unwrap();
-    edit(&mut msg.payload);
-    *fragment = HandshakeMessage::new(msg.payload).raw;
-    to_wire(&recs)
-}
-
-/// The flight `wire` without its `msg_type` record.
-fn drop_message(wire: Vec<u8>, msg_type: HandshakeType) -> Vec<u8> {
-    let mut recs = records(&wire);
-    let before = recs.len();
-    recs.retain(|(h, f)| !(h.content_type == ContentType::Handshake && f[0] == msg_type.value()));
-    assert_eq!(
-        recs.len(),
-        before - 1,
-        "exactly one {} record",
-        msg_type.name()
-    );
-    to_wire(&recs)
-}
-
-/// The flight `wire` with `record` inserted before its record `at`.
-fn insert_record(wire: Vec<u8>, at: usize, record: &[u8]) -> Vec<u8> {
-    let mut recs = records(&wire);
-    recs.insert(at, records(record).remove(0));
-    to_wire(&recs)
-}
-
-/// A plaintext ChangeCipherSpec record: type 20, version {3,3}, length 1,
-/// the byte 1 (§7.1).
-const CHANGE_CIPHER_SPEC: [u8; 6] = [20, 3, 3, 0, 1, 1];
-
-/// Which side's write keys.
-#[derive(Clone, Copy)]
-enum Writer {
-    Client,
-    Server,
-}
-
-/// A fresh cipher state (sequence number 0) for what `writer` sends on the
-/// connection `est` describes, derived here from the session's master
-/// secret and this connection's randoms (§6.3), not taken from the
-/// connection.
-fn write_state(est: &Established, writer: Writer) -> CipherState {
-    derive_write_state(
-        est.negotiated.cipher_suite,
-        est.session.master_secret(),
-        &est.negotiated.client_random.0,
-        &est.negotiated.server_random.0,
-        writer,
-    )
-}
-
-/// `writer`'s cipher state at sequence number 0 from the key block (§6.3).
-fn derive_write_state(
-    suite: CipherSuite,
-    master_secret: &MasterSecret,
-    client_random: &[u8; 32],
-    server_random: &[u8; 32],
-    writer: Writer,
-) -> CipherState {
-    let key_block = prf::key_block(
-        suite.prf_hash(),
-        master_secret,
-        client_random,
-        server_random,
-        suite.bulk(),
-    );
-    let (key, iv) = match writer {
-        Writer::Client => (key_block.client_write_key(), key_block.client_write_iv()),
-        Writer::Server => (key_block.server_write_key(), key_block.server_write_iv()),
-    };
-    CipherState::new(key_block.bulk(), key, iv).unwrap()
-}
-
-/// Opens a protected record with `state` at its current sequence number.
-fn open(state: &mut CipherState, header: RecordHeader, fragment: &[u8]) -> Vec<u8> {
-    let mut fragment = fragment.to_vec();
-    state
-        .open(header.content_type, header.version, &mut fragment)
-        .unwrap()
-        .to_vec()
-}
-
-/// Protects `plaintext` as a record of `content_type` with `state`.
-fn seal(state: &mut CipherState, content_type: ContentType, plaintext: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    write_record(
-        &mut out,
-        content_type,
-        ProtocolVersion::TLS1_2,
-        plaintext,
-        state.nonce_explicit_len(),
-        state.tag_len(),
-    );
-    state.seal(&mut out).unwrap();
-    out
-}
-
-/// How the failing side's alert travels: in the clear before that side
-/// sent ChangeCipherSpec (§7.1), else under its write state, positioned at
-/// the alert's sequence number.
-enum AlertProtection {
-    Clear,
-    Sealed(Box<CipherState>),
-}
 
 /// Checks a rejection and returns the error for the caller to match.
 ///
@@ -309,19 +74,7 @@ fn rejected(
     assert_eq!(error.alert(), Some(alert), "{error}");
 
     // (b) The alert on the wire.
-    let wire = take(failing);
-    let recs = records(&wire);
-    assert_eq!(recs.len(), 1, "{error}: one record, the alert: {recs:?}");
-    let (header, fragment) = &recs[0];
-    assert_eq!(header.content_type, ContentType::Alert);
-    assert_eq!(header.version, ProtocolVersion::TLS1_2);
-    let body = match protection {
-        AlertProtection::Clear => fragment.clone(),
-        AlertProtection::Sealed(mut state) => open(&mut state, *header, fragment),
-    };
-    // §7.2: `struct { AlertLevel level; AlertDescription description; }`
-    // with fatal(2).
-    assert_eq!(body, [2, alert.value()], "{error}: the alert sent");
+    let wire = take_fatal_alert(failing, &error, protection, alert);
 
     // (a) The failing side stays failed, sends nothing more, has no session.
     assert_eq!(failing.process_new_packets(), Err(error.clone()));
@@ -383,8 +136,8 @@ fn client_rejects_server_flight(
     tamper: impl FnOnce(Vec<u8>) -> Vec<u8>,
     alert: AlertDescription,
 ) -> Error {
-    pair.client_to_server(untouched).unwrap();
-    let result = pair.server_to_client(tamper);
+    pair.flight_to_server(untouched).unwrap();
+    let result = pair.flight_to_client(tamper);
     rejected(
         &mut pair.client,
         result,
@@ -401,7 +154,7 @@ fn server_rejects_client_hello(
     tamper: impl FnOnce(Vec<u8>) -> Vec<u8>,
     alert: AlertDescription,
 ) -> Error {
-    let result = pair.client_to_server(tamper);
+    let result = pair.flight_to_server(tamper);
     rejected(
         &mut pair.server,
         result,
@@ -419,9 +172,9 @@ fn server_rejects_client_flight(
     tamper: impl FnOnce(Vec<u8>) -> Vec<u8>,
     alert: AlertDescription,
 ) -> Error {
-    pair.client_to_server(untouched).unwrap();
-    pair.server_to_client(untouched).unwrap();
-    let result = pair.client_to_server(tamper);
+    pair.flight_to_server(untouched).unwrap();
+    pair.flight_to_client(untouched).unwrap();
+    let result = pair.flight_to_server(tamper);
     rejected(
         &mut pair.server,
         result,
@@ -439,7 +192,7 @@ fn server_rejects_client_flight(
 fn harness_completes_an_untouched_handshake() {
     // What every negative test departs from: the same pumping, no tampering.
     let mut pair = Pair::new(common::client_config(), common::server_config());
-    complete(&mut pair);
+    pair.complete();
     let (client, server) = (
         pair.client.established().unwrap(),
         pair.server.established().unwrap(),
@@ -459,7 +212,7 @@ fn harness_keys_open_the_finished_and_a_resealed_copy_is_accepted() {
         let est = pair.client.established().expect("client completes");
         assert_eq!(est.negotiated.cipher_suite, suite);
         pair.client.write_application_data(b"ping").unwrap();
-        pair.client_to_server(untouched).unwrap();
+        pair.flight_to_server(untouched).unwrap();
         let mut buf = [0u8; 4];
         assert_eq!(pair.server.read_application_data(&mut buf), 4);
         assert_eq!(&buf, b"ping");
@@ -607,6 +360,40 @@ fn reseal_finished(
     (out, sent)
 }
 
+/// Takes the ChangeCipherSpec and Finished that `sender`, the side that
+/// completed first, has queued; reseals that Finished changed by `edit`
+/// with the write key derived from `sender`'s session (see
+/// [`reseal_finished`]) and delivers the flight to the other side. Returns
+/// the other side's result and its write state positioned after its own
+/// Finished (sequence number 1).
+fn finished_resealed_in_flight(
+    pair: &mut Pair,
+    sender: Writer,
+    edit: impl FnOnce(&mut Vec<u8>),
+) -> (Result<(), Error>, CipherState) {
+    let (from, to, receiver) = match sender {
+        Writer::Server => (&mut pair.server, &mut pair.client, Writer::Client),
+        Writer::Client => (&mut pair.client, &mut pair.server, Writer::Server),
+    };
+    let est = from.established().expect("the sender has completed");
+    let opener = write_state(est, sender, 0);
+    let sealer = write_state(est, sender, 0);
+    let receiver_write = write_state(est, receiver, 1);
+    let verify_data = match sender {
+        Writer::Server => est.server_verify_data,
+        Writer::Client => est.client_verify_data,
+    };
+
+    let wire = take(from);
+    assert_eq!(
+        content_types(&wire),
+        [ContentType::ChangeCipherSpec, ContentType::Handshake]
+    );
+    let (tampered, sent) = reseal_finished(wire, opener, sealer, edit);
+    assert_eq!(sent, verify_data);
+    (deliver(to, &tampered), receiver_write)
+}
+
 /// A full handshake offering only `suite` up to the server's Finished; that
 /// record is opened with the server write key derived from the server's
 /// session, changed by `edit` and sealed again (see [`reseal_finished`]),
@@ -618,24 +405,11 @@ fn server_finished_resealed(
     edit: impl FnOnce(&mut Vec<u8>),
 ) -> (Pair, Result<(), Error>, CipherState) {
     let mut pair = Pair::new(client_with_suites(&[suite]), common::server_config());
-    pair.client_to_server(untouched).unwrap();
-    pair.server_to_client(untouched).unwrap();
-    pair.client_to_server(untouched).unwrap();
-    let est = pair.server.established().expect("server completes first");
-    let opener = write_state(est, Writer::Server);
-    let sealer = write_state(est, Writer::Server);
-    let mut client_write = write_state(est, Writer::Client);
-    client_write.skip(1);
-    let server_verify_data = est.server_verify_data;
-
-    let wire = take(&mut pair.server);
-    assert_eq!(
-        content_types(&wire),
-        [ContentType::ChangeCipherSpec, ContentType::Handshake]
-    );
-    let (tampered, sent) = reseal_finished(wire, opener, sealer, edit);
-    assert_eq!(sent, server_verify_data);
-    let result = deliver(&mut pair.client, &tampered);
+    pair.flight_to_server(untouched).unwrap();
+    pair.flight_to_client(untouched).unwrap();
+    pair.flight_to_server(untouched).unwrap();
+    pair.server.established().expect("server completes first");
+    let (result, client_write) = finished_resealed_in_flight(&mut pair, Writer::Server, edit);
     (pair, result, client_write)
 }
 
@@ -671,7 +445,7 @@ fn client_finished_over_a_tampered_client_hello_is_decrypt_error() {
     // alone, §8.1) while their transcripts differ: the record opens, the
     // verify_data does not match.
     let mut pair = Pair::new(common::client_config(), common::server_config());
-    let result = pair.client_to_server(|wire| {
+    let result = pair.flight_to_server(|wire| {
         edit_message(wire, HandshakeType::ClientHello, |msg| match msg {
             HandshakePayload::ClientHello(hello) => {
                 assert!(hello.extensions.extended_master_secret);
@@ -681,8 +455,8 @@ fn client_finished_over_a_tampered_client_hello_is_decrypt_error() {
         })
     });
     result.unwrap();
-    pair.server_to_client(untouched).unwrap();
-    let result = pair.client_to_server(untouched);
+    pair.flight_to_client(untouched).unwrap();
+    let result = pair.flight_to_server(untouched);
     // The server has not sent ChangeCipherSpec yet: its alert is clear.
     let error = rejected(
         &mut pair.server,
@@ -699,9 +473,9 @@ fn flipped_bit_in_a_finished_record_is_bad_record_mac() {
     // §6.2.3.3: "If the decryption fails, a fatal bad_record_mac alert MUST
     // be generated." The client's Finished, as sent:
     let mut pair = Pair::new(common::client_config(), common::server_config());
-    pair.client_to_server(untouched).unwrap();
-    pair.server_to_client(untouched).unwrap();
-    let result = pair.client_to_server(|wire| {
+    pair.flight_to_server(untouched).unwrap();
+    pair.flight_to_client(untouched).unwrap();
+    let result = pair.flight_to_server(|wire| {
         let mut recs = records(&wire);
         let (header, fragment) = recs.last_mut().unwrap();
         assert_eq!(header.content_type, ContentType::Handshake);
@@ -721,12 +495,12 @@ fn flipped_bit_in_a_finished_record_is_bad_record_mac() {
     // The server's Finished: the client's alert is sealed, after its
     // Finished.
     let mut pair = Pair::new(common::client_config(), common::server_config());
-    pair.client_to_server(untouched).unwrap();
-    pair.server_to_client(untouched).unwrap();
-    pair.client_to_server(untouched).unwrap();
-    let mut client_write = write_state(pair.server.established().unwrap(), Writer::Client);
+    pair.flight_to_server(untouched).unwrap();
+    pair.flight_to_client(untouched).unwrap();
+    pair.flight_to_server(untouched).unwrap();
+    let mut client_write = write_state(pair.server.established().unwrap(), Writer::Client, 0);
     client_write.skip(1);
-    let result = pair.server_to_client(|wire| {
+    let result = pair.flight_to_client(|wire| {
         let mut recs = records(&wire);
         let (_, fragment) = recs.last_mut().unwrap();
         let last = fragment.len() - 1;
@@ -781,7 +555,7 @@ fn server_key_exchange_with_another_key_share_is_decrypt_error() {
     let mut client = common::client_config();
     client.groups = vec![NamedGroup::X25519];
     let mut other = Pair::new(client.clone(), common::server_config());
-    other.client_to_server(untouched).unwrap();
+    other.flight_to_server(untouched).unwrap();
     let mut attacker_share = None;
     let _ = edit_message(
         take(&mut other.server),
@@ -855,8 +629,7 @@ fn missing_client_certificate_when_required_is_handshake_failure() {
         |wire| {
             // §7.4.6: a client with no suitable certificate "MUST send a
             // certificate message containing no certificates".
-            let mut recs = records(&wire);
-            let certificate = message_record(&mut recs, HandshakeType::Certificate);
+            let certificate = message(&wire, HandshakeType::Certificate);
             assert_eq!(certificate[..], [11, 0, 0, 3, 0, 0, 0]);
             wire
         },
@@ -1090,10 +863,10 @@ fn record_version_other_than_tls_1_2_after_the_hellos_is_protocol_version() {
         to_wire(&recs)
     };
     let mut pair = Pair::new(common::client_config(), common::server_config());
-    pair.client_to_server(|wire| tls1_0(wire, 0)).unwrap();
-    pair.server_to_client(untouched).unwrap();
+    pair.flight_to_server(|wire| tls1_0(wire, 0)).unwrap();
+    pair.flight_to_client(untouched).unwrap();
     // The client's ClientKeyExchange record.
-    let result = pair.client_to_server(|wire| tls1_0(wire, 0));
+    let result = pair.flight_to_server(|wire| tls1_0(wire, 0));
     let error = rejected(
         &mut pair.server,
         result,
@@ -1139,7 +912,7 @@ impl Resumable {
         let mut server = common::server_config();
         server.session_store = Some(server_store.clone());
         let mut first = Pair::new(client.clone(), server.clone());
-        complete(&mut first);
+        first.complete();
         let session = first.client.session().unwrap().clone();
         let resumable = Self {
             client,
@@ -1180,16 +953,14 @@ impl Resumable {
         assert!(!self.client_would_offer(), "client store");
         assert!(!self.server_would_resume(), "server store");
         let mut next = self.pair();
-        complete(&mut next);
+        next.complete();
         assert!(!next.client.established().unwrap().resumed);
     }
 }
 
 /// `random` of the ClientHello or ServerHello in the plaintext flight `wire`.
 fn hello_random(wire: &[u8], msg_type: HandshakeType) -> [u8; 32] {
-    let mut recs = records(wire);
-    let raw = message_record(&mut recs, msg_type).clone();
-    match HandshakeMessage::decode(raw).unwrap().payload {
+    match payload(wire, msg_type) {
         HandshakePayload::ClientHello(hello) => hello.random.0,
         HandshakePayload::ServerHello(hello) => hello.random.0,
         other => panic!("{other:?}"),
@@ -1244,28 +1015,15 @@ fn resumed_client_finished(
     edit: impl FnOnce(&mut Vec<u8>),
 ) -> (Pair, Result<(), Error>, CipherState) {
     let mut pair = r.pair();
-    pair.client_to_server(untouched).unwrap();
-    pair.server_to_client(untouched).unwrap();
+    pair.flight_to_server(untouched).unwrap();
+    pair.flight_to_client(untouched).unwrap();
     let est = pair
         .client
         .established()
         .expect("resuming, the client completes first");
     assert!(est.resumed);
     assert!(Arc::ptr_eq(&est.session, &r.session));
-    let opener = write_state(est, Writer::Client);
-    let sealer = write_state(est, Writer::Client);
-    let mut server_write = write_state(est, Writer::Server);
-    server_write.skip(1);
-    let client_verify_data = est.client_verify_data;
-
-    let wire = take(&mut pair.client);
-    assert_eq!(
-        content_types(&wire),
-        [ContentType::ChangeCipherSpec, ContentType::Handshake]
-    );
-    let (tampered, sent) = reseal_finished(wire, opener, sealer, edit);
-    assert_eq!(sent, client_verify_data);
-    let result = deliver(&mut pair.server, &tampered);
+    let (result, server_write) = finished_resealed_in_flight(&mut pair, Writer::Client, edit);
     (pair, result, server_write)
 }
 
@@ -1274,7 +1032,7 @@ fn harness_reseals_both_finished_of_a_resumption_faithfully() {
     let r = Resumable::new();
     let (mut pair, result) = resumed_server_finished(&r, |_| {});
     result.unwrap();
-    pair.client_to_server(untouched).unwrap();
+    pair.flight_to_server(untouched).unwrap();
     assert!(pair.client.established().unwrap().resumed);
     assert!(pair.server.established().unwrap().resumed);
 

@@ -15,11 +15,10 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{ChildGuard, Finished};
+use common::{openssl, test_data_arg, ChildGuard, Finished};
 use tls12::record_layer::suites::SignatureKind;
 use tls12::{
     tls_error, AlertDescription, CipherSuite, ClientAuth, ClientConfig, Error, NamedGroup,
@@ -28,11 +27,6 @@ use tls12::{
 
 /// How long any one step (a process starting, a handshake, an exit) may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-fn openssl() -> Command {
-    common::require_tool("openssl", "version");
-    Command::new("openssl")
-}
 
 /// OpenSSL's name for a group (`-groups`), and the one `s_client` prints in
 /// "Server Temp Key:".
@@ -54,10 +48,6 @@ fn pki(suite: CipherSuite) -> &'static str {
     }
 }
 
-fn path(file: &str) -> String {
-    common::test_data(file).to_str().unwrap().to_owned()
-}
-
 /// `openssl s_server -tls1_2 -rev` for one connection on a free loopback
 /// port, serving `pki`'s localhost chain; returns it with its port once it
 /// prints "ACCEPT 127.0.0.1:PORT".
@@ -72,17 +62,15 @@ fn s_server(pki: &str, extra: &[&str]) -> (ChildGuard, u16) {
         "1",
         "-rev",
     ])
-    .args(["-cert", &path(&format!("{pki}/localhost.pem"))])
-    .args(["-cert_chain", &path(&format!("{pki}/intermediate.pem"))])
-    .args(["-key", &path(&format!("{pki}/localhost.key"))])
+    .args(["-cert", &test_data_arg(&format!("{pki}/localhost.pem"))])
+    .args([
+        "-cert_chain",
+        &test_data_arg(&format!("{pki}/intermediate.pem")),
+    ])
+    .args(["-key", &test_data_arg(&format!("{pki}/localhost.key"))])
     .args(extra);
     let mut server = ChildGuard::spawn(&mut cmd);
-    let line = server.wait_for_line("ACCEPT", TIMEOUT);
-    let port = line
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no port in s_server's {line:?}"));
+    let port = server.wait_for_port("ACCEPT", TIMEOUT);
     (server, port)
 }
 
@@ -172,7 +160,12 @@ fn s_client(port: u16, root: &str, extra: &[&str]) -> ChildGuard {
         &format!("127.0.0.1:{port}"),
     ])
     .args(["-servername", "localhost", "-verify_hostname", "localhost"])
-    .args(["-CAfile", &path(root), "-verify_return_error", "-ign_eof"])
+    .args([
+        "-CAfile",
+        &test_data_arg(root),
+        "-verify_return_error",
+        "-ign_eof",
+    ])
     .args(extra);
     ChildGuard::spawn(&mut cmd)
 }
@@ -306,11 +299,11 @@ fn s_client_with_a_certificate_to_our_server_requiring_one() {
                 "-cipher",
                 suite.openssl_name(),
                 "-cert",
-                &path(&format!("{client_pki}/client.pem")),
+                &test_data_arg(&format!("{client_pki}/client.pem")),
                 "-cert_chain",
-                &path(&format!("{client_pki}/intermediate.pem")),
+                &test_data_arg(&format!("{client_pki}/intermediate.pem")),
                 "-key",
-                &path(&format!("{client_pki}/client.key")),
+                &test_data_arg(&format!("{client_pki}/client.key")),
             ],
         );
         // The chain as s_client sent it: its leaf, then the intermediate.
@@ -342,7 +335,7 @@ fn our_client_with_a_certificate_to_s_server_requiring_one() {
         (CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, "ecdsa"),
     ];
     for (suite, client_pki) in cases {
-        let client_root = path(&format!("{client_pki}/root.pem"));
+        let client_root = test_data_arg(&format!("{client_pki}/root.pem"));
         let (mut server, port) = s_server(
             pki(suite),
             &[
@@ -388,7 +381,7 @@ fn our_client_without_a_certificate_is_refused_by_s_server_requiring_one() {
             "-Verify",
             "1",
             "-CAfile",
-            &path("rsa/root.pem"),
+            &test_data_arg("rsa/root.pem"),
             "-verify_return_error",
         ],
     );

@@ -35,7 +35,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::ChildGuard;
+use common::{openssl, test_data_arg, ChildGuard};
 use rustls::pki_types::pem::PemObject;
 
 use tls12::handshake::common::{Authentication, PreviousHandshake, Side, Transcript};
@@ -45,11 +45,16 @@ use tls12::handshake::messages::{
 };
 use tls12::record_layer::aead::CipherState;
 use tls12::record_layer::prf::{self, FinishedLabel};
-use tls12::record_layer::record::{write_record, ContentType, ProtocolVersion, RecordHeader};
+use tls12::record_layer::record::ContentType;
 use tls12::session_store::{ClientSessionStore, MemoryStore, ServerId};
 use tls12::{
-    AlertDescription, CipherSuite, ClientAuth, ClientConfig, Connection, Error, Established, Event,
+    AlertDescription, ClientAuth, ClientConfig, Connection, Error, Established, Event,
     ServerConfig, Session, Stream,
+};
+
+use common::wire::{
+    content_types, deliver_if_any as deliver, derive_write_state, next_write_state, open, records,
+    seal, take, take_fatal_alert, to_wire, write_state, AlertProtection, Writer,
 };
 
 type RecordError = tls12::record_layer::Error;
@@ -139,26 +144,6 @@ impl Pair {
     }
 }
 
-/// Everything `conn` has queued for the transport.
-fn take(conn: &mut Connection) -> Vec<u8> {
-    let mut out = Vec::new();
-    while conn.wants_write() {
-        conn.write_tls(&mut out).unwrap();
-    }
-    out
-}
-
-/// Feeds `wire` to `conn` and processes it. The record buffer holds one
-/// record at most, so reading and processing alternate.
-fn deliver(conn: &mut Connection, mut wire: &[u8]) -> Result<(), Error> {
-    while !wire.is_empty() {
-        let n = conn.read_tls(&mut wire).unwrap();
-        conn.process_new_packets()?;
-        assert!(n > 0, "the connection took no bytes");
-    }
-    Ok(())
-}
-
 /// All the application data `conn` has received and not yet read.
 fn read_all(conn: &mut Connection) -> Vec<u8> {
     let mut out = vec![0; conn.application_data_available()];
@@ -177,35 +162,6 @@ fn completed(handshake_count: u32, resumed: bool) -> Event {
         handshake_count,
         resumed,
     }
-}
-
-/// The records of `wire`, each as its header and fragment.
-fn records(mut wire: &[u8]) -> Vec<(RecordHeader, Vec<u8>)> {
-    use tls12::record_layer::record::HEADER_LEN;
-    let mut out = Vec::new();
-    while let Some((header, rest)) = wire.split_first_chunk::<HEADER_LEN>() {
-        let header = RecordHeader::decode(header).unwrap();
-        let (fragment, rest) = rest.split_at(usize::from(header.length));
-        out.push((header, fragment.to_vec()));
-        wire = rest;
-    }
-    assert!(wire.is_empty(), "a partial record header");
-    out
-}
-
-/// Records back to bytes, each header's length set from its fragment.
-fn to_wire(records: &[(RecordHeader, Vec<u8>)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (header, fragment) in records {
-        let length = u16::try_from(fragment.len()).unwrap();
-        out.extend_from_slice(&RecordHeader { length, ..*header }.encode());
-        out.extend_from_slice(fragment);
-    }
-    out
-}
-
-fn content_types(wire: &[u8]) -> Vec<ContentType> {
-    records(wire).iter().map(|(h, _)| h.content_type).collect()
 }
 
 /// What one completed handshake left on a connection: the session in
@@ -237,52 +193,7 @@ impl Keys {
     }
 }
 
-// Record protection, derived by the test (§6.3).
-
-/// Which side's write keys.
-#[derive(Clone, Copy)]
-enum Writer {
-    Client,
-    Server,
-}
-
-/// `writer`'s cipher state at sequence number `seq` for the connection
-/// `est` describes, derived here from the session's master secret and this
-/// connection's randoms.
-fn write_state(est: &Established, writer: Writer, seq: u64) -> CipherState {
-    derive_write_state(
-        est.negotiated.cipher_suite,
-        est.session.master_secret(),
-        &est.negotiated.client_random.0,
-        &est.negotiated.server_random.0,
-        writer,
-        seq,
-    )
-}
-
-fn derive_write_state(
-    suite: CipherSuite,
-    master_secret: &tls12::record_layer::secret::MasterSecret,
-    client_random: &[u8; 32],
-    server_random: &[u8; 32],
-    writer: Writer,
-    seq: u64,
-) -> CipherState {
-    let key_block = prf::key_block(
-        suite.prf_hash(),
-        master_secret,
-        client_random,
-        server_random,
-        suite.bulk(),
-    );
-    let (key, iv) = match writer {
-        Writer::Client => (key_block.client_write_key(), key_block.client_write_iv()),
-        Writer::Server => (key_block.server_write_key(), key_block.server_write_iv()),
-    };
-    let mut state = CipherState::new(key_block.bulk(), key, iv).unwrap();
-    state.skip(seq);
-    state
-}
+// Record protection, derived by the test (§6.3; see common::wire).
 
 /// The sequence number of the next record `conn` will protect.
 fn next_write_seq(conn: &Connection) -> u64 {
@@ -292,31 +203,7 @@ fn next_write_seq(conn: &Connection) -> u64 {
 /// `conn`'s current write state, derived here, positioned at its next
 /// record.
 fn current_write_state(conn: &Connection, writer: Writer) -> CipherState {
-    write_state(conn.established().unwrap(), writer, next_write_seq(conn))
-}
-
-/// Opens a protected record with `state` at its current sequence number.
-fn open(state: &mut CipherState, header: RecordHeader, fragment: &[u8]) -> Vec<u8> {
-    let mut fragment = fragment.to_vec();
-    state
-        .open(header.content_type, header.version, &mut fragment)
-        .unwrap()
-        .to_vec()
-}
-
-/// Protects `plaintext` as a record of `content_type` with `state`.
-fn seal(state: &mut CipherState, content_type: ContentType, plaintext: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    write_record(
-        &mut out,
-        content_type,
-        ProtocolVersion::TLS1_2,
-        plaintext,
-        state.nonce_explicit_len(),
-        state.tag_len(),
-    );
-    state.seal(&mut out).unwrap();
-    out
+    next_write_state(conn, conn.established().unwrap(), writer)
 }
 
 /// A flight of records as (content type, plaintext).
@@ -366,19 +253,13 @@ fn edit_message(
 fn assert_fatal_alert(
     failing: &mut Connection,
     error: &Error,
-    mut state: CipherState,
+    state: CipherState,
     peer: &mut Connection,
     alert: AlertDescription,
 ) {
     assert_eq!(error.alert(), Some(alert), "{error}");
-    let wire = take(failing);
-    let recs = records(&wire);
-    assert_eq!(recs.len(), 1, "{error}: one record, the alert");
-    let (header, fragment) = &recs[0];
-    assert_eq!(header.content_type, ContentType::Alert);
-    // §7.2: `struct { AlertLevel level; AlertDescription description; }`
-    // with fatal(2).
-    assert_eq!(open(&mut state, *header, fragment), [2, alert.value()]);
+    let protection = AlertProtection::Sealed(Box::new(state));
+    let wire = take_fatal_alert(failing, error, protection, alert);
     assert_eq!(failing.process_new_packets(), Err(error.clone()));
     assert_eq!(failing.write_application_data(b"x"), Err(error.clone()));
 
@@ -941,7 +822,6 @@ fn strip_renegotiation_info(fix_finished: bool) -> (Pair, Result<(), Error>) {
             &client_random,
             &sh.random.0,
             writer,
-            0,
         )
     };
     let server_finished = open(&mut state(Writer::Server), flight[2].0, &flight[2].1);
@@ -1474,15 +1354,6 @@ fn application_data_interleaved_with_renegotiation_arrives_intact_and_in_order()
 // s_server
 // ---------------------------------------------------------------------------
 
-fn path(file: &str) -> String {
-    common::test_data(file).to_str().unwrap().to_owned()
-}
-
-fn openssl() -> Command {
-    common::require_tool("openssl", "version");
-    Command::new("openssl")
-}
-
 /// Our example HTTPS server on a free loopback port with both `localhost`
 /// chains, sessions cached in memory, and `extra` arguments; returned with
 /// its port once it prints "listening on 127.0.0.1:PORT". Each page it
@@ -1490,18 +1361,13 @@ fn openssl() -> Command {
 fn example_server(extra: &[&str]) -> (ChildGuard, u16) {
     let mut cmd = Command::new(common::example_binary("server"));
     cmd.args(["--listen", "127.0.0.1:0", "--session-cache", "memory"])
-        .args(["--cert", &path("ecdsa/localhost.chain.pem")])
-        .args(["--key", &path("ecdsa/localhost.key")])
-        .args(["--cert", &path("rsa/localhost.chain.pem")])
-        .args(["--key", &path("rsa/localhost.key")])
+        .args(["--cert", &test_data_arg("ecdsa/localhost.chain.pem")])
+        .args(["--key", &test_data_arg("ecdsa/localhost.key")])
+        .args(["--cert", &test_data_arg("rsa/localhost.chain.pem")])
+        .args(["--key", &test_data_arg("rsa/localhost.key")])
         .args(extra);
     let mut server = ChildGuard::spawn(&mut cmd);
-    let line = server.wait_for_line("listening on", TIMEOUT);
-    let port = line
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no port in the server's {line:?}"));
+    let port = server.wait_for_port("listening on", TIMEOUT);
     (server, port)
 }
 
@@ -1515,7 +1381,11 @@ fn s_client(port: u16, extra: &[&str]) -> ChildGuard {
     cmd.args(["s_client", "-tls1_2", "-connect"])
         .arg(format!("127.0.0.1:{port}"))
         .args(["-servername", "localhost", "-verify_hostname", "localhost"])
-        .args(["-CAfile", &path("ecdsa/root.pem"), "-verify_return_error"])
+        .args([
+            "-CAfile",
+            &test_data_arg("ecdsa/root.pem"),
+            "-verify_return_error",
+        ])
         .args(extra);
     ChildGuard::spawn_merged(&mut cmd)
 }
@@ -1618,17 +1488,17 @@ fn s_client_presents_a_certificate_when_our_renegotiation_demands_one() {
     let (_server, port) = example_server(&[
         "--renegotiate-after-request",
         "--renegotiate-client-ca",
-        &path("rsa/root.pem"),
+        &test_data_arg("rsa/root.pem"),
     ]);
     let mut client = s_client(
         port,
         &[
             "-cert",
-            &path("rsa/client.pem"),
+            &test_data_arg("rsa/client.pem"),
             "-cert_chain",
-            &path("rsa/intermediate.pem"),
+            &test_data_arg("rsa/intermediate.pem"),
             "-key",
-            &path("rsa/client.key"),
+            &test_data_arg("rsa/client.key"),
         ],
     );
     let first = get_page(&mut client);
@@ -1654,17 +1524,12 @@ fn s_server(extra: &[&str]) -> (ChildGuard, u16) {
     let mut cmd = openssl();
     cmd.args(["s_server", "-tls1_2", "-accept", "127.0.0.1:0"])
         .args(["-naccept", "1", "-rev"])
-        .args(["-cert", &path("ecdsa/localhost.pem")])
-        .args(["-cert_chain", &path("ecdsa/intermediate.pem")])
-        .args(["-key", &path("ecdsa/localhost.key")])
+        .args(["-cert", &test_data_arg("ecdsa/localhost.pem")])
+        .args(["-cert_chain", &test_data_arg("ecdsa/intermediate.pem")])
+        .args(["-key", &test_data_arg("ecdsa/localhost.key")])
         .args(extra);
     let mut server = ChildGuard::spawn(&mut cmd);
-    let line = server.wait_for_line("ACCEPT", TIMEOUT);
-    let port = line
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no port in s_server's {line:?}"));
+    let port = server.wait_for_port("ACCEPT", TIMEOUT);
     (server, port)
 }
 
@@ -1798,7 +1663,7 @@ fn our_client_answers_s_servers_hello_request() {
     // HelloRequest), and "R" the same while asking for a client
     // certificate.
     for (command, with_certificate) in [("r\n", false), ("R\n", true)] {
-        let client_root = path("ecdsa/root.pem");
+        let client_root = test_data_arg("ecdsa/root.pem");
         let (mut server, port) = s_server_echoing(&["-CAfile", &client_root]);
         let mut config = common::client_config();
         config.enable_tickets = false;
@@ -1871,17 +1736,12 @@ fn s_server_echoing(extra: &[&str]) -> (ChildGuard, u16) {
     let mut cmd = openssl();
     cmd.args(["s_server", "-tls1_2", "-accept", "127.0.0.1:0"])
         .args(["-naccept", "1"])
-        .args(["-cert", &path("ecdsa/localhost.pem")])
-        .args(["-cert_chain", &path("ecdsa/intermediate.pem")])
-        .args(["-key", &path("ecdsa/localhost.key")])
+        .args(["-cert", &test_data_arg("ecdsa/localhost.pem")])
+        .args(["-cert_chain", &test_data_arg("ecdsa/intermediate.pem")])
+        .args(["-key", &test_data_arg("ecdsa/localhost.key")])
         .args(extra);
     let mut server = ChildGuard::spawn_merged(&mut cmd);
-    let line = server.wait_for_line("ACCEPT", TIMEOUT);
-    let port = line
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no port in s_server's {line:?}"));
+    let port = server.wait_for_port("ACCEPT", TIMEOUT);
     (server, port)
 }
 

@@ -28,6 +28,7 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::Duration;
 
+use common::wire::{deliver_if_any as deliver, take};
 use common::ChildGuard;
 use tls12::handshake::messages::{ClientHello, HandshakeMessage, HandshakePayload};
 use tls12::record_layer::record::{ContentType, RecordHeader, HEADER_LEN};
@@ -124,26 +125,6 @@ fn key_block(est: &Established) -> Vec<u8> {
         .key_block(est.session.master_secret())
         .as_bytes()
         .to_vec()
-}
-
-/// Everything `conn` has queued for the transport.
-fn take(conn: &mut Connection) -> Vec<u8> {
-    let mut out = Vec::new();
-    while conn.wants_write() {
-        conn.write_tls(&mut out).unwrap();
-    }
-    out
-}
-
-/// Feeds `wire` to `conn` and processes it. The record buffer takes one
-/// record at a time, so reading and processing alternate.
-fn deliver(conn: &mut Connection, mut wire: &[u8]) -> Result<(), Error> {
-    while !wire.is_empty() {
-        let n = conn.read_tls(&mut wire).unwrap();
-        conn.process_new_packets()?;
-        assert!(n > 0 || wire.is_empty(), "the connection took no bytes");
-    }
-    Ok(())
 }
 
 /// Sends `data` from one side to the other and checks it arrives whole.
@@ -594,11 +575,7 @@ fn example_server(port: u16, extra: &[&str]) -> (ChildGuard, u16) {
             .args(extra);
         let mut server = ChildGuard::spawn(&mut cmd);
         if let Some(line) = server.try_wait_for_line("listening on", TIMEOUT) {
-            let port = line
-                .rsplit(':')
-                .next()
-                .and_then(|p| p.trim().parse().ok())
-                .unwrap_or_else(|| panic!("no port in the server's {line:?}"));
+            let port = common::port_in(&line);
             return (server, port);
         }
         let out = server.finish(TIMEOUT);

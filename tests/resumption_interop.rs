@@ -16,12 +16,11 @@ mod common;
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use common::ChildGuard;
+use common::{openssl, test_data_arg, ChildGuard};
 use rustls::client::{Resumption, Tls12Resumption};
 use rustls::crypto::ring as rustls_ring;
 use rustls::pki_types::pem::PemObject;
@@ -222,15 +221,6 @@ fn assert_server_resumed(seen: &[Seen], mechanism: Mechanism, resumptions: usize
 // ---------------------------------------------------------------------------
 // OpenSSL.
 
-fn openssl() -> Command {
-    common::require_tool("openssl", "version");
-    Command::new("openssl")
-}
-
-fn path(file: &str) -> String {
-    common::test_data(file).to_str().unwrap().to_owned()
-}
-
 /// `openssl s_client -tls1_2` to our server on `port`, verifying our ECDSA
 /// certificate for localhost, with `extra` arguments. Its stdin is closed at
 /// once: it completes the handshake(s), prints them, and closes.
@@ -243,7 +233,11 @@ fn s_client(port: u16, extra: &[&str]) -> common::Finished {
         &format!("127.0.0.1:{port}"),
     ])
     .args(["-servername", "localhost", "-verify_hostname", "localhost"])
-    .args(["-CAfile", &path("ecdsa/root.pem"), "-verify_return_error"])
+    .args([
+        "-CAfile",
+        &test_data_arg("ecdsa/root.pem"),
+        "-verify_return_error",
+    ])
     .args(["-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"])
     .args(extra);
     let out = ChildGuard::spawn(&mut cmd).finish(TIMEOUT);
@@ -340,17 +334,12 @@ fn s_server(extra: &[&str]) -> (ChildGuard, u16) {
         "2",
         "-rev",
     ])
-    .args(["-cert", &path("rsa/localhost.pem")])
-    .args(["-cert_chain", &path("rsa/intermediate.pem")])
-    .args(["-key", &path("rsa/localhost.key")])
+    .args(["-cert", &test_data_arg("rsa/localhost.pem")])
+    .args(["-cert_chain", &test_data_arg("rsa/intermediate.pem")])
+    .args(["-key", &test_data_arg("rsa/localhost.key")])
     .args(extra);
     let mut server = ChildGuard::spawn(&mut cmd);
-    let line = server.wait_for_line("ACCEPT", TIMEOUT);
-    let port = line
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no port in s_server's {line:?}"));
+    let port = server.wait_for_port("ACCEPT", TIMEOUT);
     (server, port)
 }
 

@@ -273,6 +273,34 @@ impl Drop for ChildGuard {
     }
 }
 
+/// A file under test-data/, as a command-line argument.
+pub fn test_data_arg(path: &str) -> String {
+    test_data(path).to_str().unwrap().to_owned()
+}
+
+/// The `openssl` command, after checking it can run ([`require_tool`]).
+pub fn openssl() -> std::process::Command {
+    require_tool("openssl", "version");
+    std::process::Command::new("openssl")
+}
+
+/// The port at the end of a server's "listening on 127.0.0.1:PORT" or
+/// "ACCEPT 127.0.0.1:PORT" line.
+pub fn port_in(line: &str) -> u16 {
+    line.rsplit(':')
+        .next()
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no port in the server's {line:?}"))
+}
+
+impl ChildGuard {
+    /// Waits up to `timeout` for the stdout line containing `needle` with
+    /// which a server says where it listens, and returns the port in it.
+    pub fn wait_for_port(&mut self, needle: &str, timeout: std::time::Duration) -> u16 {
+        port_in(&self.wait_for_line(needle, timeout))
+    }
+}
+
 /// `pem` (a file under test-data/) as DER certificates, leaf first.
 pub fn certs_der(pem: &str) -> Vec<Vec<u8>> {
     tls12::certs_from_pem(&read(pem)).unwrap()
@@ -390,7 +418,7 @@ impl ChildGuard {
 // In memory: our client and our server joined by nothing but the test, and
 // the wire surgery tests/malformed.rs and tests/attacks.rs do on what they
 // send. Kept in a module of its own so its names cannot clash with other
-// helpers here. (tests/negative.rs has its own copy of the same ideas.)
+// helpers here.
 
 pub mod wire {
     use std::sync::Arc;
@@ -486,6 +514,18 @@ pub mod wire {
             }
             assert!(n > 0, "the connection took no bytes");
         }
+    }
+
+    /// Like [`deliver`], but an empty flight is not delivered at all:
+    /// `conn` is not even asked to process, so a side with nothing to send
+    /// cannot make its peer report an earlier failure again.
+    pub fn deliver_if_any(conn: &mut Connection, mut wire: &[u8]) -> Result<(), Error> {
+        while !wire.is_empty() {
+            let n = conn.read_tls(&mut wire).unwrap();
+            conn.process_new_packets()?;
+            assert!(n > 0, "the connection took no bytes");
+        }
+        Ok(())
     }
 
     /// The records of `wire`, each as its header and fragment.
@@ -584,6 +624,31 @@ pub mod wire {
     pub fn without(wire: Vec<u8>, drop: impl Fn(&RecordHeader, &[u8]) -> bool) -> Vec<u8> {
         let mut recs = records(&wire);
         recs.retain(|(h, f)| !drop(h, f));
+        to_wire(&recs)
+    }
+
+    /// The flight `wire` without its `msg_type` record, which must be the
+    /// only one.
+    pub fn drop_message(wire: Vec<u8>, msg_type: HandshakeType) -> Vec<u8> {
+        let mut recs = records(&wire);
+        let before = recs.len();
+        recs.retain(|(h, f)| {
+            !(h.content_type == ContentType::Handshake && f[0] == msg_type.value())
+        });
+        assert_eq!(
+            recs.len(),
+            before - 1,
+            "exactly one {} record",
+            msg_type.name()
+        );
+        to_wire(&recs)
+    }
+
+    /// The flight `wire` with the (single) record `record` inserted before
+    /// its record `at`.
+    pub fn insert_record(wire: Vec<u8>, at: usize, record: &[u8]) -> Vec<u8> {
+        let mut recs = records(&wire);
+        recs.insert(at, records(record).remove(0));
         to_wire(&recs)
     }
 
@@ -694,6 +759,21 @@ pub mod wire {
     ) -> Error {
         let error = result.expect_err("the peer's input must be refused");
         assert_eq!(error.alert(), Some(alert), "{error}");
+        take_fatal_alert(failing, &error, protection, alert);
+        assert_eq!(failing.process_new_packets(), Err(error.clone()));
+        assert!(!failing.wants_write(), "{error}: a second alert");
+        error
+    }
+
+    /// Takes what `failing` (which failed with `error`) wrote and checks it
+    /// is exactly one record, the fatal `alert` (opened if sealed). Returns
+    /// that record as it went on the wire, for the peer to read.
+    pub fn take_fatal_alert(
+        failing: &mut Connection,
+        error: &Error,
+        protection: AlertProtection,
+        alert: AlertDescription,
+    ) -> Vec<u8> {
         let wire = take(failing);
         let recs = records(&wire);
         assert_eq!(recs.len(), 1, "{error}: one record, the alert: {recs:?}");
@@ -707,9 +787,7 @@ pub mod wire {
         // §7.2: `struct { AlertLevel level; AlertDescription description; }`
         // with fatal(2).
         assert_eq!(body, [2, alert.value()], "{error}: the alert sent");
-        assert_eq!(failing.process_new_packets(), Err(error.clone()));
-        assert!(!failing.wants_write(), "{error}: a second alert");
-        error
+        wire
     }
 
     /// A session made by hand, as a full handshake with `localhost` would
