@@ -41,7 +41,7 @@ use crate::common::{
 use crate::config::{CertifiedKey, ClientConfig};
 use crate::error::Error;
 use crate::extensions::{ClientExtensions, ServerExtensions, EC_POINT_FORMAT_UNCOMPRESSED};
-use crate::kx::{EphemeralKey, KeyExchangeError};
+use crate::kx::EphemeralKey;
 use crate::messages::{
     client_certificate_type, Certificate, CertificateRequest, ClientHello, ClientKeyExchange,
     DigitallySigned, Finished, HandshakeMessage, HandshakePayload, NewSessionTicket, ServerHello,
@@ -574,9 +574,9 @@ impl ClientHandshake {
         }
 
         let group = neg.group.ok_or(Error::Internal("no group negotiated"))?;
-        let key = EphemeralKey::generate(group, &self.rng).map_err(kx_error)?;
+        let key = EphemeralKey::generate(group, &self.rng)?;
         let ecdh_yc = key.public_key().to_vec();
-        let pre_master_secret = key.agree(&server_public).map_err(kx_error)?;
+        let pre_master_secret = key.agree(&server_public)?;
         send(
             &mut self.transcript,
             actions,
@@ -769,12 +769,4 @@ fn check_scheme(
         ));
     }
     Ok(())
-}
-
-pub(crate) fn kx_error(e: KeyExchangeError) -> Error {
-    match e {
-        KeyExchangeError::BadPeerPublicKey => Error::BadKeyShare,
-        KeyExchangeError::UnsupportedGroup(_) => Error::NoCommonGroup,
-        KeyExchangeError::Random => Error::Internal("key generation failed"),
-    }
 }

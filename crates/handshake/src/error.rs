@@ -9,6 +9,7 @@ use core::fmt;
 
 use record_layer::{AlertDescription, DecodeError};
 
+use crate::kx::KeyExchangeError;
 use crate::sign::SignatureError;
 use crate::verify::CertificateError;
 
@@ -153,6 +154,18 @@ impl From<SignatureError> for Error {
             }
             SignatureError::BadSignature => Self::BadSignature,
             SignatureError::SigningFailed => Self::Internal("signing failed"),
+        }
+    }
+}
+
+/// An ECDHE failure: a bad peer point is `illegal_parameter` (RFC 8422
+/// §5.10 asks the receiver to check it), the rest are our own.
+impl From<KeyExchangeError> for Error {
+    fn from(e: KeyExchangeError) -> Self {
+        match e {
+            KeyExchangeError::BadPeerPublicKey => Self::BadKeyShare,
+            KeyExchangeError::UnsupportedGroup(_) => Self::NoCommonGroup,
+            KeyExchangeError::Random => Self::Internal("key generation failed"),
         }
     }
 }

@@ -31,7 +31,6 @@ use record_layer::suites::CipherSuite;
 use ring::rand::SystemRandom;
 use session_store::{Session, SessionId};
 
-use crate::client::kx_error;
 use crate::common::{
     compute_master_secret, new_random, random_bytes, send, send_change_cipher_spec_and_finished,
     set_pending_keys, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated,
@@ -418,7 +417,7 @@ impl ServerHandshake {
         );
 
         // RFC 8422 §5.4: sign client_random ‖ server_random ‖ ServerECDHParams.
-        let key = EphemeralKey::generate(group, &self.rng).map_err(kx_error)?;
+        let key = EphemeralKey::generate(group, &self.rng)?;
         let mut ske = ServerKeyExchange {
             named_group: group,
             public: key.public_key().to_vec(),
@@ -660,7 +659,7 @@ impl ServerHandshake {
         cke: ClientKeyExchange,
         actions: &mut Vec<Action>,
     ) -> Result<Box<KeysComputed>, Error> {
-        let pre_master_secret = sent.key.agree(&cke.ecdh_yc).map_err(kx_error)?;
+        let pre_master_secret = sent.key.agree(&cke.ecdh_yc)?;
         let neg = sent.negotiated;
         let master_secret = compute_master_secret(&neg, &pre_master_secret, &self.transcript);
         set_pending_keys(actions, &neg, &master_secret, Side::Server)?;
