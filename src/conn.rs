@@ -453,6 +453,12 @@ impl Connection {
             if self.handshake.is_none() && !self.start_peer_renegotiation(&msg)? {
                 continue;
             }
+            // §7.4.1.1: a client ignores HelloRequest during a handshake. A
+            // peer that keeps sending them is stalling us, like a run of
+            // empty records, and meets the same limit.
+            if matches!(msg.payload, HandshakePayload::HelloRequest) {
+                self.empty_records.count(true)?;
+            }
             let actions = match &mut self.handshake {
                 Some(Machine::Client(m)) => m.handle_message(msg)?,
                 Some(Machine::Server(m)) => m.handle_message(msg)?,

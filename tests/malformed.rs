@@ -1421,6 +1421,28 @@ fn endless_empty_records_and_warning_alerts_are_cut_off() {
     );
 }
 
+#[test]
+fn endless_hello_requests_during_a_handshake_are_cut_off() {
+    // §7.4.1.1: a client ignores HelloRequest while it negotiates; a server
+    // that keeps sending them is stalling it, and meets the limit on empty
+    // records.
+    let mut pair = Pair::new(common::client_config(), common::server_config());
+    take(&mut pair.client); // the ClientHello
+    let hello_request = plaintext_record(ContentType::Handshake, &[0, 0, 0, 0]);
+    for _ in 0..MAX_EMPTY_RECORDS {
+        deliver(&mut pair.client, &hello_request).expect("ignored");
+        assert!(!pair.client.wants_write(), "a HelloRequest is not answered");
+    }
+    let result = deliver(&mut pair.client, &hello_request);
+    let error = assert_fatal_alert(
+        &mut pair.client,
+        result,
+        AlertProtection::Clear,
+        A::UnexpectedMessage,
+    );
+    assert_eq!(error, Error::Record(RecordError::TooManyEmptyRecords));
+}
+
 // ---------------------------------------------------------------------------
 // 5. ChangeCipherSpec out of place or malformed, application data too early,
 //    a message split by ChangeCipherSpec
