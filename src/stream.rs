@@ -13,7 +13,10 @@ use crate::conn::Connection;
 /// TLS failures come back as `io::Error`s of kind `InvalidData` that wrap
 /// the [`Error`]; [`tls_error`] gets it back out. A peer that closes the
 /// transport without close_notify gives `UnexpectedEof` (a possible
-/// truncation attack, §7.2.1), not a clean end of stream.
+/// truncation attack, §7.2.1), not a clean end of stream. For the same
+/// reason, end a connection with [`Stream::close`], which sends close_notify:
+/// dropping a `Stream` just closes the transport, and the peer is right to
+/// report that as a truncation.
 #[derive(Debug)]
 pub struct Stream<S: Read + Write> {
     conn: Connection,
