@@ -18,11 +18,10 @@ use handshake::common::Established;
 /// The key log line for one completed handshake: this connection's client
 /// random (a resumed connection has its own) and the session's master secret.
 pub fn key_log_line(est: &Established) -> String {
-    let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
     format!(
         "CLIENT_RANDOM {} {}",
-        hex(&est.negotiated.client_random.0),
-        hex(est.session.master_secret().as_bytes())
+        hex::encode(&est.negotiated.client_random.0),
+        hex::encode(est.session.master_secret().as_bytes())
     )
 }
 

@@ -118,7 +118,7 @@ pub fn render(event: &TraceEvent<'_>, secrets: bool) -> String {
             let _ = writeln!(
                 s,
                 "   session {how}: id {} suite {} extended_master_secret {} (handshake {handshake_count} on this connection)",
-                hex_or_none(session.session_id.as_bytes()),
+                hex_or_empty(session.session_id.as_bytes()),
                 session.cipher_suite.rfc_name(),
                 session.extended_master_secret,
             );
@@ -126,7 +126,7 @@ pub fn render(event: &TraceEvent<'_>, secrets: bool) -> String {
                 let _ = writeln!(
                     s,
                     "   session replaced on this connection: was id {} (renegotiation, RFC 5746)",
-                    hex_or_none(old.session_id.as_bytes())
+                    hex_or_empty(old.session_id.as_bytes())
                 );
             }
             if secrets {
@@ -134,17 +134,21 @@ pub fn render(event: &TraceEvent<'_>, secrets: bool) -> String {
                 let _ = writeln!(
                     s,
                     "   secret master_secret {}",
-                    hex(session.master_secret().as_bytes())
+                    hex::encode(session.master_secret().as_bytes())
                 );
                 let key_block = neg.key_block(session.master_secret());
-                let _ = writeln!(s, "   secret key_block {}", hex(key_block.as_bytes()));
+                let _ = writeln!(
+                    s,
+                    "   secret key_block {}",
+                    hex::encode(key_block.as_bytes())
+                );
             }
         }
         TraceEvent::SessionInvalidated { session } => {
             let _ = write!(
                 s,
                 "   session {} invalidated: no longer resumable (RFC 5246 §7.2.2)",
-                hex_or_none(session.session_id.as_bytes())
+                hex_or_empty(session.session_id.as_bytes())
             );
         }
     }
@@ -164,11 +168,11 @@ fn render_message(s: &mut String, direction: Direction, message: &HandshakeMessa
     match &message.payload {
         HandshakePayload::ClientHello(h) => {
             let _ = writeln!(s, "     client_version {:#06x}", h.client_version.0);
-            let _ = writeln!(s, "     random {}", hex(&h.random.0));
+            let _ = writeln!(s, "     random {}", hex::encode(&h.random.0));
             let _ = writeln!(
                 s,
                 "     session_id {}",
-                hex_or_none(h.session_id.as_bytes())
+                hex_or_empty(h.session_id.as_bytes())
             );
             let suites: Vec<String> = h.cipher_suites.iter().map(|v| suite_name(*v)).collect();
             let _ = writeln!(s, "     cipher_suites {}", suites.join(", "));
@@ -178,11 +182,11 @@ fn render_message(s: &mut String, direction: Direction, message: &HandshakeMessa
         HandshakePayload::ServerHello(h) => {
             let e = &h.extensions;
             let _ = writeln!(s, "     server_version {:#06x}", h.server_version.0);
-            let _ = writeln!(s, "     random {}", hex(&h.random.0));
+            let _ = writeln!(s, "     random {}", hex::encode(&h.random.0));
             let _ = writeln!(
                 s,
                 "     session_id {}",
-                hex_or_none(h.session_id.as_bytes())
+                hex_or_empty(h.session_id.as_bytes())
             );
             let _ = writeln!(s, "     cipher_suite {}", suite_name(h.cipher_suite));
             let _ = writeln!(s, "     compression_method {}", h.compression_method);
@@ -208,7 +212,7 @@ fn render_message(s: &mut String, direction: Direction, message: &HandshakeMessa
         }
         HandshakePayload::ServerKeyExchange(k) => {
             let _ = writeln!(s, "     named_curve {}", k.named_group.name());
-            let _ = writeln!(s, "     public {}", hex(&k.public));
+            let _ = writeln!(s, "     public {}", hex::encode(&k.public));
             let _ = writeln!(
                 s,
                 "     signed_params {} ({} bytes)",
@@ -238,10 +242,10 @@ fn render_message(s: &mut String, direction: Direction, message: &HandshakeMessa
             );
         }
         HandshakePayload::ClientKeyExchange(k) => {
-            let _ = writeln!(s, "     ecdh_Yc {}", hex(&k.ecdh_yc));
+            let _ = writeln!(s, "     ecdh_Yc {}", hex::encode(&k.ecdh_yc));
         }
         HandshakePayload::Finished(f) => {
-            let _ = writeln!(s, "     verify_data {}", hex(&f.verify_data));
+            let _ = writeln!(s, "     verify_data {}", hex::encode(&f.verify_data));
         }
         HandshakePayload::NewSessionTicket(t) => {
             let _ = writeln!(
@@ -320,23 +324,13 @@ fn suite_name(value: u16) -> String {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn hex_or_none(bytes: &[u8]) -> String {
+/// Hex, or `(empty)` for an empty field (an empty session id or
+/// renegotiation_info means something in the RFC, and should show).
+fn hex_or_empty(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         "(empty)".into()
     } else {
-        hex(bytes)
-    }
-}
-
-fn hex_or_empty(bytes: &[u8]) -> String {
-    if bytes.is_empty() {
-        "empty".into()
-    } else {
-        hex(bytes)
+        hex::encode(bytes)
     }
 }
 

@@ -93,7 +93,8 @@ impl FileStore {
     }
 
     fn server_path(&self, id: &SessionId) -> PathBuf {
-        self.dir.join(format!("server-{}", hex(id.as_bytes())))
+        self.dir
+            .join(format!("server-{}", hex::encode(id.as_bytes())))
     }
 
     fn client_path(&self, server: &ServerId) -> PathBuf {
@@ -110,7 +111,8 @@ impl FileStore {
             None => input.push(0),
         }
         let hash = digest::digest(&digest::SHA256, &input);
-        self.dir.join(format!("client-{}", hex(hash.as_ref())))
+        self.dir
+            .join(format!("client-{}", hex::encode(hash.as_ref())))
     }
 
     /// Writes `session` to `path`, or removes `path` if the session may no
@@ -209,18 +211,6 @@ impl ClientSessionStore for FileStore {
     }
 }
 
-/// Lowercase hex, for file names.
-fn hex(bytes: &[u8]) -> String {
-    use core::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(2 * bytes.len()), |mut s, b| {
-            // Writing to a String cannot fail.
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
 /// Removes `path`; one already gone (another thread or process removed it
 /// first) is not an error.
 fn remove_file(path: &Path) -> Result<(), StoreError> {
@@ -281,7 +271,7 @@ pub(crate) fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), Stor
     SystemRandom::new()
         .fill(&mut suffix)
         .map_err(|_| StoreError::Random)?;
-    let tmp = dir.join(format!(".tmp-{}", hex(&suffix)));
+    let tmp = dir.join(format!(".tmp-{}", hex::encode(&suffix)));
     let result = write_then_rename(&tmp, path, bytes);
     if result.is_err() {
         // Best effort: the error being returned matters more.
@@ -324,15 +314,4 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hex_is_lowercase_two_digits_per_byte() {
-        assert_eq!(hex(&[0x00, 0x0f, 0xab, 0xff]), "000fabff");
-        assert_eq!(hex(&[]), "");
-    }
 }
