@@ -20,7 +20,7 @@ use handshake::common::Established;
 pub fn key_log_line(est: &Established) -> String {
     format!(
         "CLIENT_RANDOM {} {}",
-        hex::encode(&est.negotiated.client_random.0),
+        hex::encode(est.negotiated.client_random.0),
         hex::encode(est.session.master_secret().as_bytes())
     )
 }

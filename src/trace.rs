@@ -168,7 +168,7 @@ fn render_message(s: &mut String, direction: Direction, message: &HandshakeMessa
     match &message.payload {
         HandshakePayload::ClientHello(h) => {
             let _ = writeln!(s, "     client_version {:#06x}", h.client_version.0);
-            let _ = writeln!(s, "     random {}", hex::encode(&h.random.0));
+            let _ = writeln!(s, "     random {}", hex::encode(h.random.0));
             let _ = writeln!(
                 s,
                 "     session_id {}",
@@ -182,7 +182,7 @@ fn render_message(s: &mut String, direction: Direction, message: &HandshakeMessa
         HandshakePayload::ServerHello(h) => {
             let e = &h.extensions;
             let _ = writeln!(s, "     server_version {:#06x}", h.server_version.0);
-            let _ = writeln!(s, "     random {}", hex::encode(&h.random.0));
+            let _ = writeln!(s, "     random {}", hex::encode(h.random.0));
             let _ = writeln!(
                 s,
                 "     session_id {}",
@@ -245,7 +245,7 @@ fn render_message(s: &mut String, direction: Direction, message: &HandshakeMessa
             let _ = writeln!(s, "     ecdh_Yc {}", hex::encode(&k.ecdh_yc));
         }
         HandshakePayload::Finished(f) => {
-            let _ = writeln!(s, "     verify_data {}", hex::encode(&f.verify_data));
+            let _ = writeln!(s, "     verify_data {}", hex::encode(f.verify_data));
         }
         HandshakePayload::NewSessionTicket(t) => {
             let _ = writeln!(

@@ -271,7 +271,7 @@ pub(crate) fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), Stor
     SystemRandom::new()
         .fill(&mut suffix)
         .map_err(|_| StoreError::Random)?;
-    let tmp = dir.join(format!(".tmp-{}", hex::encode(&suffix)));
+    let tmp = dir.join(format!(".tmp-{}", hex::encode(suffix)));
     let result = write_then_rename(&tmp, path, bytes);
     if result.is_err() {
         // Best effort: the error being returned matters more.
