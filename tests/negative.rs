@@ -45,9 +45,9 @@ use tls12::{
 };
 
 use common::wire::{
-    content_types, deliver, derive_write_state, drop_message, edit_message, insert_record, message,
-    open, payload, records, seal, take, take_fatal_alert, to_wire, untouched, write_state,
-    AlertProtection, Pair, Writer, CHANGE_CIPHER_SPEC,
+    assert_unexpected_message, content_types, deliver, derive_write_state, drop_message,
+    edit_message, insert_record, message, open, payload, records, seal, take, take_fatal_alert,
+    to_wire, untouched, write_state, AlertProtection, Pair, Writer, CHANGE_CIPHER_SPEC,
 };
 
 type RecordError = tls12::record_layer::Error;
@@ -670,10 +670,7 @@ fn client_certificate_without_certificate_verify_is_unexpected_message() {
         |wire| drop_message(wire, HandshakeType::CertificateVerify),
         AlertDescription::UnexpectedMessage,
     );
-    assert!(
-        matches!(error, Error::Record(RecordError::UnexpectedMessage(_))),
-        "{error:?}"
-    );
+    assert_unexpected_message(&error, "");
 }
 
 #[test]
@@ -718,10 +715,7 @@ fn early_change_cipher_spec_to_the_client_is_unexpected_message() {
             },
             AlertDescription::UnexpectedMessage,
         );
-        assert!(
-            matches!(error, Error::Record(RecordError::UnexpectedMessage(_))),
-            "at {at}: {error:?}"
-        );
+        assert_unexpected_message(&error, &format!("at {at}"));
     }
 }
 
@@ -734,10 +728,7 @@ fn early_change_cipher_spec_to_the_server_is_unexpected_message() {
         |wire| insert_record(wire, 0, &CHANGE_CIPHER_SPEC),
         AlertDescription::UnexpectedMessage,
     );
-    assert!(
-        matches!(error, Error::Record(RecordError::UnexpectedMessage(_))),
-        "{error:?}"
-    );
+    assert_unexpected_message(&error, "");
 
     // Before ClientKeyExchange.
     let pair = Pair::new(common::client_config(), common::server_config());
@@ -750,10 +741,7 @@ fn early_change_cipher_spec_to_the_server_is_unexpected_message() {
         },
         AlertDescription::UnexpectedMessage,
     );
-    assert!(
-        matches!(error, Error::Record(RecordError::UnexpectedMessage(_))),
-        "{error:?}"
-    );
+    assert_unexpected_message(&error, "");
 
     // With client authentication, before each of Certificate,
     // ClientKeyExchange and CertificateVerify: the last skips the proof of
@@ -773,10 +761,7 @@ fn early_change_cipher_spec_to_the_server_is_unexpected_message() {
             },
             AlertDescription::UnexpectedMessage,
         );
-        assert!(
-            matches!(error, Error::Record(RecordError::UnexpectedMessage(_))),
-            "at {at}: {error:?}"
-        );
+        assert_unexpected_message(&error, &format!("at {at}"));
     }
 }
 
@@ -790,10 +775,7 @@ fn skipped_server_key_exchange_is_unexpected_message() {
         |wire| drop_message(wire, HandshakeType::ServerKeyExchange),
         AlertDescription::UnexpectedMessage,
     );
-    assert!(
-        matches!(error, Error::Record(RecordError::UnexpectedMessage(_))),
-        "{error:?}"
-    );
+    assert_unexpected_message(&error, "");
 }
 
 #[test]
@@ -807,10 +789,7 @@ fn application_data_before_the_handshake_is_unexpected_message() {
         |wire| insert_record(wire, 0, &APPLICATION_DATA),
         AlertDescription::UnexpectedMessage,
     );
-    assert!(
-        matches!(error, Error::Record(RecordError::UnexpectedMessage(_))),
-        "{error:?}"
-    );
+    assert_unexpected_message(&error, "");
 
     let pair = Pair::new(common::client_config(), common::server_config());
     let error = client_rejects_server_flight(
@@ -818,10 +797,7 @@ fn application_data_before_the_handshake_is_unexpected_message() {
         |wire| insert_record(wire, 0, &APPLICATION_DATA),
         AlertDescription::UnexpectedMessage,
     );
-    assert!(
-        matches!(error, Error::Record(RecordError::UnexpectedMessage(_))),
-        "{error:?}"
-    );
+    assert_unexpected_message(&error, "");
 }
 
 #[test]

@@ -747,6 +747,18 @@ pub mod wire {
         Sealed(Box<CipherState>),
     }
 
+    /// Checks that `error` is the record layer's out-of-order error
+    /// (`Error::Record(UnexpectedMessage(_))`, sent as unexpected_message).
+    pub fn assert_unexpected_message(error: &Error, context: &str) {
+        assert!(
+            matches!(
+                error,
+                Error::Record(tls12::record_layer::Error::UnexpectedMessage(_))
+            ),
+            "{context}: {error:?}"
+        );
+    }
+
     /// Checks that `failing`, which returned `result`, failed with an error
     /// that maps to `alert`, wrote exactly one record (that fatal alert,
     /// read off the wire and opened if sealed), repeats the error on every
