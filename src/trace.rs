@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use handshake::common::Authentication;
 use handshake::extensions::ClientExtensions;
 use handshake::messages::{HandshakeMessage, HandshakePayload};
 use handshake::observe::{Direction, Observer, Protection, TraceEvent};
@@ -143,6 +144,16 @@ pub fn render(event: &TraceEvent<'_>, secrets: bool) -> String {
                     hex::encode(key_block.as_bytes())
                 );
             }
+            let _ = writeln!(
+                s,
+                "   peer authenticated by: {}",
+                match established.peer.how() {
+                    Authentication::Signature => "its signature in this handshake (§7.4.3, §7.4.8)",
+                    Authentication::Anonymous => "nothing: an anonymous client",
+                    Authentication::InheritedFromSession =>
+                        "the full handshake that made the resumed session",
+                }
+            );
         }
         TraceEvent::SessionInvalidated { session } => {
             let _ = write!(

@@ -220,8 +220,9 @@ impl PeerAuthenticated {
 /// handshake was not tampered with.
 #[derive(Clone, Copy, Debug)]
 pub struct FinishedVerified {
-    /// The peer's verify_data, kept for RFC 5746 renegotiation.
-    pub peer_verify_data: [u8; VERIFY_DATA_LEN],
+    // Only `check` makes one; the verify_data itself is kept in
+    // `Established`, for RFC 5746.
+    _private: (),
 }
 
 impl FinishedVerified {
@@ -232,9 +233,7 @@ impl FinishedVerified {
         received: &[u8; VERIFY_DATA_LEN],
     ) -> Result<Self, Error> {
         if constant_time_eq(expected, received) {
-            Ok(Self {
-                peer_verify_data: *received,
-            })
+            Ok(Self { _private: () })
         } else {
             Err(Error::BadFinished)
         }
