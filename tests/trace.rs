@@ -409,6 +409,11 @@ fn full_handshake_trace_names_every_message_in_order_on_both_sides() {
             created[0]
         );
     }
+    // The proof values of the handshake, as the trace tells them.
+    assert!(client.contains(
+        &"   peer authenticated by: its signature in this handshake (§7.4.3, §7.4.8)".to_string()
+    ));
+    assert!(server.contains(&"   peer authenticated by: nothing: an anonymous client".to_string()));
 }
 
 #[test]
@@ -540,6 +545,14 @@ fn abbreviated_handshake_trace_says_session_resumed() {
             lines.contains(&format!("   secret key_block {key_block}")),
             "{who}"
         );
+        // No signature on a resumption: trust comes from the full handshake.
+        assert!(
+            lines.contains(
+                &"   peer authenticated by: the full handshake that made the resumed session"
+                    .to_string()
+            ),
+            "{who}"
+        );
     }
     // The client offered S1's id, and the server echoed it.
     assert_eq!(field(&client, &sent(CLIENT_HELLO), "session_id"), s1);
@@ -625,4 +638,8 @@ fn client_authentication_trace_shows_certificate_request_and_verify() {
             .first(),
         Some(&client_leaf)
     );
+    // The client proved its key with CertificateVerify.
+    assert!(server.contains(
+        &"   peer authenticated by: its signature in this handshake (§7.4.3, §7.4.8)".to_string()
+    ));
 }
