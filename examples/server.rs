@@ -11,11 +11,12 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use clap::Parser;
-use tls12::session_store::{FileStore, MemoryStore, TicketKeys};
+use tls12::session_store::redis::{FarmKey, FarmTicketKeys, Redis, RedisStore};
+use tls12::session_store::{FileStore, MemoryStore, ServerSessionStore, TicketKeys};
 use tls12::trace::Tracer;
 use tls12::{system_clock, ClientAuth, ServerConfig, Stream};
 
@@ -46,17 +47,28 @@ struct Args {
     /// Seconds a client may take for the handshake and for each request.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
-    /// Where sessions are kept for resumption by session id: `memory`, or a
-    /// directory (sessions then survive a restart of the server).
+    /// Where sessions are kept for resumption by session id: `memory`, a
+    /// directory (sessions then survive a restart of the server), or
+    /// `redis://[user:pass@]HOST:PORT[/DB]` (shared by every server naming
+    /// it; needs --farm-key).
     #[arg(long, default_value_os_t = default_session_dir())]
     session_cache: PathBuf,
     /// Issue session tickets (RFC 5077), sealed with keys kept in memory.
     #[arg(long)]
     tickets: bool,
     /// Issue session tickets sealed with the keys in this file (created if
-    /// missing), so tickets survive a restart of the server.
+    /// missing), so tickets survive a restart of the server; or with keys
+    /// shared through `redis://[user:pass@]HOST:PORT[/DB]` by every server
+    /// naming it, rotated hourly (needs --farm-key).
     #[arg(long)]
     ticket_keys: Option<PathBuf>,
+    /// The key (a file, created 0600 if missing) that seals sessions and
+    /// ticket keys kept in Redis; the same file on every server of a farm.
+    #[arg(long)]
+    farm_key: Option<PathBuf>,
+    /// Connect, read and write timeout of each Redis call, milliseconds.
+    #[arg(long, default_value_t = 100)]
+    redis_timeout_ms: u64,
     /// After answering a connection's first request, renegotiate: send
     /// HelloRequest (RFC 5246 §7.4.1.1) and run a new handshake on the same
     /// connection before reading the next request.
@@ -73,6 +85,118 @@ struct Args {
     /// With --trace: also print master secrets and key blocks.
     #[arg(long, requires = "trace")]
     trace_secrets: bool,
+}
+
+/// The address this server listens on, for the page: behind a load
+/// balancer it says which server answered.
+static ANSWERED_BY: OnceLock<SocketAddr> = OnceLock::new();
+
+/// Where a resumed session came from, for the page: the session cache
+/// named by --session-cache.
+static SESSION_CACHE: OnceLock<&'static str> = OnceLock::new();
+
+/// What a farm of servers shares: one Redis and the farm key, when
+/// --session-cache or --ticket-keys names a Redis.
+struct Farm {
+    redis: Option<Arc<Redis>>,
+    key: Option<Arc<FarmKey>>,
+}
+
+impl Farm {
+    fn from_args(args: &Args) -> io::Result<Farm> {
+        let urls: Vec<&str> = [Some(&args.session_cache), args.ticket_keys.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|p| redis_url(p))
+            .collect();
+        let Some(&url) = urls.first() else {
+            return Ok(Farm {
+                redis: None,
+                key: None,
+            });
+        };
+        if urls.iter().any(|u| *u != url) {
+            return Err(io::Error::other(
+                "--session-cache and --ticket-keys name two different Redis servers",
+            ));
+        }
+        let path = args.farm_key.as_ref().ok_or_else(|| {
+            io::Error::other("a redis:// session cache or ticket keys need --farm-key FILE")
+        })?;
+        let timeout = Duration::from_millis(args.redis_timeout_ms);
+        let redis = Redis::open(url, timeout).map_err(io::Error::other)?;
+        // Unreachable now: one warning (printed by `Redis`), full handshakes
+        // until it answers.
+        let _ = redis.check();
+        let key = FarmKey::load_or_create(path).map_err(io::Error::other)?;
+        Ok(Farm {
+            redis: Some(redis),
+            key: Some(Arc::new(key)),
+        })
+    }
+
+    /// The Redis and farm key, if `path` names a Redis.
+    fn shared(&self, path: &std::path::Path) -> Option<(Arc<Redis>, Arc<FarmKey>)> {
+        redis_url(path)?;
+        Some((self.redis.clone()?, self.key.clone()?))
+    }
+}
+
+/// `path` as a Redis URL, if it is one.
+fn redis_url(path: &std::path::Path) -> Option<&str> {
+    path.to_str().filter(|p| p.starts_with("redis://"))
+}
+
+/// The session cache --session-cache names: memory, a directory or Redis.
+fn session_store(args: &Args, farm: &Farm) -> io::Result<Arc<dyn ServerSessionStore>> {
+    let (kind, store): (&str, Arc<dyn ServerSessionStore>) =
+        if let Some((redis, key)) = farm.shared(&args.session_cache) {
+            ("Redis", Arc::new(RedisStore::new(redis, key)))
+        } else if args.session_cache.as_os_str() == "memory" {
+            ("memory", Arc::new(MemoryStore::new(10_000)))
+        } else {
+            let store = FileStore::new(&args.session_cache).map_err(io::Error::other)?;
+            ("file", Arc::new(store))
+        };
+    let _ = SESSION_CACHE.set(kind);
+    Ok(store)
+}
+
+/// Ticket keys shared through Redis, if --ticket-keys names a Redis.
+fn farm_ticket_keys(args: &Args, farm: &Farm) -> io::Result<Option<Arc<FarmTicketKeys>>> {
+    let Some((redis, key)) = args.ticket_keys.as_ref().and_then(|p| farm.shared(p)) else {
+        return Ok(None);
+    };
+    let rotation = FarmTicketKeys::DEFAULT_ROTATION;
+    FarmTicketKeys::start(redis, key, rotation, system_clock())
+        .map(Some)
+        .map_err(io::Error::other)
+}
+
+/// Ticket keys of this server alone: from --ticket-keys FILE, or in
+/// memory with --tickets.
+fn local_ticket_keys(args: &Args) -> io::Result<Option<Arc<TicketKeys>>> {
+    let keys = match (&args.ticket_keys, args.tickets) {
+        (Some(path), _) => Some(TicketKeys::load_or_create(path, system_clock())),
+        (None, true) => Some(TicketKeys::new(system_clock())),
+        (None, false) => None,
+    };
+    keys.transpose()
+        .map_err(io::Error::other)
+        .map(|k| k.map(Arc::new))
+}
+
+/// Where this connection's session came from: a ticket (RFC 5077 §3.4:
+/// the client then sends a fresh session id, which the server echoes, and
+/// the session keeps its own), or the session cache.
+fn resumed_from(est: &tls12::Established) -> &'static str {
+    if !est.resumed {
+        "(not resumed)"
+    } else if est.negotiated.session_id != est.session.session_id {
+        "ticket"
+    } else {
+        SESSION_CACHE.get().copied().unwrap_or("session cache")
+    }
 }
 
 /// The default session cache: a directory that outlives the process.
@@ -111,19 +235,13 @@ fn run(args: Args) -> io::Result<()> {
     if args.trace {
         config.observer = Some(Tracer::stderr("server", args.trace_secrets));
     }
-    config.session_store = Some(if args.session_cache.as_os_str() == "memory" {
-        Arc::new(MemoryStore::new(10_000))
-    } else {
-        Arc::new(FileStore::new(&args.session_cache).map_err(io::Error::other)?)
-    });
-    config.ticket_keys = match (&args.ticket_keys, args.tickets) {
-        (Some(path), _) => Some(TicketKeys::load_or_create(path, system_clock())),
-        (None, true) => Some(TicketKeys::new(system_clock())),
-        (None, false) => None,
-    }
-    .transpose()
-    .map_err(io::Error::other)?
-    .map(Arc::new);
+    let farm = Farm::from_args(&args)?;
+    config.session_store = Some(session_store(&args, &farm)?);
+    let farm_tickets = farm_ticket_keys(&args, &farm)?;
+    config.ticket_keys = match farm_tickets.as_ref() {
+        Some(farm) => Some(farm.ticket_keys()),
+        None => local_ticket_keys(&args)?,
+    };
     let renegotiation = match (&args.renegotiate_client_ca, args.renegotiate_after_request) {
         (Some(path), _) => {
             let mut second = config.clone();
@@ -136,7 +254,9 @@ fn run(args: Args) -> io::Result<()> {
     let config = Arc::new(config);
 
     let listener = TcpListener::bind(args.listen)?;
-    println!("listening on {}", listener.local_addr()?);
+    let listening = listener.local_addr()?;
+    let _ = ANSWERED_BY.set(listening);
+    println!("listening on {listening}");
     let timeout = Duration::from_secs(args.timeout);
     for sock in listener.incoming() {
         let sock = match sock {
@@ -232,6 +352,7 @@ fn describe(stream: &Stream<TcpStream>, peer: SocketAddr) -> String {
         });
     format!(
         "This connection (RFC 5246 §6.1: its own randoms, keys, sequence numbers)\n\
+         \x20 answered by:        {}\n\
          \x20 peer address:       {peer}\n\
          \x20 cipher suite:       {}\n\
          \x20 ECDHE group:        {}\n\
@@ -246,8 +367,10 @@ fn describe(stream: &Stream<TcpStream>, peer: SocketAddr) -> String {
          \x20 session id:         {}\n\
          \x20 created at:         {} (UNIX seconds)\n\
          \x20 this handshake:     {}\n\
+         \x20 resumed from:       {}\n\
          \x20 extended master secret: {}\n\
          \x20 ticket issued:      {}\n",
+        ANSWERED_BY.get().map_or("?".into(), |a| a.to_string()),
         neg.cipher_suite.rfc_name(),
         neg.group.map_or("(none: resumed)", |g| g.name()),
         conn.handshake_count(),
@@ -266,6 +389,7 @@ fn describe(stream: &Stream<TcpStream>, peer: SocketAddr) -> String {
         } else {
             "new (full handshake)"
         },
+        resumed_from(est),
         session.extended_master_secret,
         neg.session_ticket,
     )

@@ -11,6 +11,9 @@
 //!   keeps its sessions in: the [`ServerSessionStore`] and
 //!   [`ClientSessionStore`] traits, with an in-memory [`MemoryStore`] and a
 //!   directory-backed [`FileStore`] (RFC 5246 §7.4.1.3);
+//! - with the `redis` feature, [`redis::RedisStore`] and
+//!   [`redis::FarmTicketKeys`]: sessions and ticket keys a server farm
+//!   shares (RFC 5246 §7.4.1.3; RFC 5077 §5.5);
 //! - [`TicketKeys`], which seal a session into a ticket and open it again
 //!   so the server need keep no state at all (RFC 5077 §4).
 //!
@@ -20,6 +23,8 @@
 
 mod file;
 mod memory;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod session;
 mod session_id;
 mod store;

@@ -46,6 +46,14 @@ pub enum StoreError {
     },
     /// The operating system's random number generator failed.
     Random,
+    /// A store on the network (Redis) could not be reached in time, or
+    /// refused the request.
+    Remote {
+        /// What was being done, e.g. "GET tls12:session:…".
+        action: String,
+        /// What went wrong.
+        detail: String,
+    },
     /// A sealed ticket would be longer than NewSessionTicket's
     /// `ticket<0..2^16-1>` (RFC 5077 §3.3), e.g. because the session holds
     /// a long certificate chain. The server should fall back to a session
@@ -66,6 +74,7 @@ impl fmt::Display for StoreError {
             } => write!(f, "could not {action} {}: {source}", path.display()),
             Self::Corrupt { path, error } => write!(f, "{} is corrupt: {error}", path.display()),
             Self::Random => f.write_str("the system random number generator failed"),
+            Self::Remote { action, detail } => write!(f, "could not {action}: {detail}"),
             Self::TicketTooLarge { len } => {
                 write!(f, "a ticket of {len} bytes exceeds ticket<0..2^16-1>")
             }
@@ -78,7 +87,7 @@ impl std::error::Error for StoreError {
         match self {
             Self::Io { source, .. } => Some(source),
             Self::Corrupt { error, .. } => Some(error),
-            Self::Random | Self::TicketTooLarge { .. } => None,
+            Self::Random | Self::Remote { .. } | Self::TicketTooLarge { .. } => None,
         }
     }
 }

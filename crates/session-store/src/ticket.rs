@@ -87,6 +87,19 @@ const FILE_FORMAT_VERSION: u8 = 1;
 /// `TicketKeyFile.keys<1..2^16-1>`.
 const KEYS_MAX: usize = 0xffff;
 
+/// A ticket key as servers of a farm share it: `key_name ‖ aes_key`.
+#[cfg(feature = "redis")]
+pub(crate) type SharedKey = Zeroizing<[u8; KEY_NAME_LEN + AES_KEY_LEN]>;
+
+/// A fresh random [`SharedKey`] (RFC 5077 §5.5, RFC 4086).
+#[cfg(feature = "redis")]
+pub(crate) fn generate_shared_key(rng: &SystemRandom) -> Result<SharedKey, StoreError> {
+    let mut key = Zeroizing::new([0u8; KEY_NAME_LEN + AES_KEY_LEN]);
+    rng.fill(key.as_mut_slice())
+        .map_err(|_| StoreError::Random)?;
+    Ok(key)
+}
+
 /// The server's ticket protection keys (RFC 5077 §4, §5.5): the newest
 /// seals, all still valid ones open. Safe to share between threads.
 pub struct TicketKeys {
@@ -268,26 +281,7 @@ impl TicketKeys {
         if len > TICKET_MAX {
             return Err(StoreError::TicketTooLarge { len });
         }
-        let mut nonce = [0u8; NONCE_LEN];
-        self.rng.fill(&mut nonce).map_err(|_| StoreError::Random)?;
-
-        let ring = self.ring.read().unwrap_or_else(PoisonError::into_inner);
-        let key = &ring.sealing;
-        let mut ticket = Vec::with_capacity(len);
-        ticket.extend_from_slice(&key.key_name);
-        ticket.extend_from_slice(&nonce);
-        ticket.extend_from_slice(&state);
-        let tag = key
-            .aead
-            .seal_in_place_separate_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(key.key_name),
-                &mut ticket[KEY_NAME_LEN + NONCE_LEN..],
-            )
-            // ring fails only for inputs over ~64 GiB; ours is under 64 KiB.
-            .map_err(|_| StoreError::TicketTooLarge { len })?;
-        ticket.extend_from_slice(tag.as_ref());
-        Ok(ticket)
+        self.seal_bytes(&state, &[])
     }
 
     /// The session sealed in `ticket`, or `None` if this server cannot
@@ -296,26 +290,70 @@ impl TicketKeys {
     /// do not decode, or a session past its lifetime. The caller then
     /// falls back to a full handshake (RFC 5077 §3.1).
     pub fn open(&self, ticket: &[u8]) -> Option<Session> {
-        if ticket.len() < OVERHEAD {
+        let state = self.open_bytes(ticket, &[])?;
+        let session = Session::decode(&state).ok()?;
+        (!session.is_expired((self.clock)())).then_some(session)
+    }
+
+    /// Seals `plaintext` as a ticket is sealed (`key_name ‖ nonce ‖
+    /// encrypted ‖ tag`, see the module docs), with `context` appended to
+    /// the additional data after `key_name`: the sealed bytes then open
+    /// only with the same `context`. A ticket's context is empty; the Redis
+    /// store binds a session to its session id this way, so that a value
+    /// copied under another id does not open.
+    pub fn seal_bytes(&self, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let len = OVERHEAD + plaintext.len();
+        let mut nonce = [0u8; NONCE_LEN];
+        self.rng.fill(&mut nonce).map_err(|_| StoreError::Random)?;
+
+        let ring = self.ring.read().unwrap_or_else(PoisonError::into_inner);
+        let key = &ring.sealing;
+        let mut sealed = Vec::with_capacity(len);
+        sealed.extend_from_slice(&key.key_name);
+        sealed.extend_from_slice(&nonce);
+        sealed.extend_from_slice(plaintext);
+        let tag = key
+            .aead
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(additional_data(&key.key_name, context)),
+                &mut sealed[KEY_NAME_LEN + NONCE_LEN..],
+            )
+            // ring fails only for inputs over ~64 GiB.
+            .map_err(|_| StoreError::TicketTooLarge { len })?;
+        sealed.extend_from_slice(tag.as_ref());
+        Ok(sealed)
+    }
+
+    /// The plaintext [`TicketKeys::seal_bytes`] sealed with this
+    /// `context`, or `None`: too short, an unknown or retired `key_name`,
+    /// or a tag that does not verify (a forgery, damage, or another
+    /// context).
+    pub fn open_bytes(&self, sealed: &[u8], context: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        if sealed.len() < OVERHEAD {
             return None;
         }
-        let (key_name, rest) = ticket.split_at(KEY_NAME_LEN);
-        let (nonce, sealed) = rest.split_at(NONCE_LEN);
+        let (key_name, rest) = sealed.split_at(KEY_NAME_LEN);
+        let (nonce, encrypted) = rest.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
         let now = (self.clock)();
-        let mut state = Zeroizing::new(sealed.to_vec());
+        let mut plain = Zeroizing::new(encrypted.to_vec());
         let plain_len = {
             let ring = self.ring.read().unwrap_or_else(PoisonError::into_inner);
             // key_name travels in the clear, so finding it need not be
             // constant-time; the tag check that follows is (inside ring).
             ring.opener(key_name, now)?
                 .aead
-                .open_in_place(nonce, Aad::from(key_name), state.as_mut_slice())
+                .open_in_place(
+                    nonce,
+                    Aad::from(additional_data(key_name, context)),
+                    plain.as_mut_slice(),
+                )
                 .ok()?
                 .len()
         };
-        let session = Session::decode(&state[..plain_len]).ok()?;
-        (!session.is_expired(now)).then_some(session)
+        plain.truncate(plain_len);
+        Some(plain)
     }
 
     /// Makes a new key that seals from now on (RFC 5077 §5.5: "The keys
@@ -337,11 +375,43 @@ impl TicketKeys {
         }
     }
 
+    /// The `key_name` new tickets are sealed under (RFC 5077 §4): servers
+    /// that share their keys show the same one.
+    pub fn current_key_name(&self) -> [u8; KEY_NAME_LEN] {
+        let ring = self.ring.read().unwrap_or_else(PoisonError::into_inner);
+        ring.sealing.key_name
+    }
+
+    /// Replaces every key with keys a farm shares (`crate::redis`), each
+    /// `(created_at, key_name ‖ aes_key)`: `sealing` seals from now on,
+    /// `opening` (oldest first) only open.
+    #[cfg(feature = "redis")]
+    pub(crate) fn install_shared(&self, opening: &[(u64, &SharedKey)], sealing: (u64, &SharedKey)) {
+        let key = |(created_at, bytes): (u64, &SharedKey)| {
+            let (key_name, aes_key) = bytes.split_at(KEY_NAME_LEN);
+            let mut name = [0u8; KEY_NAME_LEN];
+            name.copy_from_slice(key_name);
+            let mut aes = Zeroizing::new([0u8; AES_KEY_LEN]);
+            aes.copy_from_slice(aes_key);
+            TicketKey::new(name, *aes, created_at)
+        };
+        let ring = KeyRing {
+            retired: opening.iter().map(|&k| key(k)).collect(),
+            sealing: key(sealing),
+        };
+        *self.ring.write().unwrap_or_else(PoisonError::into_inner) = ring;
+    }
+
     /// The `ticket_lifetime_hint` to send in NewSessionTicket (RFC 5077
     /// §3.3), seconds.
     pub fn lifetime_hint(&self) -> u32 {
         Self::LIFETIME
     }
+}
+
+/// The AEAD's additional data: `key_name`, then the caller's context.
+fn additional_data(key_name: &[u8], context: &[u8]) -> Vec<u8> {
+    [key_name, context].concat()
 }
 
 fn encode_key_file(ring: &KeyRing) -> Zeroizing<Vec<u8>> {
