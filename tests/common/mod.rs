@@ -9,6 +9,9 @@ use std::thread;
 
 use tls12::{CertifiedKey, ClientConfig, ServerConfig, SigningKey, Stream, TrustAnchors};
 
+pub mod haproxy;
+pub mod redis;
+
 /// A file under test-data/.
 pub fn test_data(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

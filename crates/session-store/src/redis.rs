@@ -148,8 +148,14 @@ impl Redis {
     /// A link to the Redis at `url`, `redis://[user:password@]host:port[/db]`
     /// (AUTH with user and password, SELECT db, done by the `redis` crate on
     /// every new connection), with `timeout` on every connect, read and
-    /// write. Nothing is sent yet: see [`Redis::check`].
+    /// write, logging to standard error. Nothing is sent yet: see
+    /// [`Redis::check`].
     pub fn open(url: &str, timeout: Duration) -> Result<Arc<Self>, StoreError> {
+        Self::with_log(url, timeout, stderr_log())
+    }
+
+    /// [`Redis::open`], logging to `log`.
+    pub fn with_log(url: &str, timeout: Duration, log: Log) -> Result<Arc<Self>, StoreError> {
         let bad_url = |detail: String| StoreError::Remote {
             action: "use the Redis URL".into(),
             detail,
@@ -165,15 +171,8 @@ impl Redis {
             timeout,
             idle: Mutex::new(Vec::new()),
             down: Mutex::new(None),
-            log: stderr_log(),
+            log,
         }))
-    }
-
-    /// The same link, logging to `log` instead of standard error.
-    pub fn with_log(url: &str, timeout: Duration, log: Log) -> Result<Arc<Self>, StoreError> {
-        let mut redis = Arc::into_inner(Self::open(url, timeout)?).ok_or(StoreError::Random)?;
-        redis.log = log;
-        Ok(Arc::new(redis))
     }
 
     /// Sends `PING`: a server calls this at start, so that an unreachable

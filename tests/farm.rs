@@ -1,0 +1,599 @@
+//! Sessions across a server farm (issue 14): three example servers behind
+//! a real HAProxy (TCP, round robin), sharing sessions and ticket keys
+//! through a real redis-server; and the Redis store and farm ticket keys
+//! driven directly against that redis-server (sealed values, bad data,
+//! outages, rotation).
+//!
+//! Nothing is mocked: each test starts what it needs on free loopback
+//! ports and stops it on drop. A missing `redis-server` or `haproxy` fails
+//! the test naming the Debian package.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+use common::haproxy::Haproxy;
+use common::redis::RedisServer;
+use common::{example_binary, test_data_arg, ChildGuard, Finished, ScratchDir};
+use tls12::record_layer::secret::MasterSecret;
+use tls12::record_layer::suites::CipherSuite;
+use tls12::session_store::redis::{FarmKey, FarmTicketKeys, Redis, RedisStore};
+use tls12::session_store::{Clock, MemoryStore, ServerSessionStore, TicketKeys};
+use tls12::{ClientConfig, Session, SessionId, Stream};
+
+const SOCKET_TIMEOUT: Duration = Duration::from_secs(10);
+const VISITS: usize = 30;
+
+/// Example servers started with `args` (plus the test certificate and a
+/// farm key in `dir`), one after the other so that the first creates the
+/// farm key the others read.
+struct Servers {
+    children: Vec<ChildGuard>,
+    ports: Vec<u16>,
+}
+
+impl Servers {
+    fn start(count: usize, dir: &ScratchDir, args: &[&str]) -> Self {
+        let farm_key = dir.join("farm.key");
+        let mut children = Vec::new();
+        let mut ports = Vec::new();
+        for _ in 0..count {
+            let mut child = ChildGuard::spawn(
+                std::process::Command::new(example_binary("server"))
+                    .args(["--listen", "127.0.0.1:0"])
+                    .args(["--cert", &test_data_arg("ecdsa/localhost.chain.pem")])
+                    .args(["--key", &test_data_arg("ecdsa/localhost.key")])
+                    .arg("--farm-key")
+                    .arg(&farm_key)
+                    .args(args),
+            );
+            ports.push(child.wait_for_port("listening on", SOCKET_TIMEOUT));
+            children.push(child);
+        }
+        Self { children, ports }
+    }
+
+    /// Stops every server; what each printed.
+    fn stop(&mut self) -> Vec<Finished> {
+        self.children.iter_mut().map(ChildGuard::stop).collect()
+    }
+}
+
+/// One `GET /` on a new connection to `port`, as server `localhost` (so
+/// that every server of the farm is offered the same session).
+struct Visit {
+    page: String,
+    resumed: bool,
+    key_log_line: String,
+}
+
+impl Visit {
+    fn field(&self, name: &str) -> &str {
+        self.page
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("no {name:?} on the page:\n{}", self.page))
+    }
+}
+
+fn visit(config: &Arc<ClientConfig>, port: u16) -> Visit {
+    let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    sock.set_read_timeout(Some(SOCKET_TIMEOUT)).unwrap();
+    let mut stream = Stream::connect(config.clone(), "localhost", sock).unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let response = String::from_utf8(response).unwrap();
+    let (_, page) = response.split_once("\r\n\r\n").unwrap();
+    let est = stream.connection().established().unwrap();
+    let visit = Visit {
+        page: page.to_owned(),
+        resumed: est.resumed,
+        key_log_line: tls12::keylog::key_log_line(est),
+    };
+    // Our side and the server's page agree.
+    let expected = if est.resumed {
+        "resumed"
+    } else {
+        "new (full handshake)"
+    };
+    assert_eq!(visit.field("this handshake:"), expected, "{page}");
+    visit
+}
+
+/// Our client, keeping its one session for "localhost".
+fn client(tickets: bool) -> Arc<ClientConfig> {
+    let mut config = common::client_config();
+    config.session_store = Some(Arc::new(MemoryStore::new(1)));
+    config.enable_tickets = tickets;
+    Arc::new(config)
+}
+
+/// `VISITS` sequential visits through `proxy`; the resumed ones, and each
+/// visit's page.
+fn run_visits(config: &Arc<ClientConfig>, proxy: &Haproxy) -> (usize, Vec<Visit>) {
+    let visits: Vec<Visit> = (0..VISITS).map(|_| visit(config, proxy.port())).collect();
+    let resumed = visits.iter().filter(|v| v.resumed).count();
+    (resumed, visits)
+}
+
+/// Every server of the farm answered some of the visits (round robin).
+fn assert_all_answered(visits: &[Visit], servers: &Servers) {
+    for port in &servers.ports {
+        let me = format!("127.0.0.1:{port}");
+        assert!(
+            visits.iter().any(|v| v.field("answered by:") == me),
+            "server {me} never answered"
+        );
+    }
+}
+
+#[test]
+fn shared_store_resumes_every_reconnect_through_haproxy() {
+    let redis = RedisServer::start();
+    let dir = ScratchDir::new("farm-store");
+    let url = redis.url();
+    let servers = Servers::start(3, &dir, &["--session-cache", &url]);
+    let proxy = Haproxy::start(&servers.ports);
+    redis.cli(&["CONFIG", "RESETSTAT"]);
+
+    let (resumed, visits) = run_visits(&client(false), &proxy);
+    assert_eq!(
+        resumed,
+        VISITS - 1,
+        "by session id through the shared store"
+    );
+    assert_all_answered(&visits, &servers);
+    for v in &visits[1..] {
+        assert_eq!(v.field("resumed from:"), "Redis", "{}", v.page);
+    }
+
+    // One GET per resumption attempt (every visit after the first offers
+    // a session id), one SET per new session (the first), nothing else.
+    assert_eq!(redis.calls("get"), (VISITS - 1) as u64);
+    assert_eq!(redis.calls("set"), 1);
+    assert_eq!(redis.calls("del"), 0);
+
+    // What Redis holds never shows the master secret: neither the bytes
+    // nor their hex, under any key.
+    let master_hex = visits[0]
+        .key_log_line
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    let master = hex::decode(&master_hex).unwrap();
+    assert_eq!(master.len(), 48);
+    let keys = redis.cli(&["--scan"]);
+    assert_eq!(keys.lines().count(), 1, "{keys}");
+    for key in keys.lines() {
+        let value = redis.command(&[b"GET", key.as_bytes()]).unwrap();
+        assert!(value.len() > 48, "{key}");
+        assert!(!contains(&value, &master), "{key} holds the master secret");
+        assert!(!contains(&value, master_hex.as_bytes()), "{key}: hex");
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn farm_ticket_keys_resume_every_reconnect_through_haproxy() {
+    let redis = RedisServer::start();
+    let dir = ScratchDir::new("farm-tickets");
+    let url = redis.url();
+    // Sessions only in each server's memory: a ticket is the only way a
+    // session crosses servers.
+    let servers = Servers::start(
+        3,
+        &dir,
+        &["--session-cache", "memory", "--ticket-keys", &url],
+    );
+    let proxy = Haproxy::start(&servers.ports);
+
+    let (resumed, visits) = run_visits(&client(true), &proxy);
+    assert_eq!(resumed, VISITS - 1, "by ticket under the farm's keys");
+    assert_all_answered(&visits, &servers);
+    for v in &visits[1..] {
+        assert_eq!(v.field("resumed from:"), "ticket", "{}", v.page);
+    }
+}
+
+#[test]
+fn per_server_caches_resume_at_most_half_through_haproxy() {
+    let dir = ScratchDir::new("farm-memory");
+    let servers = Servers::start(3, &dir, &["--session-cache", "memory", "--tickets"]);
+    let proxy = Haproxy::start(&servers.ports);
+    for tickets in [false, true] {
+        let (resumed, visits) = run_visits(&client(tickets), &proxy);
+        assert_all_answered(&visits, &servers);
+        assert!(
+            resumed <= VISITS / 2,
+            "tickets {tickets}: {resumed} resumed with per-server state"
+        );
+    }
+}
+
+#[test]
+fn openssl_reconnects_through_haproxy_are_all_reused() {
+    let redis = RedisServer::start();
+    let dir = ScratchDir::new("farm-openssl");
+    let url = redis.url();
+    let servers = Servers::start(3, &dir, &["--session-cache", &url, "--ticket-keys", &url]);
+    let proxy = Haproxy::start(&servers.ports);
+    // By session id, then by ticket.
+    for extra in [&["-no_ticket"][..], &[]] {
+        let out = common::openssl()
+            .args(["s_client", "-tls1_2", "-reconnect", "-connect"])
+            .arg(format!("127.0.0.1:{}", proxy.port()))
+            .args(extra)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let new = text.matches("\nNew, TLSv1.2").count();
+        let reused = text.matches("\nReused, TLSv1.2").count();
+        // s_client -reconnect: one connection, then five reconnects.
+        assert_eq!((new, reused), (1, 5), "{extra:?}:\n{text}");
+    }
+    drop(servers);
+}
+
+/// Sends a record that cannot decrypt on `sock` (a connection whose
+/// handshake is done): the server answers with a fatal alert
+/// (bad_record_mac, RFC 5246 §7.2.2) and must invalidate the session.
+fn break_connection(mut sock: TcpStream) {
+    let mut record = vec![23, 3, 3, 0, 40];
+    record.extend_from_slice(&[0x41; 40]);
+    sock.write_all(&record).unwrap();
+    let mut rest = Vec::new();
+    // The server's alert, then its close.
+    let _ = sock.read_to_end(&mut rest);
+}
+
+#[test]
+fn a_fatal_alert_on_one_server_invalidates_the_session_on_all() {
+    let redis = RedisServer::start();
+    let dir = ScratchDir::new("farm-alert");
+    let url = redis.url();
+    let servers = Servers::start(2, &dir, &["--session-cache", &url]);
+    let (a, b) = (servers.ports[0], servers.ports[1]);
+    let config = client(false);
+    let first = visit(&config, a);
+    assert!(!first.resumed);
+    let session_id = first.field("session id:").to_owned();
+    // B resumes A's session: the session is in the shared store...
+    assert!(visit(&config, b).resumed);
+    let store = config.session_store.as_ref().unwrap();
+    let server = tls12::session_store::ServerId::parse("localhost").unwrap();
+    let session = store.get(&server).unwrap().unwrap();
+
+    // ...until a connection resuming it on A ends in a fatal alert.
+    redis.cli(&["CONFIG", "RESETSTAT"]);
+    let sock = TcpStream::connect(("127.0.0.1", a)).unwrap();
+    sock.set_read_timeout(Some(SOCKET_TIMEOUT)).unwrap();
+    let raw = sock.try_clone().unwrap();
+    let stream = Stream::connect(config.clone(), "localhost", sock).unwrap();
+    assert!(stream.connection().established().unwrap().resumed);
+    break_connection(raw);
+    drop(stream);
+    assert_eq!(redis.calls("del"), 1, "A deleted the session");
+    let key = format!("tls12:session:{session_id}");
+    assert_eq!(redis.cli(&["EXISTS", &key]).trim(), "0");
+
+    // The client still offers it (as a client that missed the alert
+    // would); B refuses it.
+    store.put(&server, Arc::new(session.duplicate())).unwrap();
+    let after = visit(&config, b);
+    assert!(!after.resumed, "B resumed an invalidated session");
+    assert_ne!(after.field("session id:"), session_id);
+}
+
+#[test]
+fn redis_stopping_mid_run_fails_no_connection_and_resumption_comes_back() {
+    let mut redis = RedisServer::start();
+    let dir = ScratchDir::new("farm-outage");
+    let url = redis.url();
+    let mut servers = Servers::start(3, &dir, &["--session-cache", &url]);
+    let proxy = Haproxy::start(&servers.ports);
+    let config = client(false);
+    visit(&config, proxy.port());
+    assert!(visit(&config, proxy.port()).resumed);
+
+    redis.stop();
+    for _ in 0..6 {
+        // Every connection succeeds (visit panics otherwise), as a full
+        // handshake: no server can look the session up.
+        assert!(!visit(&config, proxy.port()).resumed);
+    }
+
+    redis.restart();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut resumed_in_a_row = 0;
+    while resumed_in_a_row < 3 {
+        assert!(Instant::now() < deadline, "resumption did not come back");
+        resumed_in_a_row = if visit(&config, proxy.port()).resumed {
+            resumed_in_a_row + 1
+        } else {
+            0
+        };
+    }
+
+    // One warning per server for the outage, and one line when it ended.
+    for out in servers.stop() {
+        let warnings = out.stderr.matches("is unreachable").count();
+        assert_eq!(warnings, 1, "{}", out.stderr);
+        assert_eq!(out.stderr.matches("is reachable again").count(), 1);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The store and the ticket keys, in process, against the real redis-server.
+
+fn session(id: u8, now: u64) -> Arc<Session> {
+    Arc::new(Session::new(
+        SessionId::new(&[id; 32]).unwrap(),
+        CipherSuite::ALL[0],
+        MasterSecret::from_bytes([0x5e; 48]),
+        true,
+        Vec::new(),
+        Some("localhost".into()),
+        None,
+        now,
+    ))
+}
+
+fn now() -> u64 {
+    tls12::system_clock()()
+}
+
+/// A log that keeps its lines, for counting warnings.
+fn recording_log() -> (tls12::session_store::redis::Log, Arc<Mutex<Vec<String>>>) {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    let log = Arc::new(move |line: &str| sink.lock().unwrap().push(line.to_owned()));
+    (log, lines)
+}
+
+fn store_on(redis: &RedisServer, farm_key: &Arc<FarmKey>) -> RedisStore {
+    let (log, _) = recording_log();
+    let link = Redis::with_log(&redis.url(), Redis::DEFAULT_TIMEOUT, log).unwrap();
+    RedisStore::new(link, farm_key.clone())
+}
+
+#[test]
+fn bad_values_in_redis_are_misses_counted_never_sessions() {
+    let redis = RedisServer::start();
+    let farm_key = Arc::new(FarmKey::generate().unwrap());
+    let store = store_on(&redis, &farm_key);
+    let good = session(1, now());
+    store.put(good.clone()).unwrap();
+    let found = store.get(&good.session_id).unwrap().unwrap();
+    assert_eq!(found.master_secret().as_bytes(), &[0x5e; 48]);
+    let value = redis
+        .command(&[b"GET", store.key(&good.session_id).as_bytes()])
+        .unwrap();
+    assert!(!contains(&value, &[0x5e; 48]), "the value is sealed");
+
+    let other = SessionId::new(&[2; 32]).unwrap();
+    let mut wrong_version = value.clone();
+    wrong_version[0] = 2;
+    let another_farm = store_on(&redis, &Arc::new(FarmKey::generate().unwrap()));
+    let bad: [(&str, Vec<u8>); 4] = [
+        ("garbage", b"not a session at all".to_vec()),
+        ("a wrong version", wrong_version),
+        // Sealed right, but under the id of another session.
+        ("another id's value", value.clone()),
+        ("the value itself", value),
+    ];
+    let key = store.key(&other);
+    for (i, (what, bytes)) in bad.iter().enumerate().take(3) {
+        redis.command(&[b"SET", key.as_bytes(), bytes]);
+        assert!(store.get(&other).unwrap().is_none(), "{what}");
+        assert_eq!(
+            store.stats().bad_values.load(Ordering::Relaxed),
+            i as u64 + 1
+        );
+    }
+    // A value sealed under a farm key we do not hold.
+    let (_, value) = &bad[3];
+    redis.command(&[b"SET", key.as_bytes(), value]);
+    assert!(another_farm.get(&other).unwrap().is_none());
+    assert!(another_farm.get(&good.session_id).unwrap().is_none());
+    assert_eq!(another_farm.stats().bad_values.load(Ordering::Relaxed), 2);
+    assert_eq!(store.stats().hits.load(Ordering::Relaxed), 1);
+
+    // An invalidated session is deleted; a non-resumable one never stored.
+    store.remove(&good.session_id).unwrap();
+    assert!(store.get(&good.session_id).unwrap().is_none());
+    good.invalidate();
+    store.put(good.clone()).unwrap();
+    assert_eq!(
+        redis.cli(&["EXISTS", &store.key(&good.session_id)]).trim(),
+        "0"
+    );
+}
+
+#[test]
+fn sessions_expire_in_redis_with_their_lifetime() {
+    let redis = RedisServer::start();
+    let store = store_on(&redis, &Arc::new(FarmKey::generate().unwrap()));
+    // Made 24 h minus 100 s ago: 100 s left.
+    let s = session(3, now() - Session::DEFAULT_LIFETIME + 100);
+    store.put(s.clone()).unwrap();
+    let ttl: u64 = redis
+        .cli(&["TTL", &store.key(&s.session_id)])
+        .trim()
+        .parse()
+        .unwrap();
+    assert!((95..=100).contains(&ttl), "TTL {ttl}");
+    // An expired one is not stored at all.
+    let old = session(4, now() - Session::DEFAULT_LIFETIME);
+    store.put(old.clone()).unwrap();
+    assert_eq!(
+        redis.cli(&["EXISTS", &store.key(&old.session_id)]).trim(),
+        "0"
+    );
+}
+
+#[test]
+fn redis_down_or_frozen_costs_at_most_the_timeout_and_warns_once() {
+    let mut redis = RedisServer::start();
+    let farm_key = Arc::new(FarmKey::generate().unwrap());
+    let (log, lines) = recording_log();
+    let link = Redis::with_log(&redis.url(), Duration::from_millis(100), log).unwrap();
+    let store = RedisStore::new(link.clone(), farm_key);
+    let s = session(5, now());
+    store.put(s.clone()).unwrap();
+
+    // Frozen: it accepts and never answers. The call gives up.
+    redis.signal("-STOP");
+    let began = Instant::now();
+    assert!(store.get(&s.session_id).is_err());
+    assert!(
+        began.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        began.elapsed()
+    );
+    // While down, calls fail at once, and say nothing more.
+    for _ in 0..20 {
+        let began = Instant::now();
+        assert!(store.get(&s.session_id).is_err());
+        assert!(began.elapsed() < Duration::from_millis(50));
+    }
+    assert_eq!(lines.lock().unwrap().len(), 1, "{lines:?}");
+    redis.signal("-CONT");
+    std::thread::sleep(Redis::RETRY_AFTER);
+    assert!(
+        store.get(&s.session_id).unwrap().is_some(),
+        "back without a restart"
+    );
+    assert_eq!(lines.lock().unwrap().len(), 2, "{lines:?}");
+
+    // Down (nothing listening): the same.
+    redis.stop();
+    assert!(link.check().is_err());
+    std::thread::sleep(Redis::RETRY_AFTER);
+    assert!(store.get(&s.session_id).is_err());
+    assert_eq!(lines.lock().unwrap().len(), 3, "{lines:?}");
+    // The frozen call, the twenty while down, the one after the stop.
+    assert_eq!(store.stats().failures.load(Ordering::Relaxed), 22);
+}
+
+/// A clock the test moves.
+fn manual_clock(start: u64) -> (Clock, Arc<AtomicU64>) {
+    let time = Arc::new(AtomicU64::new(start));
+    let t = time.clone();
+    (Arc::new(move || t.load(Ordering::Relaxed)), time)
+}
+
+#[test]
+fn farm_ticket_keys_agree_and_open_each_others_tickets_across_a_rotation() {
+    let redis = RedisServer::start();
+    let farm_key = Arc::new(FarmKey::generate().unwrap());
+    let period = Duration::from_secs(3600);
+    let (clock, time) = manual_clock(now() / 3600 * 3600 + 10);
+
+    // Three servers started at the same moment.
+    let start = Arc::new(Barrier::new(3));
+    let farms: Vec<Arc<FarmTicketKeys>> = (0..3)
+        .map(|_| {
+            let (start, farm_key, clock) = (start.clone(), farm_key.clone(), clock.clone());
+            let url = redis.url();
+            std::thread::spawn(move || {
+                let link = Redis::open(&url, Redis::DEFAULT_TIMEOUT).unwrap();
+                start.wait();
+                FarmTicketKeys::new(link, farm_key, period, clock).unwrap()
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    let keys: Vec<Arc<TicketKeys>> = farms.iter().map(|f| f.ticket_keys()).collect();
+    let current = keys[0].current_key_name();
+    for k in &keys {
+        assert_eq!(k.current_key_name(), current, "one current key");
+    }
+    let (a, b) = (&keys[0], &keys[1]);
+    let s = session(6, time.load(Ordering::Relaxed));
+    let before = a.seal(&s).unwrap();
+    assert!(b.open(&before).is_some(), "A's ticket opens on B");
+
+    // The next period: A refreshes first and seals with the new key; B,
+    // not yet refreshed, opens it (it fetched the next key ahead).
+    time.fetch_add(3600, Ordering::Relaxed);
+    farms[0].refresh().unwrap();
+    assert_ne!(a.current_key_name(), current, "A rotated");
+    let after = a.seal(&s).unwrap();
+    assert!(b.open(&after).is_some(), "A's new ticket opens on B");
+    farms[1].refresh().unwrap();
+    assert_eq!(b.current_key_name(), a.current_key_name());
+    assert!(
+        a.open(&before).is_some(),
+        "old tickets open after a rotation"
+    );
+    assert!(b.open(&before).is_some());
+    assert_eq!(farms[1].bad_values(), 0);
+
+    // A server that knows neither key (another farm key) opens nothing.
+    let stranger = FarmTicketKeys::new(
+        Redis::open(&redis.url(), Redis::DEFAULT_TIMEOUT).unwrap(),
+        Arc::new(FarmKey::generate().unwrap()),
+        period,
+        clock,
+    )
+    .unwrap();
+    assert!(stranger.ticket_keys().open(&after).is_none());
+    assert!(stranger.bad_values() > 0);
+}
+
+#[test]
+fn a_store_behind_a_url_with_a_database_uses_it() {
+    let redis = RedisServer::start();
+    let farm_key = Arc::new(FarmKey::generate().unwrap());
+    let link = Redis::open(&format!("{}/3", redis.url()), Redis::DEFAULT_TIMEOUT).unwrap();
+    let store = RedisStore::new(link, farm_key).with_prefix("farm-b:");
+    let s = session(7, now());
+    store.put(s.clone()).unwrap();
+    assert_eq!(
+        redis.cli(&["-n", "3", "--scan"]).trim(),
+        store.key(&s.session_id)
+    );
+    assert!(store.key(&s.session_id).starts_with("farm-b:"));
+    assert_eq!(
+        redis.cli(&["DBSIZE"]).trim(),
+        "0",
+        "database 0 is untouched"
+    );
+}
+
+#[test]
+fn a_store_authenticates_as_the_user_in_its_url() {
+    let redis = RedisServer::start();
+    redis.cli(&["ACL", "SETUSER", "farm", "on", ">s3cret", "~*", "+@all"]);
+    let farm_key = Arc::new(FarmKey::generate().unwrap());
+    let s = session(8, now());
+    let url = |password: &str| format!("redis://farm:{password}@127.0.0.1:{}", redis.port());
+    let wrong = RedisStore::new(
+        Redis::open(&url("wrong"), Redis::DEFAULT_TIMEOUT).unwrap(),
+        farm_key.clone(),
+    );
+    assert!(wrong.put(s.clone()).is_err(), "AUTH with a wrong password");
+    let right = RedisStore::new(
+        Redis::open(&url("s3cret"), Redis::DEFAULT_TIMEOUT).unwrap(),
+        farm_key,
+    );
+    right.put(s.clone()).unwrap();
+    assert!(right.get(&s.session_id).unwrap().is_some());
+    let clients = redis.cli(&["CLIENT", "LIST"]);
+    assert!(clients.contains("user=farm"), "{clients}");
+}
