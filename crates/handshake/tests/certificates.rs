@@ -1,5 +1,5 @@
 //! The test PKI of `test-data/` (see its README) against the certificate
-//! checks of `verify.rs` and the keys and signatures of `sign.rs`: every
+//! checks of `x509/` and the keys and signatures of `sign.rs`: every
 //! chain, every fault, the exact error and the alert it sends.
 
 use std::path::Path;
