@@ -487,11 +487,12 @@ impl ClientHandshake {
         cert: Certificate,
     ) -> Result<Box<Negotiated>, Error> {
         let now = (self.config.clock)();
-        verify::verify_server_chain(
+        verify::verify_server_chain_with(
             &cert.certificate_list,
             &self.config.trust_anchors,
             &self.server.name,
             i64::try_from(now).unwrap_or(i64::MAX),
+            &crate::config::path_limits(self.config.max_path_depth),
         )?;
         // §7.4.2: "The end entity certificate's public key (and associated
         // restrictions) MUST be compatible with the selected key exchange

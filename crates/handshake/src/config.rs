@@ -14,7 +14,7 @@ use session_store::{ClientSessionStore, ServerSessionStore, TicketKeys};
 use crate::kx::NamedGroup;
 use crate::observe::Observer;
 use crate::sign::{SignatureScheme, SigningKey};
-use crate::verify::TrustAnchors;
+use crate::x509::{PathLimits, TrustAnchors, DEFAULT_MAX_PATH_DEPTH};
 
 /// The signature schemes we accept and offer, strongest-first within each
 /// key type (RFC 5246 §7.4.1.4.1).
@@ -49,6 +49,10 @@ pub struct ClientConfig {
     pub signature_schemes: Vec<SignatureScheme>,
     /// The roots that server certificates must chain to.
     pub trust_anchors: Arc<TrustAnchors>,
+    /// The most intermediate CA certificates a peer's chain may need
+    /// between its leaf and a trust anchor (RFC 5280 §6.1); default
+    /// [`DEFAULT_MAX_PATH_DEPTH`] (6, as rustls-webpki).
+    pub max_path_depth: usize,
     /// Our certificate, if the server asks for one (§7.4.6).
     pub client_certificate: Option<Arc<CertifiedKey>>,
     /// ALPN protocols to offer, most preferred first (RFC 7301).
@@ -76,6 +80,7 @@ impl ClientConfig {
             groups: NamedGroup::SUPPORTED.to_vec(),
             signature_schemes: DEFAULT_SIGNATURE_SCHEMES.to_vec(),
             trust_anchors: Arc::new(trust_anchors),
+            max_path_depth: DEFAULT_MAX_PATH_DEPTH,
             client_certificate: None,
             alpn_protocols: Vec::new(),
             session_store: None,
@@ -115,6 +120,10 @@ pub struct ServerConfig {
     pub signature_schemes: Vec<SignatureScheme>,
     /// Client certificate policy.
     pub client_auth: ClientAuth,
+    /// The most intermediate CA certificates a peer's chain may need
+    /// between its leaf and a trust anchor (RFC 5280 §6.1); default
+    /// [`DEFAULT_MAX_PATH_DEPTH`] (6, as rustls-webpki).
+    pub max_path_depth: usize,
     /// ALPN protocols we speak, most preferred first (empty: ignore ALPN).
     pub alpn_protocols: Vec<Vec<u8>>,
     /// Where sessions are kept so that clients can resume them by session
@@ -143,6 +152,7 @@ impl ServerConfig {
             groups: NamedGroup::SUPPORTED.to_vec(),
             signature_schemes: DEFAULT_SIGNATURE_SCHEMES.to_vec(),
             client_auth: ClientAuth::None,
+            max_path_depth: DEFAULT_MAX_PATH_DEPTH,
             alpn_protocols: Vec::new(),
             session_store: None,
             ticket_keys: None,
@@ -150,6 +160,15 @@ impl ServerConfig {
             observer: None,
             clock: system_clock(),
         }
+    }
+}
+
+/// The limits for checking a peer's chain with `max_path_depth`, the other
+/// bounds at their defaults.
+pub(crate) fn path_limits(max_path_depth: usize) -> PathLimits {
+    PathLimits {
+        max_path_depth,
+        ..PathLimits::default()
     }
 }
 

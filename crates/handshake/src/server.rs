@@ -643,10 +643,11 @@ impl ServerHandshake {
             };
         }
         let now = (self.config.clock)();
-        verify::verify_client_chain(
+        verify::verify_client_chain_with(
             &cert.certificate_list,
             anchors,
             i64::try_from(now).unwrap_or(i64::MAX),
+            &crate::config::path_limits(self.config.max_path_depth),
         )?;
         sent.negotiated.peer_certificates = cert.certificate_list;
         Ok(())
