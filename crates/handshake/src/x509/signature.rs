@@ -108,6 +108,9 @@ fn certificate_signature_algorithm(
         subject: cert.subject().to_string(),
         algorithm: format!("{what} ({dotted})"),
     };
+    if dotted == ED25519 {
+        return Err(unsupported("Ed25519"));
+    }
     let Some(issuer) = PublicKeyKind::of(issuer_key) else {
         return Err(unsupported(
             "an algorithm whose issuer key we do not support",
@@ -116,9 +119,6 @@ fn certificate_signature_algorithm(
     if dotted == RSASSA_PSS {
         return pss_algorithm(id, issuer)
             .ok_or_else(|| unsupported("RSASSA-PSS with parameters other than SHA-256/384/512, MGF1 with the same hash and salt length"));
-    }
-    if dotted == ED25519 {
-        return Err(unsupported("Ed25519"));
     }
     pkcs1_or_ecdsa_algorithm(&id.algorithm, issuer)
         .filter(|_| parameters_fit(id))
