@@ -42,8 +42,8 @@ use crate::extensions::{ClientExtensions, ServerExtensions, EC_POINT_FORMAT_UNCO
 use crate::kx::{EphemeralKey, NamedGroup};
 use crate::messages::{
     client_certificate_type, Certificate, CertificateRequest, ClientHello, ClientKeyExchange,
-    DigitallySigned, Finished, HandshakeMessage, HandshakePayload, NewSessionTicket, ServerHello,
-    ServerKeyExchange, COMPRESSION_NULL, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+    DigitallySigned, Finished, HandshakeMessage, HandshakePayload, HandshakeType, NewSessionTicket,
+    ServerHello, ServerKeyExchange, COMPRESSION_NULL, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
 use crate::sign::{self, SignatureScheme};
 use crate::verify;
@@ -151,8 +151,37 @@ impl ServerHandshake {
         matches!(self.state, ServerState::Traffic)
     }
 
+    /// The messages the server takes in its current state (§7.3 Figures 1
+    /// and 2, the rows of [`crate::sequences::LEGAL_SEQUENCES`]).
+    fn expected(&self) -> &'static [HandshakeType] {
+        match self.state {
+            ServerState::ExpectClientHello => &[HandshakeType::ClientHello],
+            ServerState::ExpectCertificate(_) => &[HandshakeType::Certificate],
+            ServerState::ExpectClientKeyExchange(_) => &[HandshakeType::ClientKeyExchange],
+            ServerState::ExpectCertificateVerify(_) => &[HandshakeType::CertificateVerify],
+            ServerState::ExpectFinished(_) => &[HandshakeType::Finished],
+            ServerState::ExpectChangeCipherSpec(_) | ServerState::Traffic | ServerState::Failed => {
+                &[]
+            }
+        }
+    }
+
+    /// Decides on a message's type alone, before its body is decoded: the
+    /// connection asks on the four header bytes, so that a message out of
+    /// place is `unexpected_message` whatever its body (§7.4: "sending
+    /// handshake messages in an unexpected order results in a fatal
+    /// error"). A refusal ends the machine.
+    pub fn check_message_type(&mut self, t: HandshakeType) -> Result<(), Error> {
+        if self.expected().contains(&t) {
+            return Ok(());
+        }
+        self.state = ServerState::Failed;
+        Err(Error::unexpected(t.name()))
+    }
+
     /// Feeds one handshake message from the client.
     pub fn handle_message(&mut self, msg: HandshakeMessage) -> Result<Vec<Action>, Error> {
+        self.check_message_type(msg.handshake_type())?;
         let state = core::mem::replace(&mut self.state, ServerState::Failed);
         let HandshakeMessage { payload, raw } = msg;
         // The client's Finished and CertificateVerify are checked against the
