@@ -426,8 +426,13 @@ impl ClientHandshake {
         }
         // RFC 7627 §5.3: "If the original session used the
         // "extended_master_secret" extension but the new ServerHello does
-        // not contain the extension, the client MUST abort the handshake."
-        if !neg.extended_master_secret {
+        // not contain the extension, the client MUST abort the handshake",
+        // and "If the original session did not use the
+        // "extended_master_secret" extension but the new ServerHello
+        // contains the extension, the client MUST abort the handshake."
+        // (We offer only sessions with it, so the second cannot happen
+        // unless a store hands us one without.)
+        if !neg.extended_master_secret || !session.extended_master_secret {
             return Err(Error::ExtendedMasterSecretRequired);
         }
         self.check_same_server(&session.peer_certificates)?;

@@ -268,6 +268,7 @@ impl ServerHandshake {
             ));
         }
         let secure_renegotiation = self.check_renegotiation_info(&hello)?;
+        self.check_offer_has_ems(&hello)?;
         let alpn = self.choose_alpn(&hello.extensions)?;
         match self.resumable_session(&hello) {
             Some(session) => self.resume(hello, session, alpn, secure_renegotiation, actions),
@@ -326,14 +327,7 @@ impl ServerHandshake {
     /// means a full handshake, not an error.
     fn resumable_session(&self, hello: &ClientHello) -> Option<Arc<Session>> {
         let ext = &hello.extensions;
-        let session = match (&ext.session_ticket, &self.config.ticket_keys) {
-            (Some(ticket), Some(keys)) if !ticket.is_empty() => keys.open(ticket).map(Arc::new),
-            _ if !hello.session_id.is_empty() => {
-                let store = self.config.session_store.as_ref()?;
-                store.get(&hello.session_id).ok().flatten()
-            }
-            _ => None,
-        }?;
+        let session = self.offered_session(hello)?;
         let now = (self.config.clock)();
         let suite = session.cipher_suite;
         let ok = session.is_resumable()
@@ -349,6 +343,34 @@ impl ServerHandshake {
             && !(matches!(self.config.client_auth, ClientAuth::Required(_))
                 && session.peer_certificates.is_empty());
         ok.then_some(session)
+    }
+
+    /// The session the client offers, by ticket (RFC 5077 §3.4) or by id
+    /// (§7.4.1.2), if we know it.
+    fn offered_session(&self, hello: &ClientHello) -> Option<Arc<Session>> {
+        match (&hello.extensions.session_ticket, &self.config.ticket_keys) {
+            (Some(ticket), Some(keys)) if !ticket.is_empty() => keys.open(ticket).map(Arc::new),
+            _ if !hello.session_id.is_empty() => {
+                let store = self.config.session_store.as_ref()?;
+                store.get(&hello.session_id).ok().flatten()
+            }
+            _ => None,
+        }
+    }
+
+    /// RFC 7627 §5.3: "If the original session used the
+    /// "extended_master_secret" extension but the new ClientHello does not
+    /// contain it, the server MUST abort the abbreviated handshake", and
+    /// if neither did, "the server SHOULD abort the handshake": a client
+    /// that offers a session we know, without the extension, is refused
+    /// (a man in the middle stripping it is the triple handshake's first
+    /// step). Only then is the store asked, so a normal hello costs
+    /// nothing more.
+    fn check_offer_has_ems(&self, hello: &ClientHello) -> Result<(), Error> {
+        if hello.extensions.extended_master_secret || self.offered_session(hello).is_none() {
+            return Ok(());
+        }
+        Err(Error::ExtendedMasterSecretRequired)
     }
 
     /// Will we send NewSessionTicket? Only to a client that sent the
