@@ -1216,6 +1216,39 @@ fn compression_methods_without_null_are_illegal_parameter() {
 }
 
 #[test]
+fn ec_point_formats_without_uncompressed_are_illegal_parameter() {
+    // RFC 8422 §5.1.2: "If the client sends the extension and the
+    // extension does not contain the uncompressed point format, and the
+    // client has used the Supported Groups extension to indicate support
+    // for any of the curves defined in this specification, then the server
+    // MUST abort the handshake and return an illegal_parameter alert."
+    let capture = Capture::new();
+    for formats in [vec![1], vec![1, 2], vec![2, 1, 7]] {
+        let mut hello = ClientHelloParts::parse(&capture.client_hello);
+        let mut data = vec![u8::try_from(formats.len()).unwrap()];
+        data.extend(&formats);
+        *hello.extension_mut(11) = data;
+        let case = format!("ec_point_formats {formats:?}");
+        let error = capture.refused(
+            Expecting::ClientHello,
+            &hello.message(),
+            A::IllegalParameter,
+            &case,
+        );
+        assert_eq!(
+            error,
+            Error::IllegalParameter("ec_point_formats without uncompressed"),
+            "{case}"
+        );
+    }
+    // With uncompressed anywhere in the list, the handshake goes on.
+    let mut hello = ClientHelloParts::parse(&capture.client_hello);
+    *hello.extension_mut(11) = vec![3, 1, 2, 0];
+    let mut server = capture.accepted(Expecting::ClientHello, &hello.message());
+    message(&take(&mut server), T::ServerHello);
+}
+
+#[test]
 fn versions_other_than_tls_1_2_are_protocol_version() {
     // §E.1: a client offering less than TLS 1.2 gets protocol_version.
     let capture = Capture::new();

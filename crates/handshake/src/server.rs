@@ -267,6 +267,7 @@ impl ServerHandshake {
                 "ClientHello without null compression",
             ));
         }
+        check_point_formats(&hello.extensions)?;
         let secure_renegotiation = self.check_renegotiation_info(&hello)?;
         self.check_offer_has_ems(&hello)?;
         let alpn = self.choose_alpn(&hello.extensions)?;
@@ -811,6 +812,30 @@ impl ServerHandshake {
             let _ = store.put(session.clone());
         }
     }
+}
+
+/// RFC 8422 §5.1.2: "If the client sends the extension and the extension
+/// does not contain the uncompressed point format, and the client has used
+/// the Supported Groups extension to indicate support for any of the curves
+/// defined in this specification, then the server MUST abort the handshake
+/// and return an illegal_parameter alert."
+fn check_point_formats(ext: &ClientExtensions) -> Result<(), Error> {
+    let Some(formats) = &ext.ec_point_formats else {
+        return Ok(());
+    };
+    // secp256r1, secp384r1, secp521r1, x25519, x448 (RFC 8422 §5.1.1).
+    const RFC_8422_CURVES: [u16; 5] = [23, 24, 25, 29, 30];
+    let rfc_8422_curve = ext
+        .supported_groups
+        .iter()
+        .flatten()
+        .any(|g| RFC_8422_CURVES.contains(&g.value()));
+    if rfc_8422_curve && !formats.contains(&EC_POINT_FORMAT_UNCOMPRESSED) {
+        return Err(Error::IllegalParameter(
+            "ec_point_formats without uncompressed",
+        ));
+    }
+    Ok(())
 }
 
 /// RFC 8422 §5.3: "the public key in the server's certificate MUST respect
