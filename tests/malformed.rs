@@ -44,6 +44,7 @@ use tls12::record_layer::record::{
     ContentType, ProtocolVersion, HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT,
 };
 use tls12::session_store::{MemoryStore, TicketKeys};
+use tls12::trace::Tracer;
 use tls12::{
     system_clock, AlertDescription, ClientAuth, ClientConfig, Connection, Error, ServerConfig,
     MAX_BUFFERED_PLAINTEXT,
@@ -1213,6 +1214,116 @@ fn compression_methods_without_null_are_illegal_parameter() {
         "ServerHello with DEFLATE",
     );
     assert!(matches!(error, Error::IllegalParameter(_)), "{error:?}");
+}
+
+/// The ServerNameList of one host_name (RFC 6066 §3), as extension data.
+fn server_name_data(host: &[u8]) -> Vec<u8> {
+    let mut entry = vec![0];
+    entry.extend_from_slice(&u16::try_from(host.len()).unwrap().to_be_bytes());
+    entry.extend_from_slice(host);
+    let mut data = u16::try_from(entry.len()).unwrap().to_be_bytes().to_vec();
+    data.extend(entry);
+    data
+}
+
+#[test]
+fn server_names_that_are_not_dns_host_names_are_illegal_parameter() {
+    // RFC 6066 §3: HostName is "the fully qualified DNS hostname of the
+    // server ... using ASCII encoding without a trailing dot". Bytes no
+    // host name has (NUL, control, ESC that could forge a trace line,
+    // non-ASCII) are well-formed but illegal: illegal_parameter, not
+    // decode_error.
+    let capture = Capture::new();
+    let bad: [&[u8]; 9] = [
+        b"local\0host",
+        b"evil\x1b[2K\rfake trace line",
+        b"line\nbreak",
+        "caf\u{e9}.example".as_bytes(),
+        b"\xff\xfe",
+        b"localhost.",
+        b"under_score.example",
+        b"a..b",
+        b"-leading.example",
+    ];
+    for host in bad {
+        let mut hello = ClientHelloParts::parse(&capture.client_hello);
+        *hello.extension_mut(0) = server_name_data(host);
+        let case = format!("HostName {:?}", String::from_utf8_lossy(host));
+        let error = capture.refused(
+            Expecting::ClientHello,
+            &hello.message(),
+            A::IllegalParameter,
+            &case,
+        );
+        assert!(
+            matches!(
+                error,
+                Error::Record(RecordError::Decode(DecodeError::Illegal { .. }))
+            ),
+            "{case}: {error:?}"
+        );
+    }
+    // Upper case is a DNS name too, compared without case (RFC 4343).
+    let mut hello = ClientHelloParts::parse(&capture.client_hello);
+    *hello.extension_mut(0) = server_name_data(b"LocalHost");
+    let mut server = capture.accepted(Expecting::ClientHello, &hello.message());
+    message(&take(&mut server), T::ServerHello);
+}
+
+/// A writer into a buffer the test keeps: what a [`Tracer`] printed.
+#[derive(Clone, Default)]
+struct Printed(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Printed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn peer_strings_reach_the_trace_escaped() {
+    // The client traces the ServerHello before checking it: a server
+    // "choosing" an ALPN protocol made of terminal escapes and a newline
+    // must not clear the user's screen or forge a trace line.
+    let printed = Printed::default();
+    let mut client = common::client_config();
+    client.alpn_protocols = vec![b"h2".to_vec()];
+    client.observer = Some(Tracer::to_writer(
+        "client",
+        false,
+        Box::new(printed.clone()),
+    ));
+    let mut server = common::server_config();
+    server.alpn_protocols = vec![b"h2".to_vec()];
+    let mut pair = Pair::new(client, server);
+    pair.flight_to_server(untouched).unwrap();
+    let forged = b"\x1b[2J\x1b[31mh2\n[client] <- forged line\x07".to_vec();
+    let result = pair.flight_to_client(|wire| {
+        common::wire::edit_message(wire, T::ServerHello, |msg| match msg {
+            HandshakePayload::ServerHello(h) => h.extensions.alpn = Some(forged.clone()),
+            other => panic!("{other:?}"),
+        })
+    });
+    assert!(result.is_err(), "a protocol we did not offer");
+    let trace = printed.0.lock().unwrap().clone();
+    let text = String::from_utf8(trace).unwrap();
+    assert!(
+        text.contains("alpn \\x1b[2J\\x1b[31mh2\\n[client] <- forged line\\x07"),
+        "{text}"
+    );
+    assert!(
+        !text.bytes().any(|b| b.is_ascii_control() && b != b'\n'),
+        "a control byte reached the trace:\n{text}"
+    );
+    assert!(
+        !text.lines().any(|l| l.starts_with("[client] <- forged")),
+        "{text}"
+    );
 }
 
 #[test]

@@ -191,18 +191,37 @@ fn decode_server_name(r: &mut Reader<'_>) -> Result<String, DecodeError> {
                 // than one name of the same name_type."
                 return Err(DecodeError::Duplicate { what: "HostName" });
             }
-            // RFC 6066 §3: HostName is "the ASCII encoding", without a
-            // trailing dot.
-            let s = core::str::from_utf8(name)
-                .ok()
-                .filter(|s| s.is_ascii() && !s.ends_with('.'))
-                .ok_or(DecodeError::InvalidValue { what: "HostName" })?;
-            host = Some(s.to_ascii_lowercase());
+            if !is_dns_host_name(name) {
+                return Err(DecodeError::Illegal {
+                    what: "HostName is not a DNS host name (RFC 6066 §3)",
+                });
+            }
+            host = Some(String::from_utf8_lossy(name).to_ascii_lowercase());
         }
     }
     host.ok_or(DecodeError::InvalidValue {
         what: "ServerNameList without host_name",
     })
+}
+
+/// RFC 6066 §3: "HostName" contains the fully qualified DNS hostname of
+/// the server ... represented as a byte string using ASCII encoding
+/// without a trailing dot". A DNS host name (RFC 1123 §2.1, RFC 952) is
+/// labels of letters, digits and hyphens, neither first nor last a hyphen,
+/// 1 to 63 bytes each, joined by dots, 253 bytes at most. Anything else
+/// (NUL, control or escape bytes, spaces, non-ASCII, an empty label, a
+/// trailing dot) cannot name a host, and is refused before it reaches a
+/// session, a log line or a terminal.
+pub fn is_dns_host_name(name: &[u8]) -> bool {
+    let label_ok = |label: &[u8]| {
+        (1..=63).contains(&label.len())
+            && label
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            && label.first() != Some(&b'-')
+            && label.last() != Some(&b'-')
+    };
+    (1..=253).contains(&name.len()) && name.split(|b| *b == b'.').all(label_ok)
 }
 
 impl ClientExtensions {
@@ -400,6 +419,38 @@ mod tests {
             ClientExtensions::decode(&mut Reader::new(&bytes)),
             Err(DecodeError::Duplicate { what: "Extension" })
         );
+    }
+
+    #[test]
+    fn host_names_are_ldh_labels_joined_by_dots() {
+        for good in [
+            "localhost",
+            "a.b-c.example",
+            "xn--bcher-kva.example",
+            "0.example",
+            "A1",
+        ] {
+            assert!(is_dns_host_name(good.as_bytes()), "{good}");
+        }
+        let long_label = "a".repeat(64);
+        let long_name = ["a".repeat(63).as_str(); 5].join(".");
+        for bad in [
+            "",
+            "example.com.",
+            ".example.com",
+            "a..b",
+            "-a.example",
+            "a-.example",
+            "a_b.example",
+            "a b",
+            "a\0b",
+            "evil\x1b[31m.example",
+            "caf\u{e9}.example",
+            long_label.as_str(),
+            long_name.as_str(),
+        ] {
+            assert!(!is_dns_host_name(bad.as_bytes()), "{bad:?}");
+        }
     }
 
     #[test]
