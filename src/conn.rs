@@ -89,9 +89,11 @@ pub struct Connection {
     empty_records: EmptyRecordLimiter,
     /// Records ready for the transport.
     outgoing: Vec<u8>,
-    /// Decrypted application data not yet read by the application.
-    received: Vec<u8>,
-    received_start: usize,
+    /// Decrypted application data not yet read by the application: a ring
+    /// buffer, so that reading in small pieces frees space at the front as
+    /// records add at the back, with no compaction copy and no growth past
+    /// what is unread.
+    received: VecDeque<u8>,
     /// The last completed handshake: the session in force, verify_data.
     established: Option<Box<Established>>,
     /// How many handshakes have completed on this connection.
@@ -145,8 +147,7 @@ impl Connection {
             joiner: HandshakeJoiner::with_max_message(limits.ceiling()),
             empty_records: EmptyRecordLimiter::new(),
             outgoing: Vec::new(),
-            received: Vec::new(),
-            received_start: 0,
+            received: VecDeque::new(),
             established: None,
             handshake_count: 0,
             client_renegotiations: 0,
@@ -335,7 +336,9 @@ impl Connection {
                         ));
                     }
                     self.empty_records.count(plaintext.is_empty())?;
-                    self.received.extend_from_slice(plaintext);
+                    // One copy out of the record buffer (VecDeque copies a
+                    // slice as a whole, not byte by byte).
+                    self.received.extend(&*plaintext);
                 }
                 ContentType::ChangeCipherSpec => {
                     // §7.1: the message "consists of a single byte of value 1".
@@ -768,20 +771,29 @@ impl Connection {
 
     /// Moves received application data into `buf`; returns how much.
     pub fn read_application_data(&mut self, buf: &mut [u8]) -> usize {
-        let available = &self.received[self.received_start..];
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.received_start += n;
-        if self.received_start == self.received.len() {
-            self.received.clear();
-            self.received_start = 0;
-        }
+        // The unread bytes are at most two slices: before and after the
+        // ring's wrap point.
+        let (front, back) = self.received.as_slices();
+        let from_front = front.len().min(buf.len());
+        buf[..from_front].copy_from_slice(&front[..from_front]);
+        let from_back = back.len().min(buf.len() - from_front);
+        buf[from_front..from_front + from_back].copy_from_slice(&back[..from_back]);
+        let n = from_front + from_back;
+        self.received.drain(..n);
         n
     }
 
     /// Bytes of application data waiting to be read.
     pub fn application_data_available(&self) -> usize {
-        self.received.len() - self.received_start
+        self.received.len()
+    }
+
+    /// Bytes allocated for received application data, read or not: for
+    /// memory accounting and tests. However the application reads, this
+    /// stays within about [`MAX_BUFFERED_PLAINTEXT`] plus one batch of
+    /// records.
+    pub fn received_buffer_capacity(&self) -> usize {
+        self.received.capacity()
     }
 
     /// Queues close_notify (§7.2.1: "Either party may initiate a close by
