@@ -10,6 +10,7 @@ use std::thread;
 use tls12::{CertifiedKey, ClientConfig, ServerConfig, SigningKey, Stream, TrustAnchors};
 
 pub mod haproxy;
+pub mod hello;
 pub mod redis;
 
 /// A file under test-data/.
@@ -422,6 +423,8 @@ impl ChildGuard {
 // the wire surgery tests/malformed.rs and tests/attacks.rs do on what they
 // send. Kept in a module of its own so its names cannot clash with other
 // helpers here.
+
+pub mod example_server;
 
 pub mod wire {
     use std::sync::Arc;
