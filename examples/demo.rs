@@ -9,7 +9,9 @@
 //! a full handshake makes a session, later connections resume it with keys
 //! of their own, two at once, even after the server restarts; a
 //! renegotiation puts a new session under a live connection; a fatal alert
-//! ends a session. Secrets are shown only as fingerprints.
+//! ends a session; and a second server sharing the first one's store
+//! resumes its session (in Redis when `redis-server` is on PATH). Secrets
+//! are shown only as fingerprints.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -20,6 +22,7 @@ use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
 use clap::Parser;
+use tls12::session_store::redis::{FarmKey, Redis, RedisStore};
 use tls12::session_store::{FileStore, MemoryStore, ServerSessionStore, TicketKeys};
 use tls12::trace::Tracer;
 use tls12::{
@@ -207,7 +210,122 @@ fn story(args: &Args, dir: &Path) -> io::Result<()> {
     println!("  full handshake (ECDHE + ECDSA + certificate checks): {full:>8.0} µs");
     println!("  abbreviated handshake (resumed session):             {resumed:>8.0} µs");
     println!("  a resumption costs {:.1}× less", full / resumed);
+
+    chapter(
+        "9. Server B, sharing server A's store, resumes A's session: \
+         the session is not on the machine, the connection is",
+    );
+    farm(args, &client, dir)
+}
+
+/// Chapter 9: two servers behind one name, one session store between
+/// them: Redis if `redis-server` is on PATH, else one in-process store.
+fn farm(args: &Args, client: &Arc<ClientConfig>, dir: &Path) -> io::Result<()> {
+    let redis = LocalRedis::start();
+    let (store_a, store_b): (Arc<dyn ServerSessionStore>, Arc<dyn ServerSessionStore>) =
+        match &redis {
+            Some(redis) => {
+                println!(
+                    "  shared store: Redis at 127.0.0.1:{} (values sealed under a farm key)",
+                    redis.port
+                );
+                let key = Arc::new(FarmKey::generate().map_err(io::Error::other)?);
+                let link = || Redis::open(&redis.url(), Redis::DEFAULT_TIMEOUT);
+                let a = RedisStore::new(link().map_err(io::Error::other)?, key.clone());
+                let b = RedisStore::new(link().map_err(io::Error::other)?, key);
+                (Arc::new(a), Arc::new(b))
+            }
+            None => {
+                println!(
+                    "  shared store: one in-process store (redis-server is not on PATH; \
+                     the Debian package redis-server has it)"
+                );
+                let store = Arc::new(MemoryStore::new(16));
+                (store.clone(), store)
+            }
+        };
+    let a = Server::start(farm_server_config(args, dir, store_a)?, 0)?;
+    let b = Server::start(farm_server_config(args, dir, store_b)?, 0)?;
+    println!("  the client sees one server, {FARM_NAME} (as behind a load balancer)");
+    let (c9, row9) = connect_as(client, a.port, FARM_NAME, "C9")?;
+    println!(
+        "  C9 on server A (port {}): {} session {}",
+        a.port,
+        row9.how,
+        short(&row9.session)
+    );
+    let (c10, row10) = connect_as(client, b.port, FARM_NAME, "C10")?;
+    println!(
+        "  C10 on server B (port {}): {} session {}",
+        b.port,
+        row10.how,
+        short(&row10.session)
+    );
+    println!("  same master secret: {}", row9.master == row10.master);
+    println!("  same keys: {}", row9.keys == row10.keys);
+    drop((c9, c10));
+    a.stop();
+    b.stop();
     Ok(())
+}
+
+/// The name both farm servers go by, for the client.
+const FARM_NAME: &str = "localhost:443";
+
+/// The demo's server config with `store` and no tickets, so that the
+/// session id and the shared store are what resumes.
+fn farm_server_config(
+    args: &Args,
+    dir: &Path,
+    store: Arc<dyn ServerSessionStore>,
+) -> io::Result<ServerConfig> {
+    let mut config = server_config(args, dir)?;
+    config.session_store = Some(store);
+    config.ticket_keys = None;
+    Ok(config)
+}
+
+/// A `redis-server` of the demo's own, if one is on PATH; killed on drop.
+struct LocalRedis {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl LocalRedis {
+    fn start() -> Option<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let redis = Self { child, port };
+        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return None;
+            }
+            thread::sleep(std::time::Duration::from_millis(10));
+        }
+        Some(redis)
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for LocalRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn chapter(title: &str) {
@@ -297,8 +415,19 @@ fn connect(
     port: u16,
     name: &'static str,
 ) -> io::Result<(Stream<TcpStream>, Row)> {
+    connect_as(client, port, &format!("localhost:{port}"), name)
+}
+
+/// [`connect`] to `port`, with the client keeping the session for
+/// `server` (a name and port it believes it talks to).
+fn connect_as(
+    client: &Arc<ClientConfig>,
+    port: u16,
+    server: &str,
+    name: &'static str,
+) -> io::Result<(Stream<TcpStream>, Row)> {
     let sock = TcpStream::connect(("127.0.0.1", port))?;
-    let mut stream = Stream::connect(client.clone(), &format!("localhost:{port}"), sock)?;
+    let mut stream = Stream::connect(client.clone(), server, sock)?;
     exchange(&mut stream)?;
     let row = row_of(name, &stream)?;
     Ok((stream, row))

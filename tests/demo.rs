@@ -4,7 +4,8 @@
 //! resumed connection has the session's master secret but keys of its own
 //! (RFC 5246 §6.3), that a renegotiation keeps the socket and replaces the
 //! session, that a fatal alert ends the session (§7.2.2), and that an
-//! abbreviated handshake costs less than a full one.
+//! abbreviated handshake costs less than a full one, and that a second
+//! server sharing the first one's store resumes its session.
 //!
 //! The demo prints secrets only as fingerprints (the first 8 bytes of their
 //! SHA-256). With `--trace --trace-secrets` the library's tracer prints the
@@ -63,8 +64,8 @@ impl Story {
         }
         assert_eq!(
             chapters.len(),
-            9,
-            "expected a preface and eight chapters:\n{stdout}"
+            10,
+            "expected a preface and nine chapters:\n{stdout}"
         );
         Self { chapters }
     }
@@ -304,6 +305,26 @@ fn demo_prints_a_story_whose_facts_hold() {
         .parse()
         .unwrap();
     assert!(ratio > 1.0, "{ratio}");
+
+    check_farm_chapter(&story);
+}
+
+/// 9. Server B resumes the session C9 made on server A, through the store
+/// they share: Redis, since redis-server is installed wherever the tests
+/// run (.ci/run installs it).
+fn check_farm_chapter(story: &Story) {
+    common::redis::require_package("redis-server", "--version", "redis-server");
+    let store = story.line(9, "shared store:");
+    assert!(store.trim().starts_with("Redis at 127.0.0.1:"), "{store}");
+    let c9 = story.line(9, "C9 on server A (port ");
+    let c10 = story.line(9, "C10 on server B (port ");
+    let (port_a, c9) = c9.split_once("): ").unwrap();
+    let (port_b, c10) = c10.split_once("): ").unwrap();
+    assert_ne!(port_a, port_b, "two servers");
+    let session = c9.strip_prefix("full session ").unwrap();
+    assert_eq!(c10, format!("resumed session {session}"));
+    assert_eq!(story.line(9, "same master secret:").trim(), "true");
+    assert_eq!(story.line(9, "same keys:").trim(), "false");
 }
 
 /// One `session created/resumed` event of a traced handshake, with the
@@ -381,8 +402,9 @@ fn demo_fingerprints_are_those_of_the_secrets_the_library_traces() {
     let server = traced_handshakes(&out.stderr, "server");
 
     // Chapter 8 traces nothing, so: C1, C2, C3 and C4 (either order), C5,
-    // C6's first handshake and its renegotiation, C7, C8.
-    assert_eq!(client.len(), 9, "{client:#?}");
+    // C6's first handshake and its renegotiation, C7, C8; then chapter 9's
+    // C9 and C10.
+    assert_eq!(client.len(), 11, "{client:#?}");
     let order = [0, 1, 2, 3, 4, 6, 7, 8];
     let mut c3_c4: Vec<usize> = Vec::new();
     for (row, &index) in rows.iter().zip(&order) {
