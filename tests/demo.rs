@@ -309,7 +309,7 @@ fn demo_prints_a_story_whose_facts_hold() {
     check_farm_chapter(&story);
 }
 
-/// 9. Server B resumes the session C9 made on server A, through the store
+/// Chapter 9: server B resumes the session C9 made on server A, through the store
 /// they share: Redis, since redis-server is installed wherever the tests
 /// run (.ci/run installs it).
 fn check_farm_chapter(story: &Story) {
