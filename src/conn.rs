@@ -252,16 +252,20 @@ impl Connection {
 
     /// §7.2.2: after a fatal alert "the session identifier MUST be
     /// invalidated, preventing the failed session from being used to
-    /// establish new connections": the session in force, or the one being
-    /// resumed, is marked non-resumable for every connection that shares
-    /// it and taken out of the store.
+    /// establish new connections": the session in force is marked
+    /// non-resumable for every connection that shares it and taken out of
+    /// the store.
+    ///
+    /// A session being *resumed* is not in force until the peer's Finished
+    /// has verified under its master secret (§7.4.9): before that, the
+    /// peer has proven nothing, and anyone who saw a session id in a
+    /// ClientHello (it travels in the clear) could replay it with a broken
+    /// Finished or a fatal alert and evict the session of the client that
+    /// owns it. So such a failure leaves it alone; once the Finished has
+    /// verified the handshake is complete, the session is in force, and a
+    /// failure from then on ends it.
     fn invalidate_session(&self) {
-        let resuming = match &self.handshake {
-            Some(Machine::Client(m)) => m.resuming(),
-            Some(Machine::Server(m)) => m.resuming(),
-            None => None,
-        };
-        for session in [self.session(), resuming].into_iter().flatten() {
+        if let Some(session) = self.session() {
             session.invalidate();
             notify(&self.observer, TraceEvent::SessionInvalidated { session });
             match &self.role {

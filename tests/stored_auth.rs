@@ -300,3 +300,56 @@ fn a_client_offers_a_session_only_to_anchors_that_still_trust_its_server() {
     );
     assert!(refusals.take().is_empty());
 }
+
+/// A session id travels in the clear in ClientHello. Whoever saw one can
+/// replay it, but cannot finish the handshake: a failure before the
+/// client's Finished verifies (here a fatal alert, and a Finished made up
+/// without the master secret) must not evict the session of the client
+/// that owns it. After the Finished verifies, a failure ends the session
+/// (RFC 5246 §7.2.2).
+#[test]
+fn a_replayed_session_id_cannot_evict_the_session() {
+    use tls12::handshake::messages::{HandshakeMessage, HandshakePayload};
+    use tls12::record_layer::record::ContentType;
+    use tls12::session_store::ServerSessionStore;
+
+    let world = World::new(Carrier::Id);
+    let server = world.server(ClientAuth::None);
+    let client = world.client(None);
+    let (mut c, mut s) = world.connect(client.clone(), server.clone());
+    pump(&mut c, &mut s).unwrap();
+    let id = s.session().unwrap().session_id;
+
+    // The owner resumes; an eavesdropper copies its ClientHello.
+    let (mut owner, _) = world.connect(client.clone(), server.clone());
+    let hello = take(&mut owner);
+    let alert = common::wire::plaintext_record(ContentType::Alert, &[2, 40]);
+    let mut made_up_finished = common::wire::plaintext_record(ContentType::ChangeCipherSpec, &[1]);
+    // Without the master secret, any sealed record is a bad one.
+    made_up_finished.extend_from_slice(&[22, 3, 3, 0, 40]);
+    made_up_finished.extend_from_slice(&[0x5a; 40]);
+    for attack in [alert.clone(), made_up_finished] {
+        let mut victim = Connection::server(Arc::new(server.clone()));
+        deliver(&mut victim, &hello).unwrap();
+        let answer = take(&mut victim);
+        let first = common::wire::records(&answer)[0].1.clone();
+        let resumed = matches!(
+            HandshakeMessage::decode(first).unwrap().payload,
+            HandshakePayload::ServerHello(ref h) if h.session_id == id
+        );
+        assert!(resumed, "the server agreed to resume the replayed id");
+        assert!(deliver(&mut victim, &attack).is_err());
+        let stored = ServerSessionStore::get(&*world.server_store, &id).unwrap();
+        assert!(stored.is_some_and(|s| s.is_resumable()), "evicted");
+    }
+
+    // The owner still resumes; a failure after its Finished verified ends
+    // the session.
+    let (mut c, mut s) = world.connect(client, server);
+    pump(&mut c, &mut s).unwrap();
+    assert!(s.established().unwrap().resumed);
+    assert!(deliver(&mut s, &alert).is_err());
+    assert!(ServerSessionStore::get(&*world.server_store, &id)
+        .unwrap()
+        .is_none());
+}

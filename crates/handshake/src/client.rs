@@ -115,10 +115,6 @@ pub struct ClientHandshake {
     config: Arc<ClientConfig>,
     server: ServerId,
     state: ClientState,
-    /// The session being resumed, once ServerHello settled it. Kept outside
-    /// `state`, which a failing message leaves as `Failed`, so that a fatal
-    /// alert can still invalidate it (§7.2.2).
-    resuming: Option<Arc<Session>>,
     transcript: Transcript,
     rng: SystemRandom,
     /// Set when this handshake renegotiates an established connection.
@@ -145,7 +141,6 @@ impl ClientHandshake {
             config,
             server,
             state: ClientState::Start,
-            resuming: None,
             transcript: Transcript::default(),
             rng: SystemRandom::new(),
             previous: None,
@@ -374,12 +369,6 @@ impl ClientHandshake {
         }
     }
 
-    /// The session this handshake is resuming, if it has got that far: a
-    /// fatal alert must make it non-resumable too (§7.2.2).
-    pub fn resuming(&self) -> Option<&Arc<Session>> {
-        self.resuming.as_ref()
-    }
-
     /// ServerHello (§7.4.1.3): check every choice against what we offered,
     /// then go on with a full or an abbreviated handshake.
     fn server_hello(
@@ -416,7 +405,6 @@ impl ClientHandshake {
         }
         self.check_same_server(&session.peer_certificates)?;
         neg.peer_certificates = session.peer_certificates.clone();
-        self.resuming = Some(session.clone());
         set_pending_keys(actions, &neg, session.master_secret(), Side::Client)?;
         let keys = Box::new(KeysComputed {
             negotiated: neg,

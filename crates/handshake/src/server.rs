@@ -100,10 +100,6 @@ pub struct KeysComputed {
 pub struct ServerHandshake {
     config: Arc<ServerConfig>,
     state: ServerState,
-    /// The session being resumed, once ServerHello settled it. Kept outside
-    /// `state`, which a failing message leaves as `Failed`, so that a fatal
-    /// alert can still invalidate it (§7.2.2).
-    resuming: Option<Arc<Session>>,
     transcript: Transcript,
     rng: SystemRandom,
     /// Set when this handshake renegotiates an established connection.
@@ -124,7 +120,6 @@ impl ServerHandshake {
         Self {
             config,
             state: ServerState::ExpectClientHello,
-            resuming: None,
             transcript: Transcript::default(),
             rng: SystemRandom::new(),
             previous: None,
@@ -213,12 +208,6 @@ impl ServerHandshake {
             }
             _ => Err(Error::unexpected("ChangeCipherSpec out of order")),
         }
-    }
-
-    /// The session this handshake is resuming, if it has got that far: a
-    /// fatal alert must make it non-resumable too (§7.2.2).
-    pub fn resuming(&self) -> Option<&Arc<Session>> {
-        self.resuming.as_ref()
     }
 
     /// ClientHello (§7.4.1.2): resume the session it offers if we may,
@@ -384,7 +373,6 @@ impl ServerHandshake {
             peer_certificates: session.peer_certificates.clone(),
             session_ticket: self.will_send_ticket(ext),
         };
-        self.resuming = Some(session.clone());
         self.send_server_hello(&neg, ext, false, actions);
         if neg.session_ticket {
             // A fresh ticket on resumption, sealed over the same session.
