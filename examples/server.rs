@@ -17,7 +17,7 @@ use std::time::Duration;
 use clap::Parser;
 use tls12::session_store::{FileStore, MemoryStore, TicketKeys};
 use tls12::trace::Tracer;
-use tls12::{system_clock, ClientAuth, ServerConfig, Stream};
+use tls12::{system_clock, ClientAuth, KeyLogFile, ServerConfig, Stream};
 
 /// A TLS 1.2 HTTPS server that answers every GET with a page describing
 /// this connection and its session.
@@ -75,9 +75,11 @@ struct Args {
     trace_secrets: bool,
 }
 
-/// The default session cache: a directory that outlives the process.
+/// The default session cache: a per-user directory that outlives the
+/// process (never a fixed name in the shared temporary directory), or
+/// memory when there is no home directory.
 fn default_session_dir() -> PathBuf {
-    std::env::temp_dir().join("tls12-example-server-sessions")
+    tls12::user_cache_dir("tls12/server-sessions").unwrap_or_else(|| "memory".into())
 }
 
 fn main() {
@@ -111,6 +113,8 @@ fn run(args: Args) -> io::Result<()> {
     if args.trace {
         config.observer = Some(Tracer::stderr("server", args.trace_secrets));
     }
+    // Key logging is opt-in: this example honours SSLKEYLOGFILE.
+    config.key_log = KeyLogFile::from_env()?;
     config.session_store = Some(if args.session_cache.as_os_str() == "memory" {
         Arc::new(MemoryStore::new(10_000))
     } else {

@@ -655,7 +655,11 @@ impl Connection {
                             handshake_count: self.handshake_count,
                         },
                     );
-                    crate::keylog::log(&est);
+                    let key_log = match &self.role {
+                        Role::Client { config, .. } => config.key_log.as_ref(),
+                        Role::Server { config } => config.key_log.as_ref(),
+                    };
+                    crate::keylog::log(key_log, &est);
                     // The connection stays; its session is replaced.
                     self.established = Some(est);
                     self.handshake = None;

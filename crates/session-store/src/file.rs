@@ -7,9 +7,13 @@
 //! decrypt every connection of that session and impersonate the peer until
 //! the session expires. So:
 //!
-//! - the directory is created `0700`, and one that others may write to is
-//!   refused (they could plant a session whose master secret they know);
-//! - each file is created `0600`;
+//! - the directory is created `0700`; one not owned by the effective user,
+//!   open to group or others, or under a directory someone else could swap
+//!   it from, is refused (see [`private`](crate::private)): they could
+//!   plant a session whose master secret they know;
+//! - each file is created `0600`, opened with `O_NOFOLLOW`, and checked on
+//!   the opened file: one that is not ours and private is reported and
+//!   removed, never loaded;
 //! - a file is written whole or not at all: to a temporary file in the same
 //!   directory, flushed to disk, then renamed over the old one (a rename
 //!   within one file system is atomic), so a crash or a concurrent reader
@@ -36,7 +40,7 @@
 //! permission settings are not applied.
 
 use std::fs;
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -44,6 +48,7 @@ use ring::digest;
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
+use crate::private::{create_private_dir, open_private};
 use crate::{
     system_clock, ClientSessionStore, Clock, ServerId, ServerSessionStore, Session, SessionId,
     StoreError,
@@ -57,8 +62,10 @@ pub struct FileStore {
 
 impl FileStore {
     /// A store in `dir`, created `0700` if missing, expiring sessions by
-    /// the system clock. Fails if the directory cannot be created or is
-    /// writable by group or others.
+    /// the system clock. Fails, with [`StoreError::Untrusted`] naming the
+    /// path, its owner and mode, if the directory is not owned by the
+    /// effective user, is open to group or others, or sits under a
+    /// directory someone else may write to.
     pub fn new(dir: impl Into<PathBuf>) -> Result<Self, StoreError> {
         Self::with_clock(dir, system_clock())
     }
@@ -132,16 +139,17 @@ impl FileStore {
         path: &Path,
         accept: impl FnOnce(&Session) -> bool,
     ) -> Result<Option<Arc<Session>>, StoreError> {
-        let bytes = match fs::read(path) {
-            Ok(bytes) => Zeroizing::new(bytes),
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(StoreError::Io {
-                    action: "read",
-                    path: path.into(),
-                    source,
-                })
+        let bytes = match read_private(path) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Ok(None),
+            // Not ours, or open to others: someone may have planted it.
+            // Never load it; report it and take it out of our directory.
+            Err(refused @ StoreError::Untrusted { .. }) => {
+                eprintln!("session-store: removing {}: {refused}", path.display());
+                remove_file(path)?;
+                return Ok(None);
             }
+            Err(e) => return Err(e),
         };
         let session = match Session::decode(&bytes) {
             Ok(session) if accept(&session) => session,
@@ -211,6 +219,24 @@ impl ClientSessionStore for FileStore {
     }
 }
 
+/// The bytes of the private file `path` (see [`open_private`]), in a
+/// buffer that is wiped when dropped; `None` if there is no such file.
+pub(crate) fn read_private(path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
+    let Some(mut file) = open_private(path, fs::OpenOptions::new().read(true))? else {
+        return Ok(None);
+    };
+    let io = |source| StoreError::Io {
+        action: "read",
+        path: path.into(),
+        source,
+    };
+    let len = file.metadata().map_err(io)?.len();
+    // The exact size up front: a Vec that grows leaves unwiped copies.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(usize::try_from(len).unwrap_or(0)));
+    file.read_to_end(&mut bytes).map_err(io)?;
+    Ok(Some(bytes))
+}
+
 /// Removes `path`; one already gone (another thread or process removed it
 /// first) is not an error.
 fn remove_file(path: &Path) -> Result<(), StoreError> {
@@ -222,39 +248,6 @@ fn remove_file(path: &Path) -> Result<(), StoreError> {
         }),
         _ => Ok(()),
     }
-}
-
-/// Creates `dir` (and missing parents) readable by the owner only, and
-/// refuses an existing one that group or others may write to.
-pub(crate) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
-    let io = |action, source| StoreError::Io {
-        action,
-        path: dir.into(),
-        source,
-    };
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(|e| io("create directory", e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(dir)
-            .map_err(|e| io("inspect directory", e))?
-            .permissions()
-            .mode();
-        if mode & 0o022 != 0 {
-            return Err(io(
-                "trust directory",
-                std::io::Error::new(
-                    ErrorKind::PermissionDenied,
-                    format!("mode {:o} lets group or others write to it", mode & 0o777),
-                ),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Replaces `path` with `bytes` atomically, as a file only its owner can

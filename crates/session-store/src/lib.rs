@@ -20,6 +20,7 @@
 
 mod file;
 mod memory;
+pub mod private;
 mod session;
 mod session_id;
 mod store;

@@ -217,3 +217,27 @@ fn sealing_and_opening_while_rotating() {
         w.join().unwrap();
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_key_file_of_another_user_or_behind_a_symlink_is_refused() {
+    let tmp = TempDir::new();
+    let path = tmp.path().join("ticket.keys");
+    let clock = || TestClock::at(NOW).clock();
+    TicketKeys::load_or_create(&path, clock()).unwrap();
+    std::os::unix::fs::chown(&path, Some(4242), None)
+        .unwrap_or_else(|e| panic!("chown (run the tests as root): {e}"));
+    let message = TicketKeys::load_or_create(&path, clock())
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("ticket.keys"), "{message}");
+    assert!(message.contains("owner uid 4242"), "{message}");
+    assert!(message.contains("mode 0600"), "{message}");
+
+    let link = tmp.path().join("link.keys");
+    std::os::unix::fs::symlink(&path, &link).unwrap();
+    let message = TicketKeys::load_or_create(&link, clock())
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("symbolic link"), "{message}");
+}
