@@ -75,7 +75,6 @@ pub enum Event {
 }
 
 /// One TLS 1.2 connection, client or server.
-#[derive(Debug)]
 pub struct Connection {
     role: Role,
     /// The handshake in progress, if any: the first one, or a renegotiation.
@@ -755,6 +754,32 @@ impl Connection {
     /// means the peer's last record was cut short.
     pub fn has_partial_record(&self) -> bool {
         !self.deframer.is_empty()
+    }
+}
+
+impl core::fmt::Debug for Connection {
+    /// What a log may show: the role, whether a handshake is under way,
+    /// the session's id and suite, and how many bytes wait in each buffer.
+    /// Never the bytes: decrypted application data and handshake plaintext
+    /// are the peer's secrets (the `trace` feature prints what it is asked
+    /// to).
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let side = match self.role {
+            Role::Client { .. } => "client",
+            Role::Server { .. } => "server",
+        };
+        f.debug_struct("Connection")
+            .field("side", &side)
+            .field("handshake_in_progress", &self.handshake.is_some())
+            .field("session", &self.session().map(|s| s.session_id))
+            .field("cipher_suite", &self.session().map(|s| s.cipher_suite))
+            .field("handshake_count", &self.handshake_count)
+            .field("outgoing_bytes", &self.outgoing.len())
+            .field("received_bytes", &self.application_data_available())
+            .field("peer_closed", &self.peer_closed)
+            .field("sent_close", &self.sent_close)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
     }
 }
 

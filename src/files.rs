@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use handshake::config::CertifiedKey;
 use handshake::sign::{certs_from_pem, SigningKey};
 use handshake::verify::TrustAnchors;
+use zeroize::Zeroizing;
 
 fn bad(path: &Path, what: impl std::fmt::Display) -> io::Error {
     io::Error::new(
@@ -22,7 +23,9 @@ fn read(path: &Path) -> io::Result<Vec<u8>> {
 /// SEC1 or PKCS#1). Refuses a key that is not the leaf's.
 pub fn load_certified_key(chain: &Path, key: &Path) -> io::Result<CertifiedKey> {
     let certs = certs_from_pem(&read(chain)?).map_err(|e| bad(chain, e))?;
-    let signing_key = SigningKey::from_pem(&read(key)?).map_err(|e| bad(key, e))?;
+    // The PEM text is the private key in base64: wiped once parsed.
+    let pem = Zeroizing::new(read(key)?);
+    let signing_key = SigningKey::from_pem(&pem).map_err(|e| bad(key, e))?;
     let leaf = certs.first().ok_or_else(|| bad(chain, "no certificate"))?;
     if !signing_key
         .matches_certificate(leaf)

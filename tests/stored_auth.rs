@@ -353,3 +353,49 @@ fn a_replayed_session_id_cannot_evict_the_session() {
         .unwrap()
         .is_none());
 }
+
+/// `Debug` of a connection and of a stream shows lengths, never the bytes:
+/// decrypted application data waiting to be read is the peer's secret.
+#[test]
+fn debug_shows_no_plaintext() {
+    use std::io::{Read, Write};
+
+    const SECRET: &[u8] = b"SECRET-PLAINTEXT-0123456789";
+    // How derived Debug prints bytes: as a list of numbers.
+    let as_list = format!("{:?}", &SECRET[..8]);
+    let as_list = as_list.trim_matches(['[', ']']);
+    let shows = |debug: &str| debug.contains("SECRET") || debug.contains(as_list);
+
+    let mut pair = common::wire::Pair::new(common::client_config(), common::server_config());
+    pair.complete();
+    pair.server.write_application_data(SECRET).unwrap();
+    pair.flight_to_client(common::wire::untouched).unwrap();
+    assert_eq!(pair.client.application_data_available(), SECRET.len());
+    let debug = format!("{:?}", pair.client);
+    assert!(!shows(&debug), "{debug}");
+    assert!(
+        debug.contains(&format!("received_bytes: {}", SECRET.len())),
+        "{debug}"
+    );
+
+    let (port, server) = common::serve_once(common::server_config(), |stream| {
+        let mut stream = stream.unwrap();
+        stream.write_all(SECRET).unwrap();
+        stream.flush().unwrap();
+        let mut done = [0u8; 1];
+        let _ = stream.read(&mut done);
+    });
+    let sock = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let config = Arc::new(common::client_config());
+    let mut stream = tls12::Stream::connect(config, "localhost", sock).unwrap();
+    let mut first = [0u8; 1];
+    stream.read_exact(&mut first).unwrap();
+    let debug = format!("{stream:?}");
+    assert!(!shows(&debug), "{debug}");
+    assert!(
+        debug.contains(&format!("received_bytes: {}", SECRET.len() - 1)),
+        "{debug}"
+    );
+    stream.write_all(b"x").unwrap();
+    server.join().unwrap();
+}
