@@ -57,6 +57,12 @@ struct Args {
     /// missing), so tickets survive a restart of the server.
     #[arg(long)]
     ticket_keys: Option<PathBuf>,
+    /// Seconds between ticket key rotations (RFC 5077 §5.5: "The keys
+    /// should be changed regularly"); previous keys keep opening their
+    /// tickets until those expire. With --ticket-keys the schedule is kept
+    /// in the file, across restarts.
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    ticket_rotate: u64,
     /// After answering a connection's first request, renegotiate: send
     /// HelloRequest (RFC 5246 §7.4.1.1) and run a new handshake on the same
     /// connection before reading the next request.
@@ -128,6 +134,9 @@ fn run(args: Args) -> io::Result<()> {
     .transpose()
     .map_err(io::Error::other)?
     .map(Arc::new);
+    if let Some(keys) = &config.ticket_keys {
+        rotate_on_schedule(keys.clone(), args.ticket_rotate);
+    }
     let renegotiation = match (&args.renegotiate_client_ca, args.renegotiate_after_request) {
         (Some(path), _) => {
             let mut second = config.clone();
@@ -160,6 +169,23 @@ fn run(args: Args) -> io::Result<()> {
         });
     }
     Ok(())
+}
+
+/// Rotates `keys` whenever the sealing key is `every` seconds old, for as
+/// long as the process runs. A key file that cannot be saved is reported;
+/// the new key is in use regardless.
+fn rotate_on_schedule(keys: Arc<TicketKeys>, every: u64) {
+    std::thread::spawn(move || loop {
+        match keys.rotate_if_older_than(every) {
+            Ok(true) => eprintln!("ticket keys rotated"),
+            Ok(false) => {}
+            Err(e) => eprintln!("ticket key rotation: {e}"),
+        }
+        // Wake when the key is due (a little after: the clock counts whole
+        // seconds), never spinning.
+        let wait = keys.next_rotation_in(every).max(1);
+        std::thread::sleep(Duration::from_secs(wait));
+    });
 }
 
 /// One connection: the handshake, then HTTP/1.1 requests until the client

@@ -35,7 +35,9 @@
 //! # Keys and rotation
 //!
 //! §5.5: "The keys should be changed regularly." [`TicketKeys::rotate`]
-//! makes a new key that seals from then on; older keys keep *opening* for
+//! makes a new key that seals from then on, and
+//! [`TicketKeys::rotate_if_older_than`] does so on a schedule kept in the
+//! keys' own creation times (and so in the key file, across restarts); older keys keep *opening* for
 //! [`TicketKeys::LIFETIME`] after they stopped sealing, so that tickets
 //! issued just before a rotation last their whole lifetime. Then they are
 //! dropped.
@@ -321,14 +323,37 @@ impl TicketKeys {
     /// once per rotation. If saving fails the new key is still in use, and
     /// the error says the file is behind.
     pub fn rotate(&self) -> Result<(), StoreError> {
+        self.rotate_if_older_than(0).map(drop)
+    }
+
+    /// [`rotate`](Self::rotate)s if the sealing key is at least `interval`
+    /// seconds old, and says whether it did: a server calls this on a
+    /// schedule. The schedule lives in the keys themselves (each key's
+    /// `created_at`, saved in the key file), so a server that restarts on
+    /// its key file keeps to it rather than counting afresh: a key due
+    /// while the server was down is replaced at the first call.
+    pub fn rotate_if_older_than(&self, interval: u64) -> Result<bool, StoreError> {
         let now = (self.clock)();
-        let key = TicketKey::generate(&self.rng, now)?;
         let mut ring = self.ring.write().unwrap_or_else(PoisonError::into_inner);
+        // Decided under the lock, so that two threads rotate once.
+        if now.saturating_sub(ring.sealing.created_at) < interval {
+            return Ok(false);
+        }
+        let key = TicketKey::generate(&self.rng, now)?;
         ring.rotate(key, now);
         match &self.path {
-            Some(path) => write_private_atomic(path, &encode_key_file(&ring)),
-            None => Ok(()),
+            Some(path) => write_private_atomic(path, &encode_key_file(&ring)).map(|()| true),
+            None => Ok(true),
         }
+    }
+
+    /// Seconds until the sealing key is `interval` old (0: it is already),
+    /// when [`rotate_if_older_than`](Self::rotate_if_older_than) will next
+    /// rotate.
+    pub fn next_rotation_in(&self, interval: u64) -> u64 {
+        let now = (self.clock)();
+        let ring = self.ring.read().unwrap_or_else(PoisonError::into_inner);
+        interval.saturating_sub(now.saturating_sub(ring.sealing.created_at))
     }
 
     /// The `ticket_lifetime_hint` to send in NewSessionTicket (RFC 5077
