@@ -341,3 +341,56 @@ fn session_files_not_private_to_us_are_misses_never_loaded() {
     plant(&file);
     assert!(get_server(&store, &[9]).is_some(), "a private file loads");
 }
+
+fn bounded(f: &Fixture, max_sessions: usize, sweep_interval: u64) -> FileStore {
+    let options = session_store::FileStoreOptions {
+        max_sessions,
+        sweep_interval,
+        durability: session_store::Durability::DirectoryEvery(1),
+    };
+    FileStore::with_options(f.dir(), f.clock.clock(), options).unwrap()
+}
+
+/// Unauthenticated clients making full handshakes must not fill the disk:
+/// past `max_sessions` the oldest sessions go, down to nine tenths.
+#[test]
+fn a_full_store_evicts_its_oldest_sessions() {
+    let f = Fixture::new();
+    let store = bounded(&f, 10, 3600);
+    for i in 0..25u8 {
+        put_server(&store, session(&[i + 1; 32], NOW + u64::from(i)));
+        assert!(
+            f.names().len() <= 10,
+            "after {} puts: {:?}",
+            i + 1,
+            f.names()
+        );
+    }
+    // The newest is always kept, the oldest are gone.
+    assert!(get_server(&store, &[25; 32]).is_some());
+    assert!(get_server(&store, &[1; 32]).is_none());
+    let kept = (1..=25u8)
+        .filter(|&i| get_server(&store, &[i; 32]).is_some())
+        .min()
+        .unwrap();
+    assert!(kept >= 16, "the oldest kept was made by put {kept}");
+}
+
+/// Expired files go by themselves every `sweep_interval`, not only when
+/// their own id is looked up again.
+#[test]
+fn expired_sessions_are_swept_periodically() {
+    let f = Fixture::new();
+    let store = bounded(&f, 100, 60);
+    let mut short = session(&[1; 32], NOW);
+    short.lifetime = 10;
+    put_server(&store, short);
+    put_server(&store, session(&[2; 32], NOW));
+    f.clock.set(NOW + 30);
+    put_server(&store, session(&[3; 32], NOW + 30));
+    assert_eq!(f.names().len(), 3, "no sweep before the interval");
+    f.clock.set(NOW + 61);
+    put_server(&store, session(&[4; 32], NOW + 61));
+    assert_eq!(f.names().len(), 3, "{:?}", f.names());
+    assert!(!f.server_file(&[1; 32]).exists(), "the expired one went");
+}
