@@ -18,7 +18,7 @@ use clap::Parser;
 use tls12::session_store::redis::{FarmKey, FarmTicketKeys, Redis, RedisStore};
 use tls12::session_store::{FileStore, MemoryStore, ServerSessionStore, TicketKeys};
 use tls12::trace::Tracer;
-use tls12::{system_clock, ClientAuth, ServerConfig, Stream};
+use tls12::{system_clock, ClientAuth, KeyLogFile, ServerConfig, Stream};
 
 /// A TLS 1.2 HTTPS server that answers every GET with a page describing
 /// this connection and its session.
@@ -59,9 +59,15 @@ struct Args {
     /// Issue session tickets sealed with the keys in this file (created if
     /// missing), so tickets survive a restart of the server; or with keys
     /// shared through `redis://[user:pass@]HOST:PORT[/DB]` by every server
-    /// naming it, rotated hourly (needs --farm-key).
+    /// naming it, a new one each --ticket-rotate period (needs --farm-key).
     #[arg(long)]
     ticket_keys: Option<PathBuf>,
+    /// Seconds between ticket key rotations (RFC 5077 §5.5: "The keys
+    /// should be changed regularly"); previous keys keep opening their
+    /// tickets until those expire. With --ticket-keys the schedule is kept
+    /// in the file, across restarts.
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    ticket_rotate: u64,
     /// The key (a file, created 0600 if missing) that seals sessions and
     /// ticket keys kept in Redis; the same file on every server of a farm.
     #[arg(long)]
@@ -167,7 +173,7 @@ fn farm_ticket_keys(args: &Args, farm: &Farm) -> io::Result<Option<Arc<FarmTicke
     let Some((redis, key)) = args.ticket_keys.as_ref().and_then(|p| farm.shared(p)) else {
         return Ok(None);
     };
-    let rotation = FarmTicketKeys::DEFAULT_ROTATION;
+    let rotation = Duration::from_secs(args.ticket_rotate);
     FarmTicketKeys::start(redis, key, rotation, system_clock())
         .map(Some)
         .map_err(io::Error::other)
@@ -181,9 +187,11 @@ fn local_ticket_keys(args: &Args) -> io::Result<Option<Arc<TicketKeys>>> {
         (None, true) => Some(TicketKeys::new(system_clock())),
         (None, false) => None,
     };
-    keys.transpose()
-        .map_err(io::Error::other)
-        .map(|k| k.map(Arc::new))
+    let keys = keys.transpose().map_err(io::Error::other)?.map(Arc::new);
+    if let Some(keys) = &keys {
+        rotate_on_schedule(keys.clone(), args.ticket_rotate);
+    }
+    Ok(keys)
 }
 
 /// Where this connection's session came from: a ticket (RFC 5077 §3.4:
@@ -199,9 +207,11 @@ fn resumed_from(est: &tls12::Established) -> &'static str {
     }
 }
 
-/// The default session cache: a directory that outlives the process.
+/// The default session cache: a per-user directory that outlives the
+/// process (never a fixed name in the shared temporary directory), or
+/// memory when there is no home directory.
 fn default_session_dir() -> PathBuf {
-    std::env::temp_dir().join("tls12-example-server-sessions")
+    tls12::user_cache_dir("tls12/server-sessions").unwrap_or_else(|| "memory".into())
 }
 
 fn main() {
@@ -235,8 +245,11 @@ fn run(args: Args) -> io::Result<()> {
     if args.trace {
         config.observer = Some(Tracer::stderr("server", args.trace_secrets));
     }
+    // Key logging is opt-in: this example honours SSLKEYLOGFILE.
+    config.key_log = KeyLogFile::from_env()?;
     let farm = Farm::from_args(&args)?;
     config.session_store = Some(session_store(&args, &farm)?);
+    // Kept for as long as the server runs: its thread refreshes the keys.
     let farm_tickets = farm_ticket_keys(&args, &farm)?;
     config.ticket_keys = match farm_tickets.as_ref() {
         Some(farm) => Some(farm.ticket_keys()),
@@ -276,6 +289,23 @@ fn run(args: Args) -> io::Result<()> {
         });
     }
     Ok(())
+}
+
+/// Rotates `keys` whenever the sealing key is `every` seconds old, for as
+/// long as the process runs. A key file that cannot be saved is reported;
+/// the new key is in use regardless.
+fn rotate_on_schedule(keys: Arc<TicketKeys>, every: u64) {
+    std::thread::spawn(move || loop {
+        match keys.rotate_if_older_than(every) {
+            Ok(true) => eprintln!("ticket keys rotated"),
+            Ok(false) => {}
+            Err(e) => eprintln!("ticket key rotation: {e}"),
+        }
+        // Wake when the key is due (a little after: the clock counts whole
+        // seconds), never spinning.
+        let wait = keys.next_rotation_in(every).max(1);
+        std::thread::sleep(Duration::from_secs(wait));
+    });
 }
 
 /// One connection: the handshake, then HTTP/1.1 requests until the client

@@ -23,6 +23,7 @@
 
 mod file;
 mod memory;
+pub mod private;
 #[cfg(feature = "redis")]
 pub mod redis;
 mod session;
@@ -32,7 +33,7 @@ mod ticket;
 
 use std::sync::Arc;
 
-pub use file::FileStore;
+pub use file::{Durability, FileStore, FileStoreOptions};
 pub use memory::MemoryStore;
 pub use session::Session;
 pub use session_id::SessionId;
