@@ -321,22 +321,52 @@ fn redis_stopping_mid_run_fails_no_connection_and_resumption_comes_back() {
     }
 
     redis.restart();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut resumed_in_a_row = 0;
-    while resumed_in_a_row < 3 {
-        assert!(Instant::now() < deadline, "resumption did not come back");
-        resumed_in_a_row = if visit(&config, proxy.port()).resumed {
-            resumed_in_a_row + 1
-        } else {
-            0
-        };
-    }
+    resumption_comes_back(&config, proxy.port());
 
     // One warning per server for the outage, and one line when it ended.
     for out in servers.stop() {
         let warnings = out.stderr.matches("is unreachable").count();
         assert_eq!(warnings, 1, "{}", out.stderr);
         assert_eq!(out.stderr.matches("is reachable again").count(), 1);
+    }
+}
+
+/// Visits `port` until three in a row resume, for at most 10 s: Redis is
+/// back, and the servers found it without a restart.
+fn resumption_comes_back(config: &Arc<ClientConfig>, port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut resumed_in_a_row = 0;
+    while resumed_in_a_row < 3 {
+        assert!(Instant::now() < deadline, "resumption did not come back");
+        resumed_in_a_row = if visit(config, port).resumed {
+            resumed_in_a_row + 1
+        } else {
+            0
+        };
+    }
+}
+
+#[test]
+fn servers_start_with_redis_down_and_resume_once_it_is_up() {
+    let mut redis = RedisServer::start();
+    redis.stop();
+    let dir = ScratchDir::new("farm-down-at-start");
+    let url = redis.url();
+    let mut servers = Servers::start(2, &dir, &["--session-cache", &url]);
+    let config = client(false);
+    for i in 0..4 {
+        // Full handshakes, every one served.
+        assert!(!visit(&config, servers.ports[i % 2]).resumed);
+    }
+    redis.restart();
+    resumption_comes_back(&config, servers.ports[0]);
+    for out in servers.stop() {
+        assert_eq!(
+            out.stderr.matches("is unreachable").count(),
+            1,
+            "{}",
+            out.stderr
+        );
     }
 }
 

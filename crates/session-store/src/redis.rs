@@ -35,7 +35,8 @@
 //! # Bounded failure
 //!
 //! Every Redis call has connect, read and write timeouts
-//! ([`Redis::DEFAULT_TIMEOUT`]). A failed call is a miss: the handshake
+//! ([`Redis::DEFAULT_TIMEOUT`]); a call that must connect first gets what
+//! the connect left of the timeout, so no call waits longer in all. A failed call is a miss: the handshake
 //! goes on as a full one (§7.4.1.3: "there is no requirement that the
 //! server resume any session"). After a failure the link stays down for
 //! [`Redis::RETRY_AFTER`] (calls fail at once instead of each waiting for
@@ -198,31 +199,44 @@ impl Redis {
                 return Err(error("Redis is down; trying again shortly".into()));
             }
         }
+        let began = Instant::now();
         let pooled = lock(&self.idle).pop();
-        let mut conn = match pooled.map_or_else(|| self.connect(), Ok) {
+        let fresh = pooled.is_none();
+        let mut conn = match pooled.map_or_else(|| self.connect(began), Ok) {
             Ok(conn) => conn,
             Err(e) => return Err(error(self.failed(e))),
         };
         match call(&mut conn) {
             Ok(value) => {
-                lock(&self.idle).push(conn);
+                self.keep(conn, fresh);
                 self.succeeded();
                 Ok(value)
             }
             // Redis answered, with an error: the connection is fine.
             Err(e) if matches!(e.kind(), redis::ErrorKind::Server(_)) => {
-                lock(&self.idle).push(conn);
+                self.keep(conn, fresh);
                 Err(error(e.to_string()))
             }
             Err(e) => Err(error(self.failed(e))),
         }
     }
 
-    fn connect(&self) -> redis::RedisResult<redis::Connection> {
+    /// A new connection (connect, AUTH, SELECT) within the timeout counted
+    /// from `began`; its first call gets what is left of it, so that a
+    /// handshake never waits longer than the timeout in all.
+    fn connect(&self, began: Instant) -> redis::RedisResult<redis::Connection> {
         let conn = self.client.get_connection_with_timeout(self.timeout)?;
-        conn.set_read_timeout(Some(self.timeout))?;
-        conn.set_write_timeout(Some(self.timeout))?;
+        let left = self.timeout.saturating_sub(began.elapsed());
+        set_timeouts(&conn, left.max(Duration::from_millis(1)))?;
         Ok(conn)
+    }
+
+    /// Returns `conn` to the pool, with the whole timeout again if it was
+    /// new (dropped if that fails).
+    fn keep(&self, conn: redis::Connection, fresh: bool) {
+        if !fresh || set_timeouts(&conn, self.timeout).is_ok() {
+            lock(&self.idle).push(conn);
+        }
     }
 
     /// Marks the link down; logs the first failure of an outage only.
@@ -246,6 +260,11 @@ impl Redis {
             (self.log)(&format!("Redis at {} is reachable again", self.address));
         }
     }
+}
+
+fn set_timeouts(conn: &redis::Connection, timeout: Duration) -> redis::RedisResult<()> {
+    conn.set_read_timeout(Some(timeout))?;
+    conn.set_write_timeout(Some(timeout))
 }
 
 impl fmt::Debug for Redis {
