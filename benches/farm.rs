@@ -24,7 +24,7 @@ use tls12::session_store::redis::{FarmKey, Redis, RedisStore};
 use tls12::session_store::{MemoryStore, ServerSessionStore};
 use tls12::{CipherSuite, ClientConfig, Connection, NamedGroup, ServerConfig};
 
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 10;
 const PER_ROUND: usize = 400;
 
 fn test_data(file: &str) -> PathBuf {
@@ -157,21 +157,45 @@ impl Subject {
 fn main() {
     let redis = RedisServer::start();
     let url = format!("redis://127.0.0.1:{}", redis.1);
-    let link = Redis::open(&url, Redis::DEFAULT_TIMEOUT).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while link.check().is_err() {
-        assert!(Instant::now() < deadline, "redis-server never answered");
-        std::thread::sleep(Redis::RETRY_AFTER);
+    while std::net::TcpStream::connect(("127.0.0.1", redis.1)).is_err() {
+        assert!(Instant::now() < deadline, "redis-server never listened");
+        std::thread::sleep(Duration::from_millis(10));
     }
+    let link = Redis::open(&url, Redis::DEFAULT_TIMEOUT).unwrap();
     let farm_key = Arc::new(FarmKey::generate().unwrap());
     let mut memory = Subject::new("MemoryStore", Arc::new(MemoryStore::new(16)));
-    let mut redis_store = Subject::new("RedisStore", Arc::new(RedisStore::new(link, farm_key)));
+    let store = Arc::new(RedisStore::new(link.clone(), farm_key));
+    let mut redis_store = Subject::new("RedisStore", store.clone());
     for _ in 0..ROUNDS {
         memory.round();
         redis_store.round();
     }
     memory.times.sort();
     redis_store.times.sort();
+    // One bare round trip on the same link (PING), for comparison.
+    let mut trips: Vec<Duration> = (0..ROUNDS * PER_ROUND)
+        .map(|_| {
+            let began = Instant::now();
+            link.check().unwrap();
+            began.elapsed()
+        })
+        .collect();
+    trips.sort();
+    // One lookup alone (GET, open, decode) of a session in the store.
+    let server = tls12::session_store::ServerId::parse("localhost").unwrap();
+    let client_store = redis_store.client.session_store.as_ref().unwrap();
+    let stored = client_store.get(&server).unwrap().unwrap().session_id;
+    let mut gets: Vec<Duration> = (0..ROUNDS * PER_ROUND)
+        .map(|_| {
+            let began = Instant::now();
+            assert!(store.get(&stored).unwrap().is_some());
+            began.elapsed()
+        })
+        .collect();
+    gets.sort();
+    let get = |p: f64| gets[((gets.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e6;
+    let trip = |p: f64| trips[((trips.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e6;
     println!(
         "resumed handshakes (session id, ECDHE-ECDSA-AES128-GCM, both ends in one thread), \
          {} each:",
@@ -192,5 +216,15 @@ fn main() {
         redis_store.per_second() / memory.per_second(),
         added(0.50),
         added(0.99),
+    );
+    println!(
+        "  one Redis round trip (PING on the same link): p50 {:.1} µs, p99 {:.1} µs",
+        trip(0.50),
+        trip(0.99)
+    );
+    println!(
+        "  one RedisStore::get (GET, open, decode):        p50 {:.1} µs, p99 {:.1} µs",
+        get(0.50),
+        get(0.99)
     );
 }

@@ -5,7 +5,7 @@
 //! cargo run --example demo -- --trace # ... with every record and message
 //! ```
 //!
-//! A server and a client run on loopback; eight connections tell the story:
+//! A server and a client run on loopback; ten connections tell the story:
 //! a full handshake makes a session, later connections resume it with keys
 //! of their own, two at once, even after the server restarts; a
 //! renegotiation puts a new session under a live connection; a fatal alert

@@ -416,7 +416,7 @@ impl ServerSessionStore for RedisStore {
         let now = (self.clock)();
         let found = value
             .and_then(|v| self.decode(&key, id, &v))
-            .filter(|s| s.is_resumable() && !s.is_expired(now));
+            .filter(|s| !s.is_expired(now));
         let counter = match found {
             Some(_) => &self.stats.hits,
             None => &self.stats.misses,
