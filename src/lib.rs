@@ -73,7 +73,7 @@ pub use handshake::Error;
 pub use record_layer::suites::CipherSuite;
 pub use record_layer::{Alert, AlertDescription};
 pub use session_store::{Session, SessionId};
-pub use stream::{tls_error, Stream};
+pub use stream::{tls_error, Stream, Transport, ALERT_LINGER_BYTES, ALERT_LINGER_TIME};
 
 pub use handshake;
 pub use record_layer;

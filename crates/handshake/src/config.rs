@@ -12,6 +12,7 @@ pub use session_store::{system_clock, Clock};
 use session_store::{ClientSessionStore, ServerSessionStore, TicketKeys};
 
 use crate::kx::NamedGroup;
+use crate::messages::MessageLimits;
 use crate::observe::Observer;
 use crate::sign::{SignatureScheme, SigningKey};
 use crate::x509::{PathLimits, TrustAnchors, DEFAULT_MAX_PATH_DEPTH};
@@ -66,6 +67,8 @@ pub struct ClientConfig {
     /// when false, decline it with a `no_renegotiation` warning. Never
     /// with a server that did not signal RFC 5746.
     pub allow_renegotiation: bool,
+    /// How long the server's handshake messages may be (RFC 5246 §7.4).
+    pub message_limits: MessageLimits,
     /// Told about every record, message and state change (traces, tests).
     pub observer: Option<Arc<dyn Observer>>,
     /// The clock used for certificate validity and session lifetimes.
@@ -86,6 +89,7 @@ impl ClientConfig {
             session_store: None,
             enable_tickets: true,
             allow_renegotiation: true,
+            message_limits: MessageLimits::default(),
             observer: None,
             clock: system_clock(),
         }
@@ -135,6 +139,8 @@ pub struct ServerConfig {
     /// more are declined with `no_renegotiation`. A bound, because each
     /// costs the server a full handshake (CVE-2011-1473). 0 refuses all.
     pub max_client_renegotiations: u32,
+    /// How long the client's handshake messages may be (RFC 5246 §7.4).
+    pub message_limits: MessageLimits,
     /// Told about every record, message and state change (traces, tests).
     pub observer: Option<Arc<dyn Observer>>,
     /// The clock used for certificate validity and session lifetimes.
@@ -157,6 +163,7 @@ impl ServerConfig {
             session_store: None,
             ticket_keys: None,
             max_client_renegotiations: 3,
+            message_limits: MessageLimits::default(),
             observer: None,
             clock: system_clock(),
         }
