@@ -79,11 +79,11 @@ impl<'s, 'a> Search<'s, 'a> {
                 intermediates: self.path[1..].to_vec(),
                 anchor,
             }),
+            // `extend` records a failure before it gives up.
             None => Err(self
                 .deepest
                 .take()
-                .map(|(_, e)| e)
-                .unwrap_or(CertificateError::EmptyChain)),
+                .map_or_else(|| no_issuer(&self.sent[0]), |(_, e)| e)),
         }
     }
 
@@ -153,19 +153,13 @@ impl<'s, 'a> Search<'s, 'a> {
     fn try_anchor(&mut self, anchor: &X509Certificate<'_>) -> Result<(), CertificateError> {
         self.budget.signature()?;
         check_signature(self.top(), anchor.public_key())?;
-        for k in 0..self.path.len() {
-            let below = &self.sent[self.path[k]];
-            if k == 0 || !is_self_issued(below) {
-                check_name_constraints(
-                    anchor,
-                    CaRole::TrustAnchor,
-                    below,
-                    self.path[k],
-                    &mut self.budget,
-                )?;
-            }
-        }
-        Ok(())
+        constraints_hold(
+            anchor,
+            CaRole::TrustAnchor,
+            self.sent,
+            &self.path,
+            &mut self.budget,
+        )
     }
 
     /// The sent certificate `i` can be the issuer of the top certificate:
@@ -180,18 +174,13 @@ impl<'s, 'a> Search<'s, 'a> {
             .filter(|&&k| !is_self_issued(&self.sent[k]))
             .count();
         check_issuer(cert, i, intermediates_below)?;
-        for k in 0..self.path.len() {
-            let below = &self.sent[self.path[k]];
-            if k == 0 || !is_self_issued(below) {
-                check_name_constraints(
-                    cert,
-                    CaRole::Intermediate,
-                    below,
-                    self.path[k],
-                    &mut self.budget,
-                )?;
-            }
-        }
+        constraints_hold(
+            cert,
+            CaRole::Intermediate,
+            self.sent,
+            &self.path,
+            &mut self.budget,
+        )?;
         self.budget.signature()?;
         check_signature(self.top(), cert.public_key())
     }
@@ -211,6 +200,25 @@ impl<'s, 'a> Search<'s, 'a> {
         }
         Ok(())
     }
+}
+
+/// RFC 5280 §6.1.3(b)-(c): `ca`'s name constraints hold for every
+/// certificate of `path` (indices into `sent`) below it — the leaf, and the
+/// intermediates that are not self-issued.
+fn constraints_hold(
+    ca: &X509Certificate<'_>,
+    role: CaRole,
+    sent: &[X509Certificate<'_>],
+    path: &[usize],
+    budget: &mut Budget,
+) -> Result<(), CertificateError> {
+    for (k, &index) in path.iter().enumerate() {
+        let below = &sent[index];
+        if k == 0 || !is_self_issued(below) {
+            check_name_constraints(ca, role, below, index, budget)?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether `issuer` may have issued `cert`: its subject is `cert`'s issuer
