@@ -91,30 +91,56 @@ impl<'s, 'a> Search<'s, 'a> {
     /// done, at anchor `i`; `Ok(None)`: no way up from here (the reasons
     /// are in `deepest`); `Err`: the budget ran out, stop everything.
     fn extend(&mut self) -> Result<Option<usize>, CertificateError> {
-        let top = self.top();
         let mut candidates = 0;
-        for (i, anchor) in self.anchors.iter().enumerate() {
-            if !may_have_issued(anchor, top) {
+        if let Some(anchor) = self.up_to_an_anchor(&mut candidates)? {
+            return Ok(Some(anchor));
+        }
+        if let Some(anchor) = self.up_through_the_sent(&mut candidates)? {
+            return Ok(Some(anchor));
+        }
+        if candidates == 0 {
+            self.fail(no_issuer(self.top()))?;
+        }
+        Ok(None)
+    }
+
+    /// Ends the path at an anchor that issued its top certificate, if one
+    /// did; counts the anchors tried in `candidates`.
+    fn up_to_an_anchor(
+        &mut self,
+        candidates: &mut usize,
+    ) -> Result<Option<usize>, CertificateError> {
+        let anchors = self.anchors;
+        for (i, anchor) in anchors.iter().enumerate() {
+            if !may_have_issued(anchor, self.top()) {
                 continue;
             }
-            candidates += 1;
+            *candidates += 1;
             match self.try_anchor(anchor) {
                 Ok(()) => return Ok(Some(i)),
                 Err(e) => self.fail(e)?,
             }
         }
-        for i in 1..self.sent.len() {
-            let candidate = &self.sent[i];
-            if !may_have_issued(candidate, top) || self.on_path(candidate) {
+        Ok(None)
+    }
+
+    /// Tries each sent certificate that may have issued the top one, and
+    /// the paths above it; counts them in `candidates`.
+    fn up_through_the_sent(
+        &mut self,
+        candidates: &mut usize,
+    ) -> Result<Option<usize>, CertificateError> {
+        let sent = self.sent;
+        for (i, candidate) in sent.iter().enumerate().skip(1) {
+            if !may_have_issued(candidate, self.top()) || self.on_path(candidate) {
                 continue;
             }
-            candidates += 1;
+            *candidates += 1;
             if self.path.len() > self.budget.max_path_depth() {
-                self.fail(CertificateError::PathTooDeep {
-                    subject: top.subject().to_string(),
-                    max: self.budget.max_path_depth(),
-                })?;
-                break;
+                let max = self.budget.max_path_depth();
+                let subject = self.top().subject().to_string();
+                self.fail(CertificateError::PathTooDeep { subject, max })?;
+                return Ok(None);
             }
             if let Err(e) = self.try_intermediate(i) {
                 self.fail(e)?;
@@ -125,9 +151,6 @@ impl<'s, 'a> Search<'s, 'a> {
                 return Ok(Some(anchor));
             }
             self.path.pop();
-        }
-        if candidates == 0 {
-            self.fail(no_issuer(top))?;
         }
         Ok(None)
     }
