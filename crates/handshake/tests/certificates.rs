@@ -1467,6 +1467,27 @@ fn ip_address_constraints_use_the_mask() {
 }
 
 #[test]
+fn an_ip_constraint_with_a_broken_mask_fails_the_path() {
+    let r = Root::new("nc-ip-mask", "");
+    let issuing = r.issue(
+        "/O=gen/CN=issuing",
+        &r.root,
+        &ca("nameConstraints=critical,excluded;IP:10.0.0.0/255.0.255.0\n"),
+    );
+    let host = r.issue("/O=gen/CN=ip", &issuing, &leaf("IP:10.1.2.3"));
+    assert_eq!(
+        r.verify(&[&host, &issuing]).result,
+        Err(CertificateError::MalformedNameConstraint {
+            ca: "O=gen, CN=issuing".into(),
+            reason: "an iPAddress subtree's mask is not a prefix of one bits"
+        })
+    );
+    // A leaf without an iPAddress never meets that subtree.
+    let named = r.issue("/O=gen/CN=host", &issuing, &leaf("DNS:host.test"));
+    assert!(r.verify(&[&named, &issuing]).result.is_ok());
+}
+
+#[test]
 fn directory_name_constraints_apply_to_the_subject() {
     let r = Root::new("nc-dn", "");
     let issuing = r.issue(
