@@ -633,9 +633,9 @@ impl Connection {
         if self.handshake.is_some() {
             return Err(Error::Config("a handshake is already in progress"));
         }
-        let prev = self.previous_handshake().ok_or(Error::SecureRenegotiation(
-            "the peer did not signal RFC 5746; renegotiation would be insecure",
-        ))?;
+        let prev = self
+            .previous_handshake()
+            .ok_or(Error::PeerLacksSecureRenegotiation)?;
         match (&self.role, server_config) {
             (Role::Client { config, server }, _) => {
                 let mut m =

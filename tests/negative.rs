@@ -614,6 +614,27 @@ fn no_common_group_is_handshake_failure() {
     assert_eq!(error, Error::NoCommonGroup);
 }
 
+#[test]
+fn client_groups_without_the_certificates_curve_name_the_curve() {
+    // RFC 8422 §5.3: the server certificate's key "MUST respect the
+    // client's choice of elliptic curves". The client offers ECDSA suites
+    // and schemes, but only x25519: our P-256 certificate cannot be used,
+    // and the error says so, not "no signature algorithm in common".
+    let mut client = client_with_suites(&[CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]);
+    client.groups = vec![NamedGroup::X25519];
+    let pair = Pair::new(client, common::server_config());
+    let error = server_rejects_client_hello(pair, untouched, AlertDescription::HandshakeFailure);
+    assert_eq!(
+        error,
+        Error::CertificateCurveNotOffered(NamedGroup::Secp256r1)
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("secp256r1") && message.contains("supported_groups"),
+        "{message}"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // 9: client certificates (§7.4.6, §7.4.8)
 // ---------------------------------------------------------------------------
@@ -1076,4 +1097,47 @@ fn a_failed_resumption_ends_the_session_on_both_sides() {
     let alert = take(&mut pair.server);
     assert!(deliver(&mut pair.client, &alert).is_err());
     r.assert_session_ended();
+}
+
+// ---------------------------------------------------------------------------
+// Refusals of our own: no alert that never went on the wire
+// ---------------------------------------------------------------------------
+
+#[test]
+fn renegotiation_with_a_server_without_rfc_5746_is_refused_and_says_so() {
+    // GnuTLS with safe renegotiation disabled sends no renegotiation_info:
+    // a server that never signalled RFC 5746. Our client connects (legacy
+    // servers are allowed, RFC 5746 §4.1) but will not renegotiate with
+    // it. The error must say what happened, and that nothing was sent: no
+    // alert is reported, because none went on the wire, and the connection
+    // goes on.
+    use std::io::{Read, Write};
+    let (_server, port) =
+        common::gnutls::gnutls_serv("NORMAL:-VERS-ALL:+VERS-TLS1.2:%DISABLE_SAFE_RENEGOTIATION");
+    let sock = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut stream =
+        tls12::Stream::connect(Arc::new(common::client_config()), "localhost", sock).unwrap();
+    let est = stream.connection().established().unwrap();
+    assert!(
+        !est.negotiated.secure_renegotiation,
+        "GnuTLS signalled RFC 5746"
+    );
+
+    let error = stream.renegotiate().unwrap_err();
+    let tls = tls12::tls_error(&error).expect("a TLS error");
+    assert_eq!(tls, &Error::PeerLacksSecureRenegotiation);
+    assert_eq!(tls.alert(), None, "no alert was sent");
+    let message = tls.to_string();
+    assert!(
+        message.contains("RFC 5746") && message.contains("nothing was sent"),
+        "{message}"
+    );
+    assert!(!stream.connection().wants_write());
+
+    stream.write_all(b"still here\n").unwrap();
+    let mut echo = [0; 11];
+    stream.read_exact(&mut echo).unwrap();
+    assert_eq!(&echo, b"still here\n");
 }

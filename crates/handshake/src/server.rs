@@ -629,6 +629,7 @@ impl ServerHandshake {
             .as_deref()
             .unwrap_or(&[]);
         let mut any_common_suite = false;
+        let mut curve_not_offered = None;
         for suite in first.iter().filter(|s| second.contains(s)) {
             any_common_suite = true;
             for certified in &self.config.certificates {
@@ -638,15 +639,16 @@ impl ServerHandshake {
                 let Some(scheme) = certified.key.choose_scheme(offered) else {
                     continue;
                 };
-                if ecdsa_curve_acceptable(scheme, &hello.extensions) {
-                    return Ok((*suite, certified.clone(), scheme));
+                match ecdsa_curve_not_offered(scheme, &hello.extensions) {
+                    None => return Ok((*suite, certified.clone(), scheme)),
+                    Some(curve) => curve_not_offered = Some(curve),
                 }
             }
         }
-        Err(if any_common_suite {
-            Error::NoCommonSignatureScheme
-        } else {
-            Error::NoCommonCipherSuite
+        Err(match (any_common_suite, curve_not_offered) {
+            (false, _) => Error::NoCommonCipherSuite,
+            (true, Some(curve)) => Error::CertificateCurveNotOffered(curve),
+            (true, None) => Error::NoCommonSignatureScheme,
         })
     }
 
@@ -841,14 +843,17 @@ fn check_point_formats(ext: &ClientExtensions) -> Result<(), Error> {
 /// RFC 8422 §5.3: "the public key in the server's certificate MUST respect
 /// the client's choice of elliptic curves. A server that cannot satisfy this
 /// requirement MUST NOT choose an ECC cipher suite". Our ECDSA keys sign with
-/// the scheme named for their curve, so the scheme says which curve it is.
-fn ecdsa_curve_acceptable(scheme: SignatureScheme, ext: &ClientExtensions) -> bool {
+/// the scheme named for their curve, so the scheme says which curve it is;
+/// returns that curve when the client's supported_groups leave it out.
+fn ecdsa_curve_not_offered(scheme: SignatureScheme, ext: &ClientExtensions) -> Option<NamedGroup> {
     let curve = match scheme {
         SignatureScheme::EcdsaSecp256r1Sha256 => NamedGroup::Secp256r1,
         SignatureScheme::EcdsaSecp384r1Sha384 => NamedGroup::Secp384r1,
-        _ => return true,
+        _ => return None,
     };
-    ext.supported_groups
+    let offered = ext
+        .supported_groups
         .as_ref()
-        .is_none_or(|groups| groups.contains(&curve))
+        .is_none_or(|groups| groups.contains(&curve));
+    (!offered).then_some(curve)
 }
