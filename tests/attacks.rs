@@ -6,14 +6,16 @@
 //! | `triple_handshake_requires_ems_for_resumption` | Bhargavan et al. 2014 (3SHAKE), steps 1-2: two connections with one master secret, then resumption across them | RFC 7627 §5.3: no resumption without the extended master secret |
 //! | `triple_handshake_server_certificate_fixed_across_renegotiation` | 3SHAKE step 3: a renegotiation that changes the server's certificate | the client refuses another server certificate in a renegotiation, full or abbreviated (the mitigation browsers shipped in 2014) |
 //! | `resumption_across_sni_names_is_refused` | a session made for one virtual host resumed on another | RFC 6066 §3: the server name must match |
+//! | `resumption_across_sni_names_is_refused_by_the_example_server` | the same, by `openssl s_client` against the example server | the same |
 //! | `ticketbleed_session_id_echo_length` | CVE-2016-9244: a server echoing a 32-byte session id to a client that sent a shorter one, leaking memory | RFC 5077 §3.4: echo the same session id |
 //! | `early_change_cipher_spec_cve_2014_0224` | OpenSSL's early CCS: keys switched before the master secret is known | ChangeCipherSpec only where the handshake expects it |
 //! | `skipped_server_key_exchange_smack` | SMACK / FREAK (Beurdouche et al. 2015): skipped messages accepted by a loose state machine | the state machines take each message only in order |
 //! | `client_initiated_renegotiation_flood_cve_2011_1473` | a client making the server do handshake after handshake | a per-connection limit; further requests get `no_renegotiation` |
 //! | `truncation_missing_close_notify_is_reported` | truncation: the transport closed without close_notify (RFC 5246 §7.2.1) | `Stream::read` reports `UnexpectedEof`, not a clean end |
 //!
-//! All but the last run our client and our server in memory (see
-//! tests/common/mod.rs, `wire`); the last runs over loopback TCP.
+//! All but two run our client and our server in memory (see
+//! tests/common/mod.rs, `wire`); the last runs over loopback TCP, and the
+//! example-server one against `openssl s_client`.
 
 mod common;
 
@@ -444,6 +446,42 @@ fn resumption_across_sni_names_is_refused() {
         assert_ne!(server_hello(&answer).session_id, offered.session_id);
         assert!(server_hello(&answer).extensions.server_name_ack);
     }
+}
+
+#[test]
+fn resumption_across_sni_names_is_refused_by_the_example_server() {
+    // The same rule against a client we did not write: `openssl s_client`
+    // saves the session it got for `localhost` and offers it for another
+    // name the server also serves (its certificate's `*.test.localhost`):
+    // a full handshake ("New"); offered for `localhost` again, it resumes.
+    use std::process::Command;
+    let dir = common::ScratchDir::new("sni-resume");
+    let session = dir.join("session.pem");
+    let session = session.to_str().unwrap();
+    let mut cmd = Command::new(common::example_binary("server"));
+    cmd.args(["--listen", "127.0.0.1:0", "--session-cache", "memory"])
+        .args([
+            "--cert",
+            &common::test_data_arg("ecdsa/localhost.chain.pem"),
+        ])
+        .args(["--key", &common::test_data_arg("ecdsa/localhost.key")]);
+    let mut server = common::ChildGuard::spawn(&mut cmd);
+    let port = server.wait_for_port("listening on", TIMEOUT);
+    let s_client = |name: &str, sess: &str| {
+        let mut cmd = common::openssl();
+        cmd.args(["s_client", "-tls1_2", "-no_ticket", "-connect"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-servername", name, sess, session, "-verify_return_error"])
+            .args(["-CAfile", &common::test_data_arg("ecdsa/root.pem")]);
+        let out = common::ChildGuard::spawn_merged(&mut cmd).finish(TIMEOUT);
+        assert!(out.status.success(), "{name}: {out:#?}");
+        out.stdout
+    };
+    assert!(s_client("localhost", "-sess_out").contains("New, TLSv1.2"));
+    let other = s_client("a.test.localhost", "-sess_in");
+    assert!(other.contains("New, TLSv1.2"), "{other}");
+    let same = s_client("localhost", "-sess_in");
+    assert!(same.contains("Reused, TLSv1.2"), "{same}");
 }
 
 #[test]

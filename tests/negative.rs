@@ -1141,3 +1141,88 @@ fn renegotiation_with_a_server_without_rfc_5746_is_refused_and_says_so() {
     stream.read_exact(&mut echo).unwrap();
     assert_eq!(&echo, b"still here\n");
 }
+
+// ---------------------------------------------------------------------------
+// RFC 6066 §3: the names a server serves
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_server_name_not_served_is_a_fatal_unrecognized_name() {
+    // "abort the handshake by sending a fatal-level unrecognized_name(112)
+    // alert": the choice RFC 6066 §3 recommends over a warning.
+    let mut server = common::server_config();
+    server.server_names = server.certificate_names();
+    assert_eq!(server.server_names, ["localhost", "*.test.localhost"]);
+
+    let pair = Pair::named(common::client_config(), server.clone(), "nothere.example");
+    let error = server_rejects_client_hello(pair, untouched, AlertDescription::UnrecognizedName);
+    assert_eq!(error, Error::UnrecognizedName("nothere.example".into()));
+    assert!(error.to_string().contains("\"nothere.example\""), "{error}");
+
+    // Served: a name, one matching the wildcard, and no name at all (an IP
+    // address is not sent as SNI), which gets the default certificate.
+    for name in ["localhost", "a.test.localhost", "127.0.0.1"] {
+        let mut pair = Pair::named(common::client_config(), server.clone(), name);
+        pair.complete();
+    }
+}
+
+#[test]
+fn the_example_server_answers_an_unserved_name_with_unrecognized_name() {
+    // A peer we did not write: `openssl s_client -servername` against the
+    // example server, once with the names given by --server-name, once
+    // with the default taken from the certificate's subjectAltName.
+    use std::process::Command;
+    let timeout = std::time::Duration::from_secs(10);
+    for (names, served, refused) in [
+        (
+            &["--server-name", "www.test.localhost"][..],
+            "www.test.localhost",
+            "localhost",
+        ),
+        (&[][..], "b.test.localhost", "nothere.example"),
+    ] {
+        let mut cmd = Command::new(common::example_binary("server"));
+        cmd.args(["--listen", "127.0.0.1:0", "--session-cache", "memory"])
+            .args([
+                "--cert",
+                &common::test_data_arg("ecdsa/localhost.chain.pem"),
+            ])
+            .args(["--key", &common::test_data_arg("ecdsa/localhost.key")])
+            .args(names);
+        let mut server = common::ChildGuard::spawn(&mut cmd);
+        let port = server.wait_for_port("listening on", timeout);
+        let s_client = |name: &str| {
+            let mut cmd = common::openssl();
+            cmd.args([
+                "s_client",
+                "-tls1_2",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .args(["-servername", name, "-verify_return_error"])
+            .args(["-CAfile", &common::test_data_arg("ecdsa/root.pem")]);
+            common::ChildGuard::spawn_merged(&mut cmd).finish(timeout)
+        };
+        let out = s_client(refused);
+        assert!(!out.status.success(), "{refused}: {out:#?}");
+        assert!(
+            out.stdout.contains("unrecognized name") && out.stdout.contains("alert number 112"),
+            "{refused}: {}",
+            out.stdout
+        );
+        let out = s_client(served);
+        assert!(out.status.success(), "{served}: {out:#?}");
+        assert!(
+            out.stdout.contains("New, TLSv1.2"),
+            "{served}: {}",
+            out.stdout
+        );
+        let log = server.stop();
+        assert!(
+            log.stderr.contains(&format!("asked for \"{refused}\"")),
+            "{}",
+            log.stderr
+        );
+    }
+}

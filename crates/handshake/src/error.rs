@@ -34,6 +34,9 @@ pub enum Error {
     /// certificate's curve is not in the client's `supported_groups`
     /// (RFC 8422 §5.3): `handshake_failure`.
     CertificateCurveNotOffered(NamedGroup),
+    /// The client asked for a server name we do not serve (RFC 6066 §3):
+    /// a fatal `unrecognized_name`.
+    UnrecognizedName(String),
     /// No ALPN protocol both sides support (RFC 7301 §3.2):
     /// `no_application_protocol`.
     NoCommonApplicationProtocol,
@@ -97,6 +100,7 @@ impl Error {
             | Self::ServerCertificateChanged
             | Self::ExtendedMasterSecretRequired => A::HandshakeFailure,
             Self::NoCommonApplicationProtocol => A::NoApplicationProtocol,
+            Self::UnrecognizedName(_) => A::UnrecognizedName,
             Self::UnsupportedExtension => A::UnsupportedExtension,
             Self::IllegalParameter(_) | Self::BadKeyShare => A::IllegalParameter,
             Self::BadSignature | Self::BadFinished => A::DecryptError,
@@ -126,6 +130,12 @@ impl fmt::Display for Error {
                 curve.name()
             ),
             Self::NoCommonApplicationProtocol => write!(f, "no ALPN protocol in common"),
+            Self::UnrecognizedName(name) => {
+                write!(
+                    f,
+                    "the client asked for {name:?}, a name this server does not serve"
+                )
+            }
             Self::UnsupportedExtension => write!(f, "server sent an extension we did not offer"),
             Self::IllegalParameter(why) => write!(f, "illegal parameter: {why}"),
             Self::BadSignature => write!(f, "handshake signature did not verify"),

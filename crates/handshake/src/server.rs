@@ -267,6 +267,7 @@ impl ServerHandshake {
                 "ClientHello without null compression",
             ));
         }
+        self.check_server_name(&hello.extensions)?;
         check_point_formats(&hello.extensions)?;
         let secure_renegotiation = self.check_renegotiation_info(&hello)?;
         self.check_offer_has_ems(&hello)?;
@@ -274,6 +275,28 @@ impl ServerHandshake {
         match self.resumable_session(&hello) {
             Some(session) => self.resume(hello, session, alpn, secure_renegotiation, actions),
             None => self.full_handshake(hello, alpn, secure_renegotiation, actions),
+        }
+    }
+
+    /// RFC 6066 §3: "If the server understood the ClientHello extension but
+    /// does not recognize the server name, the server SHOULD take one of
+    /// two actions: either abort the handshake by sending a fatal-level
+    /// unrecognized_name(112) alert or continue the handshake. It is NOT
+    /// RECOMMENDED to send a warning-level unrecognized_name(112) alert,
+    /// because the client's behavior in response to warning-level alerts is
+    /// unpredictable." We abort, fatal: a client that reached the wrong
+    /// server learns it at once, not from a certificate for another name.
+    fn check_server_name(&self, ext: &ClientExtensions) -> Result<(), Error> {
+        let served = &self.config.server_names;
+        match &ext.server_name {
+            Some(name) if !served.is_empty() => {
+                if served.iter().any(|p| verify::dns_name_matches(p, name)) {
+                    Ok(())
+                } else {
+                    Err(Error::UnrecognizedName(name.clone()))
+                }
+            }
+            _ => Ok(()),
         }
     }
 
