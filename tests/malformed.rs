@@ -39,7 +39,7 @@ use tls12::handshake::messages::{
 use tls12::handshake::verify::{CertificateError, MAX_CHAIN_LEN};
 use tls12::record_layer::aead::CipherState;
 use tls12::record_layer::codec::{DecodeError, Reader};
-use tls12::record_layer::deframer::MAX_EMPTY_RECORDS;
+use tls12::record_layer::deframer::{MAX_EMPTY_RECORDS, MAX_WARNING_ALERTS};
 use tls12::record_layer::record::{
     ContentType, ProtocolVersion, HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT,
 };
@@ -1521,11 +1521,12 @@ impl Traffic {
 fn endless_empty_records_and_warning_alerts_are_cut_off() {
     // Zero-length application data is legal (§6.2.1) and warnings need no
     // answer; a run of them is allowed up to MAX_EMPTY_RECORDS, then the
-    // connection ends with unexpected_message.
+    // connection ends with unexpected_message. (Warnings alone meet the
+    // lower bound of the next test first.)
     type Make = fn(usize) -> (ContentType, Vec<u8>);
     let empty: Make = |_| (ContentType::ApplicationData, Vec::new());
-    // user_canceled(90) as a warning (§7.2.2).
-    let warning: Make = |_| (ContentType::Alert, vec![1, 90]);
+    // user_canceled(90) as a warning (§7.2.2), each after an empty record:
+    // no run of warnings, but a run of records that carry nothing.
     let mixed: Make = |i| {
         if i % 2 == 0 {
             (ContentType::ApplicationData, Vec::new())
@@ -1533,7 +1534,7 @@ fn endless_empty_records_and_warning_alerts_are_cut_off() {
             (ContentType::Alert, vec![1, 90])
         }
     };
-    for (name, make) in [("empty", empty), ("warning", warning), ("mixed", mixed)] {
+    for (name, make) in [("empty", empty), ("mixed", mixed)] {
         for to_server in [true, false] {
             let mut t = Traffic::new();
             let (i, result, protection) = t
@@ -1566,6 +1567,62 @@ fn endless_empty_records_and_warning_alerts_are_cut_off() {
         t.pair.server.application_data_available(),
         1000 / MAX_EMPTY_RECORDS
     );
+}
+
+#[test]
+fn warning_alerts_in_a_row_are_cut_off_after_four() {
+    // CVE-2016-8610 ("SSL Death Alert"): warnings need no answer, so a
+    // peer can send them as fast as we read them. Like OpenSSL
+    // (MAX_WARN_ALERT_COUNT), the fifth in a row is fatal
+    // unexpected_message: during the handshake, in the clear, to either
+    // side, and after it, under the keys.
+    let user_canceled = plaintext_record(ContentType::Alert, &[1, 90]);
+    let capture = Capture::new();
+    for what in [
+        Expecting::ClientHello,
+        Expecting::ServerHello,
+        Expecting::ClientKeyExchange,
+    ] {
+        let mut conn = capture.receiver(what);
+        for _ in 0..MAX_WARNING_ALERTS {
+            deliver(&mut conn, &user_canceled).unwrap_or_else(|e| panic!("{what:?}: {e}"));
+        }
+        let result = deliver(&mut conn, &user_canceled);
+        let error = assert_fatal_alert(
+            &mut conn,
+            result,
+            AlertProtection::Clear,
+            A::UnexpectedMessage,
+        );
+        assert_eq!(
+            error,
+            Error::Record(RecordError::TooManyWarningAlerts),
+            "{what:?}"
+        );
+    }
+    for to_server in [true, false] {
+        let mut t = Traffic::new();
+        let (i, result, protection) = t
+            .send_many(to_server, 10, |_| (ContentType::Alert, vec![1, 90]))
+            .expect("never cut off");
+        assert_eq!(i, MAX_WARNING_ALERTS);
+        let error = assert_fatal_alert(
+            t.receiver(to_server),
+            result,
+            protection,
+            A::UnexpectedMessage,
+        );
+        assert_eq!(error, Error::Record(RecordError::TooManyWarningAlerts));
+    }
+    // Any other record ends the run: four warnings and a byte of data,
+    // again and again, go through.
+    let mut t = Traffic::new();
+    let result = t.send_many(true, 100, |i| match i % 5 {
+        4 => (ContentType::ApplicationData, vec![b'x']),
+        _ => (ContentType::Alert, vec![1, 90]),
+    });
+    assert!(result.is_none(), "a run broken by data is fine");
+    assert_eq!(t.pair.server.application_data_available(), 20);
 }
 
 #[test]

@@ -20,7 +20,7 @@
 //! ```
 //!
 //! [`EmptyRecordLimiter`] stops a peer that sends records carrying nothing,
-//! forever.
+//! forever; [`WarningAlertLimiter`], one that sends warning alerts.
 
 use std::io;
 
@@ -356,6 +356,40 @@ impl EmptyRecordLimiter {
     }
 }
 
+/// How many warning alerts in a row we accept. A warning needs no answer
+/// (§7.2.2), so a peer could send them forever, keeping us busy for
+/// nothing (CVE-2016-8610, "SSL Death Alert"); OpenSSL ends the connection
+/// on the fifth in a row (`MAX_WARN_ALERT_COUNT`), and so do we, with
+/// `unexpected_message`. The same bound limits how often one connection
+/// declines a renegotiation before it ends instead.
+pub const MAX_WARNING_ALERTS: usize = 4;
+
+/// Counts consecutive warning alerts; any other record ends the run.
+#[derive(Debug, Default)]
+pub struct WarningAlertLimiter {
+    run: usize,
+}
+
+impl WarningAlertLimiter {
+    /// A limiter that has seen nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts one received record: `warning` is true for a warning alert.
+    /// Fails on the warning after [`MAX_WARNING_ALERTS`] in a row.
+    pub fn count(&mut self, warning: bool) -> Result<(), Error> {
+        if !warning {
+            self.run = 0;
+        } else if self.run == MAX_WARNING_ALERTS {
+            return Err(Error::TooManyWarningAlerts);
+        } else {
+            self.run += 1;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -597,6 +631,21 @@ mod tests {
             j.push(&msg),
             Err(Error::HandshakeMessageTooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn warning_alerts_are_limited_until_another_record() {
+        let mut l = WarningAlertLimiter::new();
+        for _ in 0..MAX_WARNING_ALERTS {
+            l.count(true).unwrap();
+        }
+        l.count(false).unwrap();
+        for _ in 0..MAX_WARNING_ALERTS {
+            l.count(true).unwrap();
+        }
+        let err = l.count(true).unwrap_err();
+        assert_eq!(err, Error::TooManyWarningAlerts);
+        assert_eq!(err.alert(), Some(AlertDescription::UnexpectedMessage));
     }
 
     #[test]
