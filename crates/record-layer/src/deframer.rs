@@ -331,7 +331,26 @@ pub const MAX_EMPTY_RECORDS: usize = 32;
 /// data and warning alerts.
 #[derive(Debug, Default)]
 pub struct EmptyRecordLimiter {
-    run: usize,
+    run: Run,
+}
+
+/// How many records of one kind came in a row.
+#[derive(Debug, Default)]
+struct Run(usize);
+
+impl Run {
+    /// Counts one record, `in_run` if it is of the kind counted; any other
+    /// ends the run. False for the one after `max` in a row.
+    fn count(&mut self, in_run: bool, max: usize) -> bool {
+        if !in_run {
+            self.0 = 0;
+        } else if self.0 == max {
+            return false;
+        } else {
+            self.0 += 1;
+        }
+        true
+    }
 }
 
 impl EmptyRecordLimiter {
@@ -345,14 +364,10 @@ impl EmptyRecordLimiter {
     /// the count. Fails on the empty record after [`MAX_EMPTY_RECORDS`] in a
     /// row.
     pub fn count(&mut self, empty: bool) -> Result<(), Error> {
-        if !empty {
-            self.run = 0;
-        } else if self.run == MAX_EMPTY_RECORDS {
-            return Err(Error::TooManyEmptyRecords);
-        } else {
-            self.run += 1;
+        match self.run.count(empty, MAX_EMPTY_RECORDS) {
+            true => Ok(()),
+            false => Err(Error::TooManyEmptyRecords),
         }
-        Ok(())
     }
 }
 
@@ -367,7 +382,7 @@ pub const MAX_WARNING_ALERTS: usize = 4;
 /// Counts consecutive warning alerts; any other record ends the run.
 #[derive(Debug, Default)]
 pub struct WarningAlertLimiter {
-    run: usize,
+    run: Run,
 }
 
 impl WarningAlertLimiter {
@@ -379,14 +394,10 @@ impl WarningAlertLimiter {
     /// Counts one received record: `warning` is true for a warning alert.
     /// Fails on the warning after [`MAX_WARNING_ALERTS`] in a row.
     pub fn count(&mut self, warning: bool) -> Result<(), Error> {
-        if !warning {
-            self.run = 0;
-        } else if self.run == MAX_WARNING_ALERTS {
-            return Err(Error::TooManyWarningAlerts);
-        } else {
-            self.run += 1;
+        match self.run.count(warning, MAX_WARNING_ALERTS) {
+            true => Ok(()),
+            false => Err(Error::TooManyWarningAlerts),
         }
-        Ok(())
     }
 }
 
