@@ -423,6 +423,8 @@ impl ChildGuard {
 // send. Kept in a module of its own so its names cannot clash with other
 // helpers here.
 
+pub mod example_server;
+
 pub mod wire {
     use std::sync::Arc;
 
