@@ -2470,3 +2470,54 @@ fn malformed_alert_records_are_decode_error() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// 7. The same over TCP, against the example server
+// ---------------------------------------------------------------------------
+
+#[test]
+fn the_example_server_refuses_out_of_place_messages_and_warning_floods_on_the_wire() {
+    // Raw bytes over loopback to the example binary, and the alert read
+    // back off the socket: a Finished (with a body no message decodes
+    // from) as the first message, a header alone announcing a Certificate
+    // of 2^24 - 1 bytes, and five warning alerts before any hello: each
+    // gets a fatal unexpected_message, `21 3 3 0 2 2 10`.
+    use std::io::{Read, Write};
+    use std::process::Command;
+    let timeout = std::time::Duration::from_secs(10);
+    let mut cmd = Command::new(common::example_binary("server"));
+    cmd.args(["--listen", "127.0.0.1:0", "--session-cache", "memory"])
+        .args([
+            "--cert",
+            &common::test_data_arg("ecdsa/localhost.chain.pem"),
+        ])
+        .args(["--key", &common::test_data_arg("ecdsa/localhost.key")]);
+    let mut server = common::ChildGuard::spawn(&mut cmd);
+    let port = server.wait_for_port("listening on", timeout);
+    let warnings: Vec<u8> = (0..MAX_WARNING_ALERTS + 1)
+        .flat_map(|_| plaintext_record(ContentType::Alert, &[1, 90]))
+        .collect();
+    let cases = [
+        (
+            "Finished first",
+            plaintext_record(ContentType::Handshake, &[20, 0, 0, 3, 0xff, 0xff, 0xff]),
+        ),
+        (
+            "a Certificate header of 2^24 - 1 bytes first",
+            plaintext_record(ContentType::Handshake, &[11, 0xff, 0xff, 0xff]),
+        ),
+        ("five warning alerts", warnings),
+    ];
+    for (case, wire) in cases {
+        let mut sock = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        sock.set_read_timeout(Some(timeout)).unwrap();
+        sock.write_all(&wire).unwrap();
+        let mut answer = Vec::new();
+        let _ = sock.read_to_end(&mut answer);
+        assert_eq!(
+            answer,
+            [21, 3, 3, 0, 2, 2, A::UnexpectedMessage.value()],
+            "{case}"
+        );
+    }
+}
