@@ -34,6 +34,12 @@ struct Args {
     /// Private key (PEM: PKCS#8, SEC1 or PKCS#1) for the --cert at the same position.
     #[arg(long, required = true)]
     key: Vec<PathBuf>,
+    /// A host name this server serves (repeat for more; `*.example.com`
+    /// matches one label). A client asking for another name (SNI, RFC 6066
+    /// §3) gets a fatal unrecognized_name. Default: the DNS names in the
+    /// certificates' subjectAltName.
+    #[arg(long = "server-name")]
+    server_names: Vec<String>,
     /// Ask clients for a certificate issued under these roots (PEM).
     #[arg(long)]
     client_ca: Option<PathBuf>,
@@ -107,6 +113,10 @@ fn run(args: Args) -> io::Result<()> {
         .map(|(c, k)| tls12::load_certified_key(c, k))
         .collect::<io::Result<Vec<_>>>()?;
     let mut config = ServerConfig::new(certificates);
+    config.server_names = match args.server_names.is_empty() {
+        true => config.certificate_names(),
+        false => args.server_names.clone(),
+    };
     if let Some(path) = &args.client_ca {
         let anchors = Arc::new(tls12::load_trust_anchors(path)?);
         config.client_auth = if args.require_client_cert {

@@ -62,7 +62,7 @@ pub mod keylog;
 mod stream;
 pub mod trace;
 
-pub use conn::{Connection, Event, MAX_BUFFERED_PLAINTEXT};
+pub use conn::{Connection, Event, MAX_BUFFERED_PLAINTEXT, MAX_QUEUED_EVENTS};
 pub use files::{load_certified_key, load_trust_anchors, user_cache_dir};
 pub use handshake::common::Established;
 pub use handshake::config::{

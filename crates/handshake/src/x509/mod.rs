@@ -126,6 +126,7 @@ use path::Search;
 pub use anchors::TrustAnchors;
 pub use budget::{PathLimits, DEFAULT_MAX_PATH_DEPTH};
 pub use error::{CaRole, CertificateError};
+pub(crate) use hostname::dns_name_matches;
 pub use key::PublicKeyKind;
 pub(crate) use parse::parse;
 pub use path::ValidPath;
