@@ -59,6 +59,7 @@
 mod conn;
 mod files;
 pub mod keylog;
+pub mod limits;
 mod stream;
 pub mod trace;
 
