@@ -17,14 +17,16 @@ use std::sync::Arc;
 use std::collections::VecDeque;
 
 use handshake::common::{Action, Established, PreviousHandshake, Side};
-use handshake::messages::{HandshakeMessage, HandshakePayload};
+use handshake::messages::{HandshakeMessage, HandshakePayload, HandshakeType, MessageLimits};
 use handshake::observe::{Direction, Observer, Protection, TraceEvent};
 use handshake::{
     ClientConfig, ClientHandshake, ClientState, Error, ServerConfig, ServerHandshake, ServerState,
 };
 use record_layer::aead::CipherState;
-use record_layer::codec::Codec;
-use record_layer::deframer::{EmptyRecordLimiter, HandshakeJoiner, MessageDeframer};
+use record_layer::codec::{Codec, DecodeError};
+use record_layer::deframer::{
+    EmptyRecordLimiter, HandshakeHeader, HandshakeJoiner, MessageDeframer,
+};
 use record_layer::record::{
     check_plaintext, fragments, write_record, ContentType, ProtocolVersion,
 };
@@ -132,9 +134,9 @@ impl Connection {
     }
 
     fn new(role: Role, machine: Machine) -> Self {
-        let observer = match &role {
-            Role::Client { config, .. } => config.observer.clone(),
-            Role::Server { config } => config.observer.clone(),
+        let (observer, limits) = match &role {
+            Role::Client { config, .. } => (config.observer.clone(), config.message_limits),
+            Role::Server { config } => (config.observer.clone(), config.message_limits),
         };
         Self {
             observer,
@@ -142,7 +144,7 @@ impl Connection {
             handshake: Some(machine),
             states: CipherStates::new(),
             deframer: MessageDeframer::new(),
-            joiner: HandshakeJoiner::new(),
+            joiner: HandshakeJoiner::with_max_message(limits.ceiling()),
             empty_records: EmptyRecordLimiter::new(),
             outgoing: Vec::new(),
             received: VecDeque::new(),
@@ -444,7 +446,11 @@ impl Connection {
     }
 
     fn process_handshake_messages(&mut self) -> Result<(), Error> {
-        while let Some(raw) = self.joiner.pop()? {
+        while let Some(header) = self.joiner.next_header() {
+            self.check_handshake_header(header)?;
+            let Some(raw) = self.joiner.pop()? else {
+                break;
+            };
             let msg = HandshakeMessage::decode(raw.raw.to_vec())?;
             notify(
                 &self.observer,
@@ -470,6 +476,52 @@ impl Connection {
             self.run(actions)?;
         }
         Ok(())
+    }
+
+    /// Decides on a handshake message's four header bytes, before its body
+    /// is buffered or decoded (RFC 5246 §7.4): its type must be one the
+    /// handshake in progress takes now (outside a handshake, only a request
+    /// to renegotiate), else `unexpected_message` whatever the body; then
+    /// its length must be within that type's limit ([`MessageLimits`]).
+    fn check_handshake_header(&mut self, header: HandshakeHeader) -> Result<(), Error> {
+        let t = HandshakeType::from_value(header.msg_type)
+            .ok_or(Error::unexpected("unknown handshake message type"))?;
+        match (&mut self.handshake, &self.role) {
+            (Some(Machine::Client(m)), _) => m.check_message_type(t)?,
+            (Some(Machine::Server(m)), _) => m.check_message_type(t)?,
+            (None, Role::Client { .. }) if t == HandshakeType::HelloRequest => {}
+            (None, Role::Server { .. }) if t == HandshakeType::ClientHello => {}
+            (None, _) => return Err(Error::unexpected(t.name())),
+        }
+        let limit = self.message_limits().max_body_len(t);
+        if header.length <= limit {
+            return Ok(());
+        }
+        // Over what the message's own vectors can hold, its length is wrong
+        // (§7.2.2 decode_error: "the length of the message was incorrect");
+        // over a limit of ours, illegal_parameter, as OpenSSL answers an
+        // excessive message size.
+        Err(match t.max_body_len() {
+            Some(bound) if header.length > bound => DecodeError::LengthOutOfRange {
+                what: t.name(),
+                len: header.length,
+                min: 0,
+                max: bound,
+            }
+            .into(),
+            _ => record_layer::Error::HandshakeMessageTooLarge {
+                length: header.length,
+                limit,
+            }
+            .into(),
+        })
+    }
+
+    fn message_limits(&self) -> MessageLimits {
+        match &self.role {
+            Role::Client { config, .. } => config.message_limits,
+            Role::Server { config } => config.message_limits,
+        }
     }
 
     /// A handshake message after the handshake: the peer asks to

@@ -44,8 +44,8 @@ use crate::extensions::{ClientExtensions, ServerExtensions, EC_POINT_FORMAT_UNCO
 use crate::kx::EphemeralKey;
 use crate::messages::{
     client_certificate_type, Certificate, CertificateRequest, ClientHello, ClientKeyExchange,
-    DigitallySigned, Finished, HandshakeMessage, HandshakePayload, NewSessionTicket, ServerHello,
-    ServerKeyExchange, COMPRESSION_NULL,
+    DigitallySigned, Finished, HandshakeMessage, HandshakePayload, HandshakeType, NewSessionTicket,
+    ServerHello, ServerKeyExchange, COMPRESSION_NULL,
 };
 use crate::sign::{self, SignatureScheme};
 use crate::verify;
@@ -272,13 +272,60 @@ impl ClientHandshake {
         })
     }
 
+    /// The messages the client takes in its current state (§7.3 Figures 1
+    /// and 2, the rows of [`crate::sequences::LEGAL_SEQUENCES`]).
+    fn expected(&self) -> &'static [HandshakeType] {
+        match self.state {
+            ClientState::ExpectServerHello(_) => &[HandshakeType::ServerHello],
+            ClientState::ExpectCertificate(_) => &[HandshakeType::Certificate],
+            ClientState::ExpectServerKeyExchange(_) => &[HandshakeType::ServerKeyExchange],
+            ClientState::ExpectCertificateRequestOrServerHelloDone(_) => &[
+                HandshakeType::CertificateRequest,
+                HandshakeType::ServerHelloDone,
+            ],
+            ClientState::ExpectServerHelloDone(..) => &[HandshakeType::ServerHelloDone],
+            ClientState::ExpectNewSessionTicket(_) => &[HandshakeType::NewSessionTicket],
+            ClientState::ExpectFinished(_) => &[HandshakeType::Finished],
+            ClientState::Start
+            | ClientState::ExpectChangeCipherSpec(_)
+            | ClientState::Traffic
+            | ClientState::Failed => &[],
+        }
+    }
+
+    /// §7.4.1.1: HelloRequest "will be ignored by the client if the client
+    /// is currently negotiating a session", except between the server's
+    /// ChangeCipherSpec and Finished, where §7.4.9 allows nothing but
+    /// Finished: "A Finished message is always sent immediately after a
+    /// change cipher spec message".
+    fn ignores_hello_request(&self) -> bool {
+        !matches!(
+            self.state,
+            ClientState::Start
+                | ClientState::ExpectFinished(_)
+                | ClientState::Traffic
+                | ClientState::Failed
+        )
+    }
+
+    /// Decides on a message's type alone, before its body is decoded: the
+    /// connection asks on the four header bytes, so that a message out of
+    /// place is `unexpected_message` whatever its body (§7.4: "sending
+    /// handshake messages in an unexpected order results in a fatal
+    /// error"). A refusal ends the machine.
+    pub fn check_message_type(&mut self, t: HandshakeType) -> Result<(), Error> {
+        let ignored = t == HandshakeType::HelloRequest && self.ignores_hello_request();
+        if ignored || self.expected().contains(&t) {
+            return Ok(());
+        }
+        self.state = ClientState::Failed;
+        Err(Error::unexpected(t.name()))
+    }
+
     /// Feeds one handshake message from the server.
     pub fn handle_message(&mut self, msg: HandshakeMessage) -> Result<Vec<Action>, Error> {
-        // §7.4.1.1: "This message will be ignored by the client if the
-        // client is currently negotiating a session."
-        if matches!(msg.payload, HandshakePayload::HelloRequest)
-            && !matches!(self.state, ClientState::Traffic | ClientState::Failed)
-        {
+        self.check_message_type(msg.handshake_type())?;
+        if matches!(msg.payload, HandshakePayload::HelloRequest) {
             return Ok(Vec::new());
         }
         let state = core::mem::replace(&mut self.state, ClientState::Failed);
@@ -379,8 +426,13 @@ impl ClientHandshake {
         }
         // RFC 7627 §5.3: "If the original session used the
         // "extended_master_secret" extension but the new ServerHello does
-        // not contain the extension, the client MUST abort the handshake."
-        if !neg.extended_master_secret {
+        // not contain the extension, the client MUST abort the handshake",
+        // and "If the original session did not use the
+        // "extended_master_secret" extension but the new ServerHello
+        // contains the extension, the client MUST abort the handshake."
+        // (We offer only sessions with it, so the second cannot happen
+        // unless a store hands us one without.)
+        if !neg.extended_master_secret || !session.extended_master_secret {
             return Err(Error::ExtendedMasterSecretRequired);
         }
         self.check_same_server(&session.peer_certificates)?;
@@ -487,11 +539,12 @@ impl ClientHandshake {
         cert: Certificate,
     ) -> Result<Box<Negotiated>, Error> {
         let now = (self.config.clock)();
-        verify::verify_server_chain(
+        verify::verify_server_chain_with(
             &cert.certificate_list,
             &self.config.trust_anchors,
             &self.server.name,
             i64::try_from(now).unwrap_or(i64::MAX),
+            &crate::config::path_limits(self.config.max_path_depth),
         )?;
         // §7.4.2: "The end entity certificate's public key (and associated
         // restrictions) MUST be compatible with the selected key exchange

@@ -12,9 +12,10 @@ pub use session_store::{system_clock, Clock};
 use session_store::{ClientSessionStore, ServerSessionStore, TicketKeys};
 
 use crate::kx::NamedGroup;
+use crate::messages::MessageLimits;
 use crate::observe::Observer;
 use crate::sign::{SignatureScheme, SigningKey};
-use crate::verify::TrustAnchors;
+use crate::x509::{PathLimits, TrustAnchors, DEFAULT_MAX_PATH_DEPTH};
 
 /// The signature schemes we accept and offer, strongest-first within each
 /// key type (RFC 5246 §7.4.1.4.1).
@@ -49,6 +50,10 @@ pub struct ClientConfig {
     pub signature_schemes: Vec<SignatureScheme>,
     /// The roots that server certificates must chain to.
     pub trust_anchors: Arc<TrustAnchors>,
+    /// The most intermediate CA certificates a peer's chain may need
+    /// between its leaf and a trust anchor (RFC 5280 §6.1); default
+    /// [`DEFAULT_MAX_PATH_DEPTH`] (6, as rustls-webpki).
+    pub max_path_depth: usize,
     /// Our certificate, if the server asks for one (§7.4.6).
     pub client_certificate: Option<Arc<CertifiedKey>>,
     /// ALPN protocols to offer, most preferred first (RFC 7301).
@@ -62,6 +67,8 @@ pub struct ClientConfig {
     /// when false, decline it with a `no_renegotiation` warning. Never
     /// with a server that did not signal RFC 5746.
     pub allow_renegotiation: bool,
+    /// How long the server's handshake messages may be (RFC 5246 §7.4).
+    pub message_limits: MessageLimits,
     /// Told about every record, message and state change (traces, tests).
     pub observer: Option<Arc<dyn Observer>>,
     /// The clock used for certificate validity and session lifetimes.
@@ -76,11 +83,13 @@ impl ClientConfig {
             groups: NamedGroup::SUPPORTED.to_vec(),
             signature_schemes: DEFAULT_SIGNATURE_SCHEMES.to_vec(),
             trust_anchors: Arc::new(trust_anchors),
+            max_path_depth: DEFAULT_MAX_PATH_DEPTH,
             client_certificate: None,
             alpn_protocols: Vec::new(),
             session_store: None,
             enable_tickets: true,
             allow_renegotiation: true,
+            message_limits: MessageLimits::default(),
             observer: None,
             clock: system_clock(),
         }
@@ -115,6 +124,10 @@ pub struct ServerConfig {
     pub signature_schemes: Vec<SignatureScheme>,
     /// Client certificate policy.
     pub client_auth: ClientAuth,
+    /// The most intermediate CA certificates a peer's chain may need
+    /// between its leaf and a trust anchor (RFC 5280 §6.1); default
+    /// [`DEFAULT_MAX_PATH_DEPTH`] (6, as rustls-webpki).
+    pub max_path_depth: usize,
     /// ALPN protocols we speak, most preferred first (empty: ignore ALPN).
     pub alpn_protocols: Vec<Vec<u8>>,
     /// Where sessions are kept so that clients can resume them by session
@@ -126,6 +139,8 @@ pub struct ServerConfig {
     /// more are declined with `no_renegotiation`. A bound, because each
     /// costs the server a full handshake (CVE-2011-1473). 0 refuses all.
     pub max_client_renegotiations: u32,
+    /// How long the client's handshake messages may be (RFC 5246 §7.4).
+    pub message_limits: MessageLimits,
     /// Told about every record, message and state change (traces, tests).
     pub observer: Option<Arc<dyn Observer>>,
     /// The clock used for certificate validity and session lifetimes.
@@ -143,13 +158,24 @@ impl ServerConfig {
             groups: NamedGroup::SUPPORTED.to_vec(),
             signature_schemes: DEFAULT_SIGNATURE_SCHEMES.to_vec(),
             client_auth: ClientAuth::None,
+            max_path_depth: DEFAULT_MAX_PATH_DEPTH,
             alpn_protocols: Vec::new(),
             session_store: None,
             ticket_keys: None,
             max_client_renegotiations: 3,
+            message_limits: MessageLimits::default(),
             observer: None,
             clock: system_clock(),
         }
+    }
+}
+
+/// The limits for checking a peer's chain with `max_path_depth`, the other
+/// bounds at their defaults.
+pub(crate) fn path_limits(max_path_depth: usize) -> PathLimits {
+    PathLimits {
+        max_path_depth,
+        ..PathLimits::default()
     }
 }
 

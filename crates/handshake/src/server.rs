@@ -42,8 +42,8 @@ use crate::extensions::{ClientExtensions, ServerExtensions, EC_POINT_FORMAT_UNCO
 use crate::kx::{EphemeralKey, NamedGroup};
 use crate::messages::{
     client_certificate_type, Certificate, CertificateRequest, ClientHello, ClientKeyExchange,
-    DigitallySigned, Finished, HandshakeMessage, HandshakePayload, NewSessionTicket, ServerHello,
-    ServerKeyExchange, COMPRESSION_NULL, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+    DigitallySigned, Finished, HandshakeMessage, HandshakePayload, HandshakeType, NewSessionTicket,
+    ServerHello, ServerKeyExchange, COMPRESSION_NULL, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
 use crate::sign::{self, SignatureScheme};
 use crate::verify;
@@ -151,8 +151,37 @@ impl ServerHandshake {
         matches!(self.state, ServerState::Traffic)
     }
 
+    /// The messages the server takes in its current state (§7.3 Figures 1
+    /// and 2, the rows of [`crate::sequences::LEGAL_SEQUENCES`]).
+    fn expected(&self) -> &'static [HandshakeType] {
+        match self.state {
+            ServerState::ExpectClientHello => &[HandshakeType::ClientHello],
+            ServerState::ExpectCertificate(_) => &[HandshakeType::Certificate],
+            ServerState::ExpectClientKeyExchange(_) => &[HandshakeType::ClientKeyExchange],
+            ServerState::ExpectCertificateVerify(_) => &[HandshakeType::CertificateVerify],
+            ServerState::ExpectFinished(_) => &[HandshakeType::Finished],
+            ServerState::ExpectChangeCipherSpec(_) | ServerState::Traffic | ServerState::Failed => {
+                &[]
+            }
+        }
+    }
+
+    /// Decides on a message's type alone, before its body is decoded: the
+    /// connection asks on the four header bytes, so that a message out of
+    /// place is `unexpected_message` whatever its body (§7.4: "sending
+    /// handshake messages in an unexpected order results in a fatal
+    /// error"). A refusal ends the machine.
+    pub fn check_message_type(&mut self, t: HandshakeType) -> Result<(), Error> {
+        if self.expected().contains(&t) {
+            return Ok(());
+        }
+        self.state = ServerState::Failed;
+        Err(Error::unexpected(t.name()))
+    }
+
     /// Feeds one handshake message from the client.
     pub fn handle_message(&mut self, msg: HandshakeMessage) -> Result<Vec<Action>, Error> {
+        self.check_message_type(msg.handshake_type())?;
         let state = core::mem::replace(&mut self.state, ServerState::Failed);
         let HandshakeMessage { payload, raw } = msg;
         // The client's Finished and CertificateVerify are checked against the
@@ -238,7 +267,9 @@ impl ServerHandshake {
                 "ClientHello without null compression",
             ));
         }
+        check_point_formats(&hello.extensions)?;
         let secure_renegotiation = self.check_renegotiation_info(&hello)?;
+        self.check_offer_has_ems(&hello)?;
         let alpn = self.choose_alpn(&hello.extensions)?;
         match self.resumable_session(&hello) {
             Some(session) => self.resume(hello, session, alpn, secure_renegotiation, actions),
@@ -297,14 +328,7 @@ impl ServerHandshake {
     /// means a full handshake, not an error.
     fn resumable_session(&self, hello: &ClientHello) -> Option<Arc<Session>> {
         let ext = &hello.extensions;
-        let session = match (&ext.session_ticket, &self.config.ticket_keys) {
-            (Some(ticket), Some(keys)) if !ticket.is_empty() => keys.open(ticket).map(Arc::new),
-            _ if !hello.session_id.is_empty() => {
-                let store = self.config.session_store.as_ref()?;
-                store.get(&hello.session_id).ok().flatten()
-            }
-            _ => None,
-        }?;
+        let session = self.offered_session(hello)?;
         let now = (self.config.clock)();
         let suite = session.cipher_suite;
         let ok = session.is_resumable()
@@ -320,6 +344,34 @@ impl ServerHandshake {
             && !(matches!(self.config.client_auth, ClientAuth::Required(_))
                 && session.peer_certificates.is_empty());
         ok.then_some(session)
+    }
+
+    /// The session the client offers, by ticket (RFC 5077 §3.4) or by id
+    /// (§7.4.1.2), if we know it.
+    fn offered_session(&self, hello: &ClientHello) -> Option<Arc<Session>> {
+        match (&hello.extensions.session_ticket, &self.config.ticket_keys) {
+            (Some(ticket), Some(keys)) if !ticket.is_empty() => keys.open(ticket).map(Arc::new),
+            _ if !hello.session_id.is_empty() => {
+                let store = self.config.session_store.as_ref()?;
+                store.get(&hello.session_id).ok().flatten()
+            }
+            _ => None,
+        }
+    }
+
+    /// RFC 7627 §5.3: "If the original session used the
+    /// "extended_master_secret" extension but the new ClientHello does not
+    /// contain it, the server MUST abort the abbreviated handshake", and
+    /// if neither did, "the server SHOULD abort the handshake": a client
+    /// that offers a session we know, without the extension, is refused
+    /// (a man in the middle stripping it is the triple handshake's first
+    /// step). Only then is the store asked, so a normal hello costs
+    /// nothing more.
+    fn check_offer_has_ems(&self, hello: &ClientHello) -> Result<(), Error> {
+        if hello.extensions.extended_master_secret || self.offered_session(hello).is_none() {
+            return Ok(());
+        }
+        Err(Error::ExtendedMasterSecretRequired)
     }
 
     /// Will we send NewSessionTicket? Only to a client that sent the
@@ -643,10 +695,11 @@ impl ServerHandshake {
             };
         }
         let now = (self.config.clock)();
-        verify::verify_client_chain(
+        verify::verify_client_chain_with(
             &cert.certificate_list,
             anchors,
             i64::try_from(now).unwrap_or(i64::MAX),
+            &crate::config::path_limits(self.config.max_path_depth),
         )?;
         sent.negotiated.peer_certificates = cert.certificate_list;
         Ok(())
@@ -760,6 +813,30 @@ impl ServerHandshake {
             let _ = store.put(session.clone());
         }
     }
+}
+
+/// RFC 8422 §5.1.2: "If the client sends the extension and the extension
+/// does not contain the uncompressed point format, and the client has used
+/// the Supported Groups extension to indicate support for any of the curves
+/// defined in this specification, then the server MUST abort the handshake
+/// and return an illegal_parameter alert."
+fn check_point_formats(ext: &ClientExtensions) -> Result<(), Error> {
+    let Some(formats) = &ext.ec_point_formats else {
+        return Ok(());
+    };
+    // secp256r1, secp384r1, secp521r1, x25519, x448 (RFC 8422 §5.1.1).
+    const RFC_8422_CURVES: [u16; 5] = [23, 24, 25, 29, 30];
+    let rfc_8422_curve = ext
+        .supported_groups
+        .iter()
+        .flatten()
+        .any(|g| RFC_8422_CURVES.contains(&g.value()));
+    if rfc_8422_curve && !formats.contains(&EC_POINT_FORMAT_UNCOMPRESSED) {
+        return Err(Error::IllegalParameter(
+            "ec_point_formats without uncompressed",
+        ));
+    }
+    Ok(())
 }
 
 /// RFC 8422 §5.3: "the public key in the server's certificate MUST respect
