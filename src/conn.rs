@@ -77,7 +77,6 @@ pub enum Event {
 }
 
 /// One TLS 1.2 connection, client or server.
-#[derive(Debug)]
 pub struct Connection {
     role: Role,
     /// The handshake in progress, if any: the first one, or a renegotiation.
@@ -255,16 +254,20 @@ impl Connection {
 
     /// §7.2.2: after a fatal alert "the session identifier MUST be
     /// invalidated, preventing the failed session from being used to
-    /// establish new connections": the session in force, or the one being
-    /// resumed, is marked non-resumable for every connection that shares
-    /// it and taken out of the store.
+    /// establish new connections": the session in force is marked
+    /// non-resumable for every connection that shares it and taken out of
+    /// the store.
+    ///
+    /// A session being *resumed* is not in force until the peer's Finished
+    /// has verified under its master secret (§7.4.9): before that, the
+    /// peer has proven nothing, and anyone who saw a session id in a
+    /// ClientHello (it travels in the clear) could replay it with a broken
+    /// Finished or a fatal alert and evict the session of the client that
+    /// owns it. So such a failure leaves it alone; once the Finished has
+    /// verified the handshake is complete, the session is in force, and a
+    /// failure from then on ends it.
     fn invalidate_session(&self) {
-        let resuming = match &self.handshake {
-            Some(Machine::Client(m)) => m.resuming(),
-            Some(Machine::Server(m)) => m.resuming(),
-            None => None,
-        };
-        for session in [self.session(), resuming].into_iter().flatten() {
+        if let Some(session) = self.session() {
             session.invalidate();
             notify(&self.observer, TraceEvent::SessionInvalidated { session });
             match &self.role {
@@ -706,7 +709,11 @@ impl Connection {
                             handshake_count: self.handshake_count,
                         },
                     );
-                    crate::keylog::log(&est);
+                    let key_log = match &self.role {
+                        Role::Client { config, .. } => config.key_log.as_ref(),
+                        Role::Server { config } => config.key_log.as_ref(),
+                    };
+                    crate::keylog::log(key_log, &est);
                     // The connection stays; its session is replaced.
                     self.established = Some(est);
                     self.handshake = None;
@@ -811,6 +818,32 @@ impl Connection {
     /// means the peer's last record was cut short.
     pub fn has_partial_record(&self) -> bool {
         !self.deframer.is_empty()
+    }
+}
+
+impl core::fmt::Debug for Connection {
+    /// What a log may show: the role, whether a handshake is under way,
+    /// the session's id and suite, and how many bytes wait in each buffer.
+    /// Never the bytes: decrypted application data and handshake plaintext
+    /// are the peer's secrets (the `trace` feature prints what it is asked
+    /// to).
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let side = match self.role {
+            Role::Client { .. } => "client",
+            Role::Server { .. } => "server",
+        };
+        f.debug_struct("Connection")
+            .field("side", &side)
+            .field("handshake_in_progress", &self.handshake.is_some())
+            .field("session", &self.session().map(|s| s.session_id))
+            .field("cipher_suite", &self.session().map(|s| s.cipher_suite))
+            .field("handshake_count", &self.handshake_count)
+            .field("outgoing_bytes", &self.outgoing.len())
+            .field("received_bytes", &self.application_data_available())
+            .field("peer_closed", &self.peer_closed)
+            .field("sent_close", &self.sent_close)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
     }
 }
 

@@ -162,6 +162,12 @@ pub fn render(event: &TraceEvent<'_>, secrets: bool) -> String {
                 hex_or_empty(session.session_id.as_bytes())
             );
         }
+        TraceEvent::ResumptionRefused { reason } => {
+            let _ = write!(
+                s,
+                "   session not resumed: {reason}; full handshake (RFC 5246 §7.4.1.3)"
+            );
+        }
     }
     s
 }

@@ -33,6 +33,8 @@ use record_layer::suites::{CipherSuite, SignatureKind};
 use ring::rand::SystemRandom;
 use session_store::{ServerId, Session, SessionId};
 
+use crate::observe::{notify, ResumptionRefusal, TraceEvent};
+
 use crate::common::{
     compute_master_secret, new_random, random_bytes, send, send_change_cipher_spec_and_finished,
     set_pending_keys, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated,
@@ -113,10 +115,6 @@ pub struct ClientHandshake {
     config: Arc<ClientConfig>,
     server: ServerId,
     state: ClientState,
-    /// The session being resumed, once ServerHello settled it. Kept outside
-    /// `state`, which a failing message leaves as `Failed`, so that a fatal
-    /// alert can still invalidate it (§7.2.2).
-    resuming: Option<Arc<Session>>,
     transcript: Transcript,
     rng: SystemRandom,
     /// Set when this handshake renegotiates an established connection.
@@ -143,7 +141,6 @@ impl ClientHandshake {
             config,
             server,
             state: ClientState::Start,
-            resuming: None,
             transcript: Transcript::default(),
             rng: SystemRandom::new(),
             previous: None,
@@ -199,7 +196,8 @@ impl ClientHandshake {
 
     /// A stored session for this server that we may offer: resumable, not
     /// expired, made with the extended master secret (RFC 7627 §5.3: we
-    /// never resume a session without it), for a suite we still offer.
+    /// never resume a session without it), for a suite we still offer, for
+    /// this server name, and made with a server this config still trusts.
     fn session_to_offer(&self) -> Option<Arc<Session>> {
         if !self.offer_session {
             return None;
@@ -212,8 +210,36 @@ impl ClientHandshake {
             && !session.is_expired(now)
             && session.extended_master_secret
             && self.config.cipher_suites.contains(&session.cipher_suite)
-            && session.server_name.as_deref() == self.sni();
+            && session.server_name.as_deref() == self.sni()
+            && self.server_auth_still_holds(&session);
         usable.then_some(session)
+    }
+
+    /// Does the server chain a session carries still verify, for this
+    /// server name, against this config's trust anchors and clock? A
+    /// session is only as trusted as the check that made it: without this,
+    /// a root removed from the config, or another config sharing the
+    /// store, would keep accepting the server for the session's lifetime.
+    /// A refusal is traced; the session stays in the store (a config with
+    /// other anchors may share it) but is not offered.
+    fn server_auth_still_holds(&self, session: &Session) -> bool {
+        let now = i64::try_from((self.config.clock)()).unwrap_or(i64::MAX);
+        let anchors = &self.config.trust_anchors;
+        let checked = verify::verify_server_chain(
+            &session.peer_certificates,
+            anchors,
+            &self.server.name,
+            now,
+        );
+        let Err(e) = checked else {
+            return true;
+        };
+        let reason = &ResumptionRefusal::ServerChainNotTrusted(e);
+        notify(
+            &self.config.observer,
+            TraceEvent::ResumptionRefused { reason },
+        );
+        false
     }
 
     /// The SNI to send: RFC 6066 §3: "Literal IPv4 and IPv6 addresses are
@@ -390,12 +416,6 @@ impl ClientHandshake {
         }
     }
 
-    /// The session this handshake is resuming, if it has got that far: a
-    /// fatal alert must make it non-resumable too (§7.2.2).
-    pub fn resuming(&self) -> Option<&Arc<Session>> {
-        self.resuming.as_ref()
-    }
-
     /// ServerHello (§7.4.1.3): check every choice against what we offered,
     /// then go on with a full or an abbreviated handshake.
     fn server_hello(
@@ -437,7 +457,6 @@ impl ClientHandshake {
         }
         self.check_same_server(&session.peer_certificates)?;
         neg.peer_certificates = session.peer_certificates.clone();
-        self.resuming = Some(session.clone());
         set_pending_keys(actions, &neg, session.master_secret(), Side::Client)?;
         let keys = Box::new(KeysComputed {
             negotiated: neg,

@@ -30,6 +30,17 @@ pub const DEFAULT_SIGNATURE_SCHEMES: [SignatureScheme; 8] = [
     SignatureScheme::RsaPkcs1Sha512,
 ];
 
+/// Where a connection writes its secrets for a debugger, as rustls's
+/// `KeyLog` does: called once per completed handshake with the NSS key log
+/// label `CLIENT_RANDOM`, this connection's `ClientHello.random` (RFC 5246
+/// §7.4.1.2) and the session's `master_secret` (§8.1). Whoever reads what
+/// it writes decrypts the connection, so nothing is logged unless a config
+/// names one (`tls12::keylog::KeyLogFile` is the file kind).
+pub trait KeyLog: Send + Sync + core::fmt::Debug {
+    /// Records one secret.
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]);
+}
+
 /// A certificate chain and the private key of its leaf.
 #[derive(Debug)]
 pub struct CertifiedKey {
@@ -71,6 +82,9 @@ pub struct ClientConfig {
     pub message_limits: MessageLimits,
     /// Told about every record, message and state change (traces, tests).
     pub observer: Option<Arc<dyn Observer>>,
+    /// Where master secrets are logged for a debugger; `None` (the
+    /// default): nowhere, whatever the environment says.
+    pub key_log: Option<Arc<dyn KeyLog>>,
     /// The clock used for certificate validity and session lifetimes.
     pub clock: Clock,
 }
@@ -91,6 +105,7 @@ impl ClientConfig {
             allow_renegotiation: true,
             message_limits: MessageLimits::default(),
             observer: None,
+            key_log: None,
             clock: system_clock(),
         }
     }
@@ -143,6 +158,9 @@ pub struct ServerConfig {
     pub message_limits: MessageLimits,
     /// Told about every record, message and state change (traces, tests).
     pub observer: Option<Arc<dyn Observer>>,
+    /// Where master secrets are logged for a debugger; `None` (the
+    /// default): nowhere, whatever the environment says.
+    pub key_log: Option<Arc<dyn KeyLog>>,
     /// The clock used for certificate validity and session lifetimes.
     pub clock: Clock,
 }
@@ -165,6 +183,7 @@ impl ServerConfig {
             max_client_renegotiations: 3,
             message_limits: MessageLimits::default(),
             observer: None,
+            key_log: None,
             clock: system_clock(),
         }
     }
@@ -188,6 +207,7 @@ impl core::fmt::Debug for ClientConfig {
             .field("session_store", &self.session_store.is_some())
             .field("enable_tickets", &self.enable_tickets)
             .field("allow_renegotiation", &self.allow_renegotiation)
+            .field("key_log", &self.key_log.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -201,6 +221,7 @@ impl core::fmt::Debug for ServerConfig {
             .field("session_store", &self.session_store.is_some())
             .field("ticket_keys", &self.ticket_keys.is_some())
             .field("max_client_renegotiations", &self.max_client_renegotiations)
+            .field("key_log", &self.key_log.is_some())
             .finish_non_exhaustive()
     }
 }

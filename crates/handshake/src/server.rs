@@ -45,6 +45,7 @@ use crate::messages::{
     DigitallySigned, Finished, HandshakeMessage, HandshakePayload, HandshakeType, NewSessionTicket,
     ServerHello, ServerKeyExchange, COMPRESSION_NULL, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
+use crate::observe::{notify, ResumptionRefusal, TraceEvent};
 use crate::sign::{self, SignatureScheme};
 use crate::verify;
 
@@ -99,10 +100,6 @@ pub struct KeysComputed {
 pub struct ServerHandshake {
     config: Arc<ServerConfig>,
     state: ServerState,
-    /// The session being resumed, once ServerHello settled it. Kept outside
-    /// `state`, which a failing message leaves as `Failed`, so that a fatal
-    /// alert can still invalidate it (§7.2.2).
-    resuming: Option<Arc<Session>>,
     transcript: Transcript,
     rng: SystemRandom,
     /// Set when this handshake renegotiates an established connection.
@@ -123,7 +120,6 @@ impl ServerHandshake {
         Self {
             config,
             state: ServerState::ExpectClientHello,
-            resuming: None,
             transcript: Transcript::default(),
             rng: SystemRandom::new(),
             previous: None,
@@ -243,12 +239,6 @@ impl ServerHandshake {
         }
     }
 
-    /// The session this handshake is resuming, if it has got that far: a
-    /// fatal alert must make it non-resumable too (§7.2.2).
-    pub fn resuming(&self) -> Option<&Arc<Session>> {
-        self.resuming.as_ref()
-    }
-
     /// ClientHello (§7.4.1.2): resume the session it offers if we may,
     /// otherwise start a full handshake.
     fn client_hello(
@@ -338,11 +328,7 @@ impl ServerHandshake {
             && hello.cipher_suites.contains(&suite.value())
             && self.config.cipher_suites.contains(&suite)
             && session.server_name == ext.server_name
-            // A session made without a client certificate cannot satisfy a
-            // config that requires one (e.g. a renegotiation that asks for
-            // it): only a full handshake can.
-            && !(matches!(self.config.client_auth, ClientAuth::Required(_))
-                && session.peer_certificates.is_empty());
+            && self.client_auth_still_holds(&session);
         ok.then_some(session)
     }
 
@@ -372,6 +358,37 @@ impl ServerHandshake {
             return Ok(());
         }
         Err(Error::ExtendedMasterSecretRequired)
+    }
+
+    /// Does the client authentication a session carries satisfy this
+    /// config *now*? A session remembers the client chain of the full
+    /// handshake that made it, not the policy that accepted it: a config
+    /// that asks for client certificates checks that chain again, against
+    /// its own anchors and clock, so that a session made under other
+    /// anchors or a laxer policy (an initial handshake before a step-up
+    /// renegotiation with [`ClientAuth::Required`]) cannot stand in for a
+    /// certificate this config would refuse. A session without a
+    /// certificate never satisfies a config that requires one. A refusal
+    /// is traced, and means a full handshake.
+    fn client_auth_still_holds(&self, session: &Session) -> bool {
+        let chain = &session.peer_certificates;
+        let refusal = match (&self.config.client_auth, chain.is_empty()) {
+            (ClientAuth::None, _) | (ClientAuth::Optional(_), true) => return true,
+            (ClientAuth::Required(_), true) => ResumptionRefusal::NoClientCertificate,
+            (ClientAuth::Optional(anchors) | ClientAuth::Required(anchors), false) => {
+                let now = i64::try_from((self.config.clock)()).unwrap_or(i64::MAX);
+                match verify::verify_client_chain(chain, anchors, now) {
+                    Ok(()) => return true,
+                    Err(e) => ResumptionRefusal::ClientChainNotTrusted(e),
+                }
+            }
+        };
+        let reason = &refusal;
+        notify(
+            &self.config.observer,
+            TraceEvent::ResumptionRefused { reason },
+        );
+        false
     }
 
     /// Will we send NewSessionTicket? Only to a client that sent the
@@ -408,7 +425,6 @@ impl ServerHandshake {
             peer_certificates: session.peer_certificates.clone(),
             session_ticket: self.will_send_ticket(ext),
         };
-        self.resuming = Some(session.clone());
         self.send_server_hello(&neg, ext, false, actions);
         if neg.session_ticket {
             // A fresh ticket on resumption, sealed over the same session.
