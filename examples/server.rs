@@ -46,23 +46,23 @@ struct Args {
     alpn: Vec<String>,
     /// Seconds a client may stay silent: each read from it waits at most
     /// this long.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = ServerLimits::default().read_timeout.as_secs())]
     timeout: u64,
     /// Connections served at once. One more is refused: accepted and closed
     /// at once, before any handshake, so that it costs no thread and the
     /// client learns at once instead of waiting in a queue.
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = ServerLimits::default().max_connections)]
     max_connections: usize,
     /// Seconds the whole handshake may take (each renegotiation too),
     /// however the client spreads its bytes.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = ServerLimits::default().handshake_timeout.as_secs())]
     handshake_timeout: u64,
     /// Seconds the whole of each request may take: waiting for it, reading
     /// its head and writing the answer.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = ServerLimits::default().request_timeout.as_secs())]
     request_timeout: u64,
     /// Seconds each write may wait for a client that reads nothing.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = ServerLimits::default().write_timeout.as_secs())]
     write_timeout: u64,
     /// Where sessions are kept for resumption by session id: `memory`, or a
     /// directory (sessions then survive a restart of the server).
