@@ -170,6 +170,8 @@ impl TimedSocket {
     /// How long the next operation may wait: `timeout`, or less if the
     /// deadline comes first (then the deadline, to name it if it fires).
     fn wait(&self, timeout: Duration) -> io::Result<(Duration, Option<Deadline>)> {
+        // A socket refuses a zero timeout (it would mean "wait for ever").
+        let timeout = timeout.max(Duration::from_millis(1));
         match self.deadline {
             Some(d) => {
                 let left = d.at.saturating_duration_since(Instant::now());
@@ -216,7 +218,9 @@ impl Read for TimedSocket {
         let (wait, deadline) = self.wait(self.read_timeout)?;
         self.sock.set_read_timeout(Some(wait))?;
         let waiting = "the client sent nothing";
-        (self.sock.read(buf)).map_err(|e| timed_out(e, deadline, waiting, self.read_timeout))
+        self.sock
+            .read(buf)
+            .map_err(|e| timed_out(e, deadline, waiting, self.read_timeout))
     }
 }
 
@@ -225,7 +229,9 @@ impl Write for TimedSocket {
         let (wait, deadline) = self.wait(self.write_timeout)?;
         self.sock.set_write_timeout(Some(wait))?;
         let waiting = "the client read nothing of our data";
-        (self.sock.write(buf)).map_err(|e| timed_out(e, deadline, waiting, self.write_timeout))
+        self.sock
+            .write(buf)
+            .map_err(|e| timed_out(e, deadline, waiting, self.write_timeout))
     }
 
     fn flush(&mut self) -> io::Result<()> {
