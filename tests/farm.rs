@@ -213,6 +213,48 @@ fn farm_ticket_keys_resume_every_reconnect_through_haproxy() {
 }
 
 #[test]
+fn farm_ticket_keys_rotating_every_second_still_resume_every_reconnect() {
+    let redis = RedisServer::start();
+    let dir = ScratchDir::new("farm-rotation");
+    let url = redis.url();
+    let servers = Servers::start(
+        3,
+        &dir,
+        &[
+            "--session-cache",
+            "memory",
+            "--ticket-keys",
+            &url,
+            "--ticket-rotate",
+            "1",
+        ],
+    );
+    let proxy = Haproxy::start(&servers.ports);
+    let config = client(true);
+    let store = config.session_store.as_ref().unwrap();
+    let server = tls12::session_store::ServerId::parse("localhost").unwrap();
+    let mut key_names = std::collections::HashSet::new();
+    let mut resumed = 0;
+    let began = Instant::now();
+    // Spread over several rotations: a ticket sealed under one period's
+    // key opens on another server after the next period began.
+    for _ in 0..VISITS {
+        resumed += usize::from(visit(&config, proxy.port()).resumed);
+        let session = store.get(&server).unwrap().unwrap();
+        let ticket = session.ticket.as_ref().expect("a ticket");
+        key_names.insert(ticket[..16].to_vec());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(resumed, VISITS - 1, "across rotations");
+    assert!(
+        key_names.len() >= 2,
+        "{} key names in {:?}",
+        key_names.len(),
+        began.elapsed()
+    );
+}
+
+#[test]
 fn per_server_caches_resume_at_most_half_through_haproxy() {
     let dir = ScratchDir::new("farm-memory");
     let servers = Servers::start(3, &dir, &["--session-cache", "memory", "--tickets"]);
