@@ -646,6 +646,16 @@ fn farm_ticket_keys_agree_and_open_each_others_tickets_across_a_rotation() {
     assert!(b.open(&before).is_some());
     assert_eq!(farms[1].bad_values(), 0);
 
+    // In Redis the keys are sealed: no value shows a key_name in use.
+    let keys = redis.cli(&["--scan", "--pattern", "tls12:ticket-key:*"]);
+    assert!(keys.lines().count() >= 3, "{keys}");
+    for key in keys.lines() {
+        let value = redis.command(&[b"GET", key.as_bytes()]).unwrap();
+        for name in [current, a.current_key_name()] {
+            assert!(!contains(&value, &name), "{key} shows its key_name");
+        }
+    }
+
     // A server that knows neither key (another farm key) opens nothing.
     let stranger = FarmTicketKeys::new(
         Redis::open(&redis.url(), PATIENT).unwrap(),
