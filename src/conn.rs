@@ -134,6 +134,7 @@ impl Connection {
             Role::Client { config, .. } => config.observer.clone(),
             Role::Server { config } => config.observer.clone(),
         };
+        let observer = observer.map(|o| o.connection_observer().unwrap_or(o));
         Self {
             observer,
             role,

@@ -103,4 +103,12 @@ pub enum TraceEvent<'a> {
 pub trait Observer: Send + Sync + core::fmt::Debug {
     /// Called for each event.
     fn event(&self, event: &TraceEvent<'_>);
+
+    /// Called once as each connection is made: the observer that is to see
+    /// that connection's events. By default (`None`) it is this one, and
+    /// every connection's events arrive here, interleaved; an observer
+    /// that draws each connection apart (`tls12::html`) gives each its own.
+    fn connection_observer(&self) -> Option<Arc<dyn Observer>> {
+        None
+    }
 }
