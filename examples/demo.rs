@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --example demo            # the story
 //! cargo run --example demo -- --trace # ... with every record and message
+//! cargo run --example demo -- --html demo.html # ... drawn as a page
 //! ```
 //!
 //! A server and a client run on loopback; eight connections tell the story:
@@ -15,11 +16,14 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
-use clap::Parser;
+use clap::{ArgGroup, Parser};
+use tls12::handshake::common::Side;
+use tls12::handshake::observe::Observer;
+use tls12::html::HtmlReport;
 use tls12::session_store::{FileStore, MemoryStore, ServerSessionStore, TicketKeys};
 use tls12::trace::Tracer;
 use tls12::{
@@ -30,15 +34,22 @@ use tls12::{
 /// Run a TLS 1.2 server and client on loopback and show, connection by
 /// connection, what belongs to a connection and what to a session.
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(version, group(ArgGroup::new("observe").args(["trace", "html"]).multiple(true)))]
 struct Args {
     /// Also print every record, handshake message and state change.
     #[arg(long)]
     trace: bool,
-    /// With --trace: also print master secrets and key blocks.
-    #[arg(long, requires = "trace")]
+    /// With --trace or --html: also show master secrets, key blocks and keys.
+    #[arg(long, requires = "observe")]
     trace_secrets: bool,
+    /// Also draw every connection, its records, messages, keys and sessions,
+    /// as one self-contained HTML page written to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
+
+/// The page of `--html`, when asked for.
+static PAGE: OnceLock<Arc<HtmlReport>> = OnceLock::new();
 
 // The demo needs no files: the test PKI is built in.
 const CHAIN: &[u8] = include_bytes!("../test-data/ecdsa/localhost.chain.pem");
@@ -65,11 +76,31 @@ struct Row {
 }
 
 fn run(args: &Args) -> io::Result<()> {
+    if args.html.is_some() {
+        let title = "tls12 demo: connections and sessions";
+        let _ = PAGE.set(HtmlReport::new(title, args.trace_secrets));
+    }
     let dir = scratch_dir()?;
     let result = story(args, &dir);
     // Best effort: the directory is in the system's temporary folder.
     let _ = std::fs::remove_dir_all(&dir);
+    // The page is written even when the story failed: it shows where.
+    if let (Some(path), Some(page)) = (&args.html, PAGE.get()) {
+        page.write(path)?;
+        println!("\nThe page: {}", path.display());
+    }
     result
+}
+
+/// The observer for one side: a tracer, the page's recorder, both or none.
+fn observer(args: &Args, side: Side, label: &str) -> Option<Arc<dyn Observer>> {
+    let trace = args
+        .trace
+        .then(|| Tracer::stderr(label, args.trace_secrets) as Arc<dyn Observer>);
+    match PAGE.get() {
+        Some(page) => Some(page.observer(side, trace)),
+        None => trace,
+    }
 }
 
 fn story(args: &Args, dir: &Path) -> io::Result<()> {
@@ -184,6 +215,9 @@ fn story(args: &Args, dir: &Path) -> io::Result<()> {
     server.stop();
 
     chapter("7. Connections × sessions");
+    if let Some(page) = PAGE.get() {
+        page.sessions_view_here();
+    }
     println!(
         "  {:<4} {:>10} {:<16} {:<12} {:>10} {:<16} {:<16}",
         "conn", "local port", "session", "handshake", "handshakes", "master secret", "key block"
@@ -207,11 +241,21 @@ fn story(args: &Args, dir: &Path) -> io::Result<()> {
     println!("  full handshake (ECDHE + ECDSA + certificate checks): {full:>8.0} µs");
     println!("  abbreviated handshake (resumed session):             {resumed:>8.0} µs");
     println!("  a resumption costs {:.1}× less", full / resumed);
+    if let Some(page) = PAGE.get() {
+        page.note(&format!(
+            "full handshake {full:.0} µs, abbreviated {resumed:.0} µs: a resumption costs {:.1}× less \
+             (measured in memory, without the page's recording)",
+            full / resumed
+        ));
+    }
     Ok(())
 }
 
 fn chapter(title: &str) {
     println!("\n{title}");
+    if let Some(page) = PAGE.get() {
+        page.section(title);
+    }
 }
 
 /// A running demo server: each connection answers lines with "ok".
@@ -274,9 +318,7 @@ fn server_config(args: &Args, dir: &Path) -> io::Result<ServerConfig> {
     ));
     let keys = TicketKeys::load_or_create(&dir.join("ticket-keys"), system_clock());
     config.ticket_keys = Some(Arc::new(keys.map_err(io::Error::other)?));
-    if args.trace {
-        config.observer = Some(Tracer::stderr("server", args.trace_secrets));
-    }
+    config.observer = observer(args, Side::Server, "server");
     Ok(config)
 }
 
@@ -285,9 +327,7 @@ fn client_config(args: &Args) -> io::Result<ClientConfig> {
     config.session_store = Some(Arc::new(MemoryStore::new(16)));
     // Resume by session id, so that the server's store is what keeps S1.
     config.enable_tickets = false;
-    if args.trace {
-        config.observer = Some(Tracer::stderr("client", args.trace_secrets));
-    }
+    config.observer = observer(args, Side::Client, "client");
     Ok(config)
 }
 
@@ -301,6 +341,9 @@ fn connect(
     let mut stream = Stream::connect(client.clone(), &format!("localhost:{port}"), sock)?;
     exchange(&mut stream)?;
     let row = row_of(name, &stream)?;
+    if let (Some(page), Some(est)) = (PAGE.get(), stream.connection().established()) {
+        page.name_connection(&est.negotiated.client_random.0, name);
+    }
     Ok((stream, row))
 }
 

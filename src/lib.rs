@@ -58,6 +58,7 @@
 
 mod conn;
 mod files;
+pub mod html;
 pub mod keylog;
 mod stream;
 pub mod trace;

@@ -307,7 +307,7 @@ fn arrow(direction: Direction) -> &'static str {
     }
 }
 
-fn content_type_name(t: ContentType) -> String {
+pub(crate) fn content_type_name(t: ContentType) -> String {
     let name = match t {
         ContentType::ChangeCipherSpec => "change_cipher_spec",
         ContentType::Alert => "alert",
@@ -317,7 +317,7 @@ fn content_type_name(t: ContentType) -> String {
     format!("{name}({})", t.value())
 }
 
-fn bulk_name(bulk: BulkAlgorithm) -> &'static str {
+pub(crate) fn bulk_name(bulk: BulkAlgorithm) -> &'static str {
     match bulk {
         BulkAlgorithm::Aes128Gcm => "AES-128-GCM",
         BulkAlgorithm::Aes256Gcm => "AES-256-GCM",
@@ -325,7 +325,7 @@ fn bulk_name(bulk: BulkAlgorithm) -> &'static str {
     }
 }
 
-fn suite_name(value: u16) -> String {
+pub(crate) fn suite_name(value: u16) -> String {
     match record_layer::suites::CipherSuite::from_value(value) {
         Some(suite) => suite.rfc_name().to_string(),
         None if value == handshake::messages::TLS_EMPTY_RENEGOTIATION_INFO_SCSV => {
@@ -337,7 +337,7 @@ fn suite_name(value: u16) -> String {
 
 /// Hex, or `(empty)` for an empty field (an empty session id or
 /// renegotiation_info means something in the RFC, and should show).
-fn hex_or_empty(bytes: &[u8]) -> String {
+pub(crate) fn hex_or_empty(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         "(empty)".into()
     } else {

@@ -27,9 +27,7 @@
 
 use core::cell::RefCell;
 
-use record_layer::codec::{
-    put_opaque, put_u24, put_vector, Codec, DecodeError, FieldSpan, Reader,
-};
+use record_layer::codec::{put_opaque, put_u24, put_vector, Codec, DecodeError, FieldSpan, Reader};
 use record_layer::record::ProtocolVersion;
 use record_layer::Error as RecordError;
 use session_store::SessionId;
