@@ -150,6 +150,7 @@ fn story(args: &Args, dir: &Path) -> io::Result<()> {
 
     chapter("4. The server is stopped; a new one on the same file store lets C5 resume S1");
     server.stop();
+    note("The first server is gone; a second one starts on the same port and file store.");
     // The same address: the client keys its sessions by name and port.
     let server = Server::start(server_config(args, dir)?, port)?;
     let (_, row) = connect(&client, port, "C5")?;
@@ -193,9 +194,12 @@ fn story(args: &Args, dir: &Path) -> io::Result<()> {
     ])?;
     let mut byte = [0u8; 1];
     let outcome = c7.read(&mut byte);
-    println!(
+    say(&format!(
         "  C7 sent a forged record; the server answered: {}",
         outcome.err().map_or("nothing".into(), |e| e.to_string())
+    ));
+    note(
+        "(the forged record went to the socket past C7's Connection, so only its answer is drawn)",
     );
     if let Some(session) = &c7_session {
         println!(
@@ -241,14 +245,25 @@ fn story(args: &Args, dir: &Path) -> io::Result<()> {
     println!("  full handshake (ECDHE + ECDSA + certificate checks): {full:>8.0} µs");
     println!("  abbreviated handshake (resumed session):             {resumed:>8.0} µs");
     println!("  a resumption costs {:.1}× less", full / resumed);
-    if let Some(page) = PAGE.get() {
-        page.note(&format!(
-            "full handshake {full:.0} µs, abbreviated {resumed:.0} µs: a resumption costs {:.1}× less \
-             (measured in memory, without the page's recording)",
-            full / resumed
-        ));
-    }
+    note(&format!(
+        "full handshake {full:.0} µs, abbreviated {resumed:.0} µs: a resumption costs {:.1}× less \
+         (measured in memory, without the page's recording)",
+        full / resumed
+    ));
     Ok(())
+}
+
+/// A line of the story, printed and put on the page.
+fn say(line: &str) {
+    println!("{line}");
+    note(line.trim_start());
+}
+
+/// A line for the page only.
+fn note(line: &str) {
+    if let Some(page) = PAGE.get() {
+        page.note(line);
+    }
 }
 
 fn chapter(title: &str) {
