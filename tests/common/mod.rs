@@ -9,6 +9,8 @@ use std::thread;
 
 use tls12::{CertifiedKey, ClientConfig, ServerConfig, SigningKey, Stream, TrustAnchors};
 
+pub mod chromium;
+
 /// A file under test-data/.
 pub fn test_data(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

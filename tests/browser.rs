@@ -1,0 +1,118 @@
+//! The demo's page in a real browser: `cargo run --example demo -- --html
+//! FILE`, loaded by headless Chromium (Debian package `chromium`; .ci/run
+//! installs it). The DOM Chromium builds must hold one sequence diagram per
+//! connection and a sessions view with as many sessions as the demo's own
+//! table in chapter 7 lists; the screenshot must show a drawn page, not a
+//! blank one.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::process::Command;
+use std::time::Duration;
+
+use common::{chromium, ChildGuard, ScratchDir};
+
+/// The demo takes well under a second; this allows for a busy machine.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The rows of the demo's table "7. Connections × sessions": (connection,
+/// shortened session id).
+fn table_rows(stdout: &str) -> Vec<(String, String)> {
+    stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("7. "))
+        .skip(2) // the heading and the column names
+        .take_while(|l| !l.trim_start().starts_with('('))
+        .filter_map(|l| {
+            let mut cols = l.split_whitespace();
+            let conn = cols.next()?.to_string();
+            let _port = cols.next()?;
+            Some((conn, cols.next()?.to_string()))
+        })
+        .collect()
+}
+
+/// How often `needle` occurs in `haystack`.
+fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+/// The value of `name="…"` in the first tag containing `marker`.
+fn attribute(dom: &str, marker: &str, name: &str) -> String {
+    let at = dom
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} in the DOM"));
+    let tag = &dom[at..at + dom[at..].find('>').unwrap()];
+    let key = format!("{name}=\"");
+    let start = tag.find(&key).unwrap() + key.len();
+    tag[start..start + tag[start..].find('"').unwrap()].to_string()
+}
+
+/// Pixels of each colour in a decoded RGB(A) screenshot.
+fn colours(png_file: &std::path::Path) -> (HashMap<[u8; 3], usize>, usize) {
+    let decoder = png::Decoder::new(std::fs::File::open(png_file).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let step = info.color_type.samples();
+    assert!(step >= 3, "an RGB screenshot, not {:?}", info.color_type);
+    let mut seen = HashMap::new();
+    for px in buf[..info.buffer_size()].chunks(step) {
+        *seen.entry([px[0], px[1], px[2]]).or_insert(0) += 1;
+    }
+    (seen, (info.width * info.height) as usize)
+}
+
+#[test]
+fn the_demo_page_draws_every_connection_and_session_in_chromium() {
+    chromium::require();
+    let dir = ScratchDir::new("browser");
+    let page = dir.join("demo.html");
+    let mut demo = ChildGuard::spawn(
+        Command::new(common::example_binary("demo"))
+            .arg("--html")
+            .arg(&page),
+    );
+    let out = demo.finish(TIMEOUT);
+    assert!(out.status.success(), "the demo failed: {out:#?}");
+    let rows = table_rows(&out.stdout);
+    assert!(rows.len() >= 8, "the demo's table: {rows:?}");
+    let sessions: HashSet<&str> = rows.iter().map(|(_, s)| s.as_str()).collect();
+
+    let dom = chromium::dump_dom(&page);
+    assert!(dom.contains("<h1>tls12 demo: connections and sessions</h1>"));
+    assert_eq!(
+        count(&dom, "<svg class=\"sequence\""),
+        rows.len(),
+        "one diagram per connection of the demo's table"
+    );
+    for (conn, _) in &rows {
+        assert!(
+            dom.contains(&format!("<h3>{conn} <small>")),
+            "{conn} has its section"
+        );
+    }
+    let view = "<section class=\"sessions\"";
+    assert_eq!(
+        attribute(&dom, view, "data-sessions"),
+        sessions.len().to_string()
+    );
+    let view_dom = &dom[dom.find(view).unwrap()..];
+    assert_eq!(count(view_dom, "<th class=\"session\""), sessions.len());
+    assert_eq!(count(view_dom, "<tr data-connection="), rows.len());
+
+    let shot = dir.join("demo.png");
+    chromium::screenshot(&page, &shot, 1200, 1600);
+    let (colours, pixels) = colours(&shot);
+    let white = colours.get(&[255, 255, 255]).copied().unwrap_or(0);
+    assert!(
+        colours.len() > 50,
+        "a drawn page has many colours, not {}",
+        colours.len()
+    );
+    assert!(
+        white < pixels * 97 / 100,
+        "the screenshot is (almost) blank: {white} of {pixels} pixels white"
+    );
+}
