@@ -224,9 +224,15 @@ impl HtmlReport {
         page(&self.title, self.secrets, &run)
     }
 
-    /// Writes the page to `path`, replacing what was there.
+    /// Writes the page to `path`, replacing what was there at once (by a
+    /// rename), so that a reader who reloads never sees half a page, even
+    /// when connections end, and write, at the same time.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        std::fs::write(path, self.render())
+        let run = self.lock();
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".partial");
+        std::fs::write(&partial, page(&self.title, self.secrets, &run))?;
+        std::fs::rename(&partial, path)
     }
 
     fn lock(&self) -> MutexGuard<'_, Run> {

@@ -10,13 +10,23 @@
 //! that a forged record ends with a fatal alert. A second observer, beside
 //! the page's, writes down what the client saw; the page is checked
 //! against that.
+//!
+//! Then the examples' `--html FILE` against peers we did not write: our
+//! example server's page of two `curl` connections (its ClientHellos are
+//! curl's, with extensions we do not know, and their bytes must still be
+//! covered field by field), and our example client's page of a connection
+//! to `openssl s_server`.
 
 mod common;
 
 use std::collections::HashSet;
+use std::path::Path;
+use std::process::Command;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use common::wire::{deliver, take, Pair};
+use common::{openssl, test_data_arg, ChildGuard, ScratchDir};
 use tls12::handshake::common::Side;
 use tls12::handshake::observe::{Observer, TraceEvent};
 use tls12::html::{fingerprint, HtmlReport};
@@ -299,4 +309,131 @@ fn secrets_appear_only_when_asked_for() {
     let (page, log) = run(true);
     let master = log.master_secrets.lock().unwrap()[0].clone();
     assert!(page.contains(&hex::encode(&master)));
+}
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Every article's byte ranges fill its message, and every message shown
+/// is a whole message of its type.
+fn check_articles(page: &str) -> Vec<Article> {
+    let articles = articles(page);
+    for article in &articles {
+        assert_eq!(article.hex.len(), article.len, "{}", article.typ);
+        let used = check_filled(&article.rows, 0, 0, 0, article.len);
+        assert_eq!(used, article.rows.len(), "{}", article.typ);
+    }
+    articles
+}
+
+/// The page at `path` once it holds `diagrams` connections (the example
+/// server rewrites it as each connection ends).
+fn page_with(path: &Path, diagrams: usize) -> String {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let page = std::fs::read_to_string(path).unwrap_or_default();
+        if page.matches("<svg class=\"sequence\"").count() >= diagrams || Instant::now() > deadline
+        {
+            return page;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_example_server_draws_curls_connections() {
+    common::require_tool("curl", "--version");
+    let dir = ScratchDir::new("html-server");
+    let path = dir.join("server.html");
+    let mut server = ChildGuard::spawn(
+        Command::new(common::example_binary("server"))
+            .args(["--listen", "127.0.0.1:0", "--session-cache", "memory"])
+            .args(["--cert", &test_data_arg("ecdsa/localhost.chain.pem")])
+            .args(["--key", &test_data_arg("ecdsa/localhost.key")])
+            .arg("--html")
+            .arg(&path),
+    );
+    let port = server.wait_for_port("listening on", TIMEOUT);
+    for _ in 0..2 {
+        let out = ChildGuard::spawn(
+            Command::new("curl")
+                .args(["--silent", "--show-error", "--tlsv1.2", "--tls-max", "1.2"])
+                .args(["--cacert", &test_data_arg("ecdsa/root.pem")])
+                .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
+                .arg(format!("https://localhost:{port}/")),
+        )
+        .finish(TIMEOUT);
+        assert!(out.status.success(), "curl failed: {out:#?}");
+    }
+    let page = page_with(&path, 2);
+    drop(server);
+    assert_eq!(
+        page.matches("<svg class=\"sequence\"").count(),
+        2,
+        "two curl connections"
+    );
+    assert_eq!(page.matches("(as the server saw it)").count(), 2);
+    let articles = check_articles(&page);
+    let types: Vec<&str> = articles.iter().map(|a| a.typ.as_str()).collect();
+    assert_eq!(types.iter().filter(|t| **t == "ClientHello").count(), 2);
+    assert!(types.contains(&"ClientKeyExchange"), "{types:?}");
+    // curl offers extensions we do not implement: shown, and covered.
+    assert!(
+        page.contains("unknown("),
+        "curl's unknown extensions are listed"
+    );
+    assert!(
+        page.contains("data-sessions=\"2\""),
+        "curl resumes nothing: two sessions"
+    );
+}
+
+#[test]
+fn the_example_client_draws_its_connection_to_s_server() {
+    let dir = ScratchDir::new("html-client");
+    let path = dir.join("client.html");
+    let mut cmd = openssl();
+    cmd.args([
+        "s_server",
+        "-tls1_2",
+        "-accept",
+        "127.0.0.1:0",
+        "-naccept",
+        "1",
+        "-www",
+    ])
+    .args(["-cert", &test_data_arg("ecdsa/localhost.pem")])
+    .args(["-cert_chain", &test_data_arg("ecdsa/intermediate.pem")])
+    .args(["-key", &test_data_arg("ecdsa/localhost.key")]);
+    let mut s_server = ChildGuard::spawn(&mut cmd);
+    let port: u16 = s_server.wait_for_port("ACCEPT", TIMEOUT);
+    let out = ChildGuard::spawn(
+        Command::new(common::example_binary("client"))
+            .args([
+                "--connect",
+                &format!("127.0.0.1:{port}"),
+                "--server-name",
+                "localhost",
+            ])
+            .args(["--ca", &test_data_arg("ecdsa/root.pem"), "--no-sessions"])
+            .arg("--html")
+            .arg(&path),
+    )
+    .finish(TIMEOUT);
+    assert!(out.status.success(), "the client failed: {out:#?}");
+    assert!(s_server.finish(TIMEOUT).status.success());
+    let page = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(page.matches("<svg class=\"sequence\"").count(), 1);
+    assert!(page.contains("(as the client saw it)"));
+    let types: Vec<String> = check_articles(&page).into_iter().map(|a| a.typ).collect();
+    let expected = [
+        "ClientHello",
+        "ServerHello",
+        "Certificate",
+        "ServerKeyExchange",
+        "ServerHelloDone",
+        "ClientKeyExchange",
+        "Finished",
+    ];
+    assert!(types.starts_with(&expected.map(String::from)), "{types:?}");
+    assert!(page.contains("data-sessions=\"1\""));
 }
