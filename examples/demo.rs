@@ -27,8 +27,8 @@ use tls12::html::HtmlReport;
 use tls12::session_store::{FileStore, MemoryStore, ServerSessionStore, TicketKeys};
 use tls12::trace::Tracer;
 use tls12::{
-    certs_from_pem, system_clock, CertifiedKey, ClientConfig, Connection, ServerConfig, SigningKey,
-    Stream, TrustAnchors,
+    certs_from_pem, system_clock, CertifiedKey, ClientConfig, Connection, KeyLogFile, ServerConfig,
+    SigningKey, Stream, TrustAnchors,
 };
 
 /// Run a TLS 1.2 server and client on loopback and show, connection by
@@ -333,6 +333,8 @@ fn server_config(args: &Args, dir: &Path) -> io::Result<ServerConfig> {
     ));
     let keys = TicketKeys::load_or_create(&dir.join("ticket-keys"), system_clock());
     config.ticket_keys = Some(Arc::new(keys.map_err(io::Error::other)?));
+    // Key logging is opt-in: this example honours SSLKEYLOGFILE.
+    config.key_log = KeyLogFile::from_env()?;
     config.observer = observer(args, Side::Server, "server");
     Ok(config)
 }
@@ -342,6 +344,7 @@ fn client_config(args: &Args) -> io::Result<ClientConfig> {
     config.session_store = Some(Arc::new(MemoryStore::new(16)));
     // Resume by session id, so that the server's store is what keeps S1.
     config.enable_tickets = false;
+    config.key_log = KeyLogFile::from_env()?;
     config.observer = observer(args, Side::Client, "client");
     Ok(config)
 }

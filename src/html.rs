@@ -113,6 +113,8 @@ enum Item {
         /// The session's fingerprint (of its master secret).
         session: String,
     },
+    /// The session offered could not be resumed; why.
+    ResumptionRefused(String),
 }
 
 /// What a completed handshake settled, as the page shows it.
@@ -358,6 +360,7 @@ fn item(event: &TraceEvent<'_>, secrets: bool) -> Item {
         TraceEvent::SessionInvalidated { session } => Item::Invalidated {
             session: fingerprint(session.master_secret().as_bytes()),
         },
+        TraceEvent::ResumptionRefused { reason } => Item::ResumptionRefused(reason.to_string()),
     }
 }
 

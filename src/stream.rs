@@ -1,8 +1,11 @@
-//! A blocking TLS stream over any `Read + Write` transport, shaped like
+//! A blocking TLS stream over a [`Transport`] (a `TcpStream`, or any
+//! `Read + Write` given an `impl Transport`), shaped like
 //! `std::net::TcpStream`: `read`, `write`, `flush`, and close_notify on close.
 
 use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use handshake::{ClientConfig, Error, ServerConfig};
 
@@ -17,8 +20,12 @@ use crate::conn::Connection;
 /// reason, end a connection with [`Stream::close`], which sends close_notify:
 /// dropping a `Stream` just closes the transport, and the peer is right to
 /// report that as a truncation.
+///
+/// After sending a fatal alert, a `Stream` asks its [`Transport`] to make
+/// sure the alert arrives ([`Transport::linger_after_alert`]) before it
+/// returns the error.
 #[derive(Debug)]
-pub struct Stream<S: Read + Write> {
+pub struct Stream<S: Transport> {
     conn: Connection,
     sock: S,
 }
@@ -32,7 +39,59 @@ fn io_error(e: Error) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e)
 }
 
-impl<S: Read + Write> Stream<S> {
+/// What a [`Stream`] needs of its transport beyond `Read + Write`: a way to
+/// make a fatal alert (RFC 5246 §7.2.2) reach the peer before the
+/// transport is closed.
+pub trait Transport: Read + Write {
+    /// Called once a fatal alert has been written and flushed, before the
+    /// error goes to the application (which then closes the transport).
+    /// The default does nothing; a `TcpStream` lingers ([`linger`]).
+    fn linger_after_alert(&mut self) {}
+}
+
+impl Transport for TcpStream {
+    fn linger_after_alert(&mut self) {
+        linger(self);
+    }
+}
+
+/// How long [`linger`] keeps reading after a fatal alert: 1 s.
+pub const ALERT_LINGER_TIME: Duration = Duration::from_secs(1);
+
+/// How many bytes [`linger`] reads and discards after a fatal alert, at
+/// most: 256 KiB.
+pub const ALERT_LINGER_BYTES: usize = 256 * 1024;
+
+/// Shuts down writing and reads what the peer still sends, until it closes
+/// its side, [`ALERT_LINGER_BYTES`] have come or [`ALERT_LINGER_TIME`] has
+/// passed.
+///
+/// A socket closed while the peer's bytes sit unread makes the kernel send
+/// a reset instead of a FIN (RFC 1122 §4.2.2.13); the peer then reports
+/// "connection reset", and may discard data it had not read yet, our alert
+/// included. The shutdown puts a FIN right behind the alert; the drain
+/// empties the receive queue so that the close that follows sends no
+/// reset. Both bounds keep a peer from holding us here.
+pub fn linger(sock: &TcpStream) {
+    if sock.shutdown(Shutdown::Write).is_err() {
+        return;
+    }
+    let deadline = Instant::now() + ALERT_LINGER_TIME;
+    let mut discard = [0u8; 4096];
+    let mut drained = 0;
+    while drained < ALERT_LINGER_BYTES {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || sock.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match (&mut &*sock).read(&mut discard) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => drained += n,
+        }
+    }
+}
+
+impl<S: Transport> Stream<S> {
     /// Connects as a client to `server_name` over `sock` and completes the
     /// handshake.
     pub fn connect(config: Arc<ClientConfig>, server_name: &str, sock: S) -> io::Result<Self> {
@@ -80,14 +139,18 @@ impl<S: Read + Write> Stream<S> {
     /// which). The connection and its socket stay; its session is replaced.
     /// Application data that arrives meanwhile is kept for `read`.
     pub fn renegotiate(&mut self) -> io::Result<()> {
-        self.conn.renegotiate().map_err(io_error)?;
+        if let Err(e) = self.conn.renegotiate() {
+            return Err(self.failed(e));
+        }
         self.finish_renegotiation()
     }
 
     /// A server's renegotiation with another configuration, e.g. one that
     /// requires a client certificate; waits as [`Stream::renegotiate`] does.
     pub fn renegotiate_with(&mut self, config: Arc<ServerConfig>) -> io::Result<()> {
-        self.conn.renegotiate_with(config).map_err(io_error)?;
+        if let Err(e) = self.conn.renegotiate_with(config) {
+            return Err(self.failed(e));
+        }
         self.finish_renegotiation()
     }
 
@@ -126,17 +189,25 @@ impl<S: Read + Write> Stream<S> {
             return Ok(false);
         }
         if let Err(e) = self.conn.process_new_packets() {
-            // The alert is best effort: the peer may already be gone.
-            let _ = self.flush_records();
-            return Err(io_error(e));
+            return Err(self.failed(e));
         }
         // Answers the peer's flight may need (e.g. a renegotiation).
         self.flush_records()?;
         Ok(true)
     }
+
+    /// The connection failed with `e`: sends the fatal alert it queued (if
+    /// any) and lingers so that it arrives, then gives `e` back.
+    fn failed(&mut self, e: Error) -> io::Error {
+        // The alert is best effort: the peer may already be gone.
+        if self.flush_records().is_ok() && e.alert().is_some() {
+            self.sock.linger_after_alert();
+        }
+        io_error(e)
+    }
 }
 
-impl<S: Read + Write> Read for Stream<S> {
+impl<S: Transport> Read for Stream<S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             let n = self.conn.read_application_data(buf);
@@ -155,9 +226,11 @@ impl<S: Read + Write> Read for Stream<S> {
     }
 }
 
-impl<S: Read + Write> Write for Stream<S> {
+impl<S: Transport> Write for Stream<S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.conn.write_application_data(buf).map_err(io_error)?;
+        if let Err(e) = self.conn.write_application_data(buf) {
+            return Err(self.failed(e));
+        }
         self.flush_records()?;
         Ok(buf.len())
     }

@@ -151,6 +151,11 @@ impl Builder<'_> {
                 );
                 self.rule(text, "bad", "#c00");
             }
+            Item::ResumptionRefused(reason) => self.rule(
+                format!("session not resumed: {reason}; a full handshake follows (§7.4.1.3)"),
+                "keys",
+                "#555",
+            ),
         }
     }
 
