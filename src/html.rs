@@ -776,7 +776,8 @@ svg .handshake{stroke:#124;fill:#124}
 svg .ccs{stroke:#83c;fill:#83c}
 svg .appdata{stroke:#888;fill:#888}
 svg .alert{stroke:#c00;fill:#c00}
-svg text.alert,svg text.bad{fill:#c00;stroke:none;font-weight:bold}
+svg text.alert{fill:#c00;stroke:none;font-weight:bold}
+svg .t-bad{font-weight:bold}
 svg .rule{stroke-dasharray:5 3;stroke-width:1.2}
 svg .band{fill-opacity:.08;stroke-width:1.5}
 svg .band.abbreviated{stroke-dasharray:8 4}

@@ -16,19 +16,34 @@ use common::{chromium, ChildGuard, ScratchDir};
 /// The demo takes well under a second; this allows for a busy machine.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The rows of the demo's table "7. Connections × sessions": (connection,
-/// shortened session id).
-fn table_rows(stdout: &str) -> Vec<(String, String)> {
+/// One row of the demo's table "7. Connections × sessions".
+#[derive(Debug)]
+struct Row {
+    conn: String,
+    /// Shortened session id.
+    session: String,
+    /// Fingerprints of the master secret and of the key block.
+    master: String,
+    keys: String,
+}
+
+fn table_rows(stdout: &str) -> Vec<Row> {
     stdout
         .lines()
         .skip_while(|l| !l.starts_with("7. "))
         .skip(2) // the heading and the column names
         .take_while(|l| !l.trim_start().starts_with('('))
         .filter_map(|l| {
-            let mut cols = l.split_whitespace();
-            let conn = cols.next()?.to_string();
-            let _port = cols.next()?;
-            Some((conn, cols.next()?.to_string()))
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            let [conn, _port, session, _how, _handshakes, master, keys] = cols[..] else {
+                return None;
+            };
+            Some(Row {
+                conn: conn.into(),
+                session: session.into(),
+                master: master.into(),
+                keys: keys.into(),
+            })
         })
         .collect()
 }
@@ -78,7 +93,7 @@ fn the_demo_page_draws_every_connection_and_session_in_chromium() {
     assert!(out.status.success(), "the demo failed: {out:#?}");
     let rows = table_rows(&out.stdout);
     assert!(rows.len() >= 8, "the demo's table: {rows:?}");
-    let sessions: HashSet<&str> = rows.iter().map(|(_, s)| s.as_str()).collect();
+    let sessions: HashSet<&str> = rows.iter().map(|r| r.session.as_str()).collect();
 
     let dom = chromium::dump_dom(&page);
     assert!(dom.contains("<h1>tls12 demo: connections and sessions</h1>"));
@@ -87,11 +102,17 @@ fn the_demo_page_draws_every_connection_and_session_in_chromium() {
         rows.len(),
         "one diagram per connection of the demo's table"
     );
-    for (conn, _) in &rows {
+    for row in &rows {
         assert!(
-            dom.contains(&format!("<h3>{conn} <small>")),
-            "{conn} has its section"
+            dom.contains(&format!("<h3>{} <small>", row.conn)),
+            "{row:?}: its section"
         );
+        // The page and the terminal show the same fingerprints.
+        assert!(
+            dom.contains(&format!("master_secret {}", row.master)),
+            "{row:?}"
+        );
+        assert!(dom.contains(&format!("key_block {}", row.keys)), "{row:?}");
     }
     let view = "<section class=\"sessions\"";
     assert_eq!(

@@ -430,7 +430,7 @@ fn draw_row(out: &mut String, row: &Row, y: usize) {
             put!(
                 out,
                 "<line class=\"rule\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{colour}\"/>\
-                 <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" class=\"{class}\" fill=\"{colour}\">{}</text>\n",
+                 <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" class=\"t-{class}\" fill=\"{colour}\">{}</text>\n",
                 CLIENT_X - 20,
                 y + 17,
                 SERVER_X + 20,
