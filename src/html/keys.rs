@@ -96,7 +96,7 @@ fn drawing(out: &mut String, conn: &Conn<'_>, keys: &Keys, sessions: &Sessions) 
         ],
     };
     secret_box(out, 10, 40, 190, &first);
-    arrow(out, 200, 80, 250);
+    arrow(out, (200, 80), (250, 80));
     let ems = if keys.extended_master_secret {
         "extended (RFC 7627)"
     } else {
@@ -109,7 +109,7 @@ fn drawing(out: &mut String, conn: &Conn<'_>, keys: &Keys, sessions: &Sessions) 
         190,
         &view_lines("master_secret", ems, &keys.master_secret),
     );
-    arrow(out, 440, 80, 490);
+    arrow(out, (440, 80), (490, 80));
     secret_box(
         out,
         490,
@@ -125,7 +125,7 @@ fn drawing(out: &mut String, conn: &Conn<'_>, keys: &Keys, sessions: &Sessions) 
     ];
     for (i, (name, part)) in names.iter().zip(&keys.parts).enumerate() {
         let y = 8 + 40 * i;
-        arrow(out, 660, y + 17, 700);
+        arrow(out, (660, 80), (700, y + 17));
         secret_box(
             out,
             700,
@@ -165,16 +165,18 @@ fn secret_box(out: &mut String, x: usize, y: usize, width: usize, lines: &[Strin
     out.push('\n');
 }
 
-fn arrow(out: &mut String, x1: usize, y: usize, x2: usize) {
+/// An arrow from `from` to `to`, its head pointing right.
+fn arrow(out: &mut String, from: (usize, usize), to: (usize, usize)) {
+    let ((x1, y1), (x2, y2)) = (from, to);
     put!(
         out,
-        "<g class=\"flow\"><line x1=\"{x1}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\"/>\
-         <polygon points=\"{x2},{y} {},{} {},{}\"/></g>\n",
+        "<g class=\"flow\"><line x1=\"{x1}\" y1=\"{y1}\" x2=\"{}\" y2=\"{y2}\"/>\
+         <polygon points=\"{x2},{y2} {},{} {},{}\"/></g>\n",
         x2 - 7,
         x2 - 7,
-        y - 4,
+        y2 - 4,
         x2 - 7,
-        y + 4
+        y2 + 4
     );
 }
 
