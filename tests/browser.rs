@@ -123,6 +123,8 @@ fn the_demo_page_draws_every_connection_and_session_in_chromium() {
     assert_eq!(count(view_dom, "<th class=\"session\""), sessions.len());
     assert_eq!(count(view_dom, "<tr data-connection="), rows.len());
 
+    marking_works(&dir, &std::fs::read_to_string(&page).unwrap());
+
     let shot = dir.join("demo.png");
     chromium::screenshot(&page, &shot, 1200, 1600);
     let (colours, pixels) = colours(&shot);
@@ -135,5 +137,41 @@ fn the_demo_page_draws_every_connection_and_session_in_chromium() {
     assert!(
         white < pixels * 97 / 100,
         "the screenshot is (almost) blank: {white} of {pixels} pixels white"
+    );
+}
+
+/// The page's own script, driven by synthetic events: pointing at the
+/// first message's `client_version` row marks its bytes in the hex, and a
+/// click on the bytes of `random` pins its row.
+fn marking_works(dir: &ScratchDir, page: &str) {
+    let driver = "<script>\
+        var m = document.querySelector('article.msg');\
+        m.querySelector('tr[data-f=\"3\"]').dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));\
+        m.querySelector('.hex span[data-f=\"4\"]').dispatchEvent(new MouseEvent('click', {bubbles: true}));\
+        </script></body>";
+    let driven = dir.join("driven.html");
+    std::fs::write(&driven, page.replace("</body>", driver)).unwrap();
+    let dom = chromium::dump_dom(&driven);
+    let first = &dom[dom.find("<article class=\"msg\"").unwrap()..];
+    let first = &first[..first.find("</article>").unwrap()];
+    let tag = |start: &str| {
+        let at = first.find(start).unwrap_or_else(|| panic!("no {start}"));
+        first[at..at + first[at..].find('>').unwrap()].to_string()
+    };
+    assert!(
+        tag("<span data-f=\"3\"").contains("class=\"on\""),
+        "{}",
+        tag("<span data-f=\"3\"")
+    );
+    assert!(tag("<tr data-f=\"3\"").contains("class=\"on\""));
+    assert!(
+        tag("<tr data-f=\"4\"").contains("class=\"pin\""),
+        "{}",
+        tag("<tr data-f=\"4\"")
+    );
+    assert!(tag("<span data-f=\"4\"").contains("class=\"pin\""));
+    assert!(
+        !tag("<span data-f=\"5\"").contains("class="),
+        "only the field pointed at"
     );
 }
