@@ -147,12 +147,7 @@ pub fn render(event: &TraceEvent<'_>, secrets: bool) -> String {
             let _ = writeln!(
                 s,
                 "   peer authenticated by: {}",
-                match established.peer.how() {
-                    Authentication::Signature => "its signature in this handshake (§7.4.3, §7.4.8)",
-                    Authentication::Anonymous => "nothing: an anonymous client",
-                    Authentication::InheritedFromSession =>
-                        "the full handshake that made the resumed session",
-                }
+                authenticated_by(established.peer.how())
             );
         }
         TraceEvent::SessionInvalidated { session } => {
@@ -313,6 +308,15 @@ fn arrow(direction: Direction) -> &'static str {
     match direction {
         Direction::Sent => "->",
         Direction::Received => "<-",
+    }
+}
+
+/// How the peer was authenticated, in words (also on the HTML page).
+pub(crate) fn authenticated_by(how: Authentication) -> &'static str {
+    match how {
+        Authentication::Signature => "its signature in this handshake (§7.4.3, §7.4.8)",
+        Authentication::Anonymous => "nothing: an anonymous client",
+        Authentication::InheritedFromSession => "the full handshake that made the resumed session",
     }
 }
 

@@ -4,9 +4,10 @@
 
 use std::fmt::Write as _;
 
-use handshake::common::Authentication;
 use handshake::kx::NamedGroup;
 use handshake::messages::{HandshakePayload, HandshakeType};
+
+use crate::trace::authenticated_by;
 
 use super::{esc, put, rfc_link, short_hex, Conn, HandshakeView, Keys, SecretView, Sessions};
 
@@ -40,12 +41,7 @@ pub(super) fn render_handshake(
     put!(
         out,
         "<p>Peer authenticated by {}.</p>\n",
-        match keys.peer {
-            Authentication::Signature => "its signature in this handshake (§7.4.3, §7.4.8)",
-            Authentication::Anonymous => "nothing: an anonymous client",
-            Authentication::InheritedFromSession =>
-                "the full handshake that made the resumed session",
-        }
+        authenticated_by(keys.peer)
     );
     drawing(out, conn, keys, sessions);
     formulas(out, handshake, keys, sessions);
