@@ -148,9 +148,16 @@ struct SecretView {
 
 impl SecretView {
     fn new(bytes: &[u8], secrets: bool) -> Self {
+        // A hash of a 4-byte IV can be inverted by trying all 2^32 values:
+        // only secrets of 16 bytes or more get a fingerprint.
+        let fingerprint = if bytes.len() >= 16 {
+            fingerprint(bytes)
+        } else {
+            "(too short to fingerprint)".into()
+        };
         Self {
             len: bytes.len(),
-            fingerprint: fingerprint(bytes),
+            fingerprint,
             hex: secrets.then(|| hex::encode(bytes)),
         }
     }
@@ -805,7 +812,7 @@ table.grid th,table.grid td{border:1px solid #ccc;padding:4px 8px;vertical-align
 .schedule .flow{stroke:#555;stroke-width:1.5;fill:#555}
 ul.formulas{font-size:90%}
 table.secrets td{font-family:ui-monospace,monospace;font-size:80%;word-break:break-all}
-@media print{body{max-width:none}details>summary{list-style:none}.on,.pin{background:none !important}}
+@media print{body{max-width:none}details>summary{list-style:none}.cols{display:block}.hex{position:static}.on,.pin{background:none !important}}
 ";
 
 /// Field ↔ bytes marking: pointing at a field row or at its bytes marks
