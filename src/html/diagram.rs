@@ -170,39 +170,19 @@ impl Builder<'_> {
             Direction::Sent => self.write_epoch,
             Direction::Received => self.read_epoch,
         };
-        let cipher = match protection {
-            Protection::Unprotected => "null cipher (epoch 0)".to_string(),
-            Protection::Aead { bulk, seq_num } => {
-                format!("epoch {epoch} {}, seq_num {seq_num}", bulk_name(bulk))
-            }
-        };
+        // Ours: the messages or alert reported before it; the peer's: the
+        // messages it completes follow it.
         let mut labels = match direction {
             Direction::Sent => std::mem::take(&mut self.pending),
             Direction::Received => Vec::new(),
         };
-        let class = match content_type {
-            ContentType::Handshake => "handshake",
-            ContentType::ChangeCipherSpec => "ccs",
-            ContentType::Alert => "alert",
-            ContentType::ApplicationData => "appdata",
+        let (class, fixed) = match content_type {
+            ContentType::Handshake => ("handshake", None),
+            ContentType::ChangeCipherSpec => ("ccs", Some("ChangeCipherSpec")),
+            ContentType::Alert => ("alert", None),
+            ContentType::ApplicationData => ("appdata", Some("application data")),
         };
-        if labels.is_empty() && direction == Direction::Sent {
-            labels.push(Label::Text(match content_type {
-                ContentType::Handshake => "(a message continued)".into(),
-                ContentType::ChangeCipherSpec => "ChangeCipherSpec".into(),
-                ContentType::Alert => "Alert".into(),
-                ContentType::ApplicationData => "application data".into(),
-            }));
-        }
-        if direction == Direction::Received {
-            match content_type {
-                ContentType::ChangeCipherSpec => {
-                    labels.push(Label::Text("ChangeCipherSpec".into()))
-                }
-                ContentType::ApplicationData => labels.push(Label::Text("application data".into())),
-                _ => {}
-            }
-        }
+        labels.extend(fixed.map(|text| Label::Text(text.into())));
         if content_type == ContentType::Handshake && self.band_start.is_none() {
             self.band_start = Some(self.rows.len());
         }
@@ -211,8 +191,9 @@ impl Builder<'_> {
             class,
             labels,
             detail: format!(
-                "{}, {length} bytes, {cipher}",
-                content_type_name(content_type)
+                "{}, {length} bytes, {}",
+                content_type_name(content_type),
+                cipher(protection, epoch)
             ),
         });
         match direction {
@@ -317,6 +298,17 @@ impl Builder<'_> {
     }
 }
 
+/// The cipher state that protected a record: the null cipher, or an epoch
+/// of AEAD keys and the record's sequence number in it (§6.1).
+fn cipher(protection: Protection, epoch: u32) -> String {
+    match protection {
+        Protection::Unprotected => "null cipher (epoch 0)".to_string(),
+        Protection::Aead { bulk, seq_num } => {
+            format!("epoch {epoch} {}, seq_num {seq_num}", bulk_name(bulk))
+        }
+    }
+}
+
 fn row_height(row: &Row) -> usize {
     match row {
         Row::Arrow { .. } => ARROW_HEIGHT,
@@ -376,6 +368,7 @@ fn draw(out: &mut String, conn: &Conn<'_>, rows: &[Row], bands: &[Band]) {
 }
 
 fn draw_row(out: &mut String, row: &Row, y: usize) {
+    let mid = (CLIENT_X + SERVER_X) / 2;
     match row {
         Row::Arrow {
             client_to_server,
@@ -383,41 +376,14 @@ fn draw_row(out: &mut String, row: &Row, y: usize) {
             labels,
             detail,
         } => {
-            let (from, to) = if *client_to_server {
-                (CLIENT_X, SERVER_X)
-            } else {
-                (SERVER_X, CLIENT_X)
-            };
-            let mid = (CLIENT_X + SERVER_X) / 2;
-            let line_y = y + 20;
-            let head = if *client_to_server { to - 9 } else { to + 9 };
+            draw_arrow(out, *client_to_server, class, y);
             put!(
                 out,
-                "<g class=\"{class}\"><line class=\"arrow\" x1=\"{from}\" y1=\"{line_y}\" x2=\"{head}\" y2=\"{line_y}\"/>\
-                 <polygon points=\"{to},{line_y} {head},{} {head},{}\"/></g>\n",
-                line_y - 5,
-                line_y + 5
-            );
-            put!(
-                out,
-                "<text x=\"{mid}\" y=\"{}\" text-anchor=\"middle\" class=\"{}\">",
+                "<text x=\"{mid}\" y=\"{}\" text-anchor=\"middle\" class=\"{}\">{}</text>\n\
+                 <text x=\"{mid}\" y=\"{}\" text-anchor=\"middle\" class=\"small\">{}</text>\n",
                 y + 14,
-                if *class == "alert" { "alert" } else { "" }
-            );
-            for (i, label) in labels.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                match label {
-                    Label::Message { anchor, name } => {
-                        put!(out, "<a href=\"#{anchor}\"><tspan>{name}</tspan></a>")
-                    }
-                    Label::Text(text) => put!(out, "{}", esc(text)),
-                }
-            }
-            put!(
-                out,
-                "</text>\n<text x=\"{mid}\" y=\"{}\" text-anchor=\"middle\" class=\"small\">{}</text>\n",
+                if *class == "alert" { "alert" } else { "" },
+                label_text(labels),
                 y + 34,
                 esc(detail)
             );
@@ -430,15 +396,49 @@ fn draw_row(out: &mut String, row: &Row, y: usize) {
             put!(
                 out,
                 "<line class=\"rule\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{colour}\"/>\
-                 <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" class=\"t-{class}\" fill=\"{colour}\">{}</text>\n",
+                 <text x=\"{mid}\" y=\"{}\" text-anchor=\"middle\" class=\"t-{class}\" fill=\"{colour}\">{}</text>\n",
                 CLIENT_X - 20,
                 y + 17,
                 SERVER_X + 20,
                 y + 17,
-                (CLIENT_X + SERVER_X) / 2,
                 y + 13,
                 esc(text)
             );
         }
     }
+}
+
+/// A record's arrow, from the sender's lane to the receiver's.
+fn draw_arrow(out: &mut String, client_to_server: bool, class: &str, y: usize) {
+    let (from, to, head) = if client_to_server {
+        (CLIENT_X, SERVER_X, SERVER_X - 9)
+    } else {
+        (SERVER_X, CLIENT_X, CLIENT_X + 9)
+    };
+    let line_y = y + 20;
+    put!(
+        out,
+        "<g class=\"{class}\"><line class=\"arrow\" x1=\"{from}\" y1=\"{line_y}\" x2=\"{head}\" y2=\"{line_y}\"/>\
+         <polygon points=\"{to},{line_y} {head},{} {head},{}\"/></g>\n",
+        line_y - 5,
+        line_y + 5
+    );
+}
+
+/// What a record carried: its messages, linked to their fields; a record
+/// with none completed only part of a message.
+fn label_text(labels: &[Label]) -> String {
+    if labels.is_empty() {
+        return "(part of a message)".into();
+    }
+    let parts: Vec<String> = labels
+        .iter()
+        .map(|label| match label {
+            Label::Message { anchor, name } => {
+                format!("<a href=\"#{anchor}\"><tspan>{name}</tspan></a>")
+            }
+            Label::Text(text) => esc(text),
+        })
+        .collect();
+    parts.join(", ")
 }
