@@ -262,6 +262,14 @@ fn one_diagram_per_connection_and_one_column_per_session() {
         "the fatal alert's consequence"
     );
     assert!(page.contains("fatal alert bad_record_mac"));
+    // Full, abbreviated and renegotiated handshakes are drawn apart; the
+    // renegotiation runs under epoch 1 and switches to epoch 2.
+    for band in ["band full", "band abbreviated", "band renegotiation"] {
+        assert!(page.contains(&format!("<rect class=\"{band}\"")), "{band}");
+    }
+    assert!(page.contains("under epoch 1 keys"));
+    assert!(page.contains("epoch 2 AES-128-GCM, seq_num 0"));
+    assert!(page.contains("null cipher (epoch 0)"));
     for heading in [
         "full, then resumed",
         "renegotiated",
