@@ -56,12 +56,16 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "tokio")]
+mod async_stream;
 mod conn;
 mod files;
 pub mod keylog;
 mod stream;
 pub mod trace;
 
+#[cfg(feature = "tokio")]
+pub use async_stream::AsyncStream;
 pub use conn::{Connection, Event, MAX_BUFFERED_PLAINTEXT};
 pub use files::{load_certified_key, load_trust_anchors};
 pub use handshake::common::Established;
