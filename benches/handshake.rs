@@ -325,5 +325,81 @@ fn handshakes(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, handshakes);
+// ---------------------------------------------------------------------------
+// The worst ClientHello a peer can send (RFC 5246 §7.4.1.2): every vector
+// full, 131396 bytes, 32767 cipher suites and 16383 distinct extensions.
+// Every check on it must be linear in its size, so that answering it costs
+// the server about what a normal hello costs plus the copying (issue 11:
+// the duplicate-extension check once made it cost several handshakes).
+
+#[path = "../tests/common/hello.rs"]
+mod hello;
+
+/// `msg` as plaintext handshake records of at most 2^14 bytes (§6.2.1).
+fn plaintext_records(msg: &[u8]) -> Vec<u8> {
+    use tls12::record_layer::record::{write_record, ContentType, ProtocolVersion, MAX_PLAINTEXT};
+    let mut out = Vec::new();
+    for chunk in msg.chunks(MAX_PLAINTEXT) {
+        write_record(
+            &mut out,
+            ContentType::Handshake,
+            ProtocolVersion::TLS1_2,
+            chunk,
+            0,
+            0,
+        );
+    }
+    out
+}
+
+/// A fresh server answering `wire` (a ClientHello's records) with its
+/// first flight; returns how many bytes it wrote.
+fn answer_hello(server: &Arc<ServerConfig>, wire: &[u8]) -> usize {
+    let mut s = Connection::server(server.clone());
+    let mut rest = wire;
+    while !rest.is_empty() {
+        s.read_tls(&mut rest).unwrap();
+        s.process_new_packets().unwrap();
+    }
+    let mut out = Vec::new();
+    while s.wants_write() {
+        s.write_tls(&mut out).unwrap();
+    }
+    out.len()
+}
+
+fn worst_client_hello(c: &mut Criterion) {
+    use tls12::handshake::messages::{HandshakeMessage, HandshakePayload};
+    let case = &CASES[0];
+    let (client, server) = our_configs(case, Kind::Full);
+    let mut first = Connection::client(client, "localhost").unwrap();
+    let mut wire = Vec::new();
+    while first.wants_write() {
+        first.write_tls(&mut wire).unwrap();
+    }
+    let real = HandshakeMessage::decode(wire[5..].to_vec()).unwrap();
+    let HandshakePayload::ClientHello(hello) = &real.payload else {
+        panic!("not a ClientHello");
+    };
+    let body = hello::largest_client_hello_body(hello);
+    let mut largest = vec![1, 0, 0, 0];
+    largest[1..4].copy_from_slice(&u32::try_from(body.len()).unwrap().to_be_bytes()[1..]);
+    largest.extend_from_slice(&body);
+    let largest = plaintext_records(&largest);
+
+    let mut group = c.benchmark_group(format!("server_first_flight/{}", case.name));
+    group
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("normal_client_hello", |b| {
+        b.iter(|| assert!(answer_hello(&server, &wire) > 0))
+    });
+    group.bench_function("largest_client_hello", |b| {
+        b.iter(|| assert!(answer_hello(&server, &largest) > 0))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, handshakes, worst_client_hello);
 criterion_main!(benches);

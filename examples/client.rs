@@ -14,7 +14,7 @@ use std::sync::Arc;
 use clap::Parser;
 use tls12::session_store::FileStore;
 use tls12::trace::Tracer;
-use tls12::{CipherSuite, ClientConfig, NamedGroup, Stream};
+use tls12::{CipherSuite, ClientConfig, KeyLogFile, NamedGroup, Stream};
 
 /// Connect to a TLS 1.2 server, send `GET /`, print the reply.
 #[derive(Parser, Debug)]
@@ -49,9 +49,11 @@ struct Args {
     /// The request path.
     #[arg(long, default_value = "/")]
     path: String,
-    /// Where sessions are kept between runs, so that the next run resumes.
-    #[arg(long, default_value_os_t = default_session_dir())]
-    sessions: PathBuf,
+    /// Where sessions are kept between runs, so that the next run resumes
+    /// [default: $XDG_CACHE_HOME/tls12/client-sessions or
+    /// ~/.cache/tls12/client-sessions].
+    #[arg(long)]
+    sessions: Option<PathBuf>,
     /// Keep no sessions: every connection makes a full handshake.
     #[arg(long, conflicts_with = "sessions")]
     no_sessions: bool,
@@ -73,11 +75,6 @@ struct Args {
     /// With --trace: also print master secrets and key blocks.
     #[arg(long, requires = "trace")]
     trace_secrets: bool,
-}
-
-/// The default session directory: one that outlives the process.
-fn default_session_dir() -> PathBuf {
-    std::env::temp_dir().join("tls12-example-client-sessions")
 }
 
 fn main() {
@@ -231,11 +228,23 @@ fn config(args: &Args) -> io::Result<ClientConfig> {
             .collect::<io::Result<_>>()?;
     }
     config.alpn_protocols = args.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
-    if !args.no_sessions {
-        let store = FileStore::new(&args.sessions).map_err(io::Error::other)?;
-        config.session_store = Some(Arc::new(store));
+    // A per-user directory by default, never a fixed name in the shared
+    // temporary directory (another user could create it first).
+    let dir = args
+        .sessions
+        .clone()
+        .or_else(|| tls12::user_cache_dir("tls12/client-sessions"));
+    match (args.no_sessions, dir) {
+        (true, _) => {}
+        (false, Some(dir)) => {
+            let store = FileStore::new(&dir).map_err(io::Error::other)?;
+            config.session_store = Some(Arc::new(store));
+        }
+        (false, None) => eprintln!("client: no HOME; keeping no sessions (give --sessions)"),
     }
     config.enable_tickets = !args.no_tickets;
+    // Key logging is opt-in: this example honours SSLKEYLOGFILE.
+    config.key_log = KeyLogFile::from_env()?;
     if args.trace {
         config.observer = Some(Tracer::stderr("client", args.trace_secrets));
     }

@@ -23,8 +23,8 @@ use clap::Parser;
 use tls12::session_store::{FileStore, MemoryStore, ServerSessionStore, TicketKeys};
 use tls12::trace::Tracer;
 use tls12::{
-    certs_from_pem, system_clock, CertifiedKey, ClientConfig, Connection, ServerConfig, SigningKey,
-    Stream, TrustAnchors,
+    certs_from_pem, system_clock, CertifiedKey, ClientConfig, Connection, KeyLogFile, ServerConfig,
+    SigningKey, Stream, TrustAnchors,
 };
 
 /// Run a TLS 1.2 server and client on loopback and show, connection by
@@ -274,6 +274,8 @@ fn server_config(args: &Args, dir: &Path) -> io::Result<ServerConfig> {
     ));
     let keys = TicketKeys::load_or_create(&dir.join("ticket-keys"), system_clock());
     config.ticket_keys = Some(Arc::new(keys.map_err(io::Error::other)?));
+    // Key logging is opt-in: this example honours SSLKEYLOGFILE.
+    config.key_log = KeyLogFile::from_env()?;
     if args.trace {
         config.observer = Some(Tracer::stderr("server", args.trace_secrets));
     }
@@ -285,6 +287,7 @@ fn client_config(args: &Args) -> io::Result<ClientConfig> {
     config.session_store = Some(Arc::new(MemoryStore::new(16)));
     // Resume by session id, so that the server's store is what keeps S1.
     config.enable_tickets = false;
+    config.key_log = KeyLogFile::from_env()?;
     if args.trace {
         config.observer = Some(Tracer::stderr("client", args.trace_secrets));
     }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use clap::Parser;
 use tls12::session_store::{FileStore, MemoryStore, TicketKeys};
 use tls12::trace::Tracer;
-use tls12::{system_clock, ClientAuth, ServerConfig, Stream};
+use tls12::{system_clock, ClientAuth, KeyLogFile, ServerConfig, Stream};
 
 /// A TLS 1.2 HTTPS server that answers every GET with a page describing
 /// this connection and its session.
@@ -57,6 +57,12 @@ struct Args {
     /// missing), so tickets survive a restart of the server.
     #[arg(long)]
     ticket_keys: Option<PathBuf>,
+    /// Seconds between ticket key rotations (RFC 5077 §5.5: "The keys
+    /// should be changed regularly"); previous keys keep opening their
+    /// tickets until those expire. With --ticket-keys the schedule is kept
+    /// in the file, across restarts.
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    ticket_rotate: u64,
     /// After answering a connection's first request, renegotiate: send
     /// HelloRequest (RFC 5246 §7.4.1.1) and run a new handshake on the same
     /// connection before reading the next request.
@@ -75,9 +81,11 @@ struct Args {
     trace_secrets: bool,
 }
 
-/// The default session cache: a directory that outlives the process.
+/// The default session cache: a per-user directory that outlives the
+/// process (never a fixed name in the shared temporary directory), or
+/// memory when there is no home directory.
 fn default_session_dir() -> PathBuf {
-    std::env::temp_dir().join("tls12-example-server-sessions")
+    tls12::user_cache_dir("tls12/server-sessions").unwrap_or_else(|| "memory".into())
 }
 
 fn main() {
@@ -111,6 +119,8 @@ fn run(args: Args) -> io::Result<()> {
     if args.trace {
         config.observer = Some(Tracer::stderr("server", args.trace_secrets));
     }
+    // Key logging is opt-in: this example honours SSLKEYLOGFILE.
+    config.key_log = KeyLogFile::from_env()?;
     config.session_store = Some(if args.session_cache.as_os_str() == "memory" {
         Arc::new(MemoryStore::new(10_000))
     } else {
@@ -124,6 +134,9 @@ fn run(args: Args) -> io::Result<()> {
     .transpose()
     .map_err(io::Error::other)?
     .map(Arc::new);
+    if let Some(keys) = &config.ticket_keys {
+        rotate_on_schedule(keys.clone(), args.ticket_rotate);
+    }
     let renegotiation = match (&args.renegotiate_client_ca, args.renegotiate_after_request) {
         (Some(path), _) => {
             let mut second = config.clone();
@@ -156,6 +169,23 @@ fn run(args: Args) -> io::Result<()> {
         });
     }
     Ok(())
+}
+
+/// Rotates `keys` whenever the sealing key is `every` seconds old, for as
+/// long as the process runs. A key file that cannot be saved is reported;
+/// the new key is in use regardless.
+fn rotate_on_schedule(keys: Arc<TicketKeys>, every: u64) {
+    std::thread::spawn(move || loop {
+        match keys.rotate_if_older_than(every) {
+            Ok(true) => eprintln!("ticket keys rotated"),
+            Ok(false) => {}
+            Err(e) => eprintln!("ticket key rotation: {e}"),
+        }
+        // Wake when the key is due (a little after: the clock counts whole
+        // seconds), never spinning.
+        let wait = keys.next_rotation_in(every).max(1);
+        std::thread::sleep(Duration::from_secs(wait));
+    });
 }
 
 /// One connection: the handshake, then HTTP/1.1 requests until the client

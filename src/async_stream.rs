@@ -172,6 +172,10 @@ impl<S: AsyncRead + Unpin> Read for Polled<'_, '_, S> {
     }
 }
 
+/// No lingering after a fatal alert: a lingering read would block the
+/// task's thread (see [`Transport::linger_after_alert`]).
+impl<S: AsyncRead + AsyncWrite + Unpin> stream::Transport for Polled<'_, '_, S> {}
+
 impl<S: AsyncWrite + Unpin> Write for Polled<'_, '_, S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         would_block(Pin::new(&mut *self.sock).poll_write(self.cx, buf))

@@ -17,14 +17,16 @@ use std::sync::Arc;
 use std::collections::VecDeque;
 
 use handshake::common::{Action, Established, PreviousHandshake, Side};
-use handshake::messages::{HandshakeMessage, HandshakePayload};
+use handshake::messages::{HandshakeMessage, HandshakePayload, HandshakeType, MessageLimits};
 use handshake::observe::{Direction, Observer, Protection, TraceEvent};
 use handshake::{
     ClientConfig, ClientHandshake, ClientState, Error, ServerConfig, ServerHandshake, ServerState,
 };
 use record_layer::aead::CipherState;
-use record_layer::codec::Codec;
-use record_layer::deframer::{EmptyRecordLimiter, HandshakeJoiner, MessageDeframer};
+use record_layer::codec::{Codec, DecodeError};
+use record_layer::deframer::{
+    EmptyRecordLimiter, HandshakeHeader, HandshakeJoiner, MessageDeframer,
+};
 use record_layer::record::{
     check_plaintext, fragments, write_record, ContentType, ProtocolVersion,
 };
@@ -75,7 +77,6 @@ pub enum Event {
 }
 
 /// One TLS 1.2 connection, client or server.
-#[derive(Debug)]
 pub struct Connection {
     role: Role,
     /// The handshake in progress, if any: the first one, or a renegotiation.
@@ -87,9 +88,11 @@ pub struct Connection {
     empty_records: EmptyRecordLimiter,
     /// Records ready for the transport.
     outgoing: Vec<u8>,
-    /// Decrypted application data not yet read by the application.
-    received: Vec<u8>,
-    received_start: usize,
+    /// Decrypted application data not yet read by the application: a ring
+    /// buffer, so that reading in small pieces frees space at the front as
+    /// records add at the back, with no compaction copy and no growth past
+    /// what is unread.
+    received: VecDeque<u8>,
     /// The last completed handshake: the session in force, verify_data.
     established: Option<Box<Established>>,
     /// How many handshakes have completed on this connection.
@@ -130,9 +133,9 @@ impl Connection {
     }
 
     fn new(role: Role, machine: Machine) -> Self {
-        let observer = match &role {
-            Role::Client { config, .. } => config.observer.clone(),
-            Role::Server { config } => config.observer.clone(),
+        let (observer, limits) = match &role {
+            Role::Client { config, .. } => (config.observer.clone(), config.message_limits),
+            Role::Server { config } => (config.observer.clone(), config.message_limits),
         };
         Self {
             observer,
@@ -140,11 +143,10 @@ impl Connection {
             handshake: Some(machine),
             states: CipherStates::new(),
             deframer: MessageDeframer::new(),
-            joiner: HandshakeJoiner::new(),
+            joiner: HandshakeJoiner::with_max_message(limits.ceiling()),
             empty_records: EmptyRecordLimiter::new(),
             outgoing: Vec::new(),
-            received: Vec::new(),
-            received_start: 0,
+            received: VecDeque::new(),
             established: None,
             handshake_count: 0,
             client_renegotiations: 0,
@@ -252,16 +254,20 @@ impl Connection {
 
     /// §7.2.2: after a fatal alert "the session identifier MUST be
     /// invalidated, preventing the failed session from being used to
-    /// establish new connections": the session in force, or the one being
-    /// resumed, is marked non-resumable for every connection that shares
-    /// it and taken out of the store.
+    /// establish new connections": the session in force is marked
+    /// non-resumable for every connection that shares it and taken out of
+    /// the store.
+    ///
+    /// A session being *resumed* is not in force until the peer's Finished
+    /// has verified under its master secret (§7.4.9): before that, the
+    /// peer has proven nothing, and anyone who saw a session id in a
+    /// ClientHello (it travels in the clear) could replay it with a broken
+    /// Finished or a fatal alert and evict the session of the client that
+    /// owns it. So such a failure leaves it alone; once the Finished has
+    /// verified the handshake is complete, the session is in force, and a
+    /// failure from then on ends it.
     fn invalidate_session(&self) {
-        let resuming = match &self.handshake {
-            Some(Machine::Client(m)) => m.resuming(),
-            Some(Machine::Server(m)) => m.resuming(),
-            None => None,
-        };
-        for session in [self.session(), resuming].into_iter().flatten() {
+        if let Some(session) = self.session() {
             session.invalidate();
             notify(&self.observer, TraceEvent::SessionInvalidated { session });
             match &self.role {
@@ -333,7 +339,9 @@ impl Connection {
                         ));
                     }
                     self.empty_records.count(plaintext.is_empty())?;
-                    self.received.extend_from_slice(plaintext);
+                    // One copy out of the record buffer (VecDeque copies a
+                    // slice as a whole, not byte by byte).
+                    self.received.extend(&*plaintext);
                 }
                 ContentType::ChangeCipherSpec => {
                     // §7.1: the message "consists of a single byte of value 1".
@@ -441,7 +449,11 @@ impl Connection {
     }
 
     fn process_handshake_messages(&mut self) -> Result<(), Error> {
-        while let Some(raw) = self.joiner.pop()? {
+        while let Some(header) = self.joiner.next_header() {
+            self.check_handshake_header(header)?;
+            let Some(raw) = self.joiner.pop()? else {
+                break;
+            };
             let msg = HandshakeMessage::decode(raw.raw.to_vec())?;
             notify(
                 &self.observer,
@@ -467,6 +479,52 @@ impl Connection {
             self.run(actions)?;
         }
         Ok(())
+    }
+
+    /// Decides on a handshake message's four header bytes, before its body
+    /// is buffered or decoded (RFC 5246 §7.4): its type must be one the
+    /// handshake in progress takes now (outside a handshake, only a request
+    /// to renegotiate), else `unexpected_message` whatever the body; then
+    /// its length must be within that type's limit ([`MessageLimits`]).
+    fn check_handshake_header(&mut self, header: HandshakeHeader) -> Result<(), Error> {
+        let t = HandshakeType::from_value(header.msg_type)
+            .ok_or(Error::unexpected("unknown handshake message type"))?;
+        match (&mut self.handshake, &self.role) {
+            (Some(Machine::Client(m)), _) => m.check_message_type(t)?,
+            (Some(Machine::Server(m)), _) => m.check_message_type(t)?,
+            (None, Role::Client { .. }) if t == HandshakeType::HelloRequest => {}
+            (None, Role::Server { .. }) if t == HandshakeType::ClientHello => {}
+            (None, _) => return Err(Error::unexpected(t.name())),
+        }
+        let limit = self.message_limits().max_body_len(t);
+        if header.length <= limit {
+            return Ok(());
+        }
+        // Over what the message's own vectors can hold, its length is wrong
+        // (§7.2.2 decode_error: "the length of the message was incorrect");
+        // over a limit of ours, illegal_parameter, as OpenSSL answers an
+        // excessive message size.
+        Err(match t.max_body_len() {
+            Some(bound) if header.length > bound => DecodeError::LengthOutOfRange {
+                what: t.name(),
+                len: header.length,
+                min: 0,
+                max: bound,
+            }
+            .into(),
+            _ => record_layer::Error::HandshakeMessageTooLarge {
+                length: header.length,
+                limit,
+            }
+            .into(),
+        })
+    }
+
+    fn message_limits(&self) -> MessageLimits {
+        match &self.role {
+            Role::Client { config, .. } => config.message_limits,
+            Role::Server { config } => config.message_limits,
+        }
     }
 
     /// A handshake message after the handshake: the peer asks to
@@ -651,7 +709,11 @@ impl Connection {
                             handshake_count: self.handshake_count,
                         },
                     );
-                    crate::keylog::log(&est);
+                    let key_log = match &self.role {
+                        Role::Client { config, .. } => config.key_log.as_ref(),
+                        Role::Server { config } => config.key_log.as_ref(),
+                    };
+                    crate::keylog::log(key_log, &est);
                     // The connection stays; its session is replaced.
                     self.established = Some(est);
                     self.handshake = None;
@@ -716,20 +778,29 @@ impl Connection {
 
     /// Moves received application data into `buf`; returns how much.
     pub fn read_application_data(&mut self, buf: &mut [u8]) -> usize {
-        let available = &self.received[self.received_start..];
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.received_start += n;
-        if self.received_start == self.received.len() {
-            self.received.clear();
-            self.received_start = 0;
-        }
+        // The unread bytes are at most two slices: before and after the
+        // ring's wrap point.
+        let (front, back) = self.received.as_slices();
+        let from_front = front.len().min(buf.len());
+        buf[..from_front].copy_from_slice(&front[..from_front]);
+        let from_back = back.len().min(buf.len() - from_front);
+        buf[from_front..from_front + from_back].copy_from_slice(&back[..from_back]);
+        let n = from_front + from_back;
+        self.received.drain(..n);
         n
     }
 
     /// Bytes of application data waiting to be read.
     pub fn application_data_available(&self) -> usize {
-        self.received.len() - self.received_start
+        self.received.len()
+    }
+
+    /// Bytes allocated for received application data, read or not: for
+    /// memory accounting and tests. However the application reads, this
+    /// stays within about [`MAX_BUFFERED_PLAINTEXT`] plus one batch of
+    /// records.
+    pub fn received_buffer_capacity(&self) -> usize {
+        self.received.capacity()
     }
 
     /// Queues close_notify (§7.2.1: "Either party may initiate a close by
@@ -747,6 +818,32 @@ impl Connection {
     /// means the peer's last record was cut short.
     pub fn has_partial_record(&self) -> bool {
         !self.deframer.is_empty()
+    }
+}
+
+impl core::fmt::Debug for Connection {
+    /// What a log may show: the role, whether a handshake is under way,
+    /// the session's id and suite, and how many bytes wait in each buffer.
+    /// Never the bytes: decrypted application data and handshake plaintext
+    /// are the peer's secrets (the `trace` feature prints what it is asked
+    /// to).
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let side = match self.role {
+            Role::Client { .. } => "client",
+            Role::Server { .. } => "server",
+        };
+        f.debug_struct("Connection")
+            .field("side", &side)
+            .field("handshake_in_progress", &self.handshake.is_some())
+            .field("session", &self.session().map(|s| s.session_id))
+            .field("cipher_suite", &self.session().map(|s| s.cipher_suite))
+            .field("handshake_count", &self.handshake_count)
+            .field("outgoing_bytes", &self.outgoing.len())
+            .field("received_bytes", &self.application_data_available())
+            .field("peer_closed", &self.peer_closed)
+            .field("sent_close", &self.sent_close)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
     }
 }
 

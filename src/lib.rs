@@ -67,17 +67,20 @@ pub mod trace;
 #[cfg(feature = "tokio")]
 pub use async_stream::AsyncStream;
 pub use conn::{Connection, Event, MAX_BUFFERED_PLAINTEXT};
-pub use files::{load_certified_key, load_trust_anchors};
+pub use files::{load_certified_key, load_trust_anchors, user_cache_dir};
 pub use handshake::common::Established;
-pub use handshake::config::{system_clock, CertifiedKey, ClientAuth, ClientConfig, ServerConfig};
+pub use handshake::config::{
+    system_clock, CertifiedKey, ClientAuth, ClientConfig, KeyLog, ServerConfig,
+};
 pub use handshake::kx::NamedGroup;
 pub use handshake::sign::{certs_from_pem, SignatureScheme, SigningKey};
 pub use handshake::verify::TrustAnchors;
 pub use handshake::Error;
+pub use keylog::KeyLogFile;
 pub use record_layer::suites::CipherSuite;
 pub use record_layer::{Alert, AlertDescription};
 pub use session_store::{Session, SessionId};
-pub use stream::{tls_error, Stream};
+pub use stream::{tls_error, Stream, Transport, ALERT_LINGER_BYTES, ALERT_LINGER_TIME};
 
 pub use handshake;
 pub use record_layer;

@@ -1,8 +1,11 @@
-//! A blocking TLS stream over any `Read + Write` transport, shaped like
+//! A blocking TLS stream over a [`Transport`] (a `TcpStream`, or any
+//! `Read + Write` given an `impl Transport`), shaped like
 //! `std::net::TcpStream`: `read`, `write`, `flush`, and close_notify on close.
 
 use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use handshake::{ClientConfig, Error, ServerConfig};
 
@@ -17,8 +20,12 @@ use crate::conn::Connection;
 /// reason, end a connection with [`Stream::close`], which sends close_notify:
 /// dropping a `Stream` just closes the transport, and the peer is right to
 /// report that as a truncation.
+///
+/// After sending a fatal alert, a `Stream` asks its [`Transport`] to make
+/// sure the alert arrives ([`Transport::linger_after_alert`]) before it
+/// returns the error.
 #[derive(Debug)]
-pub struct Stream<S: Read + Write> {
+pub struct Stream<S: Transport> {
     conn: Connection,
     sock: S,
 }
@@ -32,7 +39,59 @@ pub(crate) fn io_error(e: Error) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e)
 }
 
-impl<S: Read + Write> Stream<S> {
+/// What a [`Stream`] needs of its transport beyond `Read + Write`: a way to
+/// make a fatal alert (RFC 5246 §7.2.2) reach the peer before the
+/// transport is closed.
+pub trait Transport: Read + Write {
+    /// Called once a fatal alert has been written and flushed, before the
+    /// error goes to the application (which then closes the transport).
+    /// The default does nothing; a `TcpStream` lingers ([`linger`]).
+    fn linger_after_alert(&mut self) {}
+}
+
+impl Transport for TcpStream {
+    fn linger_after_alert(&mut self) {
+        linger(self);
+    }
+}
+
+/// How long [`linger`] keeps reading after a fatal alert: 1 s.
+pub const ALERT_LINGER_TIME: Duration = Duration::from_secs(1);
+
+/// How many bytes [`linger`] reads and discards after a fatal alert, at
+/// most: 256 KiB.
+pub const ALERT_LINGER_BYTES: usize = 256 * 1024;
+
+/// Shuts down writing and reads what the peer still sends, until it closes
+/// its side, [`ALERT_LINGER_BYTES`] have come or [`ALERT_LINGER_TIME`] has
+/// passed.
+///
+/// A socket closed while the peer's bytes sit unread makes the kernel send
+/// a reset instead of a FIN (RFC 1122 §4.2.2.13); the peer then reports
+/// "connection reset", and may discard data it had not read yet, our alert
+/// included. The shutdown puts a FIN right behind the alert; the drain
+/// empties the receive queue so that the close that follows sends no
+/// reset. Both bounds keep a peer from holding us here.
+pub fn linger(sock: &TcpStream) {
+    if sock.shutdown(Shutdown::Write).is_err() {
+        return;
+    }
+    let deadline = Instant::now() + ALERT_LINGER_TIME;
+    let mut discard = [0u8; 4096];
+    let mut drained = 0;
+    while drained < ALERT_LINGER_BYTES {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || sock.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match (&mut &*sock).read(&mut discard) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => drained += n,
+        }
+    }
+}
+
+impl<S: Transport> Stream<S> {
     /// Connects as a client to `server_name` over `sock` and completes the
     /// handshake.
     pub fn connect(config: Arc<ClientConfig>, server_name: &str, sock: S) -> io::Result<Self> {
@@ -71,14 +130,18 @@ impl<S: Read + Write> Stream<S> {
     /// which). The connection and its socket stay; its session is replaced.
     /// Application data that arrives meanwhile is kept for `read`.
     pub fn renegotiate(&mut self) -> io::Result<()> {
-        self.conn.renegotiate().map_err(io_error)?;
+        if let Err(e) = self.conn.renegotiate() {
+            return Err(failed(&mut self.conn, &mut self.sock, e));
+        }
         finish_renegotiation(&mut self.conn, &mut self.sock)
     }
 
     /// A server's renegotiation with another configuration, e.g. one that
     /// requires a client certificate; waits as [`Stream::renegotiate`] does.
     pub fn renegotiate_with(&mut self, config: Arc<ServerConfig>) -> io::Result<()> {
-        self.conn.renegotiate_with(config).map_err(io_error)?;
+        if let Err(e) = self.conn.renegotiate_with(config) {
+            return Err(failed(&mut self.conn, &mut self.sock, e));
+        }
         finish_renegotiation(&mut self.conn, &mut self.sock)
     }
 
@@ -88,13 +151,13 @@ impl<S: Read + Write> Stream<S> {
     }
 }
 
-impl<S: Read + Write> Read for Stream<S> {
+impl<S: Transport> Read for Stream<S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         read(&mut self.conn, &mut self.sock, buf)
     }
 }
 
-impl<S: Read + Write> Write for Stream<S> {
+impl<S: Transport> Write for Stream<S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         write(&mut self.conn, &mut self.sock, buf)
     }
@@ -110,7 +173,7 @@ impl<S: Read + Write> Write for Stream<S> {
 // picks up from the connection's state, never from where it stopped.
 
 /// Runs the first handshake to its end.
-pub(crate) fn handshake(conn: &mut Connection, sock: &mut (impl Read + Write)) -> io::Result<()> {
+pub(crate) fn handshake(conn: &mut Connection, sock: &mut impl Transport) -> io::Result<()> {
     while conn.is_handshaking() {
         flush_records(conn, sock)?;
         if !read_records(conn, sock)? {
@@ -127,7 +190,7 @@ pub(crate) fn handshake(conn: &mut Connection, sock: &mut (impl Read + Write)) -
 /// declines it.
 pub(crate) fn finish_renegotiation(
     conn: &mut Connection,
-    sock: &mut (impl Read + Write),
+    sock: &mut impl Transport,
 ) -> io::Result<()> {
     flush_records(conn, sock)?;
     while conn.is_renegotiating() {
@@ -142,7 +205,7 @@ pub(crate) fn finish_renegotiation(
 }
 
 /// Sends close_notify (§7.2.1) and flushes it.
-pub(crate) fn close(conn: &mut Connection, sock: &mut (impl Read + Write)) -> io::Result<()> {
+pub(crate) fn close(conn: &mut Connection, sock: &mut impl Transport) -> io::Result<()> {
     conn.send_close_notify();
     flush_records(conn, sock)
 }
@@ -151,7 +214,7 @@ pub(crate) fn close(conn: &mut Connection, sock: &mut (impl Read + Write)) -> io
 /// arrives, the peer sends close_notify (`Ok(0)`), or the transport ends.
 pub(crate) fn read(
     conn: &mut Connection,
-    sock: &mut (impl Read + Write),
+    sock: &mut impl Transport,
     buf: &mut [u8],
 ) -> io::Result<usize> {
     loop {
@@ -176,11 +239,13 @@ pub(crate) fn read(
 /// still queued, so a slow peer holds back the writer.
 pub(crate) fn write(
     conn: &mut Connection,
-    sock: &mut (impl Read + Write),
+    sock: &mut impl Transport,
     buf: &[u8],
 ) -> io::Result<usize> {
     flush_records(conn, sock)?;
-    conn.write_application_data(buf).map_err(io_error)?;
+    if let Err(e) = conn.write_application_data(buf) {
+        return Err(failed(conn, sock, e));
+    }
     match flush_records(conn, sock) {
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(buf.len()),
         result => result.map(|()| buf.len()),
@@ -188,10 +253,7 @@ pub(crate) fn write(
 }
 
 /// Writes every queued record to the transport.
-pub(crate) fn flush_records(
-    conn: &mut Connection,
-    sock: &mut (impl Read + Write),
-) -> io::Result<()> {
+pub(crate) fn flush_records(conn: &mut Connection, sock: &mut impl Transport) -> io::Result<()> {
     while conn.wants_write() {
         conn.write_tls(sock)?;
     }
@@ -201,16 +263,24 @@ pub(crate) fn flush_records(
 /// Reads once from the transport and processes what came. Returns false
 /// at the transport's end of stream. A TLS error queues its alert, which
 /// is flushed before the error is returned.
-fn read_records(conn: &mut Connection, sock: &mut (impl Read + Write)) -> io::Result<bool> {
+fn read_records(conn: &mut Connection, sock: &mut impl Transport) -> io::Result<bool> {
     if conn.read_tls(sock)? == 0 {
         return Ok(false);
     }
     if let Err(e) = conn.process_new_packets() {
-        // The alert is best effort: the peer may already be gone.
-        let _ = flush_records(conn, sock);
-        return Err(io_error(e));
+        return Err(failed(conn, sock, e));
     }
     // Answers the peer's flight may need (e.g. a renegotiation).
     flush_records(conn, sock)?;
     Ok(true)
+}
+
+/// The connection failed with `e`: sends the fatal alert it queued (if
+/// any) and lingers so that it arrives, then gives `e` back.
+pub(crate) fn failed(conn: &mut Connection, sock: &mut impl Transport, e: Error) -> io::Error {
+    // The alert is best effort: the peer may already be gone.
+    if flush_records(conn, sock).is_ok() && e.alert().is_some() {
+        sock.linger_after_alert();
+    }
+    io_error(e)
 }

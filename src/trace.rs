@@ -162,6 +162,12 @@ pub fn render(event: &TraceEvent<'_>, secrets: bool) -> String {
                 hex_or_empty(session.session_id.as_bytes())
             );
         }
+        TraceEvent::ResumptionRefused { reason } => {
+            let _ = write!(
+                s,
+                "   session not resumed: {reason}; full handshake (RFC 5246 §7.4.1.3)"
+            );
+        }
     }
     s
 }
@@ -207,7 +213,7 @@ fn render_message(s: &mut String, direction: Direction, message: &HandshakeMessa
                 e.extended_master_secret,
                 e.session_ticket_ack,
                 e.renegotiation_info.as_deref().map_or("absent".into(), hex_or_empty),
-                e.alpn.as_deref().map_or("absent".into(), |p| String::from_utf8_lossy(p).into_owned()),
+                e.alpn.as_deref().map_or("absent".into(), escaped),
                 e.server_name_ack,
             );
         }
@@ -215,6 +221,7 @@ fn render_message(s: &mut String, direction: Direction, message: &HandshakeMessa
             for (i, cert) in c.certificate_list.iter().enumerate() {
                 let subject =
                     handshake::verify::leaf_subject(cert).unwrap_or_else(|e| e.to_string());
+                let subject = escaped(subject.as_bytes());
                 let _ = writeln!(s, "     certificate[{i}] {} bytes: {subject}", cert.len());
             }
             if c.certificate_list.is_empty() {
@@ -277,7 +284,9 @@ fn render_client_extensions(s: &mut String, e: &ClientExtensions) {
     let _ = writeln!(
         s,
         "     server_name {}",
-        e.server_name.as_deref().unwrap_or("absent")
+        e.server_name
+            .as_deref()
+            .map_or("absent".into(), |name| escaped(name.as_bytes()))
     );
     if let Some(groups) = &e.supported_groups {
         let names: Vec<&str> = groups.iter().map(|g| g.name()).collect();
@@ -333,6 +342,14 @@ fn suite_name(value: u16) -> String {
         }
         None => format!("{value:#06x}"),
     }
+}
+
+/// A peer-supplied string (a server name, an ALPN protocol, a certificate
+/// subject) as printable ASCII: control bytes, escape sequences, quotes and
+/// non-ASCII bytes become `\xNN`-style escapes, so that no peer can move
+/// the cursor, recolour the terminal or forge a trace line of its own.
+fn escaped(bytes: &[u8]) -> String {
+    bytes.escape_ascii().to_string()
 }
 
 /// Hex, or `(empty)` for an empty field (an empty session id or

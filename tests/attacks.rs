@@ -197,6 +197,17 @@ fn resumable() -> (ClientConfig, ServerConfig) {
     (client, server)
 }
 
+/// A client and a server that resume by ticket only (the server keeps no
+/// store), after a full handshake between them made one.
+fn resumable_by_ticket() -> (ClientConfig, ServerConfig) {
+    let mut client = common::client_config();
+    client.session_store = Some(Arc::new(MemoryStore::new(4)));
+    let mut server = common::server_config();
+    server.ticket_keys = Some(Arc::new(TicketKeys::new(system_clock()).unwrap()));
+    Pair::new(client.clone(), server.clone()).complete();
+    (client, server)
+}
+
 #[test]
 fn triple_handshake_requires_ems_for_resumption() {
     // 3SHAKE steps 1-2: without the extended master secret, a man in the
@@ -209,21 +220,67 @@ fn triple_handshake_requires_ems_for_resumption() {
     pair.flight_to_server(untouched).unwrap();
     assert!(!is_full_handshake(&take(&mut pair.server)));
 
-    // The server: "If the original session used the extension but the new
-    // ClientHello does not contain it, the server MUST NOT perform the
-    // abbreviated handshake."
-    let mut pair = Pair::new(client.clone(), server.clone());
-    let hello = take(&mut pair.client);
-    let offered = client_hello(&hello).session_id;
-    assert!(!offered.is_empty());
-    let stripped = edit_message(hello, HandshakeType::ClientHello, |msg| match msg {
-        HandshakePayload::ClientHello(h) => h.extensions.extended_master_secret = false,
-        other => panic!("{other:?}"),
-    });
+    // The server: "If the original session used the "extended_master_secret"
+    // extension but the new ClientHello does not contain it, the server
+    // MUST abort the abbreviated handshake": handshake_failure, by session
+    // id and by ticket, and the session survives the attempt.
+    for by_ticket in [false, true] {
+        let (client, server) = if by_ticket {
+            resumable_by_ticket()
+        } else {
+            (client.clone(), server.clone())
+        };
+        let mut pair = Pair::new(client.clone(), server.clone());
+        let hello = take(&mut pair.client);
+        let offered = client_hello(&hello);
+        assert!(!offered.session_id.is_empty());
+        assert_eq!(
+            offered
+                .extensions
+                .session_ticket
+                .as_ref()
+                .is_some_and(|t| !t.is_empty()),
+            by_ticket
+        );
+        let stripped = edit_message(hello, HandshakeType::ClientHello, |msg| match msg {
+            HandshakePayload::ClientHello(h) => h.extensions.extended_master_secret = false,
+            other => panic!("{other:?}"),
+        });
+        let result = deliver(&mut pair.server, &stripped);
+        let error = assert_fatal_alert(
+            &mut pair.server,
+            result,
+            AlertProtection::Clear,
+            AlertDescription::HandshakeFailure,
+        );
+        assert_eq!(
+            error,
+            Error::ExtendedMasterSecretRequired,
+            "ticket: {by_ticket}"
+        );
+        // A client that did not strip it still resumes.
+        let mut pair = Pair::new(client, server);
+        pair.flight_to_server(untouched).unwrap();
+        assert!(
+            !is_full_handshake(&take(&mut pair.server)),
+            "ticket: {by_ticket}"
+        );
+    }
+
+    // Without a session to resume, a client without the extension gets a
+    // full handshake without it (RFC 7627 §5.2 allows legacy clients).
+    let mut pair = Pair::new(common::client_config(), server.clone());
+    let stripped = edit_message(
+        take(&mut pair.client),
+        HandshakeType::ClientHello,
+        |msg| match msg {
+            HandshakePayload::ClientHello(h) => h.extensions.extended_master_secret = false,
+            other => panic!("{other:?}"),
+        },
+    );
     deliver(&mut pair.server, &stripped).unwrap();
     let answer = take(&mut pair.server);
     assert!(is_full_handshake(&answer), "{:?}", content_types(&answer));
-    assert_ne!(server_hello(&answer).session_id, offered);
     assert!(!server_hello(&answer).extensions.extended_master_secret);
 
     // The client: "If the original session used the extension but the new

@@ -4,8 +4,11 @@
 //! Wireshark, given either file, decrypts the same capture; and a resumed
 //! connection logs its own client random with the session's master secret.
 //!
-//! SSLKEYLOGFILE is read by the library from the process environment, so
-//! it is set only on the child processes, never in this test process.
+//! Key logging is opt-in: the library logs nothing unless a config's
+//! `key_log` says where (the examples choose `KeyLogFile::from_env`, which
+//! honours SSLKEYLOGFILE), and `KeyLogFile` writes only a private file of
+//! its own. SSLKEYLOGFILE is set on the child processes; the one test that
+//! sets it in this process checks that the library alone ignores it.
 
 mod common;
 
@@ -14,7 +17,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use common::wire::Pair;
 use common::{openssl, test_data_arg, ChildGuard, Finished, ScratchDir};
+use tls12::KeyLogFile;
 
 /// How long any one step (a process starting, a handshake, an exit) may take.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -190,4 +195,65 @@ fn a_resumed_connection_logs_its_own_client_random_with_the_same_master_secret()
     // The client logged the same two lines.
     let ours: BTreeSet<String> = client_random_lines(&client_log).into_iter().collect();
     assert_eq!(ours, lines.into_iter().collect::<BTreeSet<_>>());
+}
+
+#[test]
+fn the_library_logs_nothing_unless_a_config_asks() {
+    let dir = ScratchDir::new("keylog-opt-in");
+    let file = dir.join("keys");
+    // The only test of this binary that sets it here: the others set it on
+    // their children, which this value does not reach.
+    std::env::set_var("SSLKEYLOGFILE", &file);
+    let mut pair = Pair::new(common::client_config(), common::server_config());
+    pair.complete();
+    assert!(!file.exists(), "SSLKEYLOGFILE alone must log nothing");
+
+    let mut client = common::client_config();
+    client.key_log = KeyLogFile::from_env().unwrap();
+    let mut pair = Pair::new(client, common::server_config());
+    pair.complete();
+    std::env::remove_var("SSLKEYLOGFILE");
+    let lines = client_random_lines(&file);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let est = pair.client.established().unwrap();
+    assert_eq!(
+        lines[0],
+        format!(
+            "CLIENT_RANDOM {} {}",
+            hex::encode(est.negotiated.client_random.0),
+            hex::encode(est.session.master_secret().as_bytes())
+        )
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_key_log_file_is_private_and_never_followed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = ScratchDir::new("keylog-private");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+
+    let created = dir.join("created.keys");
+    KeyLogFile::open(&created).unwrap();
+    assert_eq!(mode(&created), 0o600);
+
+    let readable = dir.join("readable.keys");
+    std::fs::write(&readable, b"").unwrap();
+    std::fs::set_permissions(&readable, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let message = KeyLogFile::open(&readable).unwrap_err().to_string();
+    assert!(message.contains("readable.keys"), "{message}");
+    assert!(message.contains("mode 0644"), "{message}");
+
+    let link = dir.join("link.keys");
+    std::os::unix::fs::symlink(&created, &link).unwrap();
+    let message = KeyLogFile::open(&link).unwrap_err().to_string();
+    assert!(message.contains("symbolic link"), "{message}");
+
+    // Another user's file, even private, is not ours to append secrets to.
+    let theirs = dir.join("theirs.keys");
+    KeyLogFile::open(&theirs).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(4242), None)
+        .unwrap_or_else(|e| panic!("chown (run the tests as root): {e}"));
+    let message = KeyLogFile::open(&theirs).unwrap_err().to_string();
+    assert!(message.contains("owner uid 4242"), "{message}");
 }

@@ -21,7 +21,6 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::Command;
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
@@ -44,29 +43,9 @@ const SOCKET_TIMEOUT: Duration = Duration::from_secs(30);
 /// The tests of this file run one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn test_data(file: &str) -> String {
-    common::test_data(file).to_str().unwrap().to_owned()
-}
-
-/// The example server on a free loopback port with both `localhost`
-/// chains and `extra` arguments, once it says it listens; and its address.
-/// Its stderr lines come through [`ChildGuard::wait_for_line`] too.
+/// The example server on a free loopback port (see [`common::example_server`]).
 fn example_server(extra: &[&str]) -> (ChildGuard, SocketAddr) {
-    let mut cmd = Command::new(common::example_binary("server"));
-    cmd.args(["--listen", "127.0.0.1:0"])
-        .args(["--cert", &test_data("ecdsa/localhost.chain.pem")])
-        .args(["--key", &test_data("ecdsa/localhost.key")])
-        .args(["--cert", &test_data("rsa/localhost.chain.pem")])
-        .args(["--key", &test_data("rsa/localhost.key")])
-        .args(extra);
-    let mut server = ChildGuard::spawn_merged(&mut cmd);
-    let line = server.wait_for_line("listening on", Duration::from_secs(10));
-    let addr = line
-        .rsplit(' ')
-        .next()
-        .and_then(|a| a.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no address in the server's {line:?}"));
-    (server, addr)
+    common::example_server::start(extra)
 }
 
 /// The value of a `  name:   value` line of the example server's page.

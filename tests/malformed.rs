@@ -33,15 +33,18 @@ use common::wire::{
     handshake_with_length, message, next_write_state, plaintext_record, records, seal, take,
     to_wire, untouched, write_state, AlertProtection, Pair, Writer, CHANGE_CIPHER_SPEC,
 };
-use tls12::handshake::messages::{HandshakeMessage, HandshakePayload, HandshakeType};
+use tls12::handshake::messages::{
+    HandshakeMessage, HandshakePayload, HandshakeType, MessageLimits,
+};
 use tls12::handshake::verify::{CertificateError, MAX_CHAIN_LEN};
 use tls12::record_layer::aead::CipherState;
 use tls12::record_layer::codec::{DecodeError, Reader};
-use tls12::record_layer::deframer::{DEFAULT_MAX_HANDSHAKE_MESSAGE, MAX_EMPTY_RECORDS};
+use tls12::record_layer::deframer::MAX_EMPTY_RECORDS;
 use tls12::record_layer::record::{
     ContentType, ProtocolVersion, HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT,
 };
 use tls12::session_store::{MemoryStore, TicketKeys};
+use tls12::trace::Tracer;
 use tls12::{
     system_clock, AlertDescription, ClientAuth, ClientConfig, Connection, Error, ServerConfig,
     MAX_BUFFERED_PLAINTEXT,
@@ -891,8 +894,10 @@ fn handshake_header_length_too_long_or_too_short() {
         }))
     );
 
-    // The same before a longer message: the misframed header after the
-    // ServerHello is read first, and claims far more than the limit.
+    // The same before a longer message: messages are decided in order, so
+    // the ServerHello, with its trailing byte, is refused before the
+    // misframed header after it (which claims far more than any limit) is
+    // looked at.
     let mut wire = plaintext_record(ContentType::Handshake, &long);
     wire.extend(plaintext_record(
         ContentType::Handshake,
@@ -901,15 +906,14 @@ fn handshake_header_length_too_long_or_too_short() {
     let error = capture.refused_record(
         Expecting::ServerHello,
         &wire,
-        A::IllegalParameter,
+        A::DecodeError,
         "ServerHello length + 1, then Certificate",
     );
-    assert!(
-        matches!(
-            error,
-            Error::Record(RecordError::HandshakeMessageTooLarge { .. })
-        ),
-        "{error:?}"
+    assert_eq!(
+        error,
+        Error::Record(RecordError::Decode(DecodeError::TrailingBytes {
+            what: "ServerHello"
+        }))
     );
 }
 
@@ -1210,6 +1214,149 @@ fn compression_methods_without_null_are_illegal_parameter() {
         "ServerHello with DEFLATE",
     );
     assert!(matches!(error, Error::IllegalParameter(_)), "{error:?}");
+}
+
+/// The ServerNameList of one host_name (RFC 6066 §3), as extension data.
+fn server_name_data(host: &[u8]) -> Vec<u8> {
+    let mut entry = vec![0];
+    entry.extend_from_slice(&u16::try_from(host.len()).unwrap().to_be_bytes());
+    entry.extend_from_slice(host);
+    let mut data = u16::try_from(entry.len()).unwrap().to_be_bytes().to_vec();
+    data.extend(entry);
+    data
+}
+
+#[test]
+fn server_names_that_are_not_dns_host_names_are_illegal_parameter() {
+    // RFC 6066 §3: HostName is "the fully qualified DNS hostname of the
+    // server ... using ASCII encoding without a trailing dot". Bytes no
+    // host name has (NUL, control, ESC that could forge a trace line,
+    // non-ASCII) are well-formed but illegal: illegal_parameter, not
+    // decode_error.
+    let capture = Capture::new();
+    let bad: [&[u8]; 9] = [
+        b"local\0host",
+        b"evil\x1b[2K\rfake trace line",
+        b"line\nbreak",
+        "caf\u{e9}.example".as_bytes(),
+        b"\xff\xfe",
+        b"localhost.",
+        b"under_score.example",
+        b"a..b",
+        b"-leading.example",
+    ];
+    for host in bad {
+        let mut hello = ClientHelloParts::parse(&capture.client_hello);
+        *hello.extension_mut(0) = server_name_data(host);
+        let case = format!("HostName {:?}", String::from_utf8_lossy(host));
+        let error = capture.refused(
+            Expecting::ClientHello,
+            &hello.message(),
+            A::IllegalParameter,
+            &case,
+        );
+        assert!(
+            matches!(
+                error,
+                Error::Record(RecordError::Decode(DecodeError::Illegal { .. }))
+            ),
+            "{case}: {error:?}"
+        );
+    }
+    // Upper case is a DNS name too, compared without case (RFC 4343).
+    let mut hello = ClientHelloParts::parse(&capture.client_hello);
+    *hello.extension_mut(0) = server_name_data(b"LocalHost");
+    let mut server = capture.accepted(Expecting::ClientHello, &hello.message());
+    message(&take(&mut server), T::ServerHello);
+}
+
+/// A writer into a buffer the test keeps: what a [`Tracer`] printed.
+#[derive(Clone, Default)]
+struct Printed(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Printed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn peer_strings_reach_the_trace_escaped() {
+    // The client traces the ServerHello before checking it: a server
+    // "choosing" an ALPN protocol made of terminal escapes and a newline
+    // must not clear the user's screen or forge a trace line.
+    let printed = Printed::default();
+    let mut client = common::client_config();
+    client.alpn_protocols = vec![b"h2".to_vec()];
+    client.observer = Some(Tracer::to_writer(
+        "client",
+        false,
+        Box::new(printed.clone()),
+    ));
+    let mut server = common::server_config();
+    server.alpn_protocols = vec![b"h2".to_vec()];
+    let mut pair = Pair::new(client, server);
+    pair.flight_to_server(untouched).unwrap();
+    let forged = b"\x1b[2J\x1b[31mh2\n[client] <- forged line\x07".to_vec();
+    let result = pair.flight_to_client(|wire| {
+        common::wire::edit_message(wire, T::ServerHello, |msg| match msg {
+            HandshakePayload::ServerHello(h) => h.extensions.alpn = Some(forged.clone()),
+            other => panic!("{other:?}"),
+        })
+    });
+    assert!(result.is_err(), "a protocol we did not offer");
+    let trace = printed.0.lock().unwrap().clone();
+    let text = String::from_utf8(trace).unwrap();
+    assert!(
+        text.contains("alpn \\x1b[2J\\x1b[31mh2\\n[client] <- forged line\\x07"),
+        "{text}"
+    );
+    assert!(
+        !text.bytes().any(|b| b.is_ascii_control() && b != b'\n'),
+        "a control byte reached the trace:\n{text}"
+    );
+    assert!(
+        !text.lines().any(|l| l.starts_with("[client] <- forged")),
+        "{text}"
+    );
+}
+
+#[test]
+fn ec_point_formats_without_uncompressed_are_illegal_parameter() {
+    // RFC 8422 §5.1.2: "If the client sends the extension and the
+    // extension does not contain the uncompressed point format, and the
+    // client has used the Supported Groups extension to indicate support
+    // for any of the curves defined in this specification, then the server
+    // MUST abort the handshake and return an illegal_parameter alert."
+    let capture = Capture::new();
+    for formats in [vec![1], vec![1, 2], vec![2, 1, 7]] {
+        let mut hello = ClientHelloParts::parse(&capture.client_hello);
+        let mut data = vec![u8::try_from(formats.len()).unwrap()];
+        data.extend(&formats);
+        *hello.extension_mut(11) = data;
+        let case = format!("ec_point_formats {formats:?}");
+        let error = capture.refused(
+            Expecting::ClientHello,
+            &hello.message(),
+            A::IllegalParameter,
+            &case,
+        );
+        assert_eq!(
+            error,
+            Error::IllegalParameter("ec_point_formats without uncompressed"),
+            "{case}"
+        );
+    }
+    // With uncompressed anywhere in the list, the handshake goes on.
+    let mut hello = ClientHelloParts::parse(&capture.client_hello);
+    *hello.extension_mut(11) = vec![3, 1, 2, 0];
+    let mut server = capture.accepted(Expecting::ClientHello, &hello.message());
+    message(&take(&mut server), T::ServerHello);
 }
 
 #[test]
@@ -1566,6 +1713,25 @@ fn finished_cut_short_or_padded_is_decode_error() {
 }
 
 #[test]
+fn hello_request_between_change_cipher_spec_and_finished_is_unexpected_message() {
+    // §7.4.1.1 lets a client ignore HelloRequest during a handshake, but
+    // §7.4.9: "A Finished message is always sent immediately after a
+    // change cipher spec message": nothing may come between them.
+    let (mut conn, result, protection) = in_place_of_finished(false, |sender| {
+        seal(
+            sender,
+            ContentType::Handshake,
+            &handshake(T::HelloRequest, &[]),
+        )
+    });
+    let error = assert_fatal_alert(&mut conn, result, protection, A::UnexpectedMessage);
+    assert_eq!(
+        error,
+        Error::Record(RecordError::UnexpectedMessage("HelloRequest"))
+    );
+}
+
+#[test]
 fn application_data_between_change_cipher_spec_and_finished_is_unexpected_message() {
     // §7.4.9: "A Finished message is always sent immediately after a
     // change cipher spec message".
@@ -1710,40 +1876,222 @@ fn a_handshake_message_split_by_change_cipher_spec_is_unexpected_message() {
 // 6. Limits
 // ---------------------------------------------------------------------------
 
-#[test]
-fn handshake_message_over_the_limit_is_refused_from_its_header() {
-    // The four header bytes alone, claiming one byte over the limit: refused
-    // before any of the body is buffered. At the limit, the connection waits.
-    let capture = Capture::new();
-    for (what, typ) in [
-        (Expecting::ClientHello, T::ClientHello),
-        (Expecting::ServerHello, T::ServerHello),
-        (Expecting::Certificate, T::Certificate),
-    ] {
-        let header = handshake_with_length(typ, DEFAULT_MAX_HANDSHAKE_MESSAGE + 1, &[]);
-        let error = capture.refused_record(
-            what,
-            &plaintext_record(ContentType::Handshake, &header),
-            A::IllegalParameter,
-            typ.name(),
-        );
-        assert_eq!(
-            error,
-            Error::Record(RecordError::HandshakeMessageTooLarge {
-                length: DEFAULT_MAX_HANDSHAKE_MESSAGE + 1,
-                limit: DEFAULT_MAX_HANDSHAKE_MESSAGE
-            })
-        );
+/// `msg` (a whole handshake message) in plaintext records of at most 2^14
+/// bytes each (§6.2.1), as a peer sends a message longer than a record.
+fn plaintext_records(msg: &[u8]) -> Vec<u8> {
+    msg.chunks(MAX_PLAINTEXT)
+        .flat_map(|chunk| plaintext_record(ContentType::Handshake, chunk))
+        .collect()
+}
 
-        let header = handshake_with_length(typ, DEFAULT_MAX_HANDSHAKE_MESSAGE, &[]);
+#[test]
+fn the_largest_legal_client_hello_is_accepted() {
+    // §7.4.1.2: cipher_suites<2..2^16-2>, compression_methods<1..2^8-1>
+    // and extensions<0..2^16-1> all full make a ClientHello of 131396
+    // bytes, which OpenSSL accepts too. Sent in nine records.
+    let capture = Capture::new();
+    let HandshakePayload::ClientHello(real) =
+        HandshakeMessage::decode(capture.client_hello.clone())
+            .unwrap()
+            .payload
+    else {
+        panic!("not a ClientHello");
+    };
+    let body = common::hello::largest_client_hello_body(&real);
+    assert_eq!(body.len(), 131_396);
+    assert_eq!(T::ClientHello.max_body_len(), Some(body.len()));
+    let mut server = capture.receiver(Expecting::ClientHello);
+    deliver(
+        &mut server,
+        &plaintext_records(&handshake(T::ClientHello, &body)),
+    )
+    .unwrap_or_else(|e| panic!("the largest ClientHello: {e}"));
+    let answer = take(&mut server);
+    message(&answer, T::ServerHello);
+    message(&answer, T::ServerHelloDone);
+}
+
+#[test]
+fn handshake_message_over_its_limit_is_refused_from_its_header() {
+    // The four header bytes alone, one byte over the type's limit: refused
+    // before any of the body is buffered. Over what the message's own
+    // vectors can hold (RFC 5246 §7.4.1.2 and the rest,
+    // `HandshakeType::max_body_len`) its length is wrong: decode_error
+    // (§7.2.2: "the length of the message was incorrect"). Over a limit of
+    // ours (`MessageLimits`): illegal_parameter, as OpenSSL answers an
+    // excessive message size. At the limit, the connection waits.
+    let capture = Capture::new();
+    let limits = MessageLimits::default();
+    for (what, typ, alert) in [
+        (Expecting::ClientHello, T::ClientHello, A::DecodeError),
+        (Expecting::ServerHello, T::ServerHello, A::DecodeError),
+        (
+            Expecting::ClientKeyExchange,
+            T::ClientKeyExchange,
+            A::DecodeError,
+        ),
+        (Expecting::Certificate, T::Certificate, A::IllegalParameter),
+        (
+            Expecting::ClientCertificate,
+            T::Certificate,
+            A::IllegalParameter,
+        ),
+        (
+            Expecting::ServerKeyExchange,
+            T::ServerKeyExchange,
+            A::IllegalParameter,
+        ),
+        (
+            Expecting::NewSessionTicket,
+            T::NewSessionTicket,
+            A::IllegalParameter,
+        ),
+    ] {
+        let capture_for = match what {
+            Expecting::ClientCertificate => Capture::with_client_auth(),
+            _ => Capture::new(),
+        };
+        let capture = if what == Expecting::ClientCertificate {
+            &capture_for
+        } else {
+            &capture
+        };
+        let limit = limits.max_body_len(typ);
+        let header = handshake_with_length(typ, limit + 1, &[]);
+        let case = format!("{what:?}: {} of {} bytes", typ.name(), limit + 1);
+        let error = capture.refused(what, &header, alert, &case);
+        let expected = match alert {
+            A::DecodeError => Error::Record(RecordError::Decode(DecodeError::LengthOutOfRange {
+                what: typ.name(),
+                len: limit + 1,
+                min: 0,
+                max: limit,
+            })),
+            _ => Error::Record(RecordError::HandshakeMessageTooLarge {
+                length: limit + 1,
+                limit,
+            }),
+        };
+        assert_eq!(error, expected, "{case}");
+
         let mut conn = capture.receiver(what);
+        let header = handshake_with_length(typ, limit, &[]);
         deliver(
             &mut conn,
             &plaintext_record(ContentType::Handshake, &header),
         )
         .unwrap();
-        assert!(!conn.wants_write(), "{}: at the limit it waits", typ.name());
+        assert!(!conn.wants_write(), "{what:?}: at the limit it waits");
     }
+    // The hellos are held to their RFC bound whatever the cap on the rest.
+    assert_eq!(limits.max_body_len(T::ClientHello), 131_396);
+    assert_eq!(limits.max_body_len(T::ServerHello), 65_607);
+    assert_eq!(limits.max_body_len(T::Certificate), 3 + 100 * 1024);
+    assert_eq!(limits.max_body_len(T::Finished), 12);
+    assert_eq!(limits.ceiling(), 131_396);
+}
+
+/// Every `msg_type` the codec knows, and three it does not.
+fn every_handshake_type() -> Vec<u8> {
+    (0..=u8::MAX)
+        .filter(|v| T::from_value(*v).is_some())
+        .chain([3, 99, 255])
+        .collect()
+}
+
+/// A message of type `msg_type` in two forms no body decoding can save:
+/// three bytes no message decodes from, and a header alone announcing
+/// 2^24 - 1 bytes (over every limit).
+fn out_of_place(msg_type: u8) -> [Vec<u8>; 2] {
+    [
+        vec![msg_type, 0, 0, 3, 0xff, 0xff, 0xff],
+        vec![msg_type, 0xff, 0xff, 0xff],
+    ]
+}
+
+#[test]
+fn a_message_out_of_place_is_unexpected_message_whatever_its_body() {
+    // §7.4: "sending handshake messages in an unexpected order results in a
+    // fatal error", §7.2.2 unexpected_message; decided on the header, so no
+    // body (malformed, or too long to buffer) changes the answer. Each
+    // state the handshake waits in, on both sides, and every other type.
+    let capture = Capture::new();
+    let auth = Capture::with_client_auth();
+    let states: [(Expecting, &[T]); 8] = [
+        (Expecting::ClientHello, &[T::ClientHello]),
+        (Expecting::ClientKeyExchange, &[T::ClientKeyExchange]),
+        (Expecting::CertificateVerify, &[T::CertificateVerify]),
+        (Expecting::ServerHello, &[T::ServerHello]),
+        (Expecting::Certificate, &[T::Certificate]),
+        (Expecting::ServerKeyExchange, &[T::ServerKeyExchange]),
+        (
+            Expecting::ServerHelloDone,
+            &[T::CertificateRequest, T::ServerHelloDone],
+        ),
+        (Expecting::NewSessionTicket, &[T::NewSessionTicket]),
+    ];
+    let mut cases = 0;
+    for (what, takes) in states {
+        let capture = if what == Expecting::CertificateVerify {
+            &auth
+        } else {
+            &capture
+        };
+        let to_client = !matches!(
+            what,
+            Expecting::ClientHello | Expecting::ClientKeyExchange | Expecting::CertificateVerify
+        );
+        for typ in every_handshake_type() {
+            // §7.4.1.1: a client ignores HelloRequest while it negotiates.
+            let taken = T::from_value(typ)
+                .is_some_and(|t| takes.contains(&t) || (to_client && t == T::HelloRequest));
+            if taken {
+                continue;
+            }
+            for msg in out_of_place(typ) {
+                let case = format!("{what:?}: type {typ}, {} bytes", msg.len());
+                let error = capture.refused(what, &msg, A::UnexpectedMessage, &case);
+                assert_unexpected_message(&error, &case);
+                cases += 1;
+            }
+        }
+    }
+    // 14 types in 8 states, less the 14 (state, type) pairs that are taken.
+    assert_eq!(cases, 2 * (8 * 14 - 14), "{cases} cases");
+}
+
+#[test]
+fn a_message_out_of_place_after_the_handshake_is_unexpected_message_whatever_its_body() {
+    // Once established, a server takes only a ClientHello (a renegotiation)
+    // and a client only a HelloRequest; anything else, under the
+    // connection's keys, is refused on its header.
+    let mut cases = 0;
+    for to_server in [true, false] {
+        let takes = if to_server {
+            T::ClientHello
+        } else {
+            T::HelloRequest
+        };
+        for typ in every_handshake_type() {
+            if typ == takes.value() {
+                continue;
+            }
+            for msg in out_of_place(typ) {
+                let mut t = Traffic::new();
+                let record = t.sealed_by_peer(to_server, ContentType::Handshake, &msg);
+                let (result, protection) = t.deliver(to_server, &record);
+                let error = assert_fatal_alert(
+                    t.receiver(to_server),
+                    result,
+                    protection,
+                    A::UnexpectedMessage,
+                );
+                assert_unexpected_message(&error, &format!("type {typ} to_server {to_server}"));
+                cases += 1;
+            }
+        }
+    }
+    assert_eq!(cases, 2 * 2 * 13);
 }
 
 #[test]

@@ -15,8 +15,12 @@
 //!
 //! A connection that completed and then reads a fatal alert must leave its
 //! session non-resumable (§7.2.2: "the session identifier MUST be
-//! invalidated"); so must either side of a failed resumption, which
-//! `a_failed_resumption_ends_the_session_on_both_sides` checks.
+//! invalidated"); so must a side of a failed resumption whose peer had
+//! proven the master secret by a verified Finished, and only that side (a
+//! failure before that proof may be anyone's, replaying a session id seen
+//! in the clear), which
+//! `a_failed_resumption_ends_the_session_where_the_peer_had_proven_it`
+//! checks.
 //!
 //! The harness moves the bytes one side wrote into the other through a
 //! hook that can rewrite them: insert, drop or edit records, or re-encode a
@@ -919,19 +923,6 @@ impl Resumable {
             .unwrap()
             .is_some_and(|s| s.is_resumable())
     }
-
-    /// §7.2.2: after a fatal alert "the session identifier MUST be
-    /// invalidated, preventing the failed session from being used to
-    /// establish new connections": on both sides, and so the next
-    /// connection makes a full handshake.
-    fn assert_session_ended(&self) {
-        assert!(!self.session.is_resumable(), "client's session object");
-        assert!(!self.client_would_offer(), "client store");
-        assert!(!self.server_would_resume(), "server store");
-        let mut next = self.pair();
-        next.complete();
-        assert!(!next.client.established().unwrap().resumed);
-    }
 }
 
 /// `random` of the ClientHello or ServerHello in the plaintext flight `wire`.
@@ -1031,8 +1022,10 @@ fn tampered_server_finished_on_resumption_is_decrypt_error() {
         AlertDescription::DecryptError,
     );
     assert_eq!(error, Error::BadFinished);
-    // The server, resuming, read the fatal alert: it forgot the session.
-    assert!(!r.server_would_resume());
+    // The server read the fatal alert before the client had proven the
+    // master secret: it keeps the session, and so does the client, whose
+    // server never proved it either.
+    assert!(r.server_would_resume() && r.client_would_offer());
 }
 
 #[test]
@@ -1060,20 +1053,34 @@ fn tampered_client_finished_on_resumption_is_decrypt_error() {
 }
 
 #[test]
-fn a_failed_resumption_ends_the_session_on_both_sides() {
-    // The server's Finished tampered: the client fails.
+fn a_failed_resumption_ends_the_session_where_the_peer_had_proven_it() {
+    // The server's Finished tampered: the client fails before the server
+    // proved the master secret, and the server reads the alert before the
+    // client did. Neither side may let this evict the session: the next
+    // connection resumes it.
     let r = Resumable::new();
     let (mut pair, result) = resumed_server_finished(&r, |finished| finished[4] ^= 0x01);
     assert_eq!(result, Err(Error::BadFinished));
     let alert = take(&mut pair.client);
     assert!(deliver(&mut pair.server, &alert).is_err());
-    r.assert_session_ended();
+    assert!(r.session.is_resumable() && r.client_would_offer() && r.server_would_resume());
+    let mut next = r.pair();
+    next.complete();
+    assert!(next.server.established().unwrap().resumed);
 
-    // The client's Finished tampered: the server fails.
+    // The client's Finished tampered: the client had verified the server's
+    // Finished and completed, so the alert it reads ends the session on its
+    // side (§7.2.2); the server, which never verified the client's
+    // Finished, keeps it.
     let r = Resumable::new();
     let (mut pair, result, _) = resumed_client_finished(&r, |finished| finished[4] ^= 0x01);
     assert_eq!(result, Err(Error::BadFinished));
     let alert = take(&mut pair.server);
     assert!(deliver(&mut pair.client, &alert).is_err());
-    r.assert_session_ended();
+    assert!(!r.session.is_resumable(), "client's session object");
+    assert!(!r.client_would_offer(), "client store");
+    assert!(r.server_would_resume(), "server store");
+    let mut next = r.pair();
+    next.complete();
+    assert!(!next.client.established().unwrap().resumed);
 }

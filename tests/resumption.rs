@@ -697,6 +697,45 @@ fn example_server_restarted_on_its_ticket_key_file_resumes_by_ticket() {
     assert_eq!(field(&after.page, "ticket issued:"), "true");
 }
 
+/// How many keys a ticket key file holds: `format_version`, a 2-byte
+/// length, then 56 bytes a key (see `session_store::TicketKeys`).
+fn keys_in(file: &Path) -> usize {
+    let len = std::fs::metadata(file).map_or(0, |m| m.len() as usize);
+    len.saturating_sub(3) / 56
+}
+
+/// RFC 5077 §5.5: "The keys should be changed regularly." The example
+/// server rotates every `--ticket-rotate` seconds and saves each rotation
+/// in its key file; a ticket sealed before a rotation still resumes, on
+/// the running server and after a restart.
+#[test]
+fn example_server_rotates_its_ticket_keys_and_old_tickets_still_resume() {
+    let dir = TempDir::new("ticket-rotate");
+    let keys = dir.file("ticket-keys");
+    let mut client = common::client_config();
+    client.session_store = Some(Arc::new(MemoryStore::new(16)));
+    let client = Arc::new(client);
+    let args = ["--session-cache", "memory", "--ticket-keys", &keys];
+    let args = [&args[..], &["--ticket-rotate", "1"]].concat();
+    let (server, port) = example_server(0, &args);
+    let first = visit(&client, port);
+    assert!(!first.resumed, "{}", first.page);
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while keys_in(Path::new(&keys)) < 2 {
+        assert!(std::time::Instant::now() < deadline, "no rotation saved");
+        thread::sleep(Duration::from_millis(100));
+    }
+    let second = visit(&client, port);
+    assert!(second.resumed && second.by_ticket, "{}", second.page);
+    assert_eq!(second.master_secret, first.master_secret);
+    drop(server);
+    let (_server, again) = example_server(port, &args);
+    assert_eq!(again, port);
+    let after = visit(&client, port);
+    assert!(after.resumed && after.by_ticket, "{}", after.page);
+    assert_eq!(after.master_secret, first.master_secret);
+}
+
 #[test]
 fn example_server_restarted_with_ticket_keys_in_memory_makes_a_full_handshake() {
     let mut client = common::client_config();

@@ -9,6 +9,8 @@ use std::thread;
 
 use tls12::{CertifiedKey, ClientConfig, ServerConfig, SigningKey, Stream, TrustAnchors};
 
+pub mod hello;
+
 /// A file under test-data/.
 pub fn test_data(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -419,6 +421,8 @@ impl ChildGuard {
 // the wire surgery tests/malformed.rs and tests/attacks.rs do on what they
 // send. Kept in a module of its own so its names cannot clash with other
 // helpers here.
+
+pub mod example_server;
 
 pub mod wire {
     use std::sync::Arc;

@@ -33,6 +33,8 @@ use record_layer::suites::{CipherSuite, SignatureKind};
 use ring::rand::SystemRandom;
 use session_store::{ServerId, Session, SessionId};
 
+use crate::observe::{notify, ResumptionRefusal, TraceEvent};
+
 use crate::common::{
     compute_master_secret, new_random, random_bytes, send, send_change_cipher_spec_and_finished,
     set_pending_keys, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated,
@@ -44,8 +46,8 @@ use crate::extensions::{ClientExtensions, ServerExtensions, EC_POINT_FORMAT_UNCO
 use crate::kx::EphemeralKey;
 use crate::messages::{
     client_certificate_type, Certificate, CertificateRequest, ClientHello, ClientKeyExchange,
-    DigitallySigned, Finished, HandshakeMessage, HandshakePayload, NewSessionTicket, ServerHello,
-    ServerKeyExchange, COMPRESSION_NULL,
+    DigitallySigned, Finished, HandshakeMessage, HandshakePayload, HandshakeType, NewSessionTicket,
+    ServerHello, ServerKeyExchange, COMPRESSION_NULL,
 };
 use crate::sign::{self, SignatureScheme};
 use crate::verify;
@@ -113,10 +115,6 @@ pub struct ClientHandshake {
     config: Arc<ClientConfig>,
     server: ServerId,
     state: ClientState,
-    /// The session being resumed, once ServerHello settled it. Kept outside
-    /// `state`, which a failing message leaves as `Failed`, so that a fatal
-    /// alert can still invalidate it (§7.2.2).
-    resuming: Option<Arc<Session>>,
     transcript: Transcript,
     rng: SystemRandom,
     /// Set when this handshake renegotiates an established connection.
@@ -143,7 +141,6 @@ impl ClientHandshake {
             config,
             server,
             state: ClientState::Start,
-            resuming: None,
             transcript: Transcript::default(),
             rng: SystemRandom::new(),
             previous: None,
@@ -199,7 +196,8 @@ impl ClientHandshake {
 
     /// A stored session for this server that we may offer: resumable, not
     /// expired, made with the extended master secret (RFC 7627 §5.3: we
-    /// never resume a session without it), for a suite we still offer.
+    /// never resume a session without it), for a suite we still offer, for
+    /// this server name, and made with a server this config still trusts.
     fn session_to_offer(&self) -> Option<Arc<Session>> {
         if !self.offer_session {
             return None;
@@ -212,8 +210,36 @@ impl ClientHandshake {
             && !session.is_expired(now)
             && session.extended_master_secret
             && self.config.cipher_suites.contains(&session.cipher_suite)
-            && session.server_name.as_deref() == self.sni();
+            && session.server_name.as_deref() == self.sni()
+            && self.server_auth_still_holds(&session);
         usable.then_some(session)
+    }
+
+    /// Does the server chain a session carries still verify, for this
+    /// server name, against this config's trust anchors and clock? A
+    /// session is only as trusted as the check that made it: without this,
+    /// a root removed from the config, or another config sharing the
+    /// store, would keep accepting the server for the session's lifetime.
+    /// A refusal is traced; the session stays in the store (a config with
+    /// other anchors may share it) but is not offered.
+    fn server_auth_still_holds(&self, session: &Session) -> bool {
+        let now = i64::try_from((self.config.clock)()).unwrap_or(i64::MAX);
+        let anchors = &self.config.trust_anchors;
+        let checked = verify::verify_server_chain(
+            &session.peer_certificates,
+            anchors,
+            &self.server.name,
+            now,
+        );
+        let Err(e) = checked else {
+            return true;
+        };
+        let reason = &ResumptionRefusal::ServerChainNotTrusted(e);
+        notify(
+            &self.config.observer,
+            TraceEvent::ResumptionRefused { reason },
+        );
+        false
     }
 
     /// The SNI to send: RFC 6066 §3: "Literal IPv4 and IPv6 addresses are
@@ -272,13 +298,60 @@ impl ClientHandshake {
         })
     }
 
+    /// The messages the client takes in its current state (§7.3 Figures 1
+    /// and 2, the rows of [`crate::sequences::LEGAL_SEQUENCES`]).
+    fn expected(&self) -> &'static [HandshakeType] {
+        match self.state {
+            ClientState::ExpectServerHello(_) => &[HandshakeType::ServerHello],
+            ClientState::ExpectCertificate(_) => &[HandshakeType::Certificate],
+            ClientState::ExpectServerKeyExchange(_) => &[HandshakeType::ServerKeyExchange],
+            ClientState::ExpectCertificateRequestOrServerHelloDone(_) => &[
+                HandshakeType::CertificateRequest,
+                HandshakeType::ServerHelloDone,
+            ],
+            ClientState::ExpectServerHelloDone(..) => &[HandshakeType::ServerHelloDone],
+            ClientState::ExpectNewSessionTicket(_) => &[HandshakeType::NewSessionTicket],
+            ClientState::ExpectFinished(_) => &[HandshakeType::Finished],
+            ClientState::Start
+            | ClientState::ExpectChangeCipherSpec(_)
+            | ClientState::Traffic
+            | ClientState::Failed => &[],
+        }
+    }
+
+    /// §7.4.1.1: HelloRequest "will be ignored by the client if the client
+    /// is currently negotiating a session", except between the server's
+    /// ChangeCipherSpec and Finished, where §7.4.9 allows nothing but
+    /// Finished: "A Finished message is always sent immediately after a
+    /// change cipher spec message".
+    fn ignores_hello_request(&self) -> bool {
+        !matches!(
+            self.state,
+            ClientState::Start
+                | ClientState::ExpectFinished(_)
+                | ClientState::Traffic
+                | ClientState::Failed
+        )
+    }
+
+    /// Decides on a message's type alone, before its body is decoded: the
+    /// connection asks on the four header bytes, so that a message out of
+    /// place is `unexpected_message` whatever its body (§7.4: "sending
+    /// handshake messages in an unexpected order results in a fatal
+    /// error"). A refusal ends the machine.
+    pub fn check_message_type(&mut self, t: HandshakeType) -> Result<(), Error> {
+        let ignored = t == HandshakeType::HelloRequest && self.ignores_hello_request();
+        if ignored || self.expected().contains(&t) {
+            return Ok(());
+        }
+        self.state = ClientState::Failed;
+        Err(Error::unexpected(t.name()))
+    }
+
     /// Feeds one handshake message from the server.
     pub fn handle_message(&mut self, msg: HandshakeMessage) -> Result<Vec<Action>, Error> {
-        // §7.4.1.1: "This message will be ignored by the client if the
-        // client is currently negotiating a session."
-        if matches!(msg.payload, HandshakePayload::HelloRequest)
-            && !matches!(self.state, ClientState::Traffic | ClientState::Failed)
-        {
+        self.check_message_type(msg.handshake_type())?;
+        if matches!(msg.payload, HandshakePayload::HelloRequest) {
             return Ok(Vec::new());
         }
         let state = core::mem::replace(&mut self.state, ClientState::Failed);
@@ -343,12 +416,6 @@ impl ClientHandshake {
         }
     }
 
-    /// The session this handshake is resuming, if it has got that far: a
-    /// fatal alert must make it non-resumable too (§7.2.2).
-    pub fn resuming(&self) -> Option<&Arc<Session>> {
-        self.resuming.as_ref()
-    }
-
     /// ServerHello (§7.4.1.3): check every choice against what we offered,
     /// then go on with a full or an abbreviated handshake.
     fn server_hello(
@@ -379,13 +446,17 @@ impl ClientHandshake {
         }
         // RFC 7627 §5.3: "If the original session used the
         // "extended_master_secret" extension but the new ServerHello does
-        // not contain the extension, the client MUST abort the handshake."
-        if !neg.extended_master_secret {
+        // not contain the extension, the client MUST abort the handshake",
+        // and "If the original session did not use the
+        // "extended_master_secret" extension but the new ServerHello
+        // contains the extension, the client MUST abort the handshake."
+        // (We offer only sessions with it, so the second cannot happen
+        // unless a store hands us one without.)
+        if !neg.extended_master_secret || !session.extended_master_secret {
             return Err(Error::ExtendedMasterSecretRequired);
         }
         self.check_same_server(&session.peer_certificates)?;
         neg.peer_certificates = session.peer_certificates.clone();
-        self.resuming = Some(session.clone());
         set_pending_keys(actions, &neg, session.master_secret(), Side::Client)?;
         let keys = Box::new(KeysComputed {
             negotiated: neg,
@@ -487,11 +558,12 @@ impl ClientHandshake {
         cert: Certificate,
     ) -> Result<Box<Negotiated>, Error> {
         let now = (self.config.clock)();
-        verify::verify_server_chain(
+        verify::verify_server_chain_with(
             &cert.certificate_list,
             &self.config.trust_anchors,
             &self.server.name,
             i64::try_from(now).unwrap_or(i64::MAX),
+            &crate::config::path_limits(self.config.max_path_depth),
         )?;
         // §7.4.2: "The end entity certificate's public key (and associated
         // restrictions) MUST be compatible with the selected key exchange

@@ -12,9 +12,10 @@ pub use session_store::{system_clock, Clock};
 use session_store::{ClientSessionStore, ServerSessionStore, TicketKeys};
 
 use crate::kx::NamedGroup;
+use crate::messages::MessageLimits;
 use crate::observe::Observer;
 use crate::sign::{SignatureScheme, SigningKey};
-use crate::verify::TrustAnchors;
+use crate::x509::{PathLimits, TrustAnchors, DEFAULT_MAX_PATH_DEPTH};
 
 /// The signature schemes we accept and offer, strongest-first within each
 /// key type (RFC 5246 §7.4.1.4.1).
@@ -28,6 +29,17 @@ pub const DEFAULT_SIGNATURE_SCHEMES: [SignatureScheme; 8] = [
     SignatureScheme::RsaPkcs1Sha384,
     SignatureScheme::RsaPkcs1Sha512,
 ];
+
+/// Where a connection writes its secrets for a debugger, as rustls's
+/// `KeyLog` does: called once per completed handshake with the NSS key log
+/// label `CLIENT_RANDOM`, this connection's `ClientHello.random` (RFC 5246
+/// §7.4.1.2) and the session's `master_secret` (§8.1). Whoever reads what
+/// it writes decrypts the connection, so nothing is logged unless a config
+/// names one (`tls12::keylog::KeyLogFile` is the file kind).
+pub trait KeyLog: Send + Sync + core::fmt::Debug {
+    /// Records one secret.
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]);
+}
 
 /// A certificate chain and the private key of its leaf.
 #[derive(Debug)]
@@ -49,6 +61,10 @@ pub struct ClientConfig {
     pub signature_schemes: Vec<SignatureScheme>,
     /// The roots that server certificates must chain to.
     pub trust_anchors: Arc<TrustAnchors>,
+    /// The most intermediate CA certificates a peer's chain may need
+    /// between its leaf and a trust anchor (RFC 5280 §6.1); default
+    /// [`DEFAULT_MAX_PATH_DEPTH`] (6, as rustls-webpki).
+    pub max_path_depth: usize,
     /// Our certificate, if the server asks for one (§7.4.6).
     pub client_certificate: Option<Arc<CertifiedKey>>,
     /// ALPN protocols to offer, most preferred first (RFC 7301).
@@ -62,8 +78,13 @@ pub struct ClientConfig {
     /// when false, decline it with a `no_renegotiation` warning. Never
     /// with a server that did not signal RFC 5746.
     pub allow_renegotiation: bool,
+    /// How long the server's handshake messages may be (RFC 5246 §7.4).
+    pub message_limits: MessageLimits,
     /// Told about every record, message and state change (traces, tests).
     pub observer: Option<Arc<dyn Observer>>,
+    /// Where master secrets are logged for a debugger; `None` (the
+    /// default): nowhere, whatever the environment says.
+    pub key_log: Option<Arc<dyn KeyLog>>,
     /// The clock used for certificate validity and session lifetimes.
     pub clock: Clock,
 }
@@ -76,12 +97,15 @@ impl ClientConfig {
             groups: NamedGroup::SUPPORTED.to_vec(),
             signature_schemes: DEFAULT_SIGNATURE_SCHEMES.to_vec(),
             trust_anchors: Arc::new(trust_anchors),
+            max_path_depth: DEFAULT_MAX_PATH_DEPTH,
             client_certificate: None,
             alpn_protocols: Vec::new(),
             session_store: None,
             enable_tickets: true,
             allow_renegotiation: true,
+            message_limits: MessageLimits::default(),
             observer: None,
+            key_log: None,
             clock: system_clock(),
         }
     }
@@ -115,6 +139,10 @@ pub struct ServerConfig {
     pub signature_schemes: Vec<SignatureScheme>,
     /// Client certificate policy.
     pub client_auth: ClientAuth,
+    /// The most intermediate CA certificates a peer's chain may need
+    /// between its leaf and a trust anchor (RFC 5280 §6.1); default
+    /// [`DEFAULT_MAX_PATH_DEPTH`] (6, as rustls-webpki).
+    pub max_path_depth: usize,
     /// ALPN protocols we speak, most preferred first (empty: ignore ALPN).
     pub alpn_protocols: Vec<Vec<u8>>,
     /// Where sessions are kept so that clients can resume them by session
@@ -126,8 +154,13 @@ pub struct ServerConfig {
     /// more are declined with `no_renegotiation`. A bound, because each
     /// costs the server a full handshake (CVE-2011-1473). 0 refuses all.
     pub max_client_renegotiations: u32,
+    /// How long the client's handshake messages may be (RFC 5246 §7.4).
+    pub message_limits: MessageLimits,
     /// Told about every record, message and state change (traces, tests).
     pub observer: Option<Arc<dyn Observer>>,
+    /// Where master secrets are logged for a debugger; `None` (the
+    /// default): nowhere, whatever the environment says.
+    pub key_log: Option<Arc<dyn KeyLog>>,
     /// The clock used for certificate validity and session lifetimes.
     pub clock: Clock,
 }
@@ -143,13 +176,25 @@ impl ServerConfig {
             groups: NamedGroup::SUPPORTED.to_vec(),
             signature_schemes: DEFAULT_SIGNATURE_SCHEMES.to_vec(),
             client_auth: ClientAuth::None,
+            max_path_depth: DEFAULT_MAX_PATH_DEPTH,
             alpn_protocols: Vec::new(),
             session_store: None,
             ticket_keys: None,
             max_client_renegotiations: 3,
+            message_limits: MessageLimits::default(),
             observer: None,
+            key_log: None,
             clock: system_clock(),
         }
+    }
+}
+
+/// The limits for checking a peer's chain with `max_path_depth`, the other
+/// bounds at their defaults.
+pub(crate) fn path_limits(max_path_depth: usize) -> PathLimits {
+    PathLimits {
+        max_path_depth,
+        ..PathLimits::default()
     }
 }
 
@@ -162,6 +207,7 @@ impl core::fmt::Debug for ClientConfig {
             .field("session_store", &self.session_store.is_some())
             .field("enable_tickets", &self.enable_tickets)
             .field("allow_renegotiation", &self.allow_renegotiation)
+            .field("key_log", &self.key_log.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -175,6 +221,7 @@ impl core::fmt::Debug for ServerConfig {
             .field("session_store", &self.session_store.is_some())
             .field("ticket_keys", &self.ticket_keys.is_some())
             .field("max_client_renegotiations", &self.max_client_renegotiations)
+            .field("key_log", &self.key_log.is_some())
             .finish_non_exhaustive()
     }
 }

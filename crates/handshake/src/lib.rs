@@ -6,7 +6,7 @@
 //! | [`extensions`] | RFC 5246 §7.4.1.4; RFC 6066, 8422, 7301, 7627, 5077, 5746 |
 //! | [`kx`] | RFC 8422 §5.10 ECDHE |
 //! | [`sign`] | RFC 5246 §4.7, §7.4.1.4.1 signatures; private keys |
-//! | [`verify`] | RFC 5246 §7.4.2, §7.4.6 certificate chains (RFC 5280 subset) |
+//! | [`x509`] | RFC 5246 §7.4.2, §7.4.6 certificate chains: RFC 5280 §6 path validation, one concern per file |
 //! | [`client`] | RFC 5246 §7.3 the client's state machine |
 //! | [`server`] | RFC 5246 §7.3 the server's state machine |
 //! | [`sequences`] | RFC 5246 §7.3, §7.4 the legal message sequences, as a table |
@@ -31,7 +31,11 @@ pub mod observe;
 pub mod sequences;
 pub mod server;
 pub mod sign;
-pub mod verify;
+pub mod x509;
+
+/// The former name of [`x509`], kept so that `handshake::verify::...`
+/// paths keep working.
+pub use x509 as verify;
 
 pub use client::{ClientHandshake, ClientState};
 pub use common::{Action, Established, Negotiated};

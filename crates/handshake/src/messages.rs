@@ -132,6 +132,95 @@ impl HandshakeType {
     }
 }
 
+impl HandshakeType {
+    /// The longest body the RFC's own vector bounds allow, for every
+    /// message but Certificate, whose `certificate_list<0..2^24-1>` only
+    /// configuration can bound ([`MessageLimits`]). Each sum follows the
+    /// message's `struct` below, a vector counting its length prefix:
+    ///
+    /// | message | bound |
+    /// |---|---|
+    /// | ClientHello | 2 + 32 + (1 + 32) + (2 + 2^16-2) + (1 + 2^8-1) + (2 + 2^16-1) = 131396 |
+    /// | ServerHello | 2 + 32 + (1 + 32) + 2 + 1 + (2 + 2^16-1) = 65607 |
+    /// | NewSessionTicket | 4 + (2 + 2^16-1) = 65541 |
+    /// | ServerKeyExchange (ECDHE) | 1 + 2 + (1 + 2^8-1) + 2 + (2 + 2^16-1) = 65798 |
+    /// | CertificateRequest | (1 + 2^8-1) + (2 + 2^16-1) + (2 + 2^16-1) = 131330 |
+    /// | CertificateVerify | 2 + (2 + 2^16-1) = 65539 |
+    /// | ClientKeyExchange (ECDHE) | 1 + 2^8-1 = 256 |
+    /// | Finished | 12 (`verify_data_length` of every suite we have) |
+    /// | HelloRequest, ServerHelloDone | 0 |
+    pub fn max_body_len(self) -> Option<usize> {
+        const U8: usize = 1 + 0xff;
+        const U16: usize = 2 + 0xffff;
+        Some(match self {
+            Self::HelloRequest | Self::ServerHelloDone => 0,
+            Self::ClientHello => 2 + 32 + 33 + (2 + 0xfffe) + U8 + U16,
+            Self::ServerHello => 2 + 32 + 33 + 2 + 1 + U16,
+            Self::NewSessionTicket => 4 + U16,
+            Self::ServerKeyExchange => 1 + 2 + U8 + 2 + U16,
+            Self::CertificateRequest => U8 + U16 + U16,
+            Self::CertificateVerify => 2 + U16,
+            Self::ClientKeyExchange => U8,
+            Self::Finished => 12,
+            Self::Certificate => return None,
+        })
+    }
+}
+
+/// How long a peer's handshake message may be, by type (RFC 5246 §7.4:
+/// `uint24 length`, up to 2^24-1, far more than any peer should make us
+/// buffer). Checked on the message's header, before its body is buffered.
+///
+/// - ClientHello and ServerHello: their RFC bound
+///   ([`HandshakeType::max_body_len`]), always: a legal hello must be
+///   accepted (OpenSSL too accepts a ClientHello of 131396 bytes).
+/// - Certificate: `max_certificate_list` bytes of `certificate_list`.
+/// - Every other message: its RFC bound, or `max_other` if that is less.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MessageLimits {
+    /// The most bytes of `certificate_list` in a peer's Certificate: the
+    /// chain limit in bytes (its length in certificates is checked when it
+    /// is verified). Default 100 KiB, OpenSSL's `max_cert_list`.
+    pub max_certificate_list: usize,
+    /// The cap on every message but the hellos and Certificate. Default
+    /// 64 KiB, the limit Go's crypto/tls and rustls put on every message;
+    /// only a CertificateRequest with a long `certificate_authorities`
+    /// list, or a ServerKeyExchange or CertificateVerify with an oversized
+    /// signature, comes near it.
+    pub max_other: usize,
+}
+
+impl Default for MessageLimits {
+    fn default() -> Self {
+        Self {
+            max_certificate_list: 100 * 1024,
+            max_other: 1 << 16,
+        }
+    }
+}
+
+impl MessageLimits {
+    /// The most body bytes a message of type `t` may announce.
+    pub fn max_body_len(&self, t: HandshakeType) -> usize {
+        match (t, t.max_body_len()) {
+            // `certificate_list`'s own three-byte length prefix, then the list.
+            (HandshakeType::Certificate, _) | (_, None) => 3 + self.max_certificate_list,
+            (HandshakeType::ClientHello | HandshakeType::ServerHello, Some(bound)) => bound,
+            (_, Some(bound)) => bound.min(self.max_other),
+        }
+    }
+
+    /// The largest of the per-type limits: what the record layer's joiner
+    /// may have to hold.
+    pub fn ceiling(&self) -> usize {
+        (0..=u8::MAX)
+            .filter_map(HandshakeType::from_value)
+            .map(|t| self.max_body_len(t))
+            .max()
+            .unwrap_or(0)
+    }
+}
+
 /// `Random` (§7.4.1.2): 32 bytes, fresh for every hello. Since RFC 5246 the
 /// first four need not be a time; we make all 32 random.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]

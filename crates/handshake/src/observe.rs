@@ -17,6 +17,7 @@ use session_store::Session;
 
 use crate::common::Established;
 use crate::messages::HandshakeMessage;
+use crate::verify::CertificateError;
 
 /// Which way something went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,10 +98,55 @@ pub enum TraceEvent<'a> {
         /// The session.
         session: &'a Arc<Session>,
     },
+    /// A stored session was not resumed (server) or not offered (client)
+    /// because the authentication it carries does not hold under this
+    /// config now; a full handshake follows (RFC 5246 §7.4.1.3: "there is
+    /// no requirement that the server resume any session").
+    ResumptionRefused {
+        /// Why.
+        reason: &'a ResumptionRefusal,
+    },
+}
+
+/// Why a session's authentication did not carry over to this handshake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResumptionRefusal {
+    /// Server: this config requires a client certificate (§7.4.6) and the
+    /// session was made without one.
+    NoClientCertificate,
+    /// Server: the session's client chain does not verify against this
+    /// config's client trust anchors at this time.
+    ClientChainNotTrusted(CertificateError),
+    /// Client: the session's server chain does not verify against this
+    /// config's trust anchors, for this server name, at this time.
+    ServerChainNotTrusted(CertificateError),
+}
+
+impl core::fmt::Display for ResumptionRefusal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::NoClientCertificate => {
+                f.write_str("a client certificate is required and the session has none")
+            }
+            Self::ClientChainNotTrusted(e) => {
+                write!(f, "the session's client chain is not trusted now: {e}")
+            }
+            Self::ServerChainNotTrusted(e) => {
+                write!(f, "the session's server chain is not trusted now: {e}")
+            }
+        }
+    }
 }
 
 /// Receives a connection's [`TraceEvent`]s, in order.
 pub trait Observer: Send + Sync + core::fmt::Debug {
     /// Called for each event.
     fn event(&self, event: &TraceEvent<'_>);
+}
+
+/// Tells `observer`, if there is one, about `event`.
+pub(crate) fn notify(observer: &Option<Arc<dyn Observer>>, event: TraceEvent<'_>) {
+    if let Some(observer) = observer {
+        observer.event(&event);
+    }
 }

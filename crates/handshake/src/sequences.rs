@@ -35,9 +35,16 @@
 //! HelloRequest (§7.4.1.1); that message belongs to the connection, which
 //! answers it by starting a new client machine, so it is not a step of any
 //! machine's sequence. Once a client machine has started, HelloRequest is
-//! the one message it ignores wherever it comes (§7.4: it "can be sent at
-//! any time, but ... SHOULD be ignored by the client if it arrives in the
-//! middle of a handshake").
+//! the one message it ignores (§7.4: it "can be sent at any time, but ...
+//! SHOULD be ignored by the client if it arrives in the middle of a
+//! handshake"), anywhere but between the server's ChangeCipherSpec and
+//! Finished (§7.4.9: "A Finished message is always sent immediately after
+//! a change cipher spec message").
+//!
+//! The machines decide on a message's type before its body is decoded
+//! (`check_message_type`, which the connection calls on the four header
+//! bytes), so a message out of place is `unexpected_message` whatever its
+//! body.
 //!
 //! Two more branches are not rows of their own: RFC 5077 §3.1 Figure 3 (a
 //! server resuming by ticket without renewing it) sends the messages of

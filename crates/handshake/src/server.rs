@@ -42,9 +42,10 @@ use crate::extensions::{ClientExtensions, ServerExtensions, EC_POINT_FORMAT_UNCO
 use crate::kx::{EphemeralKey, NamedGroup};
 use crate::messages::{
     client_certificate_type, Certificate, CertificateRequest, ClientHello, ClientKeyExchange,
-    DigitallySigned, Finished, HandshakeMessage, HandshakePayload, NewSessionTicket, ServerHello,
-    ServerKeyExchange, COMPRESSION_NULL, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+    DigitallySigned, Finished, HandshakeMessage, HandshakePayload, HandshakeType, NewSessionTicket,
+    ServerHello, ServerKeyExchange, COMPRESSION_NULL, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
+use crate::observe::{notify, ResumptionRefusal, TraceEvent};
 use crate::sign::{self, SignatureScheme};
 use crate::verify;
 
@@ -99,10 +100,6 @@ pub struct KeysComputed {
 pub struct ServerHandshake {
     config: Arc<ServerConfig>,
     state: ServerState,
-    /// The session being resumed, once ServerHello settled it. Kept outside
-    /// `state`, which a failing message leaves as `Failed`, so that a fatal
-    /// alert can still invalidate it (§7.2.2).
-    resuming: Option<Arc<Session>>,
     transcript: Transcript,
     rng: SystemRandom,
     /// Set when this handshake renegotiates an established connection.
@@ -123,7 +120,6 @@ impl ServerHandshake {
         Self {
             config,
             state: ServerState::ExpectClientHello,
-            resuming: None,
             transcript: Transcript::default(),
             rng: SystemRandom::new(),
             previous: None,
@@ -151,8 +147,37 @@ impl ServerHandshake {
         matches!(self.state, ServerState::Traffic)
     }
 
+    /// The messages the server takes in its current state (§7.3 Figures 1
+    /// and 2, the rows of [`crate::sequences::LEGAL_SEQUENCES`]).
+    fn expected(&self) -> &'static [HandshakeType] {
+        match self.state {
+            ServerState::ExpectClientHello => &[HandshakeType::ClientHello],
+            ServerState::ExpectCertificate(_) => &[HandshakeType::Certificate],
+            ServerState::ExpectClientKeyExchange(_) => &[HandshakeType::ClientKeyExchange],
+            ServerState::ExpectCertificateVerify(_) => &[HandshakeType::CertificateVerify],
+            ServerState::ExpectFinished(_) => &[HandshakeType::Finished],
+            ServerState::ExpectChangeCipherSpec(_) | ServerState::Traffic | ServerState::Failed => {
+                &[]
+            }
+        }
+    }
+
+    /// Decides on a message's type alone, before its body is decoded: the
+    /// connection asks on the four header bytes, so that a message out of
+    /// place is `unexpected_message` whatever its body (§7.4: "sending
+    /// handshake messages in an unexpected order results in a fatal
+    /// error"). A refusal ends the machine.
+    pub fn check_message_type(&mut self, t: HandshakeType) -> Result<(), Error> {
+        if self.expected().contains(&t) {
+            return Ok(());
+        }
+        self.state = ServerState::Failed;
+        Err(Error::unexpected(t.name()))
+    }
+
     /// Feeds one handshake message from the client.
     pub fn handle_message(&mut self, msg: HandshakeMessage) -> Result<Vec<Action>, Error> {
+        self.check_message_type(msg.handshake_type())?;
         let state = core::mem::replace(&mut self.state, ServerState::Failed);
         let HandshakeMessage { payload, raw } = msg;
         // The client's Finished and CertificateVerify are checked against the
@@ -214,12 +239,6 @@ impl ServerHandshake {
         }
     }
 
-    /// The session this handshake is resuming, if it has got that far: a
-    /// fatal alert must make it non-resumable too (§7.2.2).
-    pub fn resuming(&self) -> Option<&Arc<Session>> {
-        self.resuming.as_ref()
-    }
-
     /// ClientHello (§7.4.1.2): resume the session it offers if we may,
     /// otherwise start a full handshake.
     fn client_hello(
@@ -238,7 +257,9 @@ impl ServerHandshake {
                 "ClientHello without null compression",
             ));
         }
+        check_point_formats(&hello.extensions)?;
         let secure_renegotiation = self.check_renegotiation_info(&hello)?;
+        self.check_offer_has_ems(&hello)?;
         let alpn = self.choose_alpn(&hello.extensions)?;
         match self.resumable_session(&hello) {
             Some(session) => self.resume(hello, session, alpn, secure_renegotiation, actions),
@@ -297,14 +318,7 @@ impl ServerHandshake {
     /// means a full handshake, not an error.
     fn resumable_session(&self, hello: &ClientHello) -> Option<Arc<Session>> {
         let ext = &hello.extensions;
-        let session = match (&ext.session_ticket, &self.config.ticket_keys) {
-            (Some(ticket), Some(keys)) if !ticket.is_empty() => keys.open(ticket).map(Arc::new),
-            _ if !hello.session_id.is_empty() => {
-                let store = self.config.session_store.as_ref()?;
-                store.get(&hello.session_id).ok().flatten()
-            }
-            _ => None,
-        }?;
+        let session = self.offered_session(hello)?;
         let now = (self.config.clock)();
         let suite = session.cipher_suite;
         let ok = session.is_resumable()
@@ -314,12 +328,67 @@ impl ServerHandshake {
             && hello.cipher_suites.contains(&suite.value())
             && self.config.cipher_suites.contains(&suite)
             && session.server_name == ext.server_name
-            // A session made without a client certificate cannot satisfy a
-            // config that requires one (e.g. a renegotiation that asks for
-            // it): only a full handshake can.
-            && !(matches!(self.config.client_auth, ClientAuth::Required(_))
-                && session.peer_certificates.is_empty());
+            && self.client_auth_still_holds(&session);
         ok.then_some(session)
+    }
+
+    /// The session the client offers, by ticket (RFC 5077 §3.4) or by id
+    /// (§7.4.1.2), if we know it.
+    fn offered_session(&self, hello: &ClientHello) -> Option<Arc<Session>> {
+        match (&hello.extensions.session_ticket, &self.config.ticket_keys) {
+            (Some(ticket), Some(keys)) if !ticket.is_empty() => keys.open(ticket).map(Arc::new),
+            _ if !hello.session_id.is_empty() => {
+                let store = self.config.session_store.as_ref()?;
+                store.get(&hello.session_id).ok().flatten()
+            }
+            _ => None,
+        }
+    }
+
+    /// RFC 7627 §5.3: "If the original session used the
+    /// "extended_master_secret" extension but the new ClientHello does not
+    /// contain it, the server MUST abort the abbreviated handshake", and
+    /// if neither did, "the server SHOULD abort the handshake": a client
+    /// that offers a session we know, without the extension, is refused
+    /// (a man in the middle stripping it is the triple handshake's first
+    /// step). Only then is the store asked, so a normal hello costs
+    /// nothing more.
+    fn check_offer_has_ems(&self, hello: &ClientHello) -> Result<(), Error> {
+        if hello.extensions.extended_master_secret || self.offered_session(hello).is_none() {
+            return Ok(());
+        }
+        Err(Error::ExtendedMasterSecretRequired)
+    }
+
+    /// Does the client authentication a session carries satisfy this
+    /// config *now*? A session remembers the client chain of the full
+    /// handshake that made it, not the policy that accepted it: a config
+    /// that asks for client certificates checks that chain again, against
+    /// its own anchors and clock, so that a session made under other
+    /// anchors or a laxer policy (an initial handshake before a step-up
+    /// renegotiation with [`ClientAuth::Required`]) cannot stand in for a
+    /// certificate this config would refuse. A session without a
+    /// certificate never satisfies a config that requires one. A refusal
+    /// is traced, and means a full handshake.
+    fn client_auth_still_holds(&self, session: &Session) -> bool {
+        let chain = &session.peer_certificates;
+        let refusal = match (&self.config.client_auth, chain.is_empty()) {
+            (ClientAuth::None, _) | (ClientAuth::Optional(_), true) => return true,
+            (ClientAuth::Required(_), true) => ResumptionRefusal::NoClientCertificate,
+            (ClientAuth::Optional(anchors) | ClientAuth::Required(anchors), false) => {
+                let now = i64::try_from((self.config.clock)()).unwrap_or(i64::MAX);
+                match verify::verify_client_chain(chain, anchors, now) {
+                    Ok(()) => return true,
+                    Err(e) => ResumptionRefusal::ClientChainNotTrusted(e),
+                }
+            }
+        };
+        let reason = &refusal;
+        notify(
+            &self.config.observer,
+            TraceEvent::ResumptionRefused { reason },
+        );
+        false
     }
 
     /// Will we send NewSessionTicket? Only to a client that sent the
@@ -356,7 +425,6 @@ impl ServerHandshake {
             peer_certificates: session.peer_certificates.clone(),
             session_ticket: self.will_send_ticket(ext),
         };
-        self.resuming = Some(session.clone());
         self.send_server_hello(&neg, ext, false, actions);
         if neg.session_ticket {
             // A fresh ticket on resumption, sealed over the same session.
@@ -643,10 +711,11 @@ impl ServerHandshake {
             };
         }
         let now = (self.config.clock)();
-        verify::verify_client_chain(
+        verify::verify_client_chain_with(
             &cert.certificate_list,
             anchors,
             i64::try_from(now).unwrap_or(i64::MAX),
+            &crate::config::path_limits(self.config.max_path_depth),
         )?;
         sent.negotiated.peer_certificates = cert.certificate_list;
         Ok(())
@@ -760,6 +829,30 @@ impl ServerHandshake {
             let _ = store.put(session.clone());
         }
     }
+}
+
+/// RFC 8422 §5.1.2: "If the client sends the extension and the extension
+/// does not contain the uncompressed point format, and the client has used
+/// the Supported Groups extension to indicate support for any of the curves
+/// defined in this specification, then the server MUST abort the handshake
+/// and return an illegal_parameter alert."
+fn check_point_formats(ext: &ClientExtensions) -> Result<(), Error> {
+    let Some(formats) = &ext.ec_point_formats else {
+        return Ok(());
+    };
+    // secp256r1, secp384r1, secp521r1, x25519, x448 (RFC 8422 §5.1.1).
+    const RFC_8422_CURVES: [u16; 5] = [23, 24, 25, 29, 30];
+    let rfc_8422_curve = ext
+        .supported_groups
+        .iter()
+        .flatten()
+        .any(|g| RFC_8422_CURVES.contains(&g.value()));
+    if rfc_8422_curve && !formats.contains(&EC_POINT_FORMAT_UNCOMPRESSED) {
+        return Err(Error::IllegalParameter(
+            "ec_point_formats without uncompressed",
+        ));
+    }
+    Ok(())
 }
 
 /// RFC 8422 §5.3: "the public key in the server's certificate MUST respect

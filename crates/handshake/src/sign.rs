@@ -44,7 +44,8 @@ use x509_parser::oid_registry as oids;
 use x509_parser::pem::Pem;
 use zeroize::Zeroize;
 
-use crate::verify::{self, CertificateError, PublicKeyKind};
+use crate::x509::{self, CertificateError, PublicKeyKind};
+pub use crate::x509::{certs_from_pem, PemError};
 
 macro_rules! signature_schemes {
     ($($(#[$doc:meta])* $name:ident = $value:literal, $rfc:literal;)*) => {
@@ -195,8 +196,8 @@ impl From<CertificateError> for SignatureError {
 
 /// Verifies a peer's `digitally-signed` value (§4.7) over `message` with the
 /// public key of `cert_der`, the peer's end-entity certificate (already
-/// checked by [`verify::verify_server_chain`] or
-/// [`verify::verify_client_chain`]).
+/// checked by [`x509::verify_server_chain`] or
+/// [`x509::verify_client_chain`]).
 ///
 /// Whether the peer was allowed to pick `scheme` (it must be one we offered,
 /// §7.4.1.4.1) is the caller's check.
@@ -206,7 +207,7 @@ pub fn verify_signature(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), SignatureError> {
-    let cert = verify::parse(cert_der, 0)?;
+    let cert = x509::parse(cert_der, 0)?;
     let spki = cert.public_key();
     let key = PublicKeyKind::of(spki).ok_or_else(|| CertificateError::UnsupportedKey {
         subject: cert.subject().to_string(),
@@ -366,7 +367,7 @@ impl SigningKey {
     /// Whether `cert_der` holds this key's public half: a server must send
     /// the certificate that goes with its key (§7.4.2).
     pub fn matches_certificate(&self, cert_der: &[u8]) -> Result<bool, CertificateError> {
-        let cert = verify::parse(cert_der, 0)?;
+        let cert = x509::parse(cert_der, 0)?;
         let public = match &self.key {
             PrivateKey::Rsa(key) => key.public_key().as_ref(),
             PrivateKey::EcdsaP256(key) | PrivateKey::EcdsaP384(key) => key.public_key().as_ref(),
@@ -576,46 +577,6 @@ fn from_sec1(der_key: &[u8]) -> Result<PrivateKey, KeyError> {
     EcdsaKeyPair::from_private_key_and_public_key(algorithm, private_key, public_key, &rng)
         .map(wrap)
         .map_err(rejected("SEC1"))
-}
-
-/// A PEM file of certificates that could not be loaded.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PemError {
-    /// The PEM armour is broken.
-    Malformed(String),
-    /// No `CERTIFICATE` block.
-    NoCertificates,
-    /// A certificate does not parse.
-    BadCertificate(CertificateError),
-}
-
-impl fmt::Display for PemError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Malformed(e) => write!(f, "bad PEM: {e}"),
-            Self::NoCertificates => write!(f, "no CERTIFICATE block in the PEM input"),
-            Self::BadCertificate(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for PemError {}
-
-/// The DER bytes of every `CERTIFICATE` block of a PEM file, in order: for a
-/// server's chain file that is the certificate_list of §7.4.2, leaf first.
-/// Other blocks are skipped. The certificates are not parsed here.
-pub fn certs_from_pem(pem: &[u8]) -> Result<Vec<Vec<u8>>, PemError> {
-    let mut certs = Vec::new();
-    for block in Pem::iter_from_buffer(pem) {
-        let block = block.map_err(|e| PemError::Malformed(e.to_string()))?;
-        if block.label == "CERTIFICATE" {
-            certs.push(block.contents);
-        }
-    }
-    if certs.is_empty() {
-        return Err(PemError::NoCertificates);
-    }
-    Ok(certs)
 }
 
 #[cfg(test)]

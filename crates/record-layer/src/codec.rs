@@ -57,6 +57,14 @@ pub enum DecodeError {
         /// The RFC name of the field or structure.
         what: &'static str,
     },
+    /// A well-formed field held a value the RFC forbids there (e.g. RFC
+    /// 6066 §3: a HostName that is not a DNS host name): §7.2.2
+    /// `illegal_parameter`, "A field in the handshake was out of range or
+    /// inconsistent with other fields", not `decode_error`.
+    Illegal {
+        /// The RFC name of the field, and what was wrong with it.
+        what: &'static str,
+    },
     /// An item that may appear once appeared twice (e.g. RFC 5246 §7.4.1.4:
     /// "There MUST NOT be more than one extension of the same type").
     Duplicate {
@@ -80,6 +88,7 @@ impl fmt::Display for DecodeError {
                 write!(f, "{what}: length {len} is not a multiple of {of}")
             }
             Self::InvalidValue { what } => write!(f, "{what}: invalid value"),
+            Self::Illegal { what } => write!(f, "{what}"),
             Self::Duplicate { what } => write!(f, "{what}: appears more than once"),
         }
     }

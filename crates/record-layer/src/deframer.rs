@@ -162,14 +162,14 @@ impl MessageDeframer {
 /// uint24 length;` (§7.4).
 pub const HANDSHAKE_HEADER_LEN: usize = 4;
 
-/// The default limit on a handshake message's `length` (its body): 64 KiB,
-/// the limit Go's crypto/tls and rustls use.
+/// The default limit on a handshake message's `length` (its body) for a
+/// joiner used on its own: 64 KiB, the limit Go's crypto/tls and rustls use.
 ///
-/// §7.4 allows up to 2^24 - 1 bytes, which no peer should make us buffer.
-/// Every TLS 1.2 message we accept fits well under 64 KiB except a
-/// `Certificate` carrying a long or bloated chain (OpenSSL accepts 100 KiB of
-/// certificate list by default); raise the limit with
-/// [`HandshakeJoiner::with_max_message`] where such peers are expected.
+/// §7.4 allows up to 2^24 - 1 bytes, which no peer should make us buffer. A
+/// connection sets its own ceiling, the largest of its per-type limits
+/// (a legal ClientHello alone can be 131396 bytes, RFC 5246 §7.4.1.2), and
+/// checks each message's type and length itself with
+/// [`HandshakeJoiner::next_header`] before the body is buffered.
 pub const DEFAULT_MAX_HANDSHAKE_MESSAGE: usize = 1 << 16;
 
 /// One complete handshake message (§7.4), borrowed from the joiner.
@@ -185,12 +185,29 @@ pub struct HandshakeMessage<'a> {
     pub raw: &'a [u8],
 }
 
+/// The header of the next handshake message, which may not have fully
+/// arrived: `HandshakeType msg_type; uint24 length;` (§7.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HandshakeHeader {
+    /// `msg_type`, as the wire byte.
+    pub msg_type: u8,
+    /// `length`: the body's length as announced.
+    pub length: usize,
+}
+
 /// Rebuilds handshake messages from the fragments of handshake records
 /// (§6.2.1, §7.4).
 ///
 /// [`push`](Self::push) each handshake record's (opened) fragment, then
-/// [`pop`](Self::pop) until `None`. The buffer then holds at most the start
-/// of one message, so it never grows past the message limit plus one record.
+/// [`pop`](Self::pop) until `None`. A caller that knows which messages may
+/// come next looks at each one's [`next_header`](Self::next_header) first,
+/// so that a message out of place, or too long for its type, is refused on
+/// its four header bytes, before its body is buffered or decoded.
+///
+/// Messages are checked in order, each when it is next: the state that
+/// decides whether the second message of a record is in place is the one
+/// the first left. The buffer never holds more than `max_message` plus one
+/// fragment: the start of one message, checked, and what just came.
 #[derive(Debug)]
 pub struct HandshakeJoiner {
     buf: Vec<u8>,
@@ -220,20 +237,38 @@ impl HandshakeJoiner {
         }
     }
 
-    /// Appends a handshake record's fragment. Fails as soon as a message
-    /// header announces more than the limit, before its body is buffered.
+    /// Appends a handshake record's fragment. Fails when the bytes not yet
+    /// popped would be more than one message of the largest size and this
+    /// fragment: a caller that pushes without popping.
     pub fn push(&mut self, fragment: &[u8]) -> Result<(), Error> {
         self.buf.drain(..self.start);
         self.start = 0;
-        self.buf.extend_from_slice(fragment);
-        let mut at = 0;
-        while let Some(end) = self.message_end(at)? {
-            at = end;
+        // Popping after each push leaves at most one message's start here.
+        if self.buf.len() > HANDSHAKE_HEADER_LEN + self.max_message {
+            return Err(Error::HandshakeMessageTooLarge {
+                length: self.buf.len() - HANDSHAKE_HEADER_LEN,
+                limit: self.max_message,
+            });
         }
+        self.buf.extend_from_slice(fragment);
         Ok(())
     }
 
+    /// The header of the next message, as soon as its four bytes are here,
+    /// whether or not its body has arrived.
+    pub fn next_header(&self) -> Option<HandshakeHeader> {
+        let &[msg_type, a, b, c] = self
+            .buf
+            .get(self.start..)?
+            .first_chunk::<HANDSHAKE_HEADER_LEN>()?;
+        Some(HandshakeHeader {
+            msg_type,
+            length: usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c),
+        })
+    }
+
     /// The next complete message, or `None` until more fragments arrive.
+    /// Fails, on its header alone, for a message over the limit.
     pub fn pop(&mut self) -> Result<Option<HandshakeMessage<'_>>, Error> {
         let Some(end) = self.message_end(self.start)? else {
             return Ok(None);
@@ -510,7 +545,16 @@ mod tests {
         assert_eq!(j.pop().unwrap().unwrap().body.len(), 1000);
         // Only the header of a 1001-byte message: refused before its body.
         j.push(&[11, 0, 3]).unwrap();
-        let err = j.push(&[0xe9]).unwrap_err();
+        assert_eq!(j.next_header(), None);
+        j.push(&[0xe9]).unwrap();
+        assert_eq!(
+            j.next_header(),
+            Some(HandshakeHeader {
+                msg_type: 11,
+                length: 1001
+            })
+        );
+        let err = j.pop().unwrap_err();
         assert_eq!(
             err,
             Error::HandshakeMessageTooLarge {
@@ -522,16 +566,36 @@ mod tests {
     }
 
     #[test]
-    fn a_too_large_message_behind_a_good_one_is_refused_on_push() {
+    fn messages_are_checked_in_order_each_when_it_is_next() {
+        // The second header claims 2^24 - 1 bytes: the first message still
+        // comes out, so that the caller can decide on it (and on the second
+        // one's type, in the state the first left) before the limit speaks.
         let mut bytes = handshake(1, b"ok");
         bytes.extend_from_slice(&[11, 0xff, 0xff, 0xff]);
         let mut j = HandshakeJoiner::new();
+        j.push(&bytes).unwrap();
+        assert_eq!(j.pop().unwrap().unwrap().body, b"ok");
+        assert_eq!(j.next_header().map(|h| h.length), Some(0xff_ffff));
         assert!(matches!(
-            j.push(&bytes),
+            j.pop(),
             Err(Error::HandshakeMessageTooLarge {
                 length: 0xff_ffff,
                 ..
             })
+        ));
+    }
+
+    #[test]
+    fn pushing_without_popping_is_bounded() {
+        let mut j = HandshakeJoiner::with_max_message(100);
+        let msg = handshake(14, b"");
+        // 27 empty messages: 108 bytes, one more than 4 + 100 can start.
+        for _ in 0..27 {
+            j.push(&msg).unwrap();
+        }
+        assert!(matches!(
+            j.push(&msg),
+            Err(Error::HandshakeMessageTooLarge { .. })
         ));
     }
 

@@ -72,7 +72,9 @@ impl Error {
         Some(match self {
             // A duplicate is well-formed bytes with an illegal meaning; this
             // is the alert OpenSSL and RFC 8446 §4.2 use for it.
-            Self::Decode(DecodeError::Duplicate { .. }) => AlertDescription::IllegalParameter,
+            Self::Decode(DecodeError::Duplicate { .. } | DecodeError::Illegal { .. }) => {
+                AlertDescription::IllegalParameter
+            }
             Self::Decode(_) | Self::BadChangeCipherSpec => AlertDescription::DecodeError,
             Self::RecordOverflow { .. } => AlertDescription::RecordOverflow,
             Self::UnknownContentType(_)

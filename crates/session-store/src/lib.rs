@@ -20,6 +20,7 @@
 
 mod file;
 mod memory;
+pub mod private;
 mod session;
 mod session_id;
 mod store;
@@ -27,7 +28,7 @@ mod ticket;
 
 use std::sync::Arc;
 
-pub use file::FileStore;
+pub use file::{Durability, FileStore, FileStoreOptions};
 pub use memory::MemoryStore;
 pub use session::Session;
 pub use session_id::SessionId;

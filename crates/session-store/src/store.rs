@@ -44,6 +44,18 @@ pub enum StoreError {
         /// The field that was wrong.
         error: DecodeError,
     },
+    /// A file or directory that someone other than its owner could have
+    /// read or written (see [`private`](crate::private)): it is not used.
+    Untrusted {
+        /// The file or directory.
+        path: PathBuf,
+        /// Its owner's user id.
+        owner: u32,
+        /// Its permission bits.
+        mode: u32,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
     /// The operating system's random number generator failed.
     Random,
     /// A sealed ticket would be longer than NewSessionTicket's
@@ -65,6 +77,16 @@ impl fmt::Display for StoreError {
                 source,
             } => write!(f, "could not {action} {}: {source}", path.display()),
             Self::Corrupt { path, error } => write!(f, "{} is corrupt: {error}", path.display()),
+            Self::Untrusted {
+                path,
+                owner,
+                mode,
+                problem,
+            } => write!(
+                f,
+                "refusing {} (owner uid {owner}, mode {mode:04o}): {problem}",
+                path.display()
+            ),
             Self::Random => f.write_str("the system random number generator failed"),
             Self::TicketTooLarge { len } => {
                 write!(f, "a ticket of {len} bytes exceeds ticket<0..2^16-1>")
@@ -78,7 +100,7 @@ impl std::error::Error for StoreError {
         match self {
             Self::Io { source, .. } => Some(source),
             Self::Corrupt { error, .. } => Some(error),
-            Self::Random | Self::TicketTooLarge { .. } => None,
+            Self::Untrusted { .. } | Self::Random | Self::TicketTooLarge { .. } => None,
         }
     }
 }

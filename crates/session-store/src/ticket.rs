@@ -35,7 +35,9 @@
 //! # Keys and rotation
 //!
 //! §5.5: "The keys should be changed regularly." [`TicketKeys::rotate`]
-//! makes a new key that seals from then on; older keys keep *opening* for
+//! makes a new key that seals from then on, and
+//! [`TicketKeys::rotate_if_older_than`] does so on a schedule kept in the
+//! keys' own creation times (and so in the key file, across restarts); older keys keep *opening* for
 //! [`TicketKeys::LIFETIME`] after they stopped sealing, so that tickets
 //! issued just before a rotation last their whole lifetime. Then they are
 //! dropped.
@@ -61,8 +63,6 @@
 //! ```
 
 use core::fmt;
-use std::fs;
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::{PoisonError, RwLock};
 
@@ -71,7 +71,8 @@ use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
-use crate::file::write_private_atomic;
+use crate::file::{read_private, write_private_atomic};
+use crate::private::check_dirs_above;
 use crate::{Clock, Session, StoreError};
 
 const KEY_NAME_LEN: usize = 16;
@@ -217,17 +218,19 @@ impl TicketKeys {
     /// The keys saved in `path`, or, if there is no such file, a fresh key
     /// saved there. Later rotations are saved there too.
     ///
-    /// A file that cannot be read or does not decode, or (on Unix) that
-    /// group or others may read, is an error naming it: replacing it would
-    /// silently turn every ticket issued into a full handshake, and hide
-    /// the problem.
+    /// A file that cannot be read or does not decode is an error naming
+    /// it: replacing it would silently turn every ticket issued into a full
+    /// handshake, and hide the problem. So is (on Unix) one that is a
+    /// symlink, not owned by the effective user, open to group or others,
+    /// or in a directory someone else may write to
+    /// ([`StoreError::Untrusted`], see [`private`](crate::private)):
+    /// whoever reads it opens every ticket, whoever writes it mints them.
     pub fn load_or_create(path: &Path, clock: Clock) -> Result<Self, StoreError> {
         let rng = SystemRandom::new();
         let now = clock();
-        let ring = match fs::read(path) {
-            Ok(bytes) => {
-                let bytes = Zeroizing::new(bytes);
-                check_private(path)?;
+        check_dirs_above(path)?;
+        let ring = match read_private(path)? {
+            Some(bytes) => {
                 let mut ring = decode_key_file(&bytes).map_err(|error| StoreError::Corrupt {
                     path: path.into(),
                     error,
@@ -235,20 +238,13 @@ impl TicketKeys {
                 ring.prune(now);
                 ring
             }
-            Err(e) if e.kind() == ErrorKind::NotFound => {
+            None => {
                 let ring = KeyRing {
                     retired: Vec::new(),
                     sealing: TicketKey::generate(&rng, now)?,
                 };
                 write_private_atomic(path, &encode_key_file(&ring))?;
                 ring
-            }
-            Err(source) => {
-                return Err(StoreError::Io {
-                    action: "read",
-                    path: path.into(),
-                    source,
-                })
             }
         };
         Ok(Self {
@@ -327,14 +323,37 @@ impl TicketKeys {
     /// once per rotation. If saving fails the new key is still in use, and
     /// the error says the file is behind.
     pub fn rotate(&self) -> Result<(), StoreError> {
+        self.rotate_if_older_than(0).map(drop)
+    }
+
+    /// [`rotate`](Self::rotate)s if the sealing key is at least `interval`
+    /// seconds old, and says whether it did: a server calls this on a
+    /// schedule. The schedule lives in the keys themselves (each key's
+    /// `created_at`, saved in the key file), so a server that restarts on
+    /// its key file keeps to it rather than counting afresh: a key due
+    /// while the server was down is replaced at the first call.
+    pub fn rotate_if_older_than(&self, interval: u64) -> Result<bool, StoreError> {
         let now = (self.clock)();
-        let key = TicketKey::generate(&self.rng, now)?;
         let mut ring = self.ring.write().unwrap_or_else(PoisonError::into_inner);
+        // Decided under the lock, so that two threads rotate once.
+        if now.saturating_sub(ring.sealing.created_at) < interval {
+            return Ok(false);
+        }
+        let key = TicketKey::generate(&self.rng, now)?;
         ring.rotate(key, now);
         match &self.path {
-            Some(path) => write_private_atomic(path, &encode_key_file(&ring)),
-            None => Ok(()),
+            Some(path) => write_private_atomic(path, &encode_key_file(&ring)).map(|()| true),
+            None => Ok(true),
         }
+    }
+
+    /// Seconds until the sealing key is `interval` old (0: it is already),
+    /// when [`rotate_if_older_than`](Self::rotate_if_older_than) will next
+    /// rotate.
+    pub fn next_rotation_in(&self, interval: u64) -> u64 {
+        let now = (self.clock)();
+        let ring = self.ring.read().unwrap_or_else(PoisonError::into_inner);
+        interval.saturating_sub(now.saturating_sub(ring.sealing.created_at))
     }
 
     /// The `ticket_lifetime_hint` to send in NewSessionTicket (RFC 5077
@@ -378,36 +397,6 @@ fn decode_key_file(bytes: &[u8]) -> Result<KeyRing, DecodeError> {
         what: "TicketKeyFile.keys",
     })?;
     Ok(KeyRing { retired, sealing })
-}
-
-/// Refuses a key file that group or others may read: whoever reads it can
-/// open every ticket and so decrypt every resumed connection.
-fn check_private(path: &Path) -> Result<(), StoreError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(path)
-            .map_err(|source| StoreError::Io {
-                action: "inspect",
-                path: path.into(),
-                source,
-            })?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(StoreError::Io {
-                action: "trust",
-                path: path.into(),
-                source: std::io::Error::new(
-                    ErrorKind::PermissionDenied,
-                    format!("mode {:o} lets group or others read it", mode & 0o777),
-                ),
-            });
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-    Ok(())
 }
 
 impl fmt::Debug for TicketKeys {

@@ -242,3 +242,155 @@ fn io_errors_name_the_path() {
     let err = FileStore::new(not_a_dir.join("sessions")).unwrap_err();
     assert!(err.to_string().contains("file/sessions"), "{err}");
 }
+
+/// Another user's uid for the ownership tests. They run as root (as CI
+/// does), which may give a file away; as anyone else `chown` fails, and
+/// the test says so rather than pass without checking.
+#[cfg(unix)]
+const SOMEONE_ELSE: u32 = 4242;
+
+#[cfg(unix)]
+fn give_away(path: &std::path::Path) {
+    std::os::unix::fs::chown(path, Some(SOMEONE_ELSE), None)
+        .unwrap_or_else(|e| panic!("chown {} (run the tests as root): {e}", path.display()));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_directory_of_another_user_or_open_to_group_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new();
+    let dir = f.dir();
+    fs::create_dir(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+    give_away(&dir);
+    let message = FileStore::with_clock(&dir, f.clock.clock())
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains(dir.to_str().unwrap()), "{message}");
+    assert!(message.contains("owner uid 4242"), "{message}");
+    assert!(message.contains("mode 0700"), "{message}");
+    assert!(
+        message.contains("not owned by the effective user"),
+        "{message}"
+    );
+
+    std::os::unix::fs::chown(&dir, Some(session_store::private::effective_uid()), None).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o750)).unwrap();
+    let message = FileStore::with_clock(&dir, f.clock.clock())
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("mode 0750"), "{message}");
+    assert!(message.contains("group or others"), "{message}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_directory_under_one_others_may_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new();
+    let open = f.tmp.path().join("open");
+    fs::create_dir(&open).unwrap();
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+    let message = FileStore::new(open.join("sessions"))
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains(open.to_str().unwrap()), "{message}");
+    assert!(
+        message.contains("may be written by group or others"),
+        "{message}"
+    );
+    // The sticky bit (as on /tmp) makes it safe: no one can rename our
+    // directory away.
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o1777)).unwrap();
+    FileStore::new(open.join("sessions")).unwrap();
+}
+
+/// A session file that is not ours, is open to others, or is a symlink is
+/// a miss, reported and removed: never loaded (it could be planted).
+#[cfg(unix)]
+#[test]
+fn session_files_not_private_to_us_are_misses_never_loaded() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new();
+    let store = f.store();
+    let plant = |file: &std::path::Path| {
+        put_server(&store, session(&[9], NOW));
+        assert!(file.exists());
+    };
+    let file = f.server_file(&[9]);
+
+    plant(&file);
+    give_away(&file);
+    assert!(get_server(&store, &[9]).is_none(), "another user's file");
+    assert!(!file.exists());
+
+    plant(&file);
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(get_server(&store, &[9]).is_none(), "a file others may read");
+    assert!(!file.exists());
+
+    // A symlink to a perfectly good session file elsewhere.
+    let elsewhere = f.tmp.path().join("elsewhere");
+    plant(&file);
+    fs::rename(&file, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &file).unwrap();
+    assert!(get_server(&store, &[9]).is_none(), "a symlink");
+    assert!(fs::symlink_metadata(&file).is_err(), "the link is removed");
+
+    plant(&file);
+    assert!(get_server(&store, &[9]).is_some(), "a private file loads");
+}
+
+fn bounded(f: &Fixture, max_sessions: usize, sweep_interval: u64) -> FileStore {
+    let options = session_store::FileStoreOptions {
+        max_sessions,
+        sweep_interval,
+        durability: session_store::Durability::DirectoryEvery(1),
+    };
+    FileStore::with_options(f.dir(), f.clock.clock(), options).unwrap()
+}
+
+/// Unauthenticated clients making full handshakes must not fill the disk:
+/// past `max_sessions` the oldest sessions go, down to nine tenths.
+#[test]
+fn a_full_store_evicts_its_oldest_sessions() {
+    let f = Fixture::new();
+    let store = bounded(&f, 10, 3600);
+    for i in 0..25u8 {
+        put_server(&store, session(&[i + 1; 32], NOW + u64::from(i)));
+        assert!(
+            f.names().len() <= 10,
+            "after {} puts: {:?}",
+            i + 1,
+            f.names()
+        );
+    }
+    // The newest is always kept, the oldest are gone.
+    assert!(get_server(&store, &[25; 32]).is_some());
+    assert!(get_server(&store, &[1; 32]).is_none());
+    let kept = (1..=25u8)
+        .filter(|&i| get_server(&store, &[i; 32]).is_some())
+        .min()
+        .unwrap();
+    assert!(kept >= 16, "the oldest kept was made by put {kept}");
+}
+
+/// Expired files go by themselves every `sweep_interval`, not only when
+/// their own id is looked up again.
+#[test]
+fn expired_sessions_are_swept_periodically() {
+    let f = Fixture::new();
+    let store = bounded(&f, 100, 60);
+    let mut short = session(&[1; 32], NOW);
+    short.lifetime = 10;
+    put_server(&store, short);
+    put_server(&store, session(&[2; 32], NOW));
+    f.clock.set(NOW + 30);
+    put_server(&store, session(&[3; 32], NOW + 30));
+    assert_eq!(f.names().len(), 3, "no sweep before the interval");
+    f.clock.set(NOW + 61);
+    put_server(&store, session(&[4; 32], NOW + 61));
+    assert_eq!(f.names().len(), 3, "{:?}", f.names());
+    assert!(!f.server_file(&[1; 32]).exists(), "the expired one went");
+}

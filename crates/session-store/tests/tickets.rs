@@ -217,3 +217,67 @@ fn sealing_and_opening_while_rotating() {
         w.join().unwrap();
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_key_file_of_another_user_or_behind_a_symlink_is_refused() {
+    let tmp = TempDir::new();
+    let path = tmp.path().join("ticket.keys");
+    let clock = || TestClock::at(NOW).clock();
+    TicketKeys::load_or_create(&path, clock()).unwrap();
+    std::os::unix::fs::chown(&path, Some(4242), None)
+        .unwrap_or_else(|e| panic!("chown (run the tests as root): {e}"));
+    let message = TicketKeys::load_or_create(&path, clock())
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("ticket.keys"), "{message}");
+    assert!(message.contains("owner uid 4242"), "{message}");
+    assert!(message.contains("mode 0600"), "{message}");
+
+    let link = tmp.path().join("link.keys");
+    std::os::unix::fs::symlink(&path, &link).unwrap();
+    let message = TicketKeys::load_or_create(&link, clock())
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("symbolic link"), "{message}");
+}
+
+/// RFC 5077 §5.5: "The keys should be changed regularly." A schedule kept
+/// in the key file: a restart neither resets it nor loses a rotation, and
+/// tickets sealed before a rotation open until they expire.
+#[test]
+fn scheduled_rotation_keeps_its_schedule_across_restarts() {
+    const EVERY: u64 = 3600;
+    let tmp = TempDir::new();
+    let path = tmp.path().join("ticket.keys");
+    let clock = TestClock::at(NOW);
+    let keys = TicketKeys::load_or_create(&path, clock.clock()).unwrap();
+    let old = keys.seal(&long_lived(NOW)).unwrap();
+    clock.set(NOW + EVERY - 1);
+    assert_eq!(keys.next_rotation_in(EVERY), 1);
+    assert!(!keys.rotate_if_older_than(EVERY).unwrap());
+    drop(keys);
+
+    // Restarted past the due time: the first call rotates, once.
+    clock.set(NOW + EVERY + 5);
+    let keys = TicketKeys::load_or_create(&path, clock.clock()).unwrap();
+    assert_eq!(keys.next_rotation_in(EVERY), 0);
+    assert!(keys.rotate_if_older_than(EVERY).unwrap());
+    assert!(!keys.rotate_if_older_than(EVERY).unwrap());
+    let new = keys.seal(&long_lived(NOW)).unwrap();
+    assert_ne!(new[..16], old[..16], "a new key seals");
+    drop(keys);
+
+    // Restarted again soon after: the rotation was saved, and the schedule
+    // counts from it.
+    clock.set(NOW + EVERY + 65);
+    let keys = TicketKeys::load_or_create(&path, clock.clock()).unwrap();
+    assert_eq!(keys.next_rotation_in(EVERY), EVERY - 60);
+    assert!(!keys.rotate_if_older_than(EVERY).unwrap());
+    assert_eq!(keys.seal(&long_lived(NOW)).unwrap()[..16], new[..16]);
+    assert!(keys.open(&old).is_some(), "the previous key still opens");
+
+    // Until the previous key's last ticket has expired.
+    clock.set(NOW + EVERY + 5 + LIFETIME);
+    assert!(keys.open(&old).is_none());
+}

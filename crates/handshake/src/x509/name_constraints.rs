@@ -1,0 +1,407 @@
+//! Name constraints (RFC 5280 §4.2.1.10, applied as §6.1.3(b)-(c) says):
+//! a CA's nameConstraints bound the names of every certificate below it.
+//!
+//! "The name constraints extension, which MUST be used only in a CA
+//! certificate, indicates a name space within which all subject names in
+//! subsequent certificates in a certification path MUST be located."
+//!
+//! We check dNSName, iPAddress and directoryName subtrees, from the trust
+//! anchor's own certificate and from every intermediate, critical or not.
+//! Against each certificate below the CA (the leaf, and intermediates that
+//! are not self-issued, §6.1.3(b)), we take its names: the subject as a
+//! directoryName (when not empty), an emailAddress attribute of the subject
+//! as an rfc822Name (§4.2.1.10 asks it), and every subjectAltName entry.
+//! For each name:
+//! - if it falls into an excluded subtree of its type, it is refused —
+//!   excluded wins over permitted ("any name matching a restriction in the
+//!   excludedSubtrees field is invalid regardless of information appearing
+//!   in the permittedSubtrees");
+//! - else, if there are permitted subtrees of its type, it must fall into
+//!   one of them;
+//! - a name of a type we do not check (rfc822Name, URI, otherName, ...)
+//!   under a CA that constrains that type fails the path: we cannot say it
+//!   is allowed. Constraints of such a type do not matter to certificates
+//!   without such names.
+//!
+//! Matching: a dNSName subtree `example.com` holds `example.com` and every
+//! name with labels added on the left ("host.example.com", not
+//! "notexample.com"); `.example.com` holds only the names below it
+//! (webpki's reading of the common leading-dot form). A wildcard name
+//! `*.example.com` is within a permitted subtree only if the whole domain
+//! it covers is, and falls into an excluded subtree that any name it can
+//! match falls into (so `*.example.com` is refused under excluded
+//! `secret.example.com`). An iPAddress subtree is an address and a mask of
+//! the same family; the mask must be contiguous. A directoryName subtree
+//! holds the names whose RDN sequence begins with its RDNs, compared
+//! attribute by attribute (type, string tag and bytes), not with §7.1's
+//! case folding. Every comparison is counted against the
+//! [`Budget`](super::budget::Budget).
+
+use std::net::IpAddr;
+
+use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::{GeneralName, GeneralSubtree};
+use x509_parser::oid_registry as oids;
+use x509_parser::x509::{RelativeDistinguishedName, X509Name};
+
+use super::budget::Budget;
+use super::checks::malformed_extension;
+use super::error::{CaRole, CertificateError};
+
+/// The GeneralName types (RFC 5280 §4.2.1.6) whose constraints we check.
+const CHECKED: [&str; 3] = ["dNSName", "iPAddress", "directoryName"];
+
+/// Checks the names of `cert` (at `index` in the chain) against the
+/// nameConstraints of `ca`, if it has any.
+pub(super) fn check_name_constraints(
+    ca: &X509Certificate<'_>,
+    role: CaRole,
+    cert: &X509Certificate<'_>,
+    index: usize,
+    budget: &mut Budget,
+) -> Result<(), CertificateError> {
+    let Some(constraints) = ca
+        .name_constraints()
+        .map_err(|_| malformed_extension(index))?
+    else {
+        return Ok(());
+    };
+    let permitted = constraints
+        .value
+        .permitted_subtrees
+        .as_deref()
+        .unwrap_or(&[]);
+    let excluded = constraints
+        .value
+        .excluded_subtrees
+        .as_deref()
+        .unwrap_or(&[]);
+    let check = Check {
+        role,
+        ca,
+        cert,
+        permitted,
+        excluded,
+    };
+    for name in names_of(cert, index)? {
+        check.name(&name, budget)?;
+    }
+    Ok(())
+}
+
+/// One CA's constraints against one certificate's names.
+struct Check<'c, 'a> {
+    role: CaRole,
+    ca: &'c X509Certificate<'a>,
+    cert: &'c X509Certificate<'a>,
+    permitted: &'c [GeneralSubtree<'a>],
+    excluded: &'c [GeneralSubtree<'a>],
+}
+
+impl Check<'_, '_> {
+    fn name(&self, name: &GeneralName<'_>, budget: &mut Budget) -> Result<(), CertificateError> {
+        let kind = kind_of(name);
+        let of_kind = |subtrees: &[GeneralSubtree<'_>]| {
+            subtrees.iter().filter(|s| kind_of(&s.base) == kind).count()
+        };
+        if of_kind(self.permitted) + of_kind(self.excluded) == 0 {
+            return Ok(());
+        }
+        if !CHECKED.contains(&kind) {
+            return Err(CertificateError::UnsupportedNameConstraint {
+                role: self.role,
+                ca: self.ca.subject().to_string(),
+                subject: self.cert.subject().to_string(),
+                kind,
+            });
+        }
+        for subtree in self.excluded.iter().filter(|s| kind_of(&s.base) == kind) {
+            budget.name_comparison()?;
+            if self.within(name, &subtree.base, Side::Excluded)? {
+                return Err(CertificateError::NameExcluded {
+                    role: self.role,
+                    ca: self.ca.subject().to_string(),
+                    subject: self.cert.subject().to_string(),
+                    name: show(name),
+                    excluded: show(&subtree.base),
+                });
+            }
+        }
+        if of_kind(self.permitted) == 0 {
+            return Ok(());
+        }
+        for subtree in self.permitted.iter().filter(|s| kind_of(&s.base) == kind) {
+            budget.name_comparison()?;
+            if self.within(name, &subtree.base, Side::Permitted)? {
+                return Ok(());
+            }
+        }
+        Err(CertificateError::NameNotPermitted {
+            role: self.role,
+            ca: self.ca.subject().to_string(),
+            subject: self.cert.subject().to_string(),
+            name: show(name),
+            permitted: self
+                .permitted
+                .iter()
+                .filter(|s| kind_of(&s.base) == kind)
+                .map(|s| show(&s.base))
+                .collect(),
+        })
+    }
+
+    /// Whether `name` lies in the subtree `base` (both of the same type).
+    fn within(
+        &self,
+        name: &GeneralName<'_>,
+        base: &GeneralName<'_>,
+        side: Side,
+    ) -> Result<bool, CertificateError> {
+        Ok(match (name, base) {
+            (GeneralName::DNSName(name), GeneralName::DNSName(base)) => match side {
+                Side::Permitted => dns_within(name, base),
+                Side::Excluded => dns_may_be_within(name, base),
+            },
+            (GeneralName::IPAddress(address), GeneralName::IPAddress(subtree)) => {
+                ip_within(address, subtree).map_err(|reason| {
+                    CertificateError::MalformedNameConstraint {
+                        ca: self.ca.subject().to_string(),
+                        reason,
+                    }
+                })?
+            }
+            (GeneralName::DirectoryName(name), GeneralName::DirectoryName(base)) => {
+                dn_within(name, base)
+            }
+            _ => false,
+        })
+    }
+}
+
+/// Which list a subtree comes from: a wildcard name is judged by what it
+/// may match when that could exclude it.
+#[derive(Clone, Copy)]
+enum Side {
+    Permitted,
+    Excluded,
+}
+
+/// The names of `cert` that name constraints apply to.
+fn names_of<'c, 'a>(
+    cert: &'c X509Certificate<'a>,
+    index: usize,
+) -> Result<Vec<GeneralName<'c>>, CertificateError> {
+    let mut names = Vec::new();
+    let subject = cert.subject();
+    if subject.iter().next().is_some() {
+        names.push(GeneralName::DirectoryName(subject.clone()));
+    }
+    // §4.2.1.10: rfc822Name constraints apply to "the subject field in the
+    // certificate" where it holds emailAddress attributes.
+    for email in subject.iter_by_oid(&oids::OID_PKCS9_EMAIL_ADDRESS) {
+        names.push(GeneralName::RFC822Name(email.as_str().unwrap_or("")));
+    }
+    if let Some(san) = cert
+        .subject_alternative_name()
+        .map_err(|_| malformed_extension(index))?
+    {
+        names.extend(san.value.general_names.iter().cloned());
+    }
+    Ok(names)
+}
+
+/// The RFC 5280 §4.2.1.6 name of a GeneralName's type.
+fn kind_of(name: &GeneralName<'_>) -> &'static str {
+    match name {
+        GeneralName::OtherName(..) => "otherName",
+        GeneralName::RFC822Name(_) => "rfc822Name",
+        GeneralName::DNSName(_) => "dNSName",
+        GeneralName::X400Address(_) => "x400Address",
+        GeneralName::DirectoryName(_) => "directoryName",
+        GeneralName::EDIPartyName(_) => "ediPartyName",
+        GeneralName::URI(_) => "uniformResourceIdentifier",
+        GeneralName::IPAddress(_) => "iPAddress",
+        GeneralName::RegisteredID(_) => "registeredID",
+        GeneralName::Invalid(..) => "unreadable GeneralName",
+    }
+}
+
+/// A name or subtree as text for error messages.
+fn show(name: &GeneralName<'_>) -> String {
+    match name {
+        GeneralName::DNSName(dns) => (*dns).to_string(),
+        GeneralName::IPAddress(bytes) => show_ip(bytes),
+        GeneralName::DirectoryName(dn) => format!("\"{dn}\""),
+        other => kind_of(other).to_string(),
+    }
+}
+
+/// An address, or an address and mask as `net/prefix`.
+fn show_ip(bytes: &[u8]) -> String {
+    let address = |b: &[u8]| match b.len() {
+        4 => <[u8; 4]>::try_from(b).ok().map(IpAddr::from),
+        16 => <[u8; 16]>::try_from(b).ok().map(IpAddr::from),
+        _ => None,
+    };
+    if let Some(ip) = address(bytes) {
+        return ip.to_string();
+    }
+    let (net, mask) = bytes.split_at(bytes.len() / 2);
+    match address(net) {
+        Some(ip) => {
+            let prefix: u32 = mask.iter().map(|b| b.count_ones()).sum();
+            format!("{ip}/{prefix}")
+        }
+        None => format!("iPAddress of {} octets", bytes.len()),
+    }
+}
+
+/// Whether `suffix` ends `name`, ASCII case-insensitively.
+fn ends_with(name: &str, suffix: &str) -> bool {
+    name.len() >= suffix.len()
+        && name.as_bytes()[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+}
+
+/// RFC 5280 §4.2.1.10: "Any DNS name that can be constructed by simply
+/// adding zero or more labels to the left-hand side of the name satisfies
+/// the name constraint." A leading dot means "only below it". A `*` label
+/// is taken literally: `*.example.com` is within `example.com`, not within
+/// `a.example.com`.
+pub(super) fn dns_within(name: &str, base: &str) -> bool {
+    if base.is_empty() {
+        return true;
+    }
+    if base.starts_with('.') {
+        return name.len() > base.len() && ends_with(name, base);
+    }
+    name.eq_ignore_ascii_case(base)
+        || (name.len() > base.len()
+            && ends_with(name, base)
+            && name.as_bytes()[name.len() - base.len() - 1] == b'.')
+}
+
+/// For excluded subtrees: whether `name`, or a name the wildcard `name`
+/// can stand for, is within `base`. `*.example.com` matches exactly one
+/// label more than `example.com`, so it can be `secret.example.com`.
+pub(super) fn dns_may_be_within(name: &str, base: &str) -> bool {
+    if dns_within(name, base) {
+        return true;
+    }
+    let Some(domain) = name.strip_prefix("*.") else {
+        return false;
+    };
+    match base.split_once('.') {
+        Some((label, rest)) => !label.is_empty() && rest.eq_ignore_ascii_case(domain),
+        None => false,
+    }
+}
+
+/// An iPAddress subtree is "the address and mask" (§4.2.1.10): 8 octets
+/// for IPv4, 32 for IPv6. An address of the other family is not within it.
+pub(super) fn ip_within(address: &[u8], subtree: &[u8]) -> Result<bool, &'static str> {
+    if subtree.len() != 8 && subtree.len() != 32 {
+        return Err("an iPAddress subtree must be 8 or 32 octets (address and mask)");
+    }
+    let (net, mask) = subtree.split_at(subtree.len() / 2);
+    if !is_contiguous(mask) {
+        return Err("an iPAddress subtree's mask is not a prefix of one bits");
+    }
+    if address.len() != net.len() {
+        return Ok(false);
+    }
+    Ok(address
+        .iter()
+        .zip(net)
+        .zip(mask)
+        .all(|((a, n), m)| a & m == n & m))
+}
+
+/// Whether `mask` is some one bits followed only by zero bits.
+fn is_contiguous(mask: &[u8]) -> bool {
+    let bits = mask
+        .iter()
+        .flat_map(|byte| (0..8).rev().map(move |i| byte >> i & 1 == 1));
+    let mut seen_zero = false;
+    for bit in bits {
+        if bit && seen_zero {
+            return false;
+        }
+        seen_zero |= !bit;
+    }
+    true
+}
+
+/// Whether the RDN sequence of `base` begins the RDN sequence of `name`.
+fn dn_within(name: &X509Name<'_>, base: &X509Name<'_>) -> bool {
+    let name_len = name.iter().count();
+    let base_len = base.iter().count();
+    base_len <= name_len && name.iter().zip(base.iter()).all(|(n, b)| rdn_eq(n, b))
+}
+
+/// Two RDNs with the same attributes, in order (DER sorts a SET OF), by
+/// type, string tag and value bytes.
+fn rdn_eq(a: &RelativeDistinguishedName<'_>, b: &RelativeDistinguishedName<'_>) -> bool {
+    a.iter().count() == b.iter().count()
+        && a.iter().zip(b.iter()).all(|(x, y)| {
+            x.attr_type() == y.attr_type()
+                && x.attr_value().tag() == y.attr_value().tag()
+                && x.attr_value().data == y.attr_value().data
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_subtrees_add_labels_on_the_left_only() {
+        assert!(dns_within("example.com", "example.com"));
+        assert!(dns_within("www.Example.com", "example.COM"));
+        assert!(dns_within("a.b.example.com", "example.com"));
+        assert!(!dns_within("notexample.com", "example.com"));
+        assert!(!dns_within("example.com.evil", "example.com"));
+        assert!(!dns_within("com", "example.com"));
+        assert!(dns_within("anything", ""));
+        // The leading-dot form holds only names below it.
+        assert!(dns_within("www.example.com", ".example.com"));
+        assert!(!dns_within("example.com", ".example.com"));
+    }
+
+    #[test]
+    fn wildcards_are_judged_by_what_they_can_match() {
+        assert!(dns_within("*.example.com", "example.com"));
+        assert!(!dns_within("*.example.com", "a.example.com"));
+        assert!(dns_may_be_within("*.example.com", "secret.example.com"));
+        assert!(dns_may_be_within("*.example.com", "example.com"));
+        assert!(!dns_may_be_within("*.example.com", "a.b.example.com"));
+        assert!(!dns_may_be_within("*.example.com", "other.org"));
+        assert!(!dns_may_be_within("www.example.com", "secret.example.com"));
+    }
+
+    #[test]
+    fn ip_subtrees_are_address_and_mask() {
+        let net10 = [10, 0, 0, 0, 255, 0, 0, 0];
+        assert_eq!(ip_within(&[10, 1, 2, 3], &net10), Ok(true));
+        assert_eq!(ip_within(&[11, 1, 2, 3], &net10), Ok(false));
+        assert_eq!(ip_within(&[0; 16], &net10), Ok(false));
+        let host = [192, 168, 1, 7, 255, 255, 255, 255];
+        assert_eq!(ip_within(&[192, 168, 1, 7], &host), Ok(true));
+        assert_eq!(ip_within(&[192, 168, 1, 8], &host), Ok(false));
+        let mut v6 = [0u8; 32];
+        v6[0] = 0xfd;
+        v6[16] = 0xff;
+        let mut inside = [0u8; 16];
+        inside[0] = 0xfd;
+        inside[15] = 1;
+        assert_eq!(ip_within(&inside, &v6), Ok(true));
+        assert_eq!(ip_within(&[10, 0, 0, 1], &v6), Ok(false));
+        assert!(ip_within(&[10, 0, 0, 1], &[10, 0, 0, 0, 255, 0, 255, 0]).is_err());
+        assert!(ip_within(&[10, 0, 0, 1], &[10, 0, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn ip_subtrees_show_as_prefixes() {
+        assert_eq!(show_ip(&[10, 0, 0, 0, 255, 0, 0, 0]), "10.0.0.0/8");
+        assert_eq!(show_ip(&[127, 0, 0, 1]), "127.0.0.1");
+    }
+}
