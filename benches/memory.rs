@@ -116,14 +116,28 @@ fn measure<T: Stack>(stack: &T, n: usize, records: bool) -> PerConnection {
     }
 }
 
-struct Ours(Arc<tls12::ClientConfig>, Arc<tls12::ServerConfig>);
+/// Our configs, and whether the connections give back their empty buffers
+/// once idle ([`tls12::Connection::release_idle_buffers`], as the async
+/// stream does whenever its socket is not ready).
+struct Ours(Arc<tls12::ClientConfig>, Arc<tls12::ServerConfig>, bool);
+
+impl Ours {
+    fn idle(&self, c: &mut tls12::Connection, s: &mut tls12::Connection) {
+        if self.2 {
+            c.release_idle_buffers();
+            s.release_idle_buffers();
+        }
+    }
+}
 
 impl Stack for Ours {
     type Client = tls12::Connection;
     type Server = tls12::Connection;
 
     fn pair(&self) -> (Self::Client, Self::Server) {
-        pair_ours(&self.0, &self.1)
+        let (mut c, mut s) = pair_ours(&self.0, &self.1);
+        self.idle(&mut c, &mut s);
+        (c, s)
     }
 
     fn exchange(&self, c: &mut Self::Client, s: &mut Self::Server, wire: &mut Vec<u8>) {
@@ -134,6 +148,7 @@ impl Stack for Ours {
         s.write_application_data(&plaintext).unwrap();
         transfer_ours(s, c, wire);
         assert_eq!(c.read_application_data(&mut plaintext), RECORD);
+        self.idle(c, s);
     }
 }
 
@@ -166,18 +181,19 @@ fn main() {
         .unwrap_or(500);
     println!("heap bytes per established idle connection, {n} pairs, full handshakes");
     println!(
-        "{:<26} {:<8} {:>16} {:>16} {:>22} {:>22}",
+        "{:<24} {:<18} {:>16} {:>16} {:>22} {:>22}",
         "case", "stack", "client", "server", "client +16K each way", "server +16K each way"
     );
     for case in &CASES {
         let row = |stack: &str, idle: PerConnection, used: PerConnection| {
             println!(
-                "{:<26} {:<8} {:>16} {:>16} {:>22} {:>22}",
+                "{:<24} {:<18} {:>16} {:>16} {:>22} {:>22}",
                 case.name, stack, idle.client, idle.server, used.client, used.server
             );
         };
         let (client, server) = our_configs(case, Kind::Full);
-        let ours = Ours(client, server);
+        let kept = Ours(client.clone(), server.clone(), false);
+        let ours = Ours(client, server, true);
         let (client, server) = rustls_configs(case, Kind::Full);
         let theirs = Rustls(client, server);
         // A first round, not counted: anything made once on first use
@@ -185,6 +201,8 @@ fn main() {
         measure(&ours, 1, true);
         measure(&theirs, 1, true);
         row("ours", measure(&ours, n, false), measure(&ours, n, true));
+        let kept_rows = (measure(&kept, n, false), measure(&kept, n, true));
+        row("ours, buffers kept", kept_rows.0, kept_rows.1);
         row(
             "rustls",
             measure(&theirs, n, false),

@@ -103,7 +103,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
             cx,
         };
         match step(&mut self.conn, &mut sock) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                // Waiting for the peer (or for room to write): buffers
+                // that hold nothing need not be kept meanwhile.
+                self.conn.release_idle_buffers();
+                Poll::Pending
+            }
             result => Poll::Ready(result),
         }
     }
