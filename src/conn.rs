@@ -853,6 +853,24 @@ impl Connection {
         }
     }
 
+    /// Gives back the memory of every buffer that holds nothing: received
+    /// records and handshake messages, decrypted application data, records
+    /// already sent. For a connection about to wait for its peer: an idle
+    /// connection then keeps only its keys and its session (see the
+    /// README's "Memory per connection"). The async stream (feature
+    /// `tokio`) calls it whenever its transport is not ready. Not called on the data path
+    /// itself, where reusing the buffers saves an allocation per record.
+    pub fn release_idle_buffers(&mut self) {
+        self.deframer.release_if_empty();
+        self.joiner.release_if_empty();
+        if self.received.is_empty() {
+            self.received = VecDeque::new();
+        }
+        if self.outgoing.is_empty() {
+            self.outgoing = Vec::new();
+        }
+    }
+
     /// True when the deframer holds part of a record: at end of stream this
     /// means the peer's last record was cut short.
     pub fn has_partial_record(&self) -> bool {
