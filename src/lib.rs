@@ -56,14 +56,19 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "tokio")]
+mod async_stream;
 mod conn;
 mod files;
 pub mod html;
 pub mod keylog;
+pub mod limits;
 mod stream;
 pub mod trace;
 
-pub use conn::{Connection, Event, MAX_BUFFERED_PLAINTEXT};
+#[cfg(feature = "tokio")]
+pub use async_stream::AsyncStream;
+pub use conn::{Connection, Event, MAX_BUFFERED_PLAINTEXT, MAX_QUEUED_EVENTS};
 pub use files::{load_certified_key, load_trust_anchors, user_cache_dir};
 pub use handshake::common::Established;
 pub use handshake::config::{
@@ -77,7 +82,7 @@ pub use keylog::KeyLogFile;
 pub use record_layer::suites::CipherSuite;
 pub use record_layer::{Alert, AlertDescription};
 pub use session_store::{Session, SessionId};
-pub use stream::{tls_error, Stream, Transport, ALERT_LINGER_BYTES, ALERT_LINGER_TIME};
+pub use stream::{linger, tls_error, Stream, Transport, ALERT_LINGER_BYTES, ALERT_LINGER_TIME};
 
 pub use handshake;
 pub use record_layer;

@@ -10,6 +10,7 @@ use std::thread;
 use tls12::{CertifiedKey, ClientConfig, ServerConfig, SigningKey, Stream, TrustAnchors};
 
 pub mod chromium;
+pub mod gnutls;
 pub mod hello;
 
 /// A file under test-data/.
