@@ -6,7 +6,8 @@
 //! moments the *connection* state changes (a pending cipher state becomes
 //! current at ChangeCipherSpec, §6.1, §7.1) and the moments the *session*
 //! changes (created, resumed, replaced by a renegotiation, invalidated).
-//! `tls12::trace` prints these for people; tests can record them.
+//! `tls12::trace` prints these for people, `tls12::html` draws them as a
+//! page (one event stream, two renderings); tests can record them.
 
 use std::sync::Arc;
 
