@@ -5,20 +5,25 @@
 //!     --ca test-data/ecdsa/root.pem
 //! ```
 //! Exits non-zero on any TLS error, naming the alert that was sent or received.
+//! With `--html FILE`, every connection of the run is drawn on one page
+//! (written at the end, also after an error).
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::Parser;
+use clap::{ArgGroup, Parser};
+use tls12::handshake::common::Side;
+use tls12::handshake::observe::Observer;
+use tls12::html::HtmlReport;
 use tls12::session_store::FileStore;
 use tls12::trace::Tracer;
 use tls12::{CipherSuite, ClientConfig, KeyLogFile, NamedGroup, Stream};
 
 /// Connect to a TLS 1.2 server, send `GET /`, print the reply.
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(version, group(ArgGroup::new("observe").args(["trace", "html"]).multiple(true)))]
 struct Args {
     /// HOST:PORT to connect to.
     #[arg(long)]
@@ -75,21 +80,37 @@ struct Args {
     /// change to standard error.
     #[arg(long)]
     trace: bool,
-    /// With --trace: also print master secrets and key blocks.
-    #[arg(long, requires = "trace")]
+    /// With --trace or --html: also show master secrets, key blocks and keys.
+    #[arg(long, requires = "observe")]
     trace_secrets: bool,
+    /// Draw every connection of this run (records, messages, keys,
+    /// sessions) as one self-contained HTML page written to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 fn main() {
     let args = Args::parse();
-    if let Err(e) = run(args) {
+    let page = args
+        .html
+        .as_ref()
+        .map(|_| HtmlReport::new("tls12 client", args.trace_secrets));
+    let result = run(&args, page.as_ref());
+    // The page is written after a failure too: it shows where it happened.
+    if let (Some(path), Some(page)) = (&args.html, &page) {
+        if let Err(e) = page.write(path) {
+            eprintln!("client: {}: {e}", path.display());
+            std::process::exit(1);
+        }
+    }
+    if let Err(e) = result {
         eprintln!("client: {e}");
         std::process::exit(1);
     }
 }
 
-fn run(args: Args) -> Result<(), String> {
-    let config = Arc::new(config(&args).map_err(|e| e.to_string())?);
+fn run(args: &Args, page: Option<&Arc<HtmlReport>>) -> Result<(), String> {
+    let config = Arc::new(config(args, page).map_err(|e| e.to_string())?);
     let host = args
         .connect
         .rsplit_once(':')
@@ -278,7 +299,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn config(args: &Args) -> io::Result<ClientConfig> {
+fn config(args: &Args, page: Option<&Arc<HtmlReport>>) -> io::Result<ClientConfig> {
     let mut config = ClientConfig::new(tls12::load_trust_anchors(&args.ca)?);
     if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
         config.client_certificate = Some(Arc::new(tls12::load_certified_key(cert, key)?));
@@ -323,9 +344,13 @@ fn config(args: &Args) -> io::Result<ClientConfig> {
     config.enable_tickets = !args.no_tickets;
     // Key logging is opt-in: this example honours SSLKEYLOGFILE.
     config.key_log = KeyLogFile::from_env()?;
-    if args.trace {
-        config.observer = Some(Tracer::stderr("client", args.trace_secrets));
-    }
+    let trace = args
+        .trace
+        .then(|| Tracer::stderr("client", args.trace_secrets) as Arc<dyn Observer>);
+    config.observer = match page {
+        Some(page) => Some(page.observer(Side::Client, trace)),
+        None => trace,
+    };
     Ok(config)
 }
 

@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --example demo            # the story
 //! cargo run --example demo -- --trace # ... with every record and message
+//! cargo run --example demo -- --html demo.html # ... drawn as a page
 //! ```
 //!
 //! A server and a client run on loopback; ten connections tell the story:
@@ -17,11 +18,14 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
-use clap::Parser;
+use clap::{ArgGroup, Parser};
+use tls12::handshake::common::Side;
+use tls12::handshake::observe::Observer;
+use tls12::html::HtmlReport;
 use tls12::session_store::redis::{FarmKey, Redis, RedisStore};
 use tls12::session_store::{FileStore, MemoryStore, ServerSessionStore, TicketKeys};
 use tls12::trace::Tracer;
@@ -33,15 +37,22 @@ use tls12::{
 /// Run a TLS 1.2 server and client on loopback and show, connection by
 /// connection, what belongs to a connection and what to a session.
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(version, group(ArgGroup::new("observe").args(["trace", "html"]).multiple(true)))]
 struct Args {
     /// Also print every record, handshake message and state change.
     #[arg(long)]
     trace: bool,
-    /// With --trace: also print master secrets and key blocks.
-    #[arg(long, requires = "trace")]
+    /// With --trace or --html: also show master secrets, key blocks and keys.
+    #[arg(long, requires = "observe")]
     trace_secrets: bool,
+    /// Also draw every connection, its records, messages, keys and sessions,
+    /// as one self-contained HTML page written to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
+
+/// The page of `--html`, when asked for.
+static PAGE: OnceLock<Arc<HtmlReport>> = OnceLock::new();
 
 // The demo needs no files: the test PKI is built in.
 const CHAIN: &[u8] = include_bytes!("../test-data/ecdsa/localhost.chain.pem");
@@ -68,11 +79,31 @@ struct Row {
 }
 
 fn run(args: &Args) -> io::Result<()> {
+    if args.html.is_some() {
+        let title = "tls12 demo: connections and sessions";
+        let _ = PAGE.set(HtmlReport::new(title, args.trace_secrets));
+    }
     let dir = scratch_dir()?;
     let result = story(args, &dir);
     // Best effort: the directory is in the system's temporary folder.
     let _ = std::fs::remove_dir_all(&dir);
+    // The page is written even when the story failed: it shows where.
+    if let (Some(path), Some(page)) = (&args.html, PAGE.get()) {
+        page.write(path)?;
+        println!("\nThe page: {}", path.display());
+    }
     result
+}
+
+/// The observer for one side: a tracer, the page's recorder, both or none.
+fn observer(args: &Args, side: Side, label: &str) -> Option<Arc<dyn Observer>> {
+    let trace = args
+        .trace
+        .then(|| Tracer::stderr(label, args.trace_secrets) as Arc<dyn Observer>);
+    match PAGE.get() {
+        Some(page) => Some(page.observer(side, trace)),
+        None => trace,
+    }
 }
 
 fn story(args: &Args, dir: &Path) -> io::Result<()> {
@@ -122,6 +153,7 @@ fn story(args: &Args, dir: &Path) -> io::Result<()> {
 
     chapter("4. The server is stopped; a new one on the same file store lets C5 resume S1");
     server.stop();
+    note("The first server is gone; a second one starts on the same port and file store.");
     // The same address: the client keys its sessions by name and port.
     let server = Server::start(server_config(args, dir)?, port)?;
     let (_, row) = connect(&client, port, "C5")?;
@@ -165,9 +197,12 @@ fn story(args: &Args, dir: &Path) -> io::Result<()> {
     ])?;
     let mut byte = [0u8; 1];
     let outcome = c7.read(&mut byte);
-    println!(
+    say(&format!(
         "  C7 sent a forged record; the server answered: {}",
         outcome.err().map_or("nothing".into(), |e| e.to_string())
+    ));
+    note(
+        "(the forged record went to the socket past C7's Connection, so only its answer is drawn)",
     );
     if let Some(session) = &c7_session {
         println!(
@@ -187,6 +222,9 @@ fn story(args: &Args, dir: &Path) -> io::Result<()> {
     server.stop();
 
     chapter("7. Connections × sessions");
+    if let Some(page) = PAGE.get() {
+        page.sessions_view_here();
+    }
     println!(
         "  {:<4} {:>10} {:<16} {:<12} {:>10} {:<16} {:<16}",
         "conn", "local port", "session", "handshake", "handshakes", "master secret", "key block"
@@ -210,6 +248,11 @@ fn story(args: &Args, dir: &Path) -> io::Result<()> {
     println!("  full handshake (ECDHE + ECDSA + certificate checks): {full:>8.0} µs");
     println!("  abbreviated handshake (resumed session):             {resumed:>8.0} µs");
     println!("  a resumption costs {:.1}× less", full / resumed);
+    note(&format!(
+        "full handshake {full:.0} µs, abbreviated {resumed:.0} µs: a resumption costs {:.1}× less \
+         (measured in memory, without the page's recording)",
+        full / resumed
+    ));
 
     chapter(
         "9. Server B, sharing server A's store, resumes A's session: \
@@ -225,10 +268,10 @@ fn farm(args: &Args, client: &Arc<ClientConfig>, dir: &Path) -> io::Result<()> {
     let (store_a, store_b): (Arc<dyn ServerSessionStore>, Arc<dyn ServerSessionStore>) =
         match &redis {
             Some(redis) => {
-                println!(
+                say(&format!(
                     "  shared store: Redis at 127.0.0.1:{} (values sealed under a farm key)",
                     redis.port
-                );
+                ));
                 let key = Arc::new(FarmKey::generate().map_err(io::Error::other)?);
                 let link = || Redis::open(&redis.url(), Redis::DEFAULT_TIMEOUT);
                 let a = RedisStore::new(link().map_err(io::Error::other)?, key.clone());
@@ -236,9 +279,9 @@ fn farm(args: &Args, client: &Arc<ClientConfig>, dir: &Path) -> io::Result<()> {
                 (Arc::new(a), Arc::new(b))
             }
             None => {
-                println!(
+                say(
                     "  shared store: one in-process store (redis-server is not on PATH; \
-                     the Debian package redis-server has it)"
+                     the Debian package redis-server has it)",
                 );
                 let store = Arc::new(MemoryStore::new(16));
                 (store.clone(), store)
@@ -246,23 +289,28 @@ fn farm(args: &Args, client: &Arc<ClientConfig>, dir: &Path) -> io::Result<()> {
         };
     let a = Server::start(farm_server_config(args, dir, store_a)?, 0)?;
     let b = Server::start(farm_server_config(args, dir, store_b)?, 0)?;
-    println!("  the client sees one server, {FARM_NAME} (as behind a load balancer)");
+    say(&format!(
+        "  the client sees one server, {FARM_NAME} (as behind a load balancer)"
+    ));
     let (c9, row9) = connect_as(client, a.port, FARM_NAME, "C9")?;
-    println!(
+    say(&format!(
         "  C9 on server A (port {}): {} session {}",
         a.port,
         row9.how,
         short(&row9.session)
-    );
+    ));
     let (c10, row10) = connect_as(client, b.port, FARM_NAME, "C10")?;
-    println!(
+    say(&format!(
         "  C10 on server B (port {}): {} session {}",
         b.port,
         row10.how,
         short(&row10.session)
-    );
-    println!("  same master secret: {}", row9.master == row10.master);
-    println!("  same keys: {}", row9.keys == row10.keys);
+    ));
+    say(&format!(
+        "  same master secret: {}",
+        row9.master == row10.master
+    ));
+    say(&format!("  same keys: {}", row9.keys == row10.keys));
     drop((c9, c10));
     a.stop();
     b.stop();
@@ -328,8 +376,24 @@ impl Drop for LocalRedis {
     }
 }
 
+/// A line of the story, printed and put on the page.
+fn say(line: &str) {
+    println!("{line}");
+    note(line.trim_start());
+}
+
+/// A line for the page only.
+fn note(line: &str) {
+    if let Some(page) = PAGE.get() {
+        page.note(line);
+    }
+}
+
 fn chapter(title: &str) {
     println!("\n{title}");
+    if let Some(page) = PAGE.get() {
+        page.section(title);
+    }
 }
 
 /// A running demo server: each connection answers lines with "ok".
@@ -394,9 +458,7 @@ fn server_config(args: &Args, dir: &Path) -> io::Result<ServerConfig> {
     config.ticket_keys = Some(Arc::new(keys.map_err(io::Error::other)?));
     // Key logging is opt-in: this example honours SSLKEYLOGFILE.
     config.key_log = KeyLogFile::from_env()?;
-    if args.trace {
-        config.observer = Some(Tracer::stderr("server", args.trace_secrets));
-    }
+    config.observer = observer(args, Side::Server, "server");
     Ok(config)
 }
 
@@ -406,9 +468,7 @@ fn client_config(args: &Args) -> io::Result<ClientConfig> {
     // Resume by session id, so that the server's store is what keeps S1.
     config.enable_tickets = false;
     config.key_log = KeyLogFile::from_env()?;
-    if args.trace {
-        config.observer = Some(Tracer::stderr("client", args.trace_secrets));
-    }
+    config.observer = observer(args, Side::Client, "client");
     Ok(config)
 }
 
@@ -433,6 +493,9 @@ fn connect_as(
     let mut stream = Stream::connect(client.clone(), server, sock)?;
     exchange(&mut stream)?;
     let row = row_of(name, &stream)?;
+    if let (Some(page), Some(est)) = (PAGE.get(), stream.connection().established()) {
+        page.name_connection(&est.negotiated.client_random.0, name);
+    }
     Ok((stream, row))
 }
 

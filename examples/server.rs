@@ -7,6 +7,9 @@
 //!     --cert test-data/rsa/localhost.chain.pem --key test-data/rsa/localhost.key
 //! curl --tlsv1.2 --tls-max 1.2 --cacert test-data/ecdsa/root.pem https://localhost:8443/
 //! ```
+//!
+//! With `--html FILE` the server keeps one page for the whole run and
+//! rewrites it each time a connection ends: reload it to see the latest.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -14,7 +17,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{ArgGroup, Parser};
+use tls12::handshake::common::Side;
+use tls12::handshake::observe::Observer;
+use tls12::html::HtmlReport;
 use tls12::limits::{ConnectionLimit, Deadline, ServerLimits, TimedSocket};
 use tls12::session_store::redis::{FarmKey, FarmTicketKeys, Redis, RedisStore};
 use tls12::session_store::{FileStore, MemoryStore, ServerSessionStore, TicketKeys};
@@ -24,7 +30,7 @@ use tls12::{system_clock, ClientAuth, KeyLogFile, ServerConfig, Stream};
 /// A TLS 1.2 HTTPS server that answers every GET with a page describing
 /// this connection and its session.
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(version, group(ArgGroup::new("observe").args(["trace", "html"]).multiple(true)))]
 struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8443")]
@@ -112,9 +118,15 @@ struct Args {
     /// change to standard error.
     #[arg(long)]
     trace: bool,
-    /// With --trace: also print master secrets and key blocks.
-    #[arg(long, requires = "trace")]
+    /// With --trace or --html: also show master secrets, key blocks and keys.
+    #[arg(long, requires = "observe")]
     trace_secrets: bool,
+    /// Draw every connection of this run (records, messages, keys,
+    /// sessions) on one self-contained HTML page at FILE, rewritten each
+    /// time a connection ends. The page keeps every connection: for
+    /// learning, not for a long-running server.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 /// The address this server listens on, for the page: behind a load
@@ -270,9 +282,19 @@ fn run(args: Args) -> io::Result<()> {
         };
     }
     config.alpn_protocols = args.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
-    if args.trace {
-        config.observer = Some(Tracer::stderr("server", args.trace_secrets));
-    }
+    let trace = args
+        .trace
+        .then(|| Tracer::stderr("server", args.trace_secrets) as Arc<dyn Observer>);
+    let page = args.html.as_ref().map(|path| {
+        (
+            HtmlReport::new("tls12 server", args.trace_secrets),
+            path.clone(),
+        )
+    });
+    config.observer = match &page {
+        Some((page, _)) => Some(page.observer(Side::Server, trace)),
+        None => trace,
+    };
     // Key logging is opt-in: this example honours SSLKEYLOGFILE.
     config.key_log = KeyLogFile::from_env()?;
     let farm = Farm::from_args(&args)?;
@@ -298,7 +320,7 @@ fn run(args: Args) -> io::Result<()> {
     let listening = listener.local_addr()?;
     let _ = ANSWERED_BY.set(listening);
     println!("listening on {listening}");
-    accept_loop(listener, config, renegotiation, limits(&args))
+    accept_loop(listener, config, renegotiation, limits(&args), page)
 }
 
 /// The limits set by the command line.
@@ -319,6 +341,7 @@ fn accept_loop(
     config: Arc<ServerConfig>,
     renegotiation: Option<Arc<ServerConfig>>,
     limits: ServerLimits,
+    page: Option<(Arc<HtmlReport>, PathBuf)>,
 ) -> io::Result<()> {
     let open = ConnectionLimit::new(limits.max_connections);
     for sock in listener.incoming() {
@@ -340,11 +363,17 @@ fn accept_loop(
         };
         let config = config.clone();
         let renegotiation = renegotiation.clone();
+        let page = page.clone();
         std::thread::spawn(move || {
             if let Err(e) = serve(config, renegotiation, sock, &limits) {
                 eprintln!("{peer}: {e}");
             }
             drop(permit);
+            if let Some((page, path)) = page {
+                if let Err(e) = page.write(&path) {
+                    eprintln!("{}: {e}", path.display());
+                }
+            }
         });
     }
     Ok(())

@@ -148,6 +148,7 @@ impl Connection {
             Role::Client { config, .. } => (config.observer.clone(), config.message_limits),
             Role::Server { config } => (config.observer.clone(), config.message_limits),
         };
+        let observer = observer.map(|o| o.connection_observer().unwrap_or(o));
         Self {
             observer,
             role,
@@ -850,6 +851,24 @@ impl Connection {
             // Failing to seal an alert can only be sequence exhaustion; the
             // connection is closing anyway.
             let _ = self.send_alert(Alert::close_notify());
+        }
+    }
+
+    /// Gives back the memory of every buffer that holds nothing: received
+    /// records and handshake messages, decrypted application data, records
+    /// already sent. For a connection about to wait for its peer: an idle
+    /// connection then keeps only its keys and its session (see the
+    /// README's "Memory per connection"). The async stream (feature
+    /// `tokio`) calls it whenever its transport is not ready. Not called on the data path
+    /// itself, where reusing the buffers saves an allocation per record.
+    pub fn release_idle_buffers(&mut self) {
+        self.deframer.release_if_empty();
+        self.joiner.release_if_empty();
+        if self.received.is_empty() {
+            self.received = VecDeque::new();
+        }
+        if self.outgoing.is_empty() {
+            self.outgoing = Vec::new();
         }
     }
 

@@ -2,7 +2,7 @@
 //!
 //! The library logs nothing by itself. A config logs a connection's
 //! secrets only when its `key_log` names a
-//! [`KeyLog`](handshake::config::KeyLog); [`KeyLogFile`] is the one that
+//! [`KeyLog`]; [`KeyLogFile`] is the one that
 //! writes a file, one line per completed handshake:
 //!
 //! ```text

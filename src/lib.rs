@@ -56,13 +56,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "tokio")]
+mod async_stream;
 mod conn;
 mod files;
+pub mod html;
 pub mod keylog;
 pub mod limits;
 mod stream;
 pub mod trace;
 
+#[cfg(feature = "tokio")]
+pub use async_stream::AsyncStream;
 pub use conn::{Connection, Event, MAX_BUFFERED_PLAINTEXT, MAX_QUEUED_EVENTS};
 pub use files::{load_certified_key, load_trust_anchors, user_cache_dir};
 pub use handshake::common::Established;

@@ -35,7 +35,7 @@ pub fn tls_error(e: &io::Error) -> Option<&Error> {
     e.get_ref()?.downcast_ref::<Error>()
 }
 
-fn io_error(e: Error) -> io::Error {
+pub(crate) fn io_error(e: Error) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e)
 }
 
@@ -106,16 +106,7 @@ impl<S: Transport> Stream<S> {
 
     fn handshake(conn: Connection, sock: S) -> io::Result<Self> {
         let mut stream = Self { conn, sock };
-        while stream.conn.is_handshaking() {
-            stream.flush_records()?;
-            if !stream.read_records()? {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "peer closed the connection during the handshake",
-                ));
-            }
-        }
-        stream.flush_records()?;
+        handshake(&mut stream.conn, &mut stream.sock)?;
         Ok(stream)
     }
 
@@ -146,102 +137,156 @@ impl<S: Transport> Stream<S> {
     /// Application data that arrives meanwhile is kept for `read`.
     pub fn renegotiate(&mut self) -> io::Result<()> {
         if let Err(e) = self.conn.renegotiate() {
-            return Err(self.failed(e));
+            return Err(failed(&mut self.conn, &mut self.sock, e));
         }
-        self.finish_renegotiation()
+        finish_renegotiation(&mut self.conn, &mut self.sock)
     }
 
     /// A server's renegotiation with another configuration, e.g. one that
     /// requires a client certificate; waits as [`Stream::renegotiate`] does.
     pub fn renegotiate_with(&mut self, config: Arc<ServerConfig>) -> io::Result<()> {
         if let Err(e) = self.conn.renegotiate_with(config) {
-            return Err(self.failed(e));
+            return Err(failed(&mut self.conn, &mut self.sock, e));
         }
-        self.finish_renegotiation()
-    }
-
-    fn finish_renegotiation(&mut self) -> io::Result<()> {
-        self.flush_records()?;
-        while self.conn.is_renegotiating() {
-            if !self.read_records()? {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "peer closed the connection during renegotiation",
-                ));
-            }
-        }
-        Ok(())
+        finish_renegotiation(&mut self.conn, &mut self.sock)
     }
 
     /// Sends close_notify (§7.2.1) and flushes it.
     pub fn close(&mut self) -> io::Result<()> {
-        self.conn.send_close_notify();
-        self.flush_records()
-    }
-
-    /// Writes every queued record to the transport.
-    fn flush_records(&mut self) -> io::Result<()> {
-        while self.conn.wants_write() {
-            self.conn.write_tls(&mut self.sock)?;
-        }
-        self.sock.flush()
-    }
-
-    /// Reads once from the transport and processes what came. Returns false
-    /// at the transport's end of stream. A TLS error queues its alert, which
-    /// is flushed before the error is returned.
-    fn read_records(&mut self) -> io::Result<bool> {
-        if self.conn.read_tls(&mut self.sock)? == 0 {
-            return Ok(false);
-        }
-        if let Err(e) = self.conn.process_new_packets() {
-            return Err(self.failed(e));
-        }
-        // Answers the peer's flight may need (e.g. a renegotiation).
-        self.flush_records()?;
-        Ok(true)
-    }
-
-    /// The connection failed with `e`: sends the fatal alert it queued (if
-    /// any) and lingers so that it arrives, then gives `e` back.
-    fn failed(&mut self, e: Error) -> io::Error {
-        // The alert is best effort: the peer may already be gone.
-        if self.flush_records().is_ok() && e.alert().is_some() {
-            self.sock.linger_after_alert();
-        }
-        io_error(e)
+        close(&mut self.conn, &mut self.sock)
     }
 }
 
 impl<S: Transport> Read for Stream<S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            let n = self.conn.read_application_data(buf);
-            if n > 0 || buf.is_empty() || self.conn.peer_closed() {
-                return Ok(n);
-            }
-            if !self.read_records()? {
-                // §7.2.1: a transport that ends without close_notify may be
-                // a truncation attack; say so instead of a clean EOF.
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "peer closed the connection without close_notify",
-                ));
-            }
-        }
+        read(&mut self.conn, &mut self.sock, buf)
     }
 }
 
 impl<S: Transport> Write for Stream<S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if let Err(e) = self.conn.write_application_data(buf) {
-            return Err(self.failed(e));
-        }
-        self.flush_records()?;
-        Ok(buf.len())
+        write(&mut self.conn, &mut self.sock, buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.flush_records()
+        flush_records(&mut self.conn, &mut self.sock)
     }
+}
+
+// How a connection is driven over a transport, shared by [`Stream`] and the
+// async stream. Each function can be called again after the transport
+// failed with `WouldBlock` (how the async stream says "not ready"): it
+// picks up from the connection's state, never from where it stopped.
+
+/// Runs the first handshake to its end.
+pub(crate) fn handshake(conn: &mut Connection, sock: &mut impl Transport) -> io::Result<()> {
+    while conn.is_handshaking() {
+        flush_records(conn, sock)?;
+        if !read_records(conn, sock)? {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "peer closed the connection during the handshake",
+            ));
+        }
+    }
+    flush_records(conn, sock)
+}
+
+/// Waits until the renegotiation started on `conn` completes or the peer
+/// declines it.
+pub(crate) fn finish_renegotiation(
+    conn: &mut Connection,
+    sock: &mut impl Transport,
+) -> io::Result<()> {
+    flush_records(conn, sock)?;
+    while conn.is_renegotiating() {
+        if !read_records(conn, sock)? {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "peer closed the connection during renegotiation",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Sends close_notify (§7.2.1) and flushes it.
+pub(crate) fn close(conn: &mut Connection, sock: &mut impl Transport) -> io::Result<()> {
+    conn.send_close_notify();
+    flush_records(conn, sock)
+}
+
+/// Reads application data, reading records from the transport until some
+/// arrives, the peer sends close_notify (`Ok(0)`), or the transport ends.
+pub(crate) fn read(
+    conn: &mut Connection,
+    sock: &mut impl Transport,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    loop {
+        let n = conn.read_application_data(buf);
+        if n > 0 || buf.is_empty() || conn.peer_closed() {
+            return Ok(n);
+        }
+        if !read_records(conn, sock)? {
+            // §7.2.1: a transport that ends without close_notify may be
+            // a truncation attack; say so instead of a clean EOF.
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "peer closed the connection without close_notify",
+            ));
+        }
+    }
+}
+
+/// Queues `buf` as application data and sends it. Once queued, the bytes
+/// are taken even if the transport is not ready for them (`WouldBlock`):
+/// a later write or flush sends them, and a write first sends what is
+/// still queued, so a slow peer holds back the writer.
+pub(crate) fn write(
+    conn: &mut Connection,
+    sock: &mut impl Transport,
+    buf: &[u8],
+) -> io::Result<usize> {
+    flush_records(conn, sock)?;
+    if let Err(e) = conn.write_application_data(buf) {
+        return Err(failed(conn, sock, e));
+    }
+    match flush_records(conn, sock) {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(buf.len()),
+        result => result.map(|()| buf.len()),
+    }
+}
+
+/// Writes every queued record to the transport.
+pub(crate) fn flush_records(conn: &mut Connection, sock: &mut impl Transport) -> io::Result<()> {
+    while conn.wants_write() {
+        conn.write_tls(sock)?;
+    }
+    sock.flush()
+}
+
+/// Reads once from the transport and processes what came. Returns false
+/// at the transport's end of stream. A TLS error queues its alert, which
+/// is flushed before the error is returned.
+fn read_records(conn: &mut Connection, sock: &mut impl Transport) -> io::Result<bool> {
+    if conn.read_tls(sock)? == 0 {
+        return Ok(false);
+    }
+    if let Err(e) = conn.process_new_packets() {
+        return Err(failed(conn, sock, e));
+    }
+    // Answers the peer's flight may need (e.g. a renegotiation).
+    flush_records(conn, sock)?;
+    Ok(true)
+}
+
+/// The connection failed with `e`: sends the fatal alert it queued (if
+/// any) and lingers so that it arrives, then gives `e` back.
+pub(crate) fn failed(conn: &mut Connection, sock: &mut impl Transport, e: Error) -> io::Error {
+    // The alert is best effort: the peer may already be gone.
+    if flush_records(conn, sock).is_ok() && e.alert().is_some() {
+        sock.linger_after_alert();
+    }
+    io_error(e)
 }

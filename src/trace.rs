@@ -147,12 +147,7 @@ pub fn render(event: &TraceEvent<'_>, secrets: bool) -> String {
             let _ = writeln!(
                 s,
                 "   peer authenticated by: {}",
-                match established.peer.how() {
-                    Authentication::Signature => "its signature in this handshake (§7.4.3, §7.4.8)",
-                    Authentication::Anonymous => "nothing: an anonymous client",
-                    Authentication::InheritedFromSession =>
-                        "the full handshake that made the resumed session",
-                }
+                authenticated_by(established.peer.how())
             );
         }
         TraceEvent::SessionInvalidated { session } => {
@@ -316,7 +311,16 @@ fn arrow(direction: Direction) -> &'static str {
     }
 }
 
-fn content_type_name(t: ContentType) -> String {
+/// How the peer was authenticated, in words (also on the HTML page).
+pub(crate) fn authenticated_by(how: Authentication) -> &'static str {
+    match how {
+        Authentication::Signature => "its signature in this handshake (§7.4.3, §7.4.8)",
+        Authentication::Anonymous => "nothing: an anonymous client",
+        Authentication::InheritedFromSession => "the full handshake that made the resumed session",
+    }
+}
+
+pub(crate) fn content_type_name(t: ContentType) -> String {
     let name = match t {
         ContentType::ChangeCipherSpec => "change_cipher_spec",
         ContentType::Alert => "alert",
@@ -326,7 +330,7 @@ fn content_type_name(t: ContentType) -> String {
     format!("{name}({})", t.value())
 }
 
-fn bulk_name(bulk: BulkAlgorithm) -> &'static str {
+pub(crate) fn bulk_name(bulk: BulkAlgorithm) -> &'static str {
     match bulk {
         BulkAlgorithm::Aes128Gcm => "AES-128-GCM",
         BulkAlgorithm::Aes256Gcm => "AES-256-GCM",
@@ -334,7 +338,7 @@ fn bulk_name(bulk: BulkAlgorithm) -> &'static str {
     }
 }
 
-fn suite_name(value: u16) -> String {
+pub(crate) fn suite_name(value: u16) -> String {
     match record_layer::suites::CipherSuite::from_value(value) {
         Some(suite) => suite.rfc_name().to_string(),
         None if value == handshake::messages::TLS_EMPTY_RENEGOTIATION_INFO_SCSV => {
@@ -354,7 +358,7 @@ fn escaped(bytes: &[u8]) -> String {
 
 /// Hex, or `(empty)` for an empty field (an empty session id or
 /// renegotiation_info means something in the RFC, and should show).
-fn hex_or_empty(bytes: &[u8]) -> String {
+pub(crate) fn hex_or_empty(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         "(empty)".into()
     } else {

@@ -9,6 +9,7 @@ use std::thread;
 
 use tls12::{CertifiedKey, ClientConfig, ServerConfig, SigningKey, Stream, TrustAnchors};
 
+pub mod chromium;
 pub mod gnutls;
 pub mod haproxy;
 pub mod hello;

@@ -25,7 +25,9 @@
 //! Only ECDHE key exchange is implemented, so ServerKeyExchange and
 //! ClientKeyExchange are decoded as their ECDHE forms (RFC 8422 §5.4, §5.7).
 
-use record_layer::codec::{put_opaque, put_u24, put_vector, Codec, DecodeError, Reader};
+use core::cell::RefCell;
+
+use record_layer::codec::{put_opaque, put_u24, put_vector, Codec, DecodeError, FieldSpan, Reader};
 use record_layer::record::ProtocolVersion;
 use record_layer::Error as RecordError;
 use session_store::SessionId;
@@ -775,7 +777,23 @@ impl HandshakeMessage {
     /// An unknown `msg_type` is `unexpected_message`; a body that does not
     /// fill `length` exactly, or that overruns it, is `decode_error`.
     pub fn decode(raw: Vec<u8>) -> Result<Self, RecordError> {
-        let mut r = Reader::new(&raw);
+        let payload = Self::decode_payload(Reader::new(&raw))?;
+        Ok(Self { payload, raw })
+    }
+
+    /// Where each field of the message lies in [`HandshakeMessage::raw`],
+    /// as the decoder reads it: the `Handshake` header's fields, the body,
+    /// and every field inside it, each vector's length prefix apart from
+    /// its contents. A vector's span comes before those of its elements.
+    pub fn field_spans(&self) -> Vec<FieldSpan> {
+        let spans = RefCell::new(Vec::new());
+        // `raw` decoded once already (or is our own encoding), so this
+        // cannot fail; if it did, the spans read so far are still true.
+        let _ = Self::decode_payload(Reader::recording(&self.raw, &spans));
+        spans.into_inner()
+    }
+
+    fn decode_payload(mut r: Reader<'_>) -> Result<HandshakePayload, RecordError> {
         let typ = r.u8("Handshake.msg_type")?;
         let typ = HandshakeType::from_value(typ).ok_or(RecordError::UnexpectedMessage(
             "unknown handshake message type",
@@ -787,11 +805,151 @@ impl HandshakeMessage {
         // §7.4.1.2/§7.4.1.3: "there MUST NOT be any trailing data"; the same
         // holds for every message, whose body must fill `length` exactly.
         body.expect_empty(typ.name())?;
-        Ok(Self { payload, raw })
+        Ok(payload)
     }
 
     /// The message's type.
     pub fn handshake_type(&self) -> HandshakeType {
         self.payload.handshake_type()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extensions::EC_POINT_FORMAT_UNCOMPRESSED;
+
+    /// Checks that the spans form a tree (in the order recorded, each span
+    /// lies inside the last one still open, or after it) and that the
+    /// children of every span fill it exactly: every byte belongs to a
+    /// named field, and no field overlaps a sibling.
+    fn check_tiling(spans: &[FieldSpan], len: usize) -> Result<(), String> {
+        let root = FieldSpan {
+            what: "message",
+            length_prefix: false,
+            start: 0,
+            end: len,
+        };
+        let filled = |(top, next): (FieldSpan, usize)| {
+            if next == top.start || next == top.end {
+                Ok(())
+            } else {
+                Err(format!("children of {top:?} stop at {next}"))
+            }
+        };
+        // (span, where its next child must start)
+        let mut open: Vec<(FieldSpan, usize)> = vec![(root, 0)];
+        for &span in spans {
+            while let Some((top, next)) = open.last().copied() {
+                // An empty span at a span's end belongs to it only if its
+                // children reach that far.
+                let inside = top.start <= span.start
+                    && span.end <= top.end
+                    && (span.start < top.end || span.start == next);
+                if inside {
+                    if span.start != next {
+                        return Err(format!("{span:?} leaves a gap or overlaps in {top:?}"));
+                    }
+                    break;
+                }
+                filled((top, next))?;
+                open.pop();
+            }
+            let parent = open
+                .last_mut()
+                .ok_or(format!("{span:?} lies outside the message"))?;
+            parent.1 = span.end;
+            open.push((span, span.start));
+        }
+        open.into_iter().try_for_each(filled)
+    }
+
+    #[test]
+    fn field_spans_cover_every_byte_of_every_message() {
+        let hello = ClientHello {
+            client_version: ProtocolVersion::TLS1_2,
+            random: Random([7; 32]),
+            session_id: SessionId::new(&[1; 32]).unwrap(),
+            cipher_suites: vec![0xc02b, TLS_EMPTY_RENEGOTIATION_INFO_SCSV],
+            compression_methods: vec![COMPRESSION_NULL],
+            extensions: ClientExtensions {
+                server_name: Some("localhost".into()),
+                supported_groups: Some(NamedGroup::SUPPORTED.to_vec()),
+                ec_point_formats: Some(vec![EC_POINT_FORMAT_UNCOMPRESSED]),
+                signature_algorithms: Some(vec![SignatureScheme::EcdsaSecp256r1Sha256]),
+                alpn: Some(vec![b"http/1.1".to_vec()]),
+                extended_master_secret: true,
+                session_ticket: Some(vec![9; 5]),
+                renegotiation_info: Some(vec![]),
+                unknown: vec![],
+            },
+        };
+        let server_hello = ServerHello {
+            server_version: ProtocolVersion::TLS1_2,
+            random: Random([8; 32]),
+            session_id: SessionId::new(&[]).unwrap(),
+            cipher_suite: 0xc02b,
+            compression_method: COMPRESSION_NULL,
+            extensions: ServerExtensions {
+                extended_master_secret: true,
+                renegotiation_info: Some(vec![]),
+                ..Default::default()
+            },
+        };
+        let signed = DigitallySigned {
+            algorithm: SignatureScheme::EcdsaSecp256r1Sha256,
+            signature: vec![3; 70],
+        };
+        let payloads = [
+            HandshakePayload::HelloRequest,
+            HandshakePayload::ClientHello(hello),
+            HandshakePayload::ServerHello(server_hello),
+            HandshakePayload::Certificate(Certificate {
+                certificate_list: vec![vec![1; 300], vec![2; 200]],
+            }),
+            HandshakePayload::ServerKeyExchange(ServerKeyExchange {
+                named_group: NamedGroup::X25519,
+                public: vec![4; 32],
+                signed_params: signed.clone(),
+            }),
+            HandshakePayload::CertificateRequest(CertificateRequest {
+                certificate_types: vec![client_certificate_type::ECDSA_SIGN],
+                supported_signature_algorithms: vec![SignatureScheme::EcdsaSecp256r1Sha256],
+                certificate_authorities: vec![vec![5; 20]],
+            }),
+            HandshakePayload::ServerHelloDone,
+            HandshakePayload::CertificateVerify(signed),
+            HandshakePayload::ClientKeyExchange(ClientKeyExchange {
+                ecdh_yc: vec![6; 65],
+            }),
+            HandshakePayload::Finished(Finished {
+                verify_data: [7; 12],
+            }),
+            HandshakePayload::NewSessionTicket(NewSessionTicket {
+                ticket_lifetime_hint: 300,
+                ticket: vec![8; 100],
+            }),
+        ];
+        for payload in payloads {
+            let msg = HandshakeMessage::new(payload);
+            let spans = msg.field_spans();
+            assert_eq!(spans[0].what, "Handshake.msg_type");
+            assert_eq!((spans[2].start, spans[2].end), (4, msg.raw.len()));
+            check_tiling(&spans, msg.raw.len()).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_gap_in_the_spans_is_caught() {
+        // The check itself must be able to fail: Finished.verify_data one
+        // byte short leaves the body's last byte unnamed.
+        let msg = HandshakeMessage::new(HandshakePayload::Finished(Finished {
+            verify_data: [7; 12],
+        }));
+        let mut spans = msg.field_spans();
+        assert_eq!(spans[3].what, "Finished.verify_data");
+        assert_eq!(check_tiling(&spans, msg.raw.len()), Ok(()));
+        spans[3].end -= 1;
+        assert!(check_tiling(&spans, msg.raw.len()).is_err());
     }
 }

@@ -12,6 +12,7 @@
 //! of its declared bounds and every byte left over is a [`DecodeError`] that
 //! names the field (so the error says *what* the peer got wrong).
 
+use core::cell::RefCell;
 use core::fmt;
 
 /// A malformed encoding, with the RFC name of the field that was wrong.
@@ -108,17 +109,77 @@ pub const fn length_prefix_bytes(max: usize) -> usize {
     }
 }
 
+/// Where one field lay in the bytes a recording [`Reader`] decoded: the
+/// decoder's own account of the layout, for pages that mark a field's bytes
+/// (`tls12::html`). Offsets count from the first byte of the outermost
+/// reader; `start..end` is half-open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldSpan {
+    /// The RFC name the decoder gave the field, e.g. `ClientHello.random`.
+    pub what: &'static str,
+    /// True for the length prefix of a vector `what<floor..ceiling>`
+    /// (§4.3), false for a value or a vector's contents.
+    pub length_prefix: bool,
+    /// Offset of the field's first byte.
+    pub start: usize,
+    /// Offset just past its last byte.
+    pub end: usize,
+}
+
 /// A cursor over peer bytes. Every method either advances past a complete
 /// field or returns a [`DecodeError`] naming it; it never panics.
+///
+/// A reader made with [`Reader::recording`] also notes every field it
+/// reads as a [`FieldSpan`], in the order read (a vector's span before the
+/// spans of its elements), so the spans nest like the RFC's structs.
 #[derive(Clone, Debug)]
 pub struct Reader<'a> {
     buf: &'a [u8],
+    /// Offset of `buf[0]` from the start of the outermost reader.
+    pos: usize,
+    spans: Option<&'a RefCell<Vec<FieldSpan>>>,
 }
 
 impl<'a> Reader<'a> {
     /// Reads `buf` from its first byte.
     pub fn new(buf: &'a [u8]) -> Self {
-        Self { buf }
+        Self {
+            buf,
+            pos: 0,
+            spans: None,
+        }
+    }
+
+    /// Reads `buf` like [`Reader::new`], and appends a [`FieldSpan`] to
+    /// `spans` for every field read (and for every sub-reader's fields).
+    pub fn recording(buf: &'a [u8], spans: &'a RefCell<Vec<FieldSpan>>) -> Self {
+        Self {
+            buf,
+            pos: 0,
+            spans: Some(spans),
+        }
+    }
+
+    fn note(&self, what: &'static str, length_prefix: bool, start: usize) {
+        if let Some(spans) = self.spans {
+            spans.borrow_mut().push(FieldSpan {
+                what,
+                length_prefix,
+                start,
+                end: self.pos,
+            });
+        }
+    }
+
+    /// The next `n` bytes, unrecorded.
+    fn advance(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], DecodeError> {
+        if n > self.buf.len() {
+            return Err(DecodeError::Truncated { what });
+        }
+        let (head, tail) = self.buf.split_at(n);
+        self.buf = tail;
+        self.pos += n;
+        Ok(head)
     }
 
     /// Bytes not yet read.
@@ -133,11 +194,9 @@ impl<'a> Reader<'a> {
 
     /// The next `n` bytes, as a fixed-length `opaque x[n]` (§4.3).
     pub fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], DecodeError> {
-        if n > self.buf.len() {
-            return Err(DecodeError::Truncated { what });
-        }
-        let (head, tail) = self.buf.split_at(n);
-        self.buf = tail;
+        let start = self.pos;
+        let head = self.advance(n, what)?;
+        self.note(what, false, start);
         Ok(head)
     }
 
@@ -150,6 +209,7 @@ impl<'a> Reader<'a> {
 
     /// Everything not yet read.
     pub fn rest(&mut self) -> &'a [u8] {
+        self.pos += self.buf.len();
         core::mem::take(&mut self.buf)
     }
 
@@ -179,17 +239,27 @@ impl<'a> Reader<'a> {
         Ok(u64::from_be_bytes(self.array(what)?))
     }
 
-    /// A big-endian unsigned integer of `n` (1..=3) bytes.
-    fn uint(&mut self, n: usize, what: &'static str) -> Result<usize, DecodeError> {
-        Ok(self
-            .take(n, what)?
+    /// The length prefix of `what`, a big-endian unsigned integer of `n`
+    /// (1..=3) bytes.
+    fn length_prefix(&mut self, n: usize, what: &'static str) -> Result<usize, DecodeError> {
+        let start = self.pos;
+        let len = self
+            .advance(n, what)?
             .iter()
-            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b)))
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        self.note(what, true, start);
+        Ok(len)
     }
 
     /// A sub-reader over the next `len` bytes; this reader moves past them.
     pub fn sub(&mut self, len: usize, what: &'static str) -> Result<Reader<'a>, DecodeError> {
-        Ok(Reader::new(self.take(len, what)?))
+        let pos = self.pos;
+        let buf = self.take(len, what)?;
+        Ok(Reader {
+            buf,
+            pos,
+            spans: self.spans,
+        })
     }
 
     /// A variable-length vector `T what<min..max>` (§4.3): reads the length
@@ -201,7 +271,7 @@ impl<'a> Reader<'a> {
         max: usize,
         what: &'static str,
     ) -> Result<Reader<'a>, DecodeError> {
-        let len = self.uint(length_prefix_bytes(max), what)?;
+        let len = self.length_prefix(length_prefix_bytes(max), what)?;
         if len < min || len > max {
             return Err(DecodeError::LengthOutOfRange {
                 what,
@@ -340,6 +410,33 @@ mod tests {
         assert_eq!(
             Reader::new(&out[..4]).opaque(0, 0xffff, "v"),
             Err(DecodeError::Truncated { what: "v" })
+        );
+    }
+
+    #[test]
+    fn a_recording_reader_notes_each_field_where_it_lies() {
+        let spans = RefCell::new(Vec::new());
+        let bytes = [7, 0, 2, 0xaa, 0xbb, 9];
+        let mut r = Reader::recording(&bytes, &spans);
+        r.u8("a").unwrap();
+        let mut v = r.vector(0, 0xffff, "v").unwrap();
+        v.u16("item").unwrap();
+        r.u8("b").unwrap();
+        let span = |what, length_prefix, start, end| FieldSpan {
+            what,
+            length_prefix,
+            start,
+            end,
+        };
+        assert_eq!(
+            spans.into_inner(),
+            [
+                span("a", false, 0, 1),
+                span("v", true, 1, 3),
+                span("v", false, 3, 5),
+                span("item", false, 3, 5),
+                span("b", false, 5, 6),
+            ]
         );
     }
 

@@ -140,6 +140,14 @@ impl MessageDeframer {
         self.start == self.end
     }
 
+    /// Gives the buffer's memory back when it holds no bytes, for a
+    /// connection about to sit idle; the next read allocates again.
+    pub fn release_if_empty(&mut self) {
+        if self.is_empty() {
+            *self = Self::new();
+        }
+    }
+
     /// The free space after the unread bytes, once the bytes of popped
     /// records have been discarded.
     /// Free space after the unread bytes, made at least `wanted` long where
@@ -295,6 +303,15 @@ impl HandshakeJoiner {
             at = end;
         }
         at != self.buf.len()
+    }
+
+    /// Gives the buffer's memory back when it holds no bytes, as
+    /// [`MessageDeframer::release_if_empty`] does.
+    pub fn release_if_empty(&mut self) {
+        if self.start == self.buf.len() {
+            self.buf = Vec::new();
+            self.start = 0;
+        }
     }
 
     /// Where the message starting at `at` ends, if it is complete.
