@@ -153,6 +153,10 @@ fn shared_store_resumes_every_reconnect_through_haproxy() {
     let mut config = (*client(false)).clone();
     config.key_log = Some(Arc::new(tls12::KeyLogFile::open(&key_log).unwrap()));
     let (resumed, visits) = run_visits(&Arc::new(config), &proxy);
+    // Connections are reused: at most one per server (each kept the one it
+    // opened at start), and the one asking.
+    let connections = redis.stat("total_connections_received");
+    assert!(connections <= 4, "{connections} connections for 30 visits");
     let calls = ["get", "set", "del"].map(|c| redis.calls(c));
     // What Redis holds never shows the master secret: neither the bytes
     // nor their hex, under any key.

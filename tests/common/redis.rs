@@ -148,6 +148,18 @@ impl RedisServer {
         }
     }
 
+    /// A counter of `INFO stats`, e.g. `total_connections_received`.
+    pub fn stat(&self, name: &str) -> u64 {
+        let info = self.cli(&["INFO", "stats"]);
+        let prefix = format!("{name}:");
+        info.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {name} in INFO stats"))
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
     /// How many times Redis ran `command` since the last `CONFIG RESETSTAT`,
     /// from `INFO commandstats` (`cmdstat_get:calls=N,...`).
     pub fn calls(&self, command: &str) -> u64 {

@@ -146,6 +146,10 @@ impl Redis {
     /// again.
     pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 
+    /// Idle connections kept open at most: a burst of handshakes opens as
+    /// many as run at once, and the ones beyond this are closed after use.
+    pub const MAX_IDLE: usize = 16;
+
     /// A link to the Redis at `url`, `redis://[user:password@]host:port[/db]`
     /// (AUTH with user and password, SELECT db, done by the `redis` crate on
     /// every new connection), with `timeout` on every connect, read and
@@ -232,10 +236,14 @@ impl Redis {
     }
 
     /// Returns `conn` to the pool, with the whole timeout again if it was
-    /// new (dropped if that fails).
+    /// new (closed if that fails, or if the pool is full).
     fn keep(&self, conn: redis::Connection, fresh: bool) {
-        if !fresh || set_timeouts(&conn, self.timeout).is_ok() {
-            lock(&self.idle).push(conn);
+        if fresh && set_timeouts(&conn, self.timeout).is_err() {
+            return;
+        }
+        let mut idle = lock(&self.idle);
+        if idle.len() < Self::MAX_IDLE {
+            idle.push(conn);
         }
     }
 
