@@ -710,3 +710,24 @@ fn a_store_authenticates_as_the_user_in_its_url() {
     let clients = redis.cli(&["CLIENT", "LIST"]);
     assert!(clients.contains("user=farm"), "{clients}");
 }
+
+#[test]
+fn a_farm_key_file_is_made_private_and_refused_when_others_can_read_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = ScratchDir::new("farm-key");
+    let path = dir.join("farm.key");
+    FarmKey::load_or_create(&path).unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // The same key next time: a session sealed by one opens with the other.
+    let s = session(9, now());
+    let redis = RedisServer::start();
+    let first = store_on(&redis, &Arc::new(FarmKey::load_or_create(&path).unwrap()));
+    first.put(s.clone()).unwrap();
+    let again = store_on(&redis, &Arc::new(FarmKey::load_or_create(&path).unwrap()));
+    assert!(again.get(&s.session_id).unwrap().is_some());
+
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let refused = FarmKey::load_or_create(&path).unwrap_err().to_string();
+    assert!(refused.contains("farm.key"), "{refused}");
+}
