@@ -26,9 +26,10 @@
 //! ```text
 //! struct {
 //!     uint8 format_version;       /* 1 */
-//!     opaque sealed[...];         /* TicketKeys::seal_bytes, under the farm key, of
-//!                                    SessionState, context "session" ‖ session_id, or
-//!                                    key_name ‖ aes_key, context "ticket key" ‖ uint64 period */
+//!     opaque sealed[...];         /* TicketKeys::seal_bytes under the farm key:
+//!                                    SessionState with context "session" ‖ session_id,
+//!                                    or key_name ‖ aes_key with context
+//!                                    "ticket key" ‖ uint64 period */
 //! } RedisValue;
 //! ```
 //!
@@ -36,8 +37,8 @@
 //!
 //! Every Redis call has connect, read and write timeouts
 //! ([`Redis::DEFAULT_TIMEOUT`]); a call that must connect first gets what
-//! the connect left of the timeout, so no call waits longer in all. A failed call is a miss: the handshake
-//! goes on as a full one (§7.4.1.3: "there is no requirement that the
+//! the connect left of the timeout, so no call waits longer in all. A
+//! failed call is a miss: the handshake goes on as a full one (§7.4.1.3: "there is no requirement that the
 //! server resume any session"). After a failure the link stays down for
 //! [`Redis::RETRY_AFTER`] (calls fail at once instead of each waiting for
 //! the timeout), then tries again: resumption comes back by itself when
