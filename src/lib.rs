@@ -59,6 +59,7 @@
 mod conn;
 mod files;
 pub mod keylog;
+pub mod limits;
 mod stream;
 pub mod trace;
 
@@ -76,7 +77,7 @@ pub use keylog::KeyLogFile;
 pub use record_layer::suites::CipherSuite;
 pub use record_layer::{Alert, AlertDescription};
 pub use session_store::{Session, SessionId};
-pub use stream::{tls_error, Stream, Transport, ALERT_LINGER_BYTES, ALERT_LINGER_TIME};
+pub use stream::{linger, tls_error, Stream, Transport, ALERT_LINGER_BYTES, ALERT_LINGER_TIME};
 
 pub use handshake;
 pub use record_layer;

@@ -406,7 +406,8 @@ impl ServerHandshake {
             (ClientAuth::Required(_), true) => ResumptionRefusal::NoClientCertificate,
             (ClientAuth::Optional(anchors) | ClientAuth::Required(anchors), false) => {
                 let now = i64::try_from((self.config.clock)()).unwrap_or(i64::MAX);
-                match verify::verify_client_chain(chain, anchors, now) {
+                let limits = crate::config::path_limits(self.config.max_path_depth);
+                match verify::verify_client_chain_with(chain, anchors, now, &limits) {
                     Ok(()) => return true,
                     Err(e) => ResumptionRefusal::ClientChainNotTrusted(e),
                 }
