@@ -273,6 +273,42 @@ fn triple_handshake_requires_ems_for_resumption() {
         );
     }
 
+    // A session made without the extension (by a legacy client), offered
+    // without it: never resumed, but a full handshake rather than the
+    // abort RFC 7627 §5.3 says the server "SHOULD" send, so that a legacy
+    // client holding such a session can still connect.
+    let mut legacy_server = common::server_config();
+    let store = Arc::new(MemoryStore::new(4));
+    let legacy_id = tls12::SessionId::new(&[9; 32]).unwrap();
+    let legacy = tls12::Session::new(
+        legacy_id,
+        tls12::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        tls12::record_layer::secret::MasterSecret::from_bytes([9; 48]),
+        false,
+        Vec::new(),
+        Some("localhost".into()),
+        None,
+        system_clock()(),
+    );
+    ServerSessionStore::put(&*store, Arc::new(legacy)).unwrap();
+    legacy_server.session_store = Some(store);
+    let mut pair = Pair::new(common::client_config(), legacy_server);
+    let offer = edit_message(
+        take(&mut pair.client),
+        HandshakeType::ClientHello,
+        |msg| match msg {
+            HandshakePayload::ClientHello(h) => {
+                h.session_id = legacy_id;
+                h.extensions.extended_master_secret = false;
+            }
+            other => panic!("{other:?}"),
+        },
+    );
+    deliver(&mut pair.server, &offer).unwrap();
+    let answer = take(&mut pair.server);
+    assert!(is_full_handshake(&answer), "{:?}", content_types(&answer));
+    assert_ne!(server_hello(&answer).session_id, legacy_id);
+
     // Without a session to resume, a client without the extension gets a
     // full handshake without it (RFC 7627 §5.2 allows legacy clients).
     let mut pair = Pair::new(common::client_config(), server.clone());

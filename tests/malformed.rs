@@ -2149,6 +2149,38 @@ fn a_message_out_of_place_after_the_handshake_is_unexpected_message_whatever_its
         }
     }
     assert_eq!(cases, 2 * 2 * 13);
+
+    // And in a renegotiation the receiver started (the server's
+    // HelloRequest, the client's ClientHello sent): only the peer's hello
+    // is in place.
+    for to_server in [true, false] {
+        let takes = if to_server {
+            T::ClientHello
+        } else {
+            T::ServerHello
+        };
+        for typ in every_handshake_type() {
+            let ignored = !to_server && typ == T::HelloRequest.value();
+            if typ == takes.value() || ignored {
+                continue;
+            }
+            for msg in out_of_place(typ) {
+                let mut t = Traffic::new();
+                t.receiver(to_server).renegotiate().unwrap();
+                take(t.receiver(to_server));
+                let record = t.sealed_by_peer(to_server, ContentType::Handshake, &msg);
+                let (result, protection) = t.deliver(to_server, &record);
+                let error = assert_fatal_alert(
+                    t.receiver(to_server),
+                    result,
+                    protection,
+                    A::UnexpectedMessage,
+                );
+                let case = format!("renegotiating, type {typ} to_server {to_server}");
+                assert_unexpected_message(&error, &case);
+            }
+        }
+    }
 }
 
 #[test]

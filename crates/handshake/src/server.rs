@@ -370,17 +370,23 @@ impl ServerHandshake {
 
     /// RFC 7627 §5.3: "If the original session used the
     /// "extended_master_secret" extension but the new ClientHello does not
-    /// contain it, the server MUST abort the abbreviated handshake", and
-    /// if neither did, "the server SHOULD abort the handshake": a client
-    /// that offers a session we know, without the extension, is refused
-    /// (a man in the middle stripping it is the triple handshake's first
-    /// step). Only then is the store asked, so a normal hello costs
-    /// nothing more.
+    /// contain it, the server MUST abort the abbreviated handshake": a
+    /// client offering such a session without the extension is refused (a
+    /// man in the middle stripping it is the triple handshake's first
+    /// step). Only then is the store asked, so a normal hello costs nothing
+    /// more. When neither used it the RFC says the server "SHOULD abort";
+    /// we make a full handshake instead (we never resume such a session),
+    /// so that a legacy client holding one can still connect.
     fn check_offer_has_ems(&self, hello: &ClientHello) -> Result<(), Error> {
-        if hello.extensions.extended_master_secret || self.offered_session(hello).is_none() {
+        if hello.extensions.extended_master_secret {
             return Ok(());
         }
-        Err(Error::ExtendedMasterSecretRequired)
+        match self.offered_session(hello) {
+            Some(session) if session.extended_master_secret => {
+                Err(Error::ExtendedMasterSecretRequired)
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Does the client authentication a session carries satisfy this
