@@ -66,6 +66,9 @@ struct Args {
     reconnect: u32,
     /// On the first connection: GET, renegotiate (a new handshake on the
     /// same connection), GET again, and print both sessions side by side.
+    /// The first GET asks for `Connection: keep-alive`; a server that
+    /// closes anyway (HTTP/1.0) gets a second connection, renegotiated
+    /// before its GET, and the client says so.
     #[arg(long)]
     renegotiate: bool,
     /// Print every record, handshake message and connection/session state
@@ -98,23 +101,18 @@ fn run(args: Args) -> Result<(), String> {
         Some((_, port)) => format!("{}:{port}", bracket_ipv6(server_name)),
         None => server_name.to_string(),
     };
-    for i in 0..=args.reconnect {
+    let connect = || -> Result<Stream<TcpStream>, String> {
         let sock =
             TcpStream::connect(&args.connect).map_err(|e| format!("{}: {e}", args.connect))?;
-        let mut stream = Stream::connect(config.clone(), &server, sock).map_err(describe)?;
-        let renegotiate = args.renegotiate && i == 0;
-        let before = summary(&stream);
-        let mut reply = get(&mut stream, server_name, &args.path, !renegotiate)?;
-        if renegotiate {
-            stream.renegotiate().map_err(describe)?;
-            let after = summary(&stream);
-            reply = get(&mut stream, server_name, &args.path, true)?;
-            eprintln!("same connection, two handshakes (RFC 5246 §7.4.1.1, RFC 5746):");
-            eprintln!("  {:<22} {:<66} after", "", "before renegotiation");
-            for ((label, a), (_, b)) in before.iter().zip(&after) {
-                eprintln!("  {label:<22} {a:<66} {b}");
-            }
-        }
+        Stream::connect(config.clone(), &server, sock).map_err(describe)
+    };
+    for i in 0..=args.reconnect {
+        let mut stream = connect()?;
+        let reply = if args.renegotiate && i == 0 {
+            renegotiation(&mut stream, connect, server_name, &args.path)?
+        } else {
+            get(&mut stream, server_name, &args.path, false)?.bytes
+        };
         let est = stream.connection().established().ok_or("no handshake")?;
         eprintln!(
             "connection {}: {} session {} ({})",
@@ -131,38 +129,118 @@ fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
-/// Sends `GET path` and reads the reply: to the end when `last`, else as
-/// far as its Content-Length says, so the connection can be used again.
+/// `--renegotiate`: GET (asking to keep the connection), renegotiate, GET
+/// again on the same connection, and print both handshakes side by side.
+///
+/// A server that closes after its first reply (HTTP/1.0 servers such as
+/// `openssl s_server -www` and `gnutls-serv --http` do) leaves no connection
+/// to renegotiate: then a second connection, from `connect`, renegotiates
+/// before its GET, and we say so.
+fn renegotiation(
+    stream: &mut Stream<TcpStream>,
+    connect: impl Fn() -> Result<Stream<TcpStream>, String>,
+    host: &str,
+    path: &str,
+) -> Result<Vec<u8>, String> {
+    let mut heading = "same connection, two handshakes";
+    if get(stream, host, path, true)?.closes {
+        eprintln!(
+            "the server closed the connection after its reply: \
+             renegotiating on a second connection, before its request"
+        );
+        // Best effort: the server has gone already.
+        let _ = stream.close();
+        *stream = connect()?;
+        heading = "second connection, two handshakes";
+    }
+    let before = summary(stream);
+    let handshakes = stream.connection().handshake_count();
+    stream.renegotiate().map_err(describe)?;
+    if stream.connection().handshake_count() == handshakes {
+        eprintln!("the server declined to renegotiate (no_renegotiation warning, RFC 5246 §7.2.2)");
+    }
+    let after = summary(stream);
+    let reply = get(stream, host, path, false)?;
+    eprintln!("{heading} (RFC 5246 §7.4.1.1, RFC 5746):");
+    eprintln!("  {:<22} {:<66} after", "", "before renegotiation");
+    for ((label, a), (_, b)) in before.iter().zip(&after) {
+        eprintln!("  {label:<22} {a:<66} {b}");
+    }
+    Ok(reply.bytes)
+}
+
+/// An HTTP reply, head and body, and whether the server ends the
+/// connection after it.
+struct Reply {
+    bytes: Vec<u8>,
+    closes: bool,
+}
+
+/// The longest reply head we read.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// Sends `GET path`, asking the server to keep the connection open or to
+/// close it after the reply, and reads the reply.
+///
+/// The body is as long as its Content-Length says; without one (an
+/// HTTP/1.0 server) it ends where the connection does (RFC 9112 §6.3), and
+/// that end must be the server's close_notify: a transport that just stops
+/// could be a truncation (RFC 5246 §7.2.1), which `Stream` reports as an
+/// error.
 fn get(
     stream: &mut Stream<TcpStream>,
     host: &str,
     path: &str,
-    last: bool,
-) -> Result<Vec<u8>, String> {
-    let connection = if last { "close" } else { "keep-alive" };
+    keep_alive: bool,
+) -> Result<Reply, String> {
+    let connection = if keep_alive { "keep-alive" } else { "close" };
     let request =
         format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: {connection}\r\n\r\n");
     stream.write_all(request.as_bytes()).map_err(describe)?;
-    let mut reply = Vec::new();
-    if last {
-        stream.read_to_end(&mut reply).map_err(describe)?;
-        return Ok(reply);
-    }
+    let mut bytes = Vec::new();
     let mut byte = [0u8; 1];
-    while !reply.ends_with(b"\r\n\r\n") {
+    while !bytes.ends_with(b"\r\n\r\n") {
+        if bytes.len() == MAX_HEAD {
+            return Err(format!("reply head longer than {MAX_HEAD} bytes"));
+        }
         stream.read_exact(&mut byte).map_err(describe)?;
-        reply.push(byte[0]);
+        bytes.push(byte[0]);
     }
-    let head = String::from_utf8_lossy(&reply).to_ascii_lowercase();
-    let length = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .ok_or("reply without Content-Length")?;
-    let start = reply.len();
-    reply.resize(start + length, 0);
-    stream.read_exact(&mut reply[start..]).map_err(describe)?;
-    Ok(reply)
+    let head = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
+    let closes = !keep_alive || !persistent(&head);
+    let length = header(&head, "content-length").and_then(|v| v.parse::<usize>().ok());
+    if let Some(length) = length {
+        let start = bytes.len();
+        bytes.resize(start + length, 0);
+        stream.read_exact(&mut bytes[start..]).map_err(describe)?;
+    }
+    if closes || length.is_none() {
+        // Up to the server's close_notify (after the body, nothing more).
+        stream.read_to_end(&mut bytes).map_err(describe)?;
+    }
+    Ok(Reply {
+        bytes,
+        closes: closes || length.is_none(),
+    })
+}
+
+/// Whether the server keeps the connection open after the reply with this
+/// (lower-cased) head (RFC 9112 §9.3): HTTP/1.1 does unless it says
+/// `Connection: close`; HTTP/1.0 only if it says `Connection: keep-alive`.
+fn persistent(head: &str) -> bool {
+    let connection = header(head, "connection").unwrap_or("");
+    if head.starts_with("http/1.0") {
+        connection.contains("keep-alive")
+    } else {
+        !connection.contains("close")
+    }
+}
+
+/// The value of header `name` in a lower-cased reply head.
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+        .map(str::trim)
 }
 
 /// The connection's and the session's identity, for the side-by-side view.

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use tls12::limits::{ConnectionLimit, Deadline, ServerLimits, TimedSocket};
 use tls12::session_store::{FileStore, MemoryStore, TicketKeys};
 use tls12::trace::Tracer;
 use tls12::{system_clock, ClientAuth, KeyLogFile, ServerConfig, Stream};
@@ -34,6 +35,12 @@ struct Args {
     /// Private key (PEM: PKCS#8, SEC1 or PKCS#1) for the --cert at the same position.
     #[arg(long, required = true)]
     key: Vec<PathBuf>,
+    /// A host name this server serves (repeat for more; `*.example.com`
+    /// matches one label). A client asking for another name (SNI, RFC 6066
+    /// §3) gets a fatal unrecognized_name. Default: the DNS names in the
+    /// certificates' subjectAltName.
+    #[arg(long = "server-name")]
+    server_names: Vec<String>,
     /// Ask clients for a certificate issued under these roots (PEM).
     #[arg(long)]
     client_ca: Option<PathBuf>,
@@ -43,9 +50,26 @@ struct Args {
     /// ALPN protocols to accept, most preferred first (e.g. --alpn http/1.1).
     #[arg(long)]
     alpn: Vec<String>,
-    /// Seconds a client may take for the handshake and for each request.
-    #[arg(long, default_value_t = 10)]
+    /// Seconds a client may stay silent: each read from it waits at most
+    /// this long.
+    #[arg(long, default_value_t = ServerLimits::default().read_timeout.as_secs())]
     timeout: u64,
+    /// Connections served at once. One more is refused: accepted and closed
+    /// at once, before any handshake, so that it costs no thread and the
+    /// client learns at once instead of waiting in a queue.
+    #[arg(long, default_value_t = ServerLimits::default().max_connections)]
+    max_connections: usize,
+    /// Seconds the whole handshake may take (each renegotiation too),
+    /// however the client spreads its bytes.
+    #[arg(long, default_value_t = ServerLimits::default().handshake_timeout.as_secs())]
+    handshake_timeout: u64,
+    /// Seconds the whole of each request may take: waiting for it, reading
+    /// its head and writing the answer.
+    #[arg(long, default_value_t = ServerLimits::default().request_timeout.as_secs())]
+    request_timeout: u64,
+    /// Seconds each write may wait for a client that reads nothing.
+    #[arg(long, default_value_t = ServerLimits::default().write_timeout.as_secs())]
+    write_timeout: u64,
     /// Where sessions are kept for resumption by session id: `memory`, or a
     /// directory (sessions then survive a restart of the server).
     #[arg(long, default_value_os_t = default_session_dir())]
@@ -107,6 +131,10 @@ fn run(args: Args) -> io::Result<()> {
         .map(|(c, k)| tls12::load_certified_key(c, k))
         .collect::<io::Result<Vec<_>>>()?;
     let mut config = ServerConfig::new(certificates);
+    config.server_names = match args.server_names.is_empty() {
+        true => config.certificate_names(),
+        false => args.server_names.clone(),
+    };
     if let Some(path) = &args.client_ca {
         let anchors = Arc::new(tls12::load_trust_anchors(path)?);
         config.client_auth = if args.require_client_cert {
@@ -150,7 +178,29 @@ fn run(args: Args) -> io::Result<()> {
 
     let listener = TcpListener::bind(args.listen)?;
     println!("listening on {}", listener.local_addr()?);
-    let timeout = Duration::from_secs(args.timeout);
+    accept_loop(listener, config, renegotiation, limits(&args))
+}
+
+/// The limits set by the command line.
+fn limits(args: &Args) -> ServerLimits {
+    ServerLimits {
+        max_connections: args.max_connections,
+        handshake_timeout: Duration::from_secs(args.handshake_timeout),
+        request_timeout: Duration::from_secs(args.request_timeout),
+        read_timeout: Duration::from_secs(args.timeout),
+        write_timeout: Duration::from_secs(args.write_timeout),
+    }
+}
+
+/// Serves each connection in a thread of its own, up to
+/// `limits.max_connections` at once; refuses the ones beyond.
+fn accept_loop(
+    listener: TcpListener,
+    config: Arc<ServerConfig>,
+    renegotiation: Option<Arc<ServerConfig>>,
+    limits: ServerLimits,
+) -> io::Result<()> {
+    let open = ConnectionLimit::new(limits.max_connections);
     for sock in listener.incoming() {
         let sock = match sock {
             Ok(s) => s,
@@ -159,13 +209,22 @@ fn run(args: Args) -> io::Result<()> {
                 continue;
             }
         };
+        let peer = sock.peer_addr().map_or("?".into(), |p| p.to_string());
+        let Some(permit) = open.try_acquire() else {
+            // Dropping the socket closes it: the refusal.
+            eprintln!(
+                "{peer}: refused: {} connections open (--max-connections)",
+                open.max()
+            );
+            continue;
+        };
         let config = config.clone();
         let renegotiation = renegotiation.clone();
         std::thread::spawn(move || {
-            let peer = sock.peer_addr().ok();
-            if let Err(e) = serve(config, renegotiation, sock, timeout) {
-                eprintln!("{}: {e}", peer.map_or("?".into(), |p| p.to_string()));
+            if let Err(e) = serve(config, renegotiation, sock, &limits) {
+                eprintln!("{peer}: {e}");
             }
+            drop(permit);
         });
     }
     Ok(())
@@ -195,14 +254,21 @@ fn serve(
     config: Arc<ServerConfig>,
     mut renegotiation: Option<Arc<ServerConfig>>,
     sock: TcpStream,
-    timeout: Duration,
+    limits: &ServerLimits,
 ) -> io::Result<()> {
-    // A silent client must not hold its thread for ever.
-    sock.set_read_timeout(Some(timeout))?;
     let peer = sock.peer_addr()?;
+    // No client may hold its thread for ever: not by silence, nor by
+    // trickling bytes, nor by leaving our answer unread.
+    let mut sock = TimedSocket::new(sock, limits);
+    sock.set_deadline(Deadline::after(limits.handshake_timeout, "the handshake"));
     let stream = Stream::accept(config, sock)?;
     let mut reader = BufReader::new(stream);
-    while let Some(request) = read_request(&mut reader)? {
+    loop {
+        let request_deadline = Deadline::after(limits.request_timeout, "the request");
+        reader.get_mut().get_mut().set_deadline(request_deadline);
+        let Some(request) = read_request(&mut reader)? else {
+            break;
+        };
         let stream = reader.get_mut();
         let body = describe(stream, peer);
         let keep_alive = !request.to_ascii_lowercase().contains("connection: close");
@@ -217,6 +283,8 @@ fn serve(
             break;
         }
         if let Some(second) = renegotiation.take() {
+            let handshake_deadline = Deadline::after(limits.handshake_timeout, "the handshake");
+            stream.get_mut().set_deadline(handshake_deadline);
             stream.renegotiate_with(second)?;
         }
     }
@@ -224,7 +292,7 @@ fn serve(
 }
 
 /// Reads one request head (up to the blank line); `None` at a clean end.
-fn read_request(reader: &mut BufReader<Stream<TcpStream>>) -> io::Result<Option<String>> {
+fn read_request(reader: &mut BufReader<Stream<TimedSocket>>) -> io::Result<Option<String>> {
     let mut head = String::new();
     loop {
         let mut line = String::new();
@@ -243,7 +311,7 @@ fn read_request(reader: &mut BufReader<Stream<TcpStream>>) -> io::Result<Option<
 }
 
 /// The page: this connection, then its session.
-fn describe(stream: &Stream<TcpStream>, peer: SocketAddr) -> String {
+fn describe(stream: &Stream<TimedSocket>, peer: SocketAddr) -> String {
     let conn = stream.connection();
     let Some(est) = conn.established() else {
         return "no handshake\n".into();

@@ -25,7 +25,8 @@ use handshake::{
 use record_layer::aead::CipherState;
 use record_layer::codec::{Codec, DecodeError};
 use record_layer::deframer::{
-    EmptyRecordLimiter, HandshakeHeader, HandshakeJoiner, MessageDeframer,
+    EmptyRecordLimiter, HandshakeHeader, HandshakeJoiner, MessageDeframer, WarningAlertLimiter,
+    MAX_WARNING_ALERTS,
 };
 use record_layer::record::{
     check_plaintext, fragments, write_record, ContentType, ProtocolVersion,
@@ -37,6 +38,12 @@ use session_store::{ServerId, Session};
 /// The most decrypted application data a connection holds for the
 /// application before it stops reading records: 1 MiB.
 pub const MAX_BUFFERED_PLAINTEXT: usize = 1 << 20;
+
+/// The most events a connection keeps for [`Connection::next_event`]: an
+/// application that never asks (as [`crate::Stream`] does not) must not
+/// make a peer that renegotiates again and again grow the queue without
+/// bound. Past it, the oldest event is dropped.
+pub const MAX_QUEUED_EVENTS: usize = 32;
 
 /// Which end of the connection we are, and what a new handshake on it needs.
 #[derive(Debug)]
@@ -86,6 +93,7 @@ pub struct Connection {
     deframer: MessageDeframer,
     joiner: HandshakeJoiner,
     empty_records: EmptyRecordLimiter,
+    warning_alerts: WarningAlertLimiter,
     /// Records ready for the transport.
     outgoing: Vec<u8>,
     /// Decrypted application data not yet read by the application: a ring
@@ -99,6 +107,9 @@ pub struct Connection {
     handshake_count: u32,
     /// How many renegotiations the client has started (server side).
     client_renegotiations: u32,
+    /// How many of the peer's requests to renegotiate we declined.
+    declined_renegotiations: usize,
+    /// At most [`MAX_QUEUED_EVENTS`], the oldest dropped first.
     events: VecDeque<Event>,
     peer_closed: bool,
     sent_close: bool,
@@ -145,11 +156,13 @@ impl Connection {
             deframer: MessageDeframer::new(),
             joiner: HandshakeJoiner::with_max_message(limits.ceiling()),
             empty_records: EmptyRecordLimiter::new(),
+            warning_alerts: WarningAlertLimiter::new(),
             outgoing: Vec::new(),
             received: VecDeque::new(),
             established: None,
             handshake_count: 0,
             client_renegotiations: 0,
+            declined_renegotiations: 0,
             events: VecDeque::new(),
             peer_closed: false,
             sent_close: false,
@@ -182,7 +195,8 @@ impl Connection {
         self.established.is_some() && self.handshake.is_some()
     }
 
-    /// The next event (handshake completed, renegotiation refused), if any.
+    /// The next event (handshake completed, renegotiation refused), if any:
+    /// the last [`MAX_QUEUED_EVENTS`] are kept.
     pub fn next_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
@@ -324,6 +338,10 @@ impl Connection {
                     protection,
                 },
             );
+            // A run of warning alerts ends with any other record.
+            if header.content_type != ContentType::Alert {
+                self.warning_alerts.count(false)?;
+            }
             match header.content_type {
                 ContentType::Handshake => self.joiner.push(plaintext)?,
                 ContentType::ApplicationData => {
@@ -408,10 +426,11 @@ impl Connection {
                 if self.is_renegotiating() && self.renegotiation_not_started() =>
             {
                 self.handshake = None;
-                self.events.push_back(Event::RenegotiationRefused);
+                self.push_event(Event::RenegotiationRefused);
                 Ok(())
             }
             (AlertLevel::Warning, _) => {
+                self.warning_alerts.count(true)?;
                 self.empty_records.count(true)?;
                 Ok(())
             }
@@ -571,13 +590,33 @@ impl Connection {
         }
     }
 
-    /// §7.2.2 `no_renegotiation`: "This message is always a warning."
+    /// §7.2.2 `no_renegotiation`: "This message is always a warning." A
+    /// peer that asks again and again, each time declined (a server sending
+    /// HelloRequest to a client that does not renegotiate, a client past
+    /// the limit or without RFC 5746 sending ClientHello), is making us
+    /// work and answer for nothing: after [`MAX_WARNING_ALERTS`] refusals,
+    /// the next request ends the connection with `unexpected_message`, as
+    /// a run of warning alerts does.
     fn decline_renegotiation(&mut self) -> Result<(), Error> {
-        self.events.push_back(Event::RenegotiationDeclined);
+        if self.declined_renegotiations == MAX_WARNING_ALERTS {
+            return Err(Error::unexpected(
+                "renegotiation requested again after four refusals",
+            ));
+        }
+        self.declined_renegotiations += 1;
+        self.push_event(Event::RenegotiationDeclined);
         self.send_alert(Alert {
             level: AlertLevel::Warning,
             description: AlertDescription::NoRenegotiation,
         })
+    }
+
+    /// Queues `event`, dropping the oldest beyond [`MAX_QUEUED_EVENTS`].
+    fn push_event(&mut self, event: Event) {
+        if self.events.len() == MAX_QUEUED_EVENTS {
+            self.events.pop_front();
+        }
+        self.events.push_back(event);
     }
 
     /// What a renegotiation needs from the last handshake, or `None` when
@@ -639,9 +678,9 @@ impl Connection {
         if self.handshake.is_some() {
             return Err(Error::Config("a handshake is already in progress"));
         }
-        let prev = self.previous_handshake().ok_or(Error::SecureRenegotiation(
-            "the peer did not signal RFC 5746; renegotiation would be insecure",
-        ))?;
+        let prev = self
+            .previous_handshake()
+            .ok_or(Error::PeerLacksSecureRenegotiation)?;
         match (&self.role, server_config) {
             (Role::Client { config, server }, _) => {
                 let mut m =
@@ -697,7 +736,7 @@ impl Connection {
                 }
                 Action::Complete(est) => {
                     self.handshake_count += 1;
-                    self.events.push_back(Event::HandshakeComplete {
+                    self.push_event(Event::HandshakeComplete {
                         handshake_count: self.handshake_count,
                         resumed: est.resumed,
                     });

@@ -61,12 +61,13 @@ mod async_stream;
 mod conn;
 mod files;
 pub mod keylog;
+pub mod limits;
 mod stream;
 pub mod trace;
 
 #[cfg(feature = "tokio")]
 pub use async_stream::AsyncStream;
-pub use conn::{Connection, Event, MAX_BUFFERED_PLAINTEXT};
+pub use conn::{Connection, Event, MAX_BUFFERED_PLAINTEXT, MAX_QUEUED_EVENTS};
 pub use files::{load_certified_key, load_trust_anchors, user_cache_dir};
 pub use handshake::common::Established;
 pub use handshake::config::{
@@ -80,7 +81,7 @@ pub use keylog::KeyLogFile;
 pub use record_layer::suites::CipherSuite;
 pub use record_layer::{Alert, AlertDescription};
 pub use session_store::{Session, SessionId};
-pub use stream::{tls_error, Stream, Transport, ALERT_LINGER_BYTES, ALERT_LINGER_TIME};
+pub use stream::{linger, tls_error, Stream, Transport, ALERT_LINGER_BYTES, ALERT_LINGER_TIME};
 
 pub use handshake;
 pub use record_layer;

@@ -125,6 +125,12 @@ impl<S: Transport> Stream<S> {
         &self.sock
     }
 
+    /// The transport, mutably: to change its timeouts or deadline. Reading
+    /// or writing it directly would break the TLS stream.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.sock
+    }
+
     /// Renegotiates (§7.4.1.1, RFC 5746) and waits until the new handshake
     /// completes or the peer declines it ([`Event`](crate::Event) says
     /// which). The connection and its socket stay; its session is replaced.

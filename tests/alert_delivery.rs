@@ -107,11 +107,15 @@ fn server_is_released(client: impl FnOnce(TcpStream) + Send + 'static, bound: Du
 #[test]
 fn lingering_is_bounded_in_bytes_and_time() {
     // Far more than ALERT_LINGER_BYTES, as fast as it can; the writes end
-    // with an error once the server is gone.
+    // with an error once the server is gone, and the client then stays
+    // (holding its socket) past the bound, so that "the server was
+    // released while the client was still there" is what is measured.
     server_is_released(
         |mut sock| {
             let block = [0u8; 64 * 1024];
             let _ = (0..1024).try_for_each(|_| sock.write_all(&block));
+            thread::sleep(Duration::from_secs(12));
+            drop(sock);
         },
         Duration::from_secs(10),
     );

@@ -6,14 +6,18 @@
 //! | `triple_handshake_requires_ems_for_resumption` | Bhargavan et al. 2014 (3SHAKE), steps 1-2: two connections with one master secret, then resumption across them | RFC 7627 §5.3: no resumption without the extended master secret |
 //! | `triple_handshake_server_certificate_fixed_across_renegotiation` | 3SHAKE step 3: a renegotiation that changes the server's certificate | the client refuses another server certificate in a renegotiation, full or abbreviated (the mitigation browsers shipped in 2014) |
 //! | `resumption_across_sni_names_is_refused` | a session made for one virtual host resumed on another | RFC 6066 §3: the server name must match |
+//! | `resumption_across_sni_names_is_refused_by_the_example_server` | the same, by `openssl s_client` against the example server | the same |
 //! | `ticketbleed_session_id_echo_length` | CVE-2016-9244: a server echoing a 32-byte session id to a client that sent a shorter one, leaking memory | RFC 5077 §3.4: echo the same session id |
 //! | `early_change_cipher_spec_cve_2014_0224` | OpenSSL's early CCS: keys switched before the master secret is known | ChangeCipherSpec only where the handshake expects it |
 //! | `skipped_server_key_exchange_smack` | SMACK / FREAK (Beurdouche et al. 2015): skipped messages accepted by a loose state machine | the state machines take each message only in order |
-//! | `client_initiated_renegotiation_flood_cve_2011_1473` | a client making the server do handshake after handshake | a per-connection limit; further requests get `no_renegotiation` |
+//! | `client_initiated_renegotiation_flood_cve_2011_1473` | a client making the server do handshake after handshake | a per-connection limit; further requests get `no_renegotiation`, and after four refusals the connection ends |
+//! | `hello_request_flood_to_a_client_that_does_not_renegotiate` | a server asking a client to renegotiate forever | four refusals, then the connection ends |
+//! | `events_nobody_reads_are_bounded` | a peer filling a queue the application never drains | the last `MAX_QUEUED_EVENTS` events are kept |
 //! | `truncation_missing_close_notify_is_reported` | truncation: the transport closed without close_notify (RFC 5246 §7.2.1) | `Stream::read` reports `UnexpectedEof`, not a clean end |
 //!
-//! All but the last run our client and our server in memory (see
-//! tests/common/mod.rs, `wire`); the last runs over loopback TCP.
+//! All but two run our client and our server in memory (see
+//! tests/common/mod.rs, `wire`); the last runs over loopback TCP, and the
+//! example-server one against `openssl s_client`.
 
 mod common;
 
@@ -30,12 +34,14 @@ use common::wire::{
 use tls12::handshake::messages::{
     ClientHello, HandshakeMessage, HandshakePayload, HandshakeType, ServerHello,
 };
+use tls12::record_layer::deframer::MAX_WARNING_ALERTS;
 use tls12::record_layer::record::ContentType;
 use tls12::session_store::{
     ClientSessionStore, MemoryStore, ServerId, ServerSessionStore, TicketKeys,
 };
 use tls12::{
     system_clock, AlertDescription, ClientConfig, Connection, Error, Event, ServerConfig, Stream,
+    MAX_QUEUED_EVENTS,
 };
 
 type RecordError = tls12::record_layer::Error;
@@ -447,6 +453,42 @@ fn resumption_across_sni_names_is_refused() {
 }
 
 #[test]
+fn resumption_across_sni_names_is_refused_by_the_example_server() {
+    // The same rule against a client we did not write: `openssl s_client`
+    // saves the session it got for `localhost` and offers it for another
+    // name the server also serves (its certificate's `*.test.localhost`):
+    // a full handshake ("New"); offered for `localhost` again, it resumes.
+    use std::process::Command;
+    let dir = common::ScratchDir::new("sni-resume");
+    let session = dir.join("session.pem");
+    let session = session.to_str().unwrap();
+    let mut cmd = Command::new(common::example_binary("server"));
+    cmd.args(["--listen", "127.0.0.1:0", "--session-cache", "memory"])
+        .args([
+            "--cert",
+            &common::test_data_arg("ecdsa/localhost.chain.pem"),
+        ])
+        .args(["--key", &common::test_data_arg("ecdsa/localhost.key")]);
+    let mut server = common::ChildGuard::spawn(&mut cmd);
+    let port = server.wait_for_port("listening on", TIMEOUT);
+    let s_client = |name: &str, sess: &str| {
+        let mut cmd = common::openssl();
+        cmd.args(["s_client", "-tls1_2", "-no_ticket", "-connect"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-servername", name, sess, session, "-verify_return_error"])
+            .args(["-CAfile", &common::test_data_arg("ecdsa/root.pem")]);
+        let out = common::ChildGuard::spawn_merged(&mut cmd).finish(TIMEOUT);
+        assert!(out.status.success(), "{name}: {out:#?}");
+        out.stdout
+    };
+    assert!(s_client("localhost", "-sess_out").contains("New, TLSv1.2"));
+    let other = s_client("a.test.localhost", "-sess_in");
+    assert!(other.contains("New, TLSv1.2"), "{other}");
+    let same = s_client("localhost", "-sess_in");
+    assert!(same.contains("Reused, TLSv1.2"), "{same}");
+}
+
+#[test]
 fn ticketbleed_session_id_echo_length() {
     // CVE-2016-9244: F5's servers echoed 32 bytes of session id to a
     // client that sent a ticket with a shorter one, the rest from
@@ -630,7 +672,7 @@ fn client_initiated_renegotiation_flood_cve_2011_1473() {
         assert_eq!(events(&mut pair.server), [done]);
     }
 
-    for extra in 0..20 {
+    for extra in 0..MAX_WARNING_ALERTS {
         pair.client.renegotiate().unwrap();
         pair.settle();
         assert_eq!(
@@ -643,7 +685,7 @@ fn client_initiated_renegotiation_flood_cve_2011_1473() {
         assert_eq!(pair.server.handshake_count(), limit + 1);
     }
 
-    // The connection survives, both ways.
+    // The connection survives a few refusals, both ways.
     pair.client.write_application_data(b"still here?").unwrap();
     pair.server.write_application_data(b"yes").unwrap();
     pair.settle();
@@ -652,6 +694,84 @@ fn client_initiated_renegotiation_flood_cve_2011_1473() {
     assert_eq!(&buf[..n], b"still here?");
     let n = pair.client.read_application_data(&mut buf);
     assert_eq!(&buf[..n], b"yes");
+
+    // But a client that goes on asking is making the server answer for
+    // nothing: after MAX_WARNING_ALERTS refusals, the next request ends the
+    // connection.
+    pair.client.renegotiate().unwrap();
+    let protection = alert_sealed_by(&pair, Writer::Server);
+    let result = pair.flight_to_server(untouched);
+    assert_asked_once_too_often(&mut pair.server, result, protection);
+}
+
+/// `conn`, which returned `result`, declined MAX_WARNING_ALERTS requests to
+/// renegotiate and ended the connection at the next one.
+fn assert_asked_once_too_often(
+    conn: &mut Connection,
+    result: Result<(), Error>,
+    protection: AlertProtection,
+) {
+    let error = assert_fatal_alert(
+        conn,
+        result,
+        protection,
+        AlertDescription::UnexpectedMessage,
+    );
+    assert_eq!(
+        error,
+        Error::Record(RecordError::UnexpectedMessage(
+            "renegotiation requested again after four refusals"
+        ))
+    );
+}
+
+#[test]
+fn hello_request_flood_to_a_client_that_does_not_renegotiate() {
+    // The server's side of the same flood: HelloRequest after HelloRequest
+    // to a client that declines each (here by policy; equally one whose
+    // server never signalled RFC 5746). Each refusal is a no_renegotiation
+    // warning; after MAX_WARNING_ALERTS of them the client ends the
+    // connection.
+    let mut client = common::client_config();
+    client.allow_renegotiation = false;
+    let mut pair = Pair::new(client, common::server_config());
+    pair.complete();
+    let hello_request = [0, 0, 0, 0];
+    let est = pair.client.established().unwrap();
+    let mut server_writes = next_write_state(&pair.server, est, Writer::Server);
+    for i in 0..MAX_WARNING_ALERTS {
+        let record = seal(&mut server_writes, ContentType::Handshake, &hello_request);
+        deliver(&mut pair.client, &record).unwrap_or_else(|e| panic!("{i}: {e}"));
+        let answer = take(&mut pair.client);
+        assert_eq!(content_types(&answer), [ContentType::Alert], "{i}");
+    }
+    let record = seal(&mut server_writes, ContentType::Handshake, &hello_request);
+    let protection = alert_sealed_by(&pair, Writer::Client);
+    let result = deliver(&mut pair.client, &record);
+    assert_asked_once_too_often(&mut pair.client, result, protection);
+}
+
+#[test]
+fn events_nobody_reads_are_bounded() {
+    // Stream never asks for events; a server that renegotiates again and
+    // again must not grow the client's queue without bound: the last
+    // MAX_QUEUED_EVENTS are kept.
+    let mut pair = Pair::new(common::client_config(), common::server_config());
+    pair.complete();
+    let rounds = MAX_QUEUED_EVENTS as u32 + 8;
+    for _ in 0..rounds {
+        pair.server.renegotiate().unwrap();
+        pair.settle();
+    }
+    let events: Vec<Event> = std::iter::from_fn(|| pair.client.next_event()).collect();
+    assert_eq!(events.len(), MAX_QUEUED_EVENTS);
+    assert_eq!(
+        events.last(),
+        Some(&Event::HandshakeComplete {
+            handshake_count: rounds + 1,
+            resumed: false
+        })
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -289,11 +289,15 @@ fn demo_prints_a_story_whose_facts_hold() {
         format!("full session {}", c8.session)
     );
 
-    // 8. An abbreviated handshake costs less than a full one.
+    // 8. The measured cost of a full and an abbreviated handshake. Which is
+    // cheaper is a timing fact, and timing goals live in the benchmarks
+    // (benches/handshake.rs), not in a test that a loaded CI machine could
+    // fail: here only that both were measured and that the printed ratio is
+    // the one of the printed times.
     let full = micros(story.line(8, "full handshake (ECDHE + ECDSA + certificate checks):"));
     let resumed = micros(story.line(8, "abbreviated handshake (resumed session):"));
     assert!(
-        resumed > 0.0 && full > resumed,
+        full > 0.0 && resumed > 0.0,
         "full {full} µs, resumed {resumed} µs"
     );
     let ratio: f64 = story
@@ -303,7 +307,11 @@ fn demo_prints_a_story_whose_facts_hold() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(ratio > 1.0, "{ratio}");
+    let expected = full / resumed;
+    assert!(
+        (ratio - expected).abs() <= 0.06 * expected + 0.1,
+        "printed ratio {ratio}, times give {expected}"
+    );
 }
 
 /// One `session created/resumed` event of a traced handshake, with the

@@ -39,7 +39,7 @@ use tls12::handshake::messages::{
 use tls12::handshake::verify::{CertificateError, MAX_CHAIN_LEN};
 use tls12::record_layer::aead::CipherState;
 use tls12::record_layer::codec::{DecodeError, Reader};
-use tls12::record_layer::deframer::MAX_EMPTY_RECORDS;
+use tls12::record_layer::deframer::{MAX_EMPTY_RECORDS, MAX_WARNING_ALERTS};
 use tls12::record_layer::record::{
     ContentType, ProtocolVersion, HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT,
 };
@@ -1521,11 +1521,12 @@ impl Traffic {
 fn endless_empty_records_and_warning_alerts_are_cut_off() {
     // Zero-length application data is legal (§6.2.1) and warnings need no
     // answer; a run of them is allowed up to MAX_EMPTY_RECORDS, then the
-    // connection ends with unexpected_message.
+    // connection ends with unexpected_message. (Warnings alone meet the
+    // lower bound of the next test first.)
     type Make = fn(usize) -> (ContentType, Vec<u8>);
     let empty: Make = |_| (ContentType::ApplicationData, Vec::new());
-    // user_canceled(90) as a warning (§7.2.2).
-    let warning: Make = |_| (ContentType::Alert, vec![1, 90]);
+    // user_canceled(90) as a warning (§7.2.2), each after an empty record:
+    // no run of warnings, but a run of records that carry nothing.
     let mixed: Make = |i| {
         if i % 2 == 0 {
             (ContentType::ApplicationData, Vec::new())
@@ -1533,7 +1534,7 @@ fn endless_empty_records_and_warning_alerts_are_cut_off() {
             (ContentType::Alert, vec![1, 90])
         }
     };
-    for (name, make) in [("empty", empty), ("warning", warning), ("mixed", mixed)] {
+    for (name, make) in [("empty", empty), ("mixed", mixed)] {
         for to_server in [true, false] {
             let mut t = Traffic::new();
             let (i, result, protection) = t
@@ -1566,6 +1567,62 @@ fn endless_empty_records_and_warning_alerts_are_cut_off() {
         t.pair.server.application_data_available(),
         1000 / MAX_EMPTY_RECORDS
     );
+}
+
+#[test]
+fn warning_alerts_in_a_row_are_cut_off_after_four() {
+    // CVE-2016-8610 ("SSL Death Alert"): warnings need no answer, so a
+    // peer can send them as fast as we read them. Like OpenSSL
+    // (MAX_WARN_ALERT_COUNT), the fifth in a row is fatal
+    // unexpected_message: during the handshake, in the clear, to either
+    // side, and after it, under the keys.
+    let user_canceled = plaintext_record(ContentType::Alert, &[1, 90]);
+    let capture = Capture::new();
+    for what in [
+        Expecting::ClientHello,
+        Expecting::ServerHello,
+        Expecting::ClientKeyExchange,
+    ] {
+        let mut conn = capture.receiver(what);
+        for _ in 0..MAX_WARNING_ALERTS {
+            deliver(&mut conn, &user_canceled).unwrap_or_else(|e| panic!("{what:?}: {e}"));
+        }
+        let result = deliver(&mut conn, &user_canceled);
+        let error = assert_fatal_alert(
+            &mut conn,
+            result,
+            AlertProtection::Clear,
+            A::UnexpectedMessage,
+        );
+        assert_eq!(
+            error,
+            Error::Record(RecordError::TooManyWarningAlerts),
+            "{what:?}"
+        );
+    }
+    for to_server in [true, false] {
+        let mut t = Traffic::new();
+        let (i, result, protection) = t
+            .send_many(to_server, 10, |_| (ContentType::Alert, vec![1, 90]))
+            .expect("never cut off");
+        assert_eq!(i, MAX_WARNING_ALERTS);
+        let error = assert_fatal_alert(
+            t.receiver(to_server),
+            result,
+            protection,
+            A::UnexpectedMessage,
+        );
+        assert_eq!(error, Error::Record(RecordError::TooManyWarningAlerts));
+    }
+    // Any other record ends the run: four warnings and a byte of data,
+    // again and again, go through.
+    let mut t = Traffic::new();
+    let result = t.send_many(true, 100, |i| match i % 5 {
+        4 => (ContentType::ApplicationData, vec![b'x']),
+        _ => (ContentType::Alert, vec![1, 90]),
+    });
+    assert!(result.is_none(), "a run broken by data is fine");
+    assert_eq!(t.pair.server.application_data_available(), 20);
 }
 
 #[test]
@@ -2411,5 +2468,56 @@ fn malformed_alert_records_are_decode_error() {
                 "{case}"
             );
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 7. The same over TCP, against the example server
+// ---------------------------------------------------------------------------
+
+#[test]
+fn the_example_server_refuses_out_of_place_messages_and_warning_floods_on_the_wire() {
+    // Raw bytes over loopback to the example binary, and the alert read
+    // back off the socket: a Finished (with a body no message decodes
+    // from) as the first message, a header alone announcing a Certificate
+    // of 2^24 - 1 bytes, and five warning alerts before any hello: each
+    // gets a fatal unexpected_message, `21 3 3 0 2 2 10`.
+    use std::io::{Read, Write};
+    use std::process::Command;
+    let timeout = std::time::Duration::from_secs(10);
+    let mut cmd = Command::new(common::example_binary("server"));
+    cmd.args(["--listen", "127.0.0.1:0", "--session-cache", "memory"])
+        .args([
+            "--cert",
+            &common::test_data_arg("ecdsa/localhost.chain.pem"),
+        ])
+        .args(["--key", &common::test_data_arg("ecdsa/localhost.key")]);
+    let mut server = common::ChildGuard::spawn(&mut cmd);
+    let port = server.wait_for_port("listening on", timeout);
+    let warnings: Vec<u8> = (0..MAX_WARNING_ALERTS + 1)
+        .flat_map(|_| plaintext_record(ContentType::Alert, &[1, 90]))
+        .collect();
+    let cases = [
+        (
+            "Finished first",
+            plaintext_record(ContentType::Handshake, &[20, 0, 0, 3, 0xff, 0xff, 0xff]),
+        ),
+        (
+            "a Certificate header of 2^24 - 1 bytes first",
+            plaintext_record(ContentType::Handshake, &[11, 0xff, 0xff, 0xff]),
+        ),
+        ("five warning alerts", warnings),
+    ];
+    for (case, wire) in cases {
+        let mut sock = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        sock.set_read_timeout(Some(timeout)).unwrap();
+        sock.write_all(&wire).unwrap();
+        let mut answer = Vec::new();
+        let _ = sock.read_to_end(&mut answer);
+        assert_eq!(
+            answer,
+            [21, 3, 3, 0, 2, 2, A::UnexpectedMessage.value()],
+            "{case}"
+        );
     }
 }

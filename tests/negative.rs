@@ -618,6 +618,27 @@ fn no_common_group_is_handshake_failure() {
     assert_eq!(error, Error::NoCommonGroup);
 }
 
+#[test]
+fn client_groups_without_the_certificates_curve_name_the_curve() {
+    // RFC 8422 §5.3: the server certificate's key "MUST respect the
+    // client's choice of elliptic curves". The client offers ECDSA suites
+    // and schemes, but only x25519: our P-256 certificate cannot be used,
+    // and the error says so, not "no signature algorithm in common".
+    let mut client = client_with_suites(&[CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]);
+    client.groups = vec![NamedGroup::X25519];
+    let pair = Pair::new(client, common::server_config());
+    let error = server_rejects_client_hello(pair, untouched, AlertDescription::HandshakeFailure);
+    assert_eq!(
+        error,
+        Error::CertificateCurveNotOffered(NamedGroup::Secp256r1)
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("secp256r1") && message.contains("supported_groups"),
+        "{message}"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // 9: client certificates (§7.4.6, §7.4.8)
 // ---------------------------------------------------------------------------
@@ -1083,4 +1104,132 @@ fn a_failed_resumption_ends_the_session_where_the_peer_had_proven_it() {
     let mut next = r.pair();
     next.complete();
     assert!(!next.client.established().unwrap().resumed);
+}
+
+// ---------------------------------------------------------------------------
+// Refusals of our own: no alert that never went on the wire
+// ---------------------------------------------------------------------------
+
+#[test]
+fn renegotiation_with_a_server_without_rfc_5746_is_refused_and_says_so() {
+    // GnuTLS with safe renegotiation disabled sends no renegotiation_info:
+    // a server that never signalled RFC 5746. Our client connects (legacy
+    // servers are allowed, RFC 5746 §4.1) but will not renegotiate with
+    // it. The error must say what happened, and that nothing was sent: no
+    // alert is reported, because none went on the wire, and the connection
+    // goes on.
+    use std::io::{Read, Write};
+    let (_server, port) =
+        common::gnutls::gnutls_serv("NORMAL:-VERS-ALL:+VERS-TLS1.2:%DISABLE_SAFE_RENEGOTIATION");
+    let sock = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut stream =
+        tls12::Stream::connect(Arc::new(common::client_config()), "localhost", sock).unwrap();
+    let est = stream.connection().established().unwrap();
+    assert!(
+        !est.negotiated.secure_renegotiation,
+        "GnuTLS signalled RFC 5746"
+    );
+
+    let error = stream.renegotiate().unwrap_err();
+    let tls = tls12::tls_error(&error).expect("a TLS error");
+    assert_eq!(tls, &Error::PeerLacksSecureRenegotiation);
+    assert_eq!(tls.alert(), None, "no alert was sent");
+    let message = tls.to_string();
+    assert!(
+        message.contains("RFC 5746") && message.contains("nothing was sent"),
+        "{message}"
+    );
+    assert!(!stream.connection().wants_write());
+
+    stream.write_all(b"still here\n").unwrap();
+    let mut echo = [0; 11];
+    stream.read_exact(&mut echo).unwrap();
+    assert_eq!(&echo, b"still here\n");
+}
+
+// ---------------------------------------------------------------------------
+// RFC 6066 §3: the names a server serves
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_server_name_not_served_is_a_fatal_unrecognized_name() {
+    // "abort the handshake by sending a fatal-level unrecognized_name(112)
+    // alert": the choice RFC 6066 §3 recommends over a warning.
+    let mut server = common::server_config();
+    server.server_names = server.certificate_names();
+    assert_eq!(server.server_names, ["localhost", "*.test.localhost"]);
+
+    let pair = Pair::named(common::client_config(), server.clone(), "nothere.example");
+    let error = server_rejects_client_hello(pair, untouched, AlertDescription::UnrecognizedName);
+    assert_eq!(error, Error::UnrecognizedName("nothere.example".into()));
+    assert!(error.to_string().contains("\"nothere.example\""), "{error}");
+
+    // Served: a name, one matching the wildcard, and no name at all (an IP
+    // address is not sent as SNI), which gets the default certificate.
+    for name in ["localhost", "a.test.localhost", "127.0.0.1"] {
+        let mut pair = Pair::named(common::client_config(), server.clone(), name);
+        pair.complete();
+    }
+}
+
+#[test]
+fn the_example_server_answers_an_unserved_name_with_unrecognized_name() {
+    // A peer we did not write: `openssl s_client -servername` against the
+    // example server, once with the names given by --server-name, once
+    // with the default taken from the certificate's subjectAltName.
+    use std::process::Command;
+    let timeout = std::time::Duration::from_secs(10);
+    for (names, served, refused) in [
+        (
+            &["--server-name", "www.test.localhost"][..],
+            "www.test.localhost",
+            "localhost",
+        ),
+        (&[][..], "b.test.localhost", "nothere.example"),
+    ] {
+        let mut cmd = Command::new(common::example_binary("server"));
+        cmd.args(["--listen", "127.0.0.1:0", "--session-cache", "memory"])
+            .args([
+                "--cert",
+                &common::test_data_arg("ecdsa/localhost.chain.pem"),
+            ])
+            .args(["--key", &common::test_data_arg("ecdsa/localhost.key")])
+            .args(names);
+        let mut server = common::ChildGuard::spawn(&mut cmd);
+        let port = server.wait_for_port("listening on", timeout);
+        let s_client = |name: &str| {
+            let mut cmd = common::openssl();
+            cmd.args([
+                "s_client",
+                "-tls1_2",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .args(["-servername", name, "-verify_return_error"])
+            .args(["-CAfile", &common::test_data_arg("ecdsa/root.pem")]);
+            common::ChildGuard::spawn_merged(&mut cmd).finish(timeout)
+        };
+        let out = s_client(refused);
+        assert!(!out.status.success(), "{refused}: {out:#?}");
+        assert!(
+            out.stdout.contains("unrecognized name") && out.stdout.contains("alert number 112"),
+            "{refused}: {}",
+            out.stdout
+        );
+        let out = s_client(served);
+        assert!(out.status.success(), "{served}: {out:#?}");
+        assert!(
+            out.stdout.contains("New, TLSv1.2"),
+            "{served}: {}",
+            out.stdout
+        );
+        let log = server.stop();
+        assert!(
+            log.stderr.contains(&format!("asked for \"{refused}\"")),
+            "{}",
+            log.stderr
+        );
+    }
 }

@@ -9,6 +9,7 @@ use std::thread;
 
 use tls12::{CertifiedKey, ClientConfig, ServerConfig, SigningKey, Stream, TrustAnchors};
 
+pub mod gnutls;
 pub mod hello;
 
 /// A file under test-data/.

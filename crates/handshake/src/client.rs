@@ -225,11 +225,12 @@ impl ClientHandshake {
     fn server_auth_still_holds(&self, session: &Session) -> bool {
         let now = i64::try_from((self.config.clock)()).unwrap_or(i64::MAX);
         let anchors = &self.config.trust_anchors;
-        let checked = verify::verify_server_chain(
+        let checked = verify::verify_server_chain_with(
             &session.peer_certificates,
             anchors,
             &self.server.name,
             now,
+            &crate::config::path_limits(self.config.max_path_depth),
         );
         let Err(e) = checked else {
             return true;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use record_layer::suites::CipherSuite;
 pub use session_store::{system_clock, Clock};
 use session_store::{ClientSessionStore, ServerSessionStore, TicketKeys};
+use x509_parser::extensions::GeneralName;
 
 use crate::kx::NamedGroup;
 use crate::messages::MessageLimits;
@@ -156,6 +157,13 @@ pub struct ServerConfig {
     pub max_client_renegotiations: u32,
     /// How long the client's handshake messages may be (RFC 5246 §7.4).
     pub message_limits: MessageLimits,
+    /// The host names we serve (RFC 6066 §3), as in a subjectAltName:
+    /// `*.example.com` matches one label. A client asking for another name
+    /// is refused with a fatal `unrecognized_name`; one that sends no
+    /// server_name is served. Empty (the default): every name is served.
+    /// [`ServerConfig::certificate_names`] gives the names our
+    /// certificates are for.
+    pub server_names: Vec<String>,
     /// Told about every record, message and state change (traces, tests).
     pub observer: Option<Arc<dyn Observer>>,
     /// Where master secrets are logged for a debugger; `None` (the
@@ -182,10 +190,37 @@ impl ServerConfig {
             ticket_keys: None,
             max_client_renegotiations: 3,
             message_limits: MessageLimits::default(),
+            server_names: Vec::new(),
             observer: None,
             key_log: None,
             clock: system_clock(),
         }
+    }
+}
+
+impl ServerConfig {
+    /// The DNS names in the subjectAltName of our certificates (RFC 5280
+    /// §4.2.1.6), each once, in order: what a server usually serves, for
+    /// [`ServerConfig::server_names`].
+    pub fn certificate_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        let leaves = self.certificates.iter().filter_map(|c| c.chain.first());
+        for leaf in leaves {
+            let Ok((_, cert)) = x509_parser::parse_x509_certificate(leaf) else {
+                continue;
+            };
+            let Ok(Some(san)) = cert.subject_alternative_name() else {
+                continue;
+            };
+            for name in &san.value.general_names {
+                if let GeneralName::DNSName(dns) = name {
+                    if !names.iter().any(|n| n.eq_ignore_ascii_case(dns)) {
+                        names.push(dns.to_ascii_lowercase());
+                    }
+                }
+            }
+        }
+        names
     }
 }
 
@@ -221,6 +256,7 @@ impl core::fmt::Debug for ServerConfig {
             .field("session_store", &self.session_store.is_some())
             .field("ticket_keys", &self.ticket_keys.is_some())
             .field("max_client_renegotiations", &self.max_client_renegotiations)
+            .field("server_names", &self.server_names)
             .field("key_log", &self.key_log.is_some())
             .finish_non_exhaustive()
     }

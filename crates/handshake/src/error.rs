@@ -9,7 +9,7 @@ use core::fmt;
 
 use record_layer::{AlertDescription, DecodeError};
 
-use crate::kx::KeyExchangeError;
+use crate::kx::{KeyExchangeError, NamedGroup};
 use crate::sign::SignatureError;
 use crate::verify::CertificateError;
 
@@ -30,6 +30,13 @@ pub enum Error {
     NoCommonGroup,
     /// No signature algorithm both sides support: `handshake_failure`.
     NoCommonSignatureScheme,
+    /// The suites and signature algorithms match, but our ECDSA
+    /// certificate's curve is not in the client's `supported_groups`
+    /// (RFC 8422 §5.3): `handshake_failure`.
+    CertificateCurveNotOffered(NamedGroup),
+    /// The client asked for a server name we do not serve (RFC 6066 §3):
+    /// a fatal `unrecognized_name`.
+    UnrecognizedName(String),
     /// No ALPN protocol both sides support (RFC 7301 §3.2):
     /// `no_application_protocol`.
     NoCommonApplicationProtocol,
@@ -54,6 +61,11 @@ pub enum Error {
     /// The peer did not support secure renegotiation (RFC 5746) or got its
     /// renegotiation_info wrong: `handshake_failure` (RFC 5746 §3.4-3.7).
     SecureRenegotiation(&'static str),
+    /// We were asked to renegotiate, but the peer never signalled RFC 5746
+    /// secure renegotiation, so we did not (RFC 5746 §4.1, §4.3: without
+    /// it a renegotiation can be spliced onto an attacker's connection).
+    /// Nothing was sent and the connection goes on: no alert.
+    PeerLacksSecureRenegotiation,
     /// A renegotiation presented another server certificate than the
     /// connection's earlier handshake: `handshake_failure`.
     ServerCertificateChanged,
@@ -70,21 +82,25 @@ pub enum Error {
 
 impl Error {
     /// The alert to send for this error, `None` when nothing should be sent
-    /// (the peer already ended the connection with a fatal alert).
+    /// (the peer already ended the connection with a fatal alert, or we
+    /// refused a request of our own application without telling the peer).
     pub fn alert(&self) -> Option<AlertDescription> {
         use AlertDescription as A;
         Some(match self {
             Self::Record(e) => return e.alert(),
+            Self::PeerLacksSecureRenegotiation => return None,
             Self::Certificate(e) => e.alert(),
             Self::UnsupportedVersion(_) => A::ProtocolVersion,
             Self::NoCommonCipherSuite
             | Self::NoCommonGroup
             | Self::NoCommonSignatureScheme
+            | Self::CertificateCurveNotOffered(_)
             | Self::ClientCertificateRequired
             | Self::SecureRenegotiation(_)
             | Self::ServerCertificateChanged
             | Self::ExtendedMasterSecretRequired => A::HandshakeFailure,
             Self::NoCommonApplicationProtocol => A::NoApplicationProtocol,
+            Self::UnrecognizedName(_) => A::UnrecognizedName,
             Self::UnsupportedExtension => A::UnsupportedExtension,
             Self::IllegalParameter(_) | Self::BadKeyShare => A::IllegalParameter,
             Self::BadSignature | Self::BadFinished => A::DecryptError,
@@ -107,7 +123,19 @@ impl fmt::Display for Error {
             Self::NoCommonCipherSuite => write!(f, "no cipher suite in common"),
             Self::NoCommonGroup => write!(f, "no elliptic-curve group in common"),
             Self::NoCommonSignatureScheme => write!(f, "no signature algorithm in common"),
+            Self::CertificateCurveNotOffered(curve) => write!(
+                f,
+                "our ECDSA certificate is on {}, which the client's supported_groups \
+                 do not list (RFC 8422 §5.3)",
+                curve.name()
+            ),
             Self::NoCommonApplicationProtocol => write!(f, "no ALPN protocol in common"),
+            Self::UnrecognizedName(name) => {
+                write!(
+                    f,
+                    "the client asked for {name:?}, a name this server does not serve"
+                )
+            }
             Self::UnsupportedExtension => write!(f, "server sent an extension we did not offer"),
             Self::IllegalParameter(why) => write!(f, "illegal parameter: {why}"),
             Self::BadSignature => write!(f, "handshake signature did not verify"),
@@ -115,6 +143,12 @@ impl fmt::Display for Error {
             Self::BadKeyShare => write!(f, "peer's ECDHE public key is invalid"),
             Self::ClientCertificateRequired => write!(f, "client certificate required"),
             Self::SecureRenegotiation(why) => write!(f, "secure renegotiation: {why}"),
+            Self::PeerLacksSecureRenegotiation => write!(
+                f,
+                "not renegotiating: the peer never signalled RFC 5746 secure \
+                 renegotiation, so a renegotiation could be spliced onto another \
+                 connection; nothing was sent and the connection goes on"
+            ),
             Self::ServerCertificateChanged => {
                 write!(f, "server certificate changed across renegotiation")
             }

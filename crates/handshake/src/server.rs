@@ -257,6 +257,7 @@ impl ServerHandshake {
                 "ClientHello without null compression",
             ));
         }
+        self.check_server_name(&hello.extensions)?;
         check_point_formats(&hello.extensions)?;
         let secure_renegotiation = self.check_renegotiation_info(&hello)?;
         self.check_offer_has_ems(&hello)?;
@@ -264,6 +265,28 @@ impl ServerHandshake {
         match self.resumable_session(&hello) {
             Some(session) => self.resume(hello, session, alpn, secure_renegotiation, actions),
             None => self.full_handshake(hello, alpn, secure_renegotiation, actions),
+        }
+    }
+
+    /// RFC 6066 §3: "If the server understood the ClientHello extension but
+    /// does not recognize the server name, the server SHOULD take one of
+    /// two actions: either abort the handshake by sending a fatal-level
+    /// unrecognized_name(112) alert or continue the handshake. It is NOT
+    /// RECOMMENDED to send a warning-level unrecognized_name(112) alert,
+    /// because the client's behavior in response to warning-level alerts is
+    /// unpredictable." We abort, fatal: a client that reached the wrong
+    /// server learns it at once, not from a certificate for another name.
+    fn check_server_name(&self, ext: &ClientExtensions) -> Result<(), Error> {
+        let served = &self.config.server_names;
+        match &ext.server_name {
+            Some(name) if !served.is_empty() => {
+                if served.iter().any(|p| verify::dns_name_matches(p, name)) {
+                    Ok(())
+                } else {
+                    Err(Error::UnrecognizedName(name.clone()))
+                }
+            }
+            _ => Ok(()),
         }
     }
 
@@ -377,7 +400,8 @@ impl ServerHandshake {
             (ClientAuth::Required(_), true) => ResumptionRefusal::NoClientCertificate,
             (ClientAuth::Optional(anchors) | ClientAuth::Required(anchors), false) => {
                 let now = i64::try_from((self.config.clock)()).unwrap_or(i64::MAX);
-                match verify::verify_client_chain(chain, anchors, now) {
+                let limits = crate::config::path_limits(self.config.max_path_depth);
+                match verify::verify_client_chain_with(chain, anchors, now, &limits) {
                     Ok(()) => return true,
                     Err(e) => ResumptionRefusal::ClientChainNotTrusted(e),
                 }
@@ -645,6 +669,7 @@ impl ServerHandshake {
             .as_deref()
             .unwrap_or(&[]);
         let mut any_common_suite = false;
+        let mut curve_not_offered = None;
         for suite in first.iter().filter(|s| second.contains(s)) {
             any_common_suite = true;
             for certified in &self.config.certificates {
@@ -654,15 +679,16 @@ impl ServerHandshake {
                 let Some(scheme) = certified.key.choose_scheme(offered) else {
                     continue;
                 };
-                if ecdsa_curve_acceptable(scheme, &hello.extensions) {
-                    return Ok((*suite, certified.clone(), scheme));
+                match ecdsa_curve_not_offered(scheme, &hello.extensions) {
+                    None => return Ok((*suite, certified.clone(), scheme)),
+                    Some(curve) => curve_not_offered = Some(curve),
                 }
             }
         }
-        Err(if any_common_suite {
-            Error::NoCommonSignatureScheme
-        } else {
-            Error::NoCommonCipherSuite
+        Err(match (any_common_suite, curve_not_offered) {
+            (false, _) => Error::NoCommonCipherSuite,
+            (true, Some(curve)) => Error::CertificateCurveNotOffered(curve),
+            (true, None) => Error::NoCommonSignatureScheme,
         })
     }
 
@@ -858,14 +884,17 @@ fn check_point_formats(ext: &ClientExtensions) -> Result<(), Error> {
 /// RFC 8422 §5.3: "the public key in the server's certificate MUST respect
 /// the client's choice of elliptic curves. A server that cannot satisfy this
 /// requirement MUST NOT choose an ECC cipher suite". Our ECDSA keys sign with
-/// the scheme named for their curve, so the scheme says which curve it is.
-fn ecdsa_curve_acceptable(scheme: SignatureScheme, ext: &ClientExtensions) -> bool {
+/// the scheme named for their curve, so the scheme says which curve it is;
+/// returns that curve when the client's supported_groups leave it out.
+fn ecdsa_curve_not_offered(scheme: SignatureScheme, ext: &ClientExtensions) -> Option<NamedGroup> {
     let curve = match scheme {
         SignatureScheme::EcdsaSecp256r1Sha256 => NamedGroup::Secp256r1,
         SignatureScheme::EcdsaSecp384r1Sha384 => NamedGroup::Secp384r1,
-        _ => return true,
+        _ => return None,
     };
-    ext.supported_groups
+    let offered = ext
+        .supported_groups
         .as_ref()
-        .is_none_or(|groups| groups.contains(&curve))
+        .is_none_or(|groups| groups.contains(&curve));
+    (!offered).then_some(curve)
 }

@@ -1149,6 +1149,42 @@ fn a_candidate_that_breaks_a_name_constraint_is_passed_over() {
     ));
 }
 
+#[test]
+fn a_cross_signed_root_leads_to_the_old_trusted_one() {
+    // A new root, self-signed and not trusted by this client, also
+    // cross-signed by the trusted old root (same name, same key). Servers
+    // send both; only the path through the cross-certificate works.
+    let old = Root::new("cross", "");
+    let new_key = old.pki.key("EC:P-256");
+    let new_root = |issuer: Option<&Issued>| {
+        old.pki.issue(&Spec {
+            subject: "/O=gen/CN=new root",
+            issuer,
+            key: Some(&new_key),
+            extensions: &ca(""),
+            ..Spec::default()
+        })
+    };
+    let self_signed = new_root(None);
+    let cross = new_root(Some(&old.root));
+    let issuing = old.issue("/O=gen/CN=issuing", &self_signed, &ca(""));
+    let host = old.issue("/O=gen/CN=host", &issuing, &leaf("DNS:host.test"));
+    assert_eq!(
+        old.verify(&[&host, &issuing, &self_signed, &cross]).result,
+        Ok(ValidPath {
+            intermediates: vec![1, 3],
+            anchor: 0
+        })
+    );
+    // Without the cross-certificate the chain ends at the untrusted root.
+    assert_eq!(
+        old.verify(&[&host, &issuing, &self_signed]).result,
+        Err(CertificateError::UntrustedRoot {
+            subject: "O=gen, CN=new root".into()
+        })
+    );
+}
+
 /// root <- ca1 <- ca2 <- ... <- ca`n` <- host, as a chain leaf first.
 fn line_of_cas(r: &Root, n: usize) -> Vec<Issued> {
     let mut cas: Vec<Issued> = Vec::new();
@@ -1428,6 +1464,27 @@ fn ip_address_constraints_use_the_mask() {
             permitted: vec!["10.0.0.0/8".into(), "fd00::/16".into()]
         })
     );
+}
+
+#[test]
+fn an_ip_constraint_with_a_broken_mask_fails_the_path() {
+    let r = Root::new("nc-ip-mask", "");
+    let issuing = r.issue(
+        "/O=gen/CN=issuing",
+        &r.root,
+        &ca("nameConstraints=critical,excluded;IP:10.0.0.0/255.0.255.0\n"),
+    );
+    let host = r.issue("/O=gen/CN=ip", &issuing, &leaf("IP:10.1.2.3"));
+    assert_eq!(
+        r.verify(&[&host, &issuing]).result,
+        Err(CertificateError::MalformedNameConstraint {
+            ca: "O=gen, CN=issuing".into(),
+            reason: "an iPAddress subtree's mask is not a prefix of one bits"
+        })
+    );
+    // A leaf without an iPAddress never meets that subtree.
+    let named = r.issue("/O=gen/CN=host", &issuing, &leaf("DNS:host.test"));
+    assert!(r.verify(&[&named, &issuing]).result.is_ok());
 }
 
 #[test]

@@ -20,7 +20,7 @@
 //! ```
 //!
 //! [`EmptyRecordLimiter`] stops a peer that sends records carrying nothing,
-//! forever.
+//! forever; [`WarningAlertLimiter`], one that sends warning alerts.
 
 use std::io;
 
@@ -348,7 +348,26 @@ pub const MAX_EMPTY_RECORDS: usize = 32;
 /// data and warning alerts.
 #[derive(Debug, Default)]
 pub struct EmptyRecordLimiter {
-    run: usize,
+    run: Run,
+}
+
+/// How many records of one kind came in a row.
+#[derive(Debug, Default)]
+struct Run(usize);
+
+impl Run {
+    /// Counts one record, `in_run` if it is of the kind counted; any other
+    /// ends the run. False for the one after `max` in a row.
+    fn count(&mut self, in_run: bool, max: usize) -> bool {
+        if !in_run {
+            self.0 = 0;
+        } else if self.0 == max {
+            return false;
+        } else {
+            self.0 += 1;
+        }
+        true
+    }
 }
 
 impl EmptyRecordLimiter {
@@ -362,14 +381,40 @@ impl EmptyRecordLimiter {
     /// the count. Fails on the empty record after [`MAX_EMPTY_RECORDS`] in a
     /// row.
     pub fn count(&mut self, empty: bool) -> Result<(), Error> {
-        if !empty {
-            self.run = 0;
-        } else if self.run == MAX_EMPTY_RECORDS {
-            return Err(Error::TooManyEmptyRecords);
-        } else {
-            self.run += 1;
+        match self.run.count(empty, MAX_EMPTY_RECORDS) {
+            true => Ok(()),
+            false => Err(Error::TooManyEmptyRecords),
         }
-        Ok(())
+    }
+}
+
+/// How many warning alerts in a row we accept. A warning needs no answer
+/// (§7.2.2), so a peer could send them forever, keeping us busy for
+/// nothing (CVE-2016-8610, "SSL Death Alert"); OpenSSL ends the connection
+/// on the fifth in a row (`MAX_WARN_ALERT_COUNT`), and so do we, with
+/// `unexpected_message`. The same bound limits how often one connection
+/// declines a renegotiation before it ends instead.
+pub const MAX_WARNING_ALERTS: usize = 4;
+
+/// Counts consecutive warning alerts; any other record ends the run.
+#[derive(Debug, Default)]
+pub struct WarningAlertLimiter {
+    run: Run,
+}
+
+impl WarningAlertLimiter {
+    /// A limiter that has seen nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts one received record: `warning` is true for a warning alert.
+    /// Fails on the warning after [`MAX_WARNING_ALERTS`] in a row.
+    pub fn count(&mut self, warning: bool) -> Result<(), Error> {
+        match self.run.count(warning, MAX_WARNING_ALERTS) {
+            true => Ok(()),
+            false => Err(Error::TooManyWarningAlerts),
+        }
     }
 }
 
@@ -614,6 +659,21 @@ mod tests {
             j.push(&msg),
             Err(Error::HandshakeMessageTooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn warning_alerts_are_limited_until_another_record() {
+        let mut l = WarningAlertLimiter::new();
+        for _ in 0..MAX_WARNING_ALERTS {
+            l.count(true).unwrap();
+        }
+        l.count(false).unwrap();
+        for _ in 0..MAX_WARNING_ALERTS {
+            l.count(true).unwrap();
+        }
+        let err = l.count(true).unwrap_err();
+        assert_eq!(err, Error::TooManyWarningAlerts);
+        assert_eq!(err.alert(), Some(AlertDescription::UnexpectedMessage));
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub enum Error {
     /// More empty application-data records or warning alerts in a row than we
     /// accept: a peer that sends an endless run of them is stalling us.
     TooManyEmptyRecords,
+    /// More warning alerts in a row than we accept
+    /// ([`crate::deframer::MAX_WARNING_ALERTS`]).
+    TooManyWarningAlerts,
     /// A record header whose version is not TLS-like (major version 3) or not
     /// the negotiated one (§6.2.1 `protocol_version`).
     BadRecordVersion(u16),
@@ -80,6 +83,7 @@ impl Error {
             Self::UnknownContentType(_)
             | Self::EmptyFragment(_)
             | Self::TooManyEmptyRecords
+            | Self::TooManyWarningAlerts
             | Self::UnexpectedMessage(_) => AlertDescription::UnexpectedMessage,
             Self::BadRecordVersion(_) => AlertDescription::ProtocolVersion,
             Self::BadRecordMac => AlertDescription::BadRecordMac,
@@ -103,6 +107,11 @@ impl fmt::Display for Error {
             Self::TooManyEmptyRecords => {
                 write!(f, "too many empty records or warning alerts in a row")
             }
+            Self::TooManyWarningAlerts => write!(
+                f,
+                "more than {} warning alerts in a row",
+                crate::deframer::MAX_WARNING_ALERTS
+            ),
             Self::BadRecordVersion(v) => write!(f, "record version {v:#06x} not accepted"),
             Self::BadRecordMac => write!(f, "record failed authentication (bad_record_mac)"),
             Self::UnexpectedMessage(why) => write!(f, "unexpected message: {why}"),

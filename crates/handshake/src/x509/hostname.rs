@@ -58,7 +58,7 @@ fn ip_matches(ip: IpAddr, entry: &[u8]) -> bool {
 /// label and matches exactly one label, and it must be followed by at least
 /// two labels (`*.com` is refused). A trailing dot on `name` (the absolute
 /// form) is ignored.
-pub(super) fn dns_name_matches(pattern: &str, name: &str) -> bool {
+pub(crate) fn dns_name_matches(pattern: &str, name: &str) -> bool {
     let name = name.strip_suffix('.').unwrap_or(name);
     if name.is_empty() || name.contains('*') {
         return false;

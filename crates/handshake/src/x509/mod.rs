@@ -126,6 +126,7 @@ use path::Search;
 pub use anchors::TrustAnchors;
 pub use budget::{PathLimits, DEFAULT_MAX_PATH_DEPTH};
 pub use error::{CaRole, CertificateError};
+pub(crate) use hostname::dns_name_matches;
 pub use key::PublicKeyKind;
 pub(crate) use parse::parse;
 pub use path::ValidPath;
@@ -166,18 +167,28 @@ pub fn verify_chain(
     limits: &PathLimits,
 ) -> Verification {
     let mut signature_checks = 0;
-    let result = search(chain, anchors, purpose, now, limits, &mut signature_checks);
+    let result = search(
+        chain,
+        anchors,
+        purpose,
+        None,
+        now,
+        limits,
+        &mut signature_checks,
+    );
     Verification {
         result,
         signature_checks,
     }
 }
 
-/// The body of [`verify_chain`].
+/// The body of [`verify_chain`], and for a server the check of its name
+/// (done here, where the leaf is parsed already).
 fn search(
     chain: &[Vec<u8>],
     anchors: &TrustAnchors,
     purpose: Purpose,
+    server_name: Option<&str>,
     now: i64,
     limits: &PathLimits,
     signature_checks: &mut usize,
@@ -207,6 +218,9 @@ fn search(
     // Checked once a path is found, so that a self-signed CA certificate
     // we do not trust is reported as the untrusted root it is.
     check_not_a_ca(leaf)?;
+    if let Some(name) = server_name {
+        check_server_name(leaf, name)?;
+    }
     Ok(path)
 }
 
@@ -232,9 +246,17 @@ pub fn verify_server_chain_with(
     now: i64,
     limits: &PathLimits,
 ) -> Result<(), CertificateError> {
-    verify_chain(chain, anchors, Purpose::ServerAuth, now, limits).result?;
-    let leaf = chain.first().ok_or(CertificateError::EmptyChain)?;
-    check_server_name(&parse(leaf, 0)?, server_name)
+    let mut signature_checks = 0;
+    search(
+        chain,
+        anchors,
+        Purpose::ServerAuth,
+        Some(server_name),
+        now,
+        limits,
+        &mut signature_checks,
+    )
+    .map(drop)
 }
 
 /// Checks a client's certificate chain (RFC 5246 §7.4.6) at `now` (UNIX

@@ -76,6 +76,18 @@ pub(super) fn check_name_constraints(
         .excluded_subtrees
         .as_deref()
         .unwrap_or(&[]);
+    // A subtree x509-parser could not read might have been an excluded
+    // one: refuse rather than ignore it.
+    if permitted
+        .iter()
+        .chain(excluded)
+        .any(|subtree| matches!(subtree.base, GeneralName::Invalid(..)))
+    {
+        return Err(CertificateError::MalformedNameConstraint {
+            ca: ca.subject().to_string(),
+            reason: "a subtree that does not parse as a GeneralName",
+        });
+    }
     let check = Check {
         role,
         ca,
@@ -101,10 +113,9 @@ struct Check<'c, 'a> {
 impl Check<'_, '_> {
     fn name(&self, name: &GeneralName<'_>, budget: &mut Budget) -> Result<(), CertificateError> {
         let kind = kind_of(name);
-        let of_kind = |subtrees: &[GeneralSubtree<'_>]| {
-            subtrees.iter().filter(|s| kind_of(&s.base) == kind).count()
-        };
-        if of_kind(self.permitted) + of_kind(self.excluded) == 0 {
+        let excluded = of_kind(self.excluded, kind);
+        let permitted = of_kind(self.permitted, kind);
+        if excluded.is_empty() && permitted.is_empty() {
             return Ok(());
         }
         if !CHECKED.contains(&kind) {
@@ -115,24 +126,47 @@ impl Check<'_, '_> {
                 kind,
             });
         }
-        for subtree in self.excluded.iter().filter(|s| kind_of(&s.base) == kind) {
+        self.not_excluded(name, &excluded, budget)?;
+        if permitted.is_empty() {
+            return Ok(());
+        }
+        self.permitted(name, &permitted, budget)
+    }
+
+    /// "any name matching a restriction in the excludedSubtrees field is
+    /// invalid regardless of information appearing in the
+    /// permittedSubtrees" (§4.2.1.10).
+    fn not_excluded(
+        &self,
+        name: &GeneralName<'_>,
+        excluded: &[&GeneralName<'_>],
+        budget: &mut Budget,
+    ) -> Result<(), CertificateError> {
+        for base in excluded {
             budget.name_comparison()?;
-            if self.within(name, &subtree.base, Side::Excluded)? {
+            if self.within(name, base, Side::Excluded)? {
                 return Err(CertificateError::NameExcluded {
                     role: self.role,
                     ca: self.ca.subject().to_string(),
                     subject: self.cert.subject().to_string(),
                     name: show(name),
-                    excluded: show(&subtree.base),
+                    excluded: show(base),
                 });
             }
         }
-        if of_kind(self.permitted) == 0 {
-            return Ok(());
-        }
-        for subtree in self.permitted.iter().filter(|s| kind_of(&s.base) == kind) {
+        Ok(())
+    }
+
+    /// The name lies in one of the `permitted` subtrees of its type.
+    fn permitted(
+        &self,
+        name: &GeneralName<'_>,
+        permitted: &[&GeneralName<'_>],
+        budget: &mut Budget,
+    ) -> Result<(), CertificateError> {
+        for base in permitted {
             budget.name_comparison()?;
-            if self.within(name, &subtree.base, Side::Permitted)? {
+            if self.within(name, base, Side::Permitted)? {
                 return Ok(());
             }
         }
@@ -141,12 +175,7 @@ impl Check<'_, '_> {
             ca: self.ca.subject().to_string(),
             subject: self.cert.subject().to_string(),
             name: show(name),
-            permitted: self
-                .permitted
-                .iter()
-                .filter(|s| kind_of(&s.base) == kind)
-                .map(|s| show(&s.base))
-                .collect(),
+            permitted: permitted.iter().map(|base| show(base)).collect(),
         })
     }
 
@@ -184,6 +213,15 @@ impl Check<'_, '_> {
 enum Side {
     Permitted,
     Excluded,
+}
+
+/// The bases of the `subtrees` of type `kind`.
+fn of_kind<'c, 'a>(subtrees: &'c [GeneralSubtree<'a>], kind: &str) -> Vec<&'c GeneralName<'a>> {
+    subtrees
+        .iter()
+        .map(|subtree| &subtree.base)
+        .filter(|base| kind_of(base) == kind)
+        .collect()
 }
 
 /// The names of `cert` that name constraints apply to.

@@ -79,11 +79,11 @@ impl<'s, 'a> Search<'s, 'a> {
                 intermediates: self.path[1..].to_vec(),
                 anchor,
             }),
+            // `extend` records a failure before it gives up.
             None => Err(self
                 .deepest
                 .take()
-                .map(|(_, e)| e)
-                .unwrap_or(CertificateError::EmptyChain)),
+                .map_or_else(|| no_issuer(&self.sent[0]), |(_, e)| e)),
         }
     }
 
@@ -91,30 +91,56 @@ impl<'s, 'a> Search<'s, 'a> {
     /// done, at anchor `i`; `Ok(None)`: no way up from here (the reasons
     /// are in `deepest`); `Err`: the budget ran out, stop everything.
     fn extend(&mut self) -> Result<Option<usize>, CertificateError> {
-        let top = self.top();
         let mut candidates = 0;
-        for (i, anchor) in self.anchors.iter().enumerate() {
-            if !may_have_issued(anchor, top) {
+        if let Some(anchor) = self.up_to_an_anchor(&mut candidates)? {
+            return Ok(Some(anchor));
+        }
+        if let Some(anchor) = self.up_through_the_sent(&mut candidates)? {
+            return Ok(Some(anchor));
+        }
+        if candidates == 0 {
+            self.fail(no_issuer(self.top()))?;
+        }
+        Ok(None)
+    }
+
+    /// Ends the path at an anchor that issued its top certificate, if one
+    /// did; counts the anchors tried in `candidates`.
+    fn up_to_an_anchor(
+        &mut self,
+        candidates: &mut usize,
+    ) -> Result<Option<usize>, CertificateError> {
+        let anchors = self.anchors;
+        for (i, anchor) in anchors.iter().enumerate() {
+            if !may_have_issued(anchor, self.top()) {
                 continue;
             }
-            candidates += 1;
+            *candidates += 1;
             match self.try_anchor(anchor) {
                 Ok(()) => return Ok(Some(i)),
                 Err(e) => self.fail(e)?,
             }
         }
-        for i in 1..self.sent.len() {
-            let candidate = &self.sent[i];
-            if !may_have_issued(candidate, top) || self.on_path(candidate) {
+        Ok(None)
+    }
+
+    /// Tries each sent certificate that may have issued the top one, and
+    /// the paths above it; counts them in `candidates`.
+    fn up_through_the_sent(
+        &mut self,
+        candidates: &mut usize,
+    ) -> Result<Option<usize>, CertificateError> {
+        let sent = self.sent;
+        for (i, candidate) in sent.iter().enumerate().skip(1) {
+            if !may_have_issued(candidate, self.top()) || self.on_path(candidate) {
                 continue;
             }
-            candidates += 1;
+            *candidates += 1;
             if self.path.len() > self.budget.max_path_depth() {
-                self.fail(CertificateError::PathTooDeep {
-                    subject: top.subject().to_string(),
-                    max: self.budget.max_path_depth(),
-                })?;
-                break;
+                let max = self.budget.max_path_depth();
+                let subject = self.top().subject().to_string();
+                self.fail(CertificateError::PathTooDeep { subject, max })?;
+                return Ok(None);
             }
             if let Err(e) = self.try_intermediate(i) {
                 self.fail(e)?;
@@ -125,9 +151,6 @@ impl<'s, 'a> Search<'s, 'a> {
                 return Ok(Some(anchor));
             }
             self.path.pop();
-        }
-        if candidates == 0 {
-            self.fail(no_issuer(top))?;
         }
         Ok(None)
     }
@@ -153,19 +176,13 @@ impl<'s, 'a> Search<'s, 'a> {
     fn try_anchor(&mut self, anchor: &X509Certificate<'_>) -> Result<(), CertificateError> {
         self.budget.signature()?;
         check_signature(self.top(), anchor.public_key())?;
-        for k in 0..self.path.len() {
-            let below = &self.sent[self.path[k]];
-            if k == 0 || !is_self_issued(below) {
-                check_name_constraints(
-                    anchor,
-                    CaRole::TrustAnchor,
-                    below,
-                    self.path[k],
-                    &mut self.budget,
-                )?;
-            }
-        }
-        Ok(())
+        constraints_hold(
+            anchor,
+            CaRole::TrustAnchor,
+            self.sent,
+            &self.path,
+            &mut self.budget,
+        )
     }
 
     /// The sent certificate `i` can be the issuer of the top certificate:
@@ -180,18 +197,13 @@ impl<'s, 'a> Search<'s, 'a> {
             .filter(|&&k| !is_self_issued(&self.sent[k]))
             .count();
         check_issuer(cert, i, intermediates_below)?;
-        for k in 0..self.path.len() {
-            let below = &self.sent[self.path[k]];
-            if k == 0 || !is_self_issued(below) {
-                check_name_constraints(
-                    cert,
-                    CaRole::Intermediate,
-                    below,
-                    self.path[k],
-                    &mut self.budget,
-                )?;
-            }
-        }
+        constraints_hold(
+            cert,
+            CaRole::Intermediate,
+            self.sent,
+            &self.path,
+            &mut self.budget,
+        )?;
         self.budget.signature()?;
         check_signature(self.top(), cert.public_key())
     }
@@ -211,6 +223,25 @@ impl<'s, 'a> Search<'s, 'a> {
         }
         Ok(())
     }
+}
+
+/// RFC 5280 §6.1.3(b)-(c): `ca`'s name constraints hold for every
+/// certificate of `path` (indices into `sent`) below it — the leaf, and the
+/// intermediates that are not self-issued.
+fn constraints_hold(
+    ca: &X509Certificate<'_>,
+    role: CaRole,
+    sent: &[X509Certificate<'_>],
+    path: &[usize],
+    budget: &mut Budget,
+) -> Result<(), CertificateError> {
+    for (k, &index) in path.iter().enumerate() {
+        let below = &sent[index];
+        if k == 0 || !is_self_issued(below) {
+            check_name_constraints(ca, role, below, index, budget)?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether `issuer` may have issued `cert`: its subject is `cert`'s issuer
