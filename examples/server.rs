@@ -25,13 +25,13 @@ use tls12::limits::{ConnectionLimit, Deadline, ServerLimits, TimedSocket};
 use tls12::session_store::redis::{FarmKey, FarmTicketKeys, Redis, RedisStore};
 use tls12::session_store::{FileStore, MemoryStore, ServerSessionStore, TicketKeys};
 use tls12::trace::Tracer;
-use tls12::{system_clock, ClientAuth, KeyLogFile, ServerConfig, Stream};
+use tls12::{system_clock, ClientAuth, Connection, KeyLogFile, ServerConfig, Stream};
 
 /// A TLS 1.2 HTTPS server that answers every GET with a page describing
 /// this connection and its session.
 #[derive(Parser, Debug)]
 #[command(version, group(ArgGroup::new("observe").args(["trace", "html"]).multiple(true)))]
-struct Args {
+pub struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8443")]
     listen: SocketAddr,
@@ -252,13 +252,25 @@ fn default_session_dir() -> PathBuf {
 
 fn main() {
     let args = Args::parse();
-    if let Err(e) = run(args) {
+    if let Err(e) = run(args, accept_loop) {
         eprintln!("server: {e}");
         std::process::exit(1);
     }
 }
 
-fn run(args: Args) -> io::Result<()> {
+/// The listener, configs and limits `args` ask for, handed to
+/// `accept_loop` (this server's threads, or examples/async_server.rs's
+/// tasks).
+pub fn run(
+    args: Args,
+    accept_loop: impl FnOnce(
+        TcpListener,
+        Arc<ServerConfig>,
+        Option<Arc<ServerConfig>>,
+        ServerLimits,
+        Option<Page>,
+    ) -> io::Result<()>,
+) -> io::Result<()> {
     if args.cert.len() != args.key.len() {
         return Err(io::Error::other("give one --key for each --cert"));
     }
@@ -323,6 +335,18 @@ fn run(args: Args) -> io::Result<()> {
     accept_loop(listener, config, renegotiation, limits(&args), page)
 }
 
+/// The run's page (`--html`) and the file it is written to.
+pub type Page = (Arc<HtmlReport>, PathBuf);
+
+/// Rewrites the run's page, if there is one, once a connection has ended.
+pub fn write_page(page: Option<&Page>) {
+    if let Some((page, path)) = page {
+        if let Err(e) = page.write(path) {
+            eprintln!("{}: {e}", path.display());
+        }
+    }
+}
+
 /// The limits set by the command line.
 fn limits(args: &Args) -> ServerLimits {
     ServerLimits {
@@ -341,7 +365,7 @@ fn accept_loop(
     config: Arc<ServerConfig>,
     renegotiation: Option<Arc<ServerConfig>>,
     limits: ServerLimits,
-    page: Option<(Arc<HtmlReport>, PathBuf)>,
+    page: Option<Page>,
 ) -> io::Result<()> {
     let open = ConnectionLimit::new(limits.max_connections);
     for sock in listener.incoming() {
@@ -369,11 +393,7 @@ fn accept_loop(
                 eprintln!("{peer}: {e}");
             }
             drop(permit);
-            if let Some((page, path)) = page {
-                if let Err(e) = page.write(&path) {
-                    eprintln!("{}: {e}", path.display());
-                }
-            }
+            write_page(page.as_ref());
         });
     }
     Ok(())
@@ -419,14 +439,7 @@ fn serve(
             break;
         };
         let stream = reader.get_mut();
-        let body = describe(stream, peer);
-        let keep_alive = !request.to_ascii_lowercase().contains("connection: close");
-        let response = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\
-             Content-Length: {}\r\nConnection: {}\r\n\r\n{body}",
-            body.len(),
-            if keep_alive { "keep-alive" } else { "close" },
-        );
+        let (response, keep_alive) = respond(&request, stream.connection(), peer);
         stream.write_all(response.as_bytes())?;
         if !keep_alive {
             break;
@@ -459,9 +472,22 @@ fn read_request(reader: &mut BufReader<Stream<TimedSocket>>) -> io::Result<Optio
     }
 }
 
+/// The answer to `request` (its head): the page, and whether the
+/// connection stays open for another request.
+pub fn respond(request: &str, conn: &Connection, peer: SocketAddr) -> (String, bool) {
+    let body = describe(conn, peer);
+    let keep_alive = !request.to_ascii_lowercase().contains("connection: close");
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Content-Length: {}\r\nConnection: {}\r\n\r\n{body}",
+        body.len(),
+        if keep_alive { "keep-alive" } else { "close" },
+    );
+    (response, keep_alive)
+}
+
 /// The page: this connection, then its session.
-fn describe(stream: &Stream<TimedSocket>, peer: SocketAddr) -> String {
-    let conn = stream.connection();
+fn describe(conn: &Connection, peer: SocketAddr) -> String {
     let Some(est) = conn.established() else {
         return "no handshake\n".into();
     };

@@ -435,3 +435,30 @@ async fn truncation_missing_close_notify_is_reported() {
         assert_eq!(server.await.unwrap(), [expected]);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_async_stream_gives_its_empty_buffers_back() {
+    // The memory an idle connection holds (benches/memory.rs): once the
+    // application has read everything and the socket has nothing more,
+    // the received-data buffer is released.
+    let record = vec![7u8; 16 * 1024];
+    let sent = record.clone();
+    let (mut client, server) = loopback(move |mut s| {
+        let sent = sent.clone();
+        async move {
+            s.write_all(&sent).await.unwrap();
+            drain(&mut s).await;
+        }
+    })
+    .await;
+    let mut got = vec![0; record.len()];
+    client.read_exact(&mut got).await.unwrap();
+    assert!(got == record);
+    assert!(client.connection().received_buffer_capacity() >= record.len());
+    // Nothing more comes: this read waits, and the stream goes idle.
+    let wait = tokio::time::timeout(Duration::from_millis(50), client.read(&mut got));
+    assert!(wait.await.is_err(), "the server sent more");
+    assert_eq!(client.connection().received_buffer_capacity(), 0);
+    client.shutdown().await.unwrap();
+    server.await.unwrap();
+}

@@ -11,8 +11,13 @@ use super::ChildGuard;
 /// once it says it listens; and its address. Its stderr lines come through
 /// [`ChildGuard::wait_for_line`] too.
 pub fn start(extra: &[&str]) -> (ChildGuard, SocketAddr) {
+    start_example("server", extra)
+}
+
+/// [`start`] for another example with the server's flags (`async_server`).
+pub fn start_example(name: &str, extra: &[&str]) -> (ChildGuard, SocketAddr) {
     let data = |file: &str| super::test_data(file).to_str().unwrap().to_owned();
-    let mut cmd = Command::new(super::example_binary("server"));
+    let mut cmd = Command::new(super::example_binary(name));
     cmd.args(["--listen", "127.0.0.1:0"])
         .args(["--cert", &data("ecdsa/localhost.chain.pem")])
         .args(["--key", &data("ecdsa/localhost.key")])

@@ -177,6 +177,11 @@ impl ChildGuard {
         self.child.stdin.as_mut().expect("stdin already closed")
     }
 
+    /// The child's process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Closes the child's stdin: it sees end of file.
     pub fn close_stdin(&mut self) {
         self.child.stdin.take();

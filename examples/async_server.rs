@@ -1,0 +1,190 @@
+//! The example HTTPS server (examples/server.rs: the same flags, the same
+//! page) on tokio instead of a thread per connection: a fixed number of
+//! worker threads (`--workers`) serve every connection as a task over
+//! [`tls12::AsyncStream`].
+//!
+//! ```sh
+//! cargo run --example async_server -- --workers 2 --max-connections 10000 \
+//!     --cert test-data/ecdsa/localhost.chain.pem --key test-data/ecdsa/localhost.key
+//! curl --tlsv1.2 --tls-max 1.2 --cacert test-data/ecdsa/root.pem https://localhost:8443/
+//! ```
+//!
+//! The limits are the blocking server's: `--max-connections` (more are
+//! refused by closing them), `--handshake-timeout` (each handshake as a
+//! whole, renegotiations too), `--request-timeout` (waiting for a request,
+//! reading it and answering it) and `--write-timeout` (one answer, or the
+//! close_notify, left unread). `--timeout`, the blocking server's bound on
+//! one read, has no separate meaning here: a silent client is bounded by
+//! the handshake or request deadline it is in.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use tls12::limits::{ConnectionLimit, ServerLimits};
+use tls12::{AsyncStream, ServerConfig};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+// The blocking server, for its flags, its setup and its page; its own
+// `main` and thread-per-connection loop go unused here.
+#[allow(dead_code)]
+#[path = "server.rs"]
+mod blocking;
+
+/// The example server's flags, and how many threads serve them.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct AsyncArgs {
+    #[command(flatten)]
+    server: blocking::Args,
+    /// Worker threads of the tokio runtime, whatever the number of
+    /// connections.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    workers: u16,
+}
+
+/// A client's request head may be up to 16 KiB, as in the blocking server;
+/// the buffer that reads it is smaller, so that idle connections stay small.
+const READ_BUFFER: usize = 1024;
+
+fn main() {
+    let args = AsyncArgs::parse();
+    let workers = usize::from(args.workers);
+    let served = blocking::run(
+        args.server,
+        |listener, config, renegotiation, limits, page| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .enable_all()
+                .build()?
+                .block_on(accept_loop(listener, config, renegotiation, limits, page))
+        },
+    );
+    if let Err(e) = served {
+        eprintln!("async_server: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Accepts connections for ever, each served by its own task while the
+/// connection limit allows.
+async fn accept_loop(
+    listener: std::net::TcpListener,
+    config: Arc<ServerConfig>,
+    renegotiation: Option<Arc<ServerConfig>>,
+    limits: ServerLimits,
+    page: Option<blocking::Page>,
+) -> io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let listener = TcpListener::from_std(listener)?;
+    let open = ConnectionLimit::new(limits.max_connections);
+    loop {
+        let (sock, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // E.g. out of file descriptors: wait for some to close
+                // rather than spin.
+                eprintln!("accept: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let Some(permit) = open.try_acquire() else {
+            eprintln!(
+                "{peer}: refused: {} connections open (--max-connections)",
+                open.max()
+            );
+            continue;
+        };
+        let config = config.clone();
+        let renegotiation = renegotiation.clone();
+        let page = page.clone();
+        tokio::spawn(async move {
+            if let Err(e) = serve(config, renegotiation, sock, peer, &limits).await {
+                eprintln!("{peer}: {e}");
+            }
+            drop(permit);
+            // Writing the page blocks: it is at most one file per
+            // connection, and only with --html.
+            blocking::write_page(page.as_ref());
+        });
+    }
+}
+
+/// One connection: the handshake, then HTTP/1.1 requests until the client
+/// closes or asks to, each within its deadline.
+async fn serve(
+    config: Arc<ServerConfig>,
+    mut renegotiation: Option<Arc<ServerConfig>>,
+    sock: TcpStream,
+    peer: SocketAddr,
+    limits: &ServerLimits,
+) -> io::Result<()> {
+    let accept = AsyncStream::accept(config, sock);
+    let tls = within(limits.handshake_timeout, "the handshake", accept).await?;
+    let mut reader = BufReader::with_capacity(READ_BUFFER, tls);
+    loop {
+        let request = within(limits.request_timeout, "the request", async {
+            let Some(request) = read_request(&mut reader).await? else {
+                return Ok(None);
+            };
+            let stream = reader.get_mut();
+            let (response, keep_alive) = blocking::respond(&request, stream.connection(), peer);
+            within(limits.write_timeout, "writing the answer", async {
+                stream.write_all(response.as_bytes()).await?;
+                stream.flush().await
+            })
+            .await?;
+            Ok(Some(keep_alive))
+        });
+        if request.await? != Some(true) {
+            break;
+        }
+        if let Some(second) = renegotiation.take() {
+            let renegotiate = reader.get_mut().renegotiate_with(second);
+            within(limits.handshake_timeout, "the handshake", renegotiate).await?;
+        }
+    }
+    let close = reader.get_mut().shutdown();
+    within(limits.write_timeout, "sending close_notify", close).await
+}
+
+/// Reads one request head (up to the blank line); `None` at a clean end.
+async fn read_request(
+    reader: &mut BufReader<AsyncStream<TcpStream>>,
+) -> io::Result<Option<String>> {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        // A request head over 16 KiB is not one we will read.
+        if (&mut *reader).take(16 * 1024).read_line(&mut line).await? == 0 {
+            return Ok(None);
+        }
+        if line == "\r\n" || line == "\n" {
+            return Ok(Some(head));
+        }
+        head.push_str(&line);
+        if head.len() > 16 * 1024 {
+            return Err(io::Error::other("request head too long"));
+        }
+    }
+}
+
+/// `work`, or a `TimedOut` error naming `what` once `limit` has passed.
+async fn within<T>(
+    limit: Duration,
+    what: &str,
+    work: impl Future<Output = io::Result<T>>,
+) -> io::Result<T> {
+    match tokio::time::timeout(limit, work).await {
+        Ok(result) => result,
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("{what} took longer than {limit:?}"),
+        )),
+    }
+}
