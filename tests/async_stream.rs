@@ -13,7 +13,7 @@ use std::io::{ErrorKind, Write as _};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{openssl, test_data_arg, ChildGuard};
+use common::{openssl, s_server_command, start_s_server, test_data_arg, ChildGuard};
 use tls12::record_layer::suites::SignatureKind;
 use tls12::session_store::{MemoryStore, TicketKeys};
 use tls12::{system_clock, AsyncStream, CipherSuite, ClientConfig, Event, ServerConfig};
@@ -38,19 +38,11 @@ fn pki(suite: CipherSuite) -> &'static str {
 /// localhost chain, for `naccept` connections; `-rev` answers each line
 /// with the line reversed.
 fn s_server(pki: &str, naccept: usize, extra: &[&str]) -> (ChildGuard, u16) {
-    let mut cmd = openssl();
-    cmd.args(["s_server", "-tls1_2", "-accept", "127.0.0.1:0", "-rev"])
+    let mut cmd = s_server_command(pki);
+    cmd.arg("-rev")
         .args(["-naccept", &naccept.to_string()])
-        .args(["-cert", &test_data_arg(&format!("{pki}/localhost.pem"))])
-        .args([
-            "-cert_chain",
-            &test_data_arg(&format!("{pki}/intermediate.pem")),
-        ])
-        .args(["-key", &test_data_arg(&format!("{pki}/localhost.key"))])
         .args(extra);
-    let mut server = ChildGuard::spawn(&mut cmd);
-    let port = server.wait_for_port("ACCEPT", TIMEOUT);
-    (server, port)
+    start_s_server(&mut cmd, TIMEOUT)
 }
 
 /// `openssl s_client -tls1_2` to our server on `port`, verifying the

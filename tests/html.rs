@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::wire::{deliver, take, Pair};
-use common::{openssl, test_data_arg, ChildGuard, ScratchDir};
+use common::{s_server_command, start_s_server, test_data_arg, ChildGuard, ScratchDir};
 use tls12::handshake::common::Side;
 use tls12::handshake::observe::{Observer, TraceEvent};
 use tls12::html::{fingerprint, HtmlReport};
@@ -399,21 +399,9 @@ fn the_example_server_draws_curls_connections() {
 fn the_example_client_draws_its_connection_to_s_server() {
     let dir = ScratchDir::new("html-client");
     let path = dir.join("client.html");
-    let mut cmd = openssl();
-    cmd.args([
-        "s_server",
-        "-tls1_2",
-        "-accept",
-        "127.0.0.1:0",
-        "-naccept",
-        "1",
-        "-www",
-    ])
-    .args(["-cert", &test_data_arg("ecdsa/localhost.pem")])
-    .args(["-cert_chain", &test_data_arg("ecdsa/intermediate.pem")])
-    .args(["-key", &test_data_arg("ecdsa/localhost.key")]);
-    let mut s_server = ChildGuard::spawn(&mut cmd);
-    let port: u16 = s_server.wait_for_port("ACCEPT", TIMEOUT);
+    let mut cmd = s_server_command("ecdsa");
+    cmd.args(["-naccept", "1", "-www"]);
+    let (mut s_server, port) = start_s_server(&mut cmd, TIMEOUT);
     let out = ChildGuard::spawn(
         Command::new(common::example_binary("client"))
             .args([

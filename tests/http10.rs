@@ -50,16 +50,9 @@ fn require(tool: &str, version_arg: &str, package: &str) {
 /// `openssl s_server -www` on a free loopback port, with the ECDSA
 /// `localhost` chain; and its port.
 fn s_server_www(extra: &[&str]) -> (ChildGuard, u16) {
-    require("openssl", "version", "openssl");
-    let mut cmd = Command::new("openssl");
-    cmd.args(["s_server", "-tls1_2", "-www", "-accept", "127.0.0.1:0"])
-        .args(["-cert", &data("ecdsa/localhost.pem")])
-        .args(["-cert_chain", &data("ecdsa/intermediate.pem")])
-        .args(["-key", &data("ecdsa/localhost.key")])
-        .args(extra);
-    let mut server = ChildGuard::spawn(&mut cmd);
-    let port = server.wait_for_port("ACCEPT", TIMEOUT);
-    (server, port)
+    let mut cmd = common::s_server_command("ecdsa");
+    cmd.arg("-www").args(extra);
+    common::start_s_server(&mut cmd, TIMEOUT)
 }
 
 /// A loopback port free a moment ago, for a server that cannot pick its own.

@@ -18,7 +18,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::wire::Pair;
-use common::{openssl, test_data_arg, ChildGuard, Finished, ScratchDir};
+use common::{
+    openssl, s_server_command, start_s_server, test_data_arg, ChildGuard, Finished, ScratchDir,
+};
 use tls12::KeyLogFile;
 
 /// How long any one step (a process starting, a handshake, an exit) may take.
@@ -132,23 +134,12 @@ fn our_server_logs_the_line_s_client_logs() {
 fn our_client_logs_the_line_s_server_logs() {
     let dir = ScratchDir::new("keylog-client");
     let (ours, theirs) = (dir.join("client.keys"), dir.join("s_server.keys"));
-    let mut cmd = openssl();
-    cmd.args([
-        "s_server",
-        "-tls1_2",
-        "-accept",
-        "127.0.0.1:0",
-        "-naccept",
-        "1",
-    ])
-    // Answers a GET with a page describing the connection.
-    .arg("-www")
-    .args(["-cert", &test_data_arg("ecdsa/localhost.pem")])
-    .args(["-cert_chain", &test_data_arg("ecdsa/intermediate.pem")])
-    .args(["-key", &test_data_arg("ecdsa/localhost.key")])
-    .args(["-keylogfile", theirs.to_str().unwrap()]);
-    let mut s_server = ChildGuard::spawn(&mut cmd);
-    let port: u16 = s_server.wait_for_port("ACCEPT", TIMEOUT);
+    let mut cmd = s_server_command("ecdsa");
+    cmd.args(["-naccept", "1"])
+        // Answers a GET with a page describing the connection.
+        .arg("-www")
+        .args(["-keylogfile", theirs.to_str().unwrap()]);
+    let (mut s_server, port) = start_s_server(&mut cmd, TIMEOUT);
 
     let out = our_client(port, &ours, &["--no-sessions"]);
     // s_server -www's page: the handshake completed on its side too.

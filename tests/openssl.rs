@@ -18,7 +18,7 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{openssl, test_data_arg, ChildGuard, Finished};
+use common::{openssl, s_server_command, start_s_server, test_data_arg, ChildGuard, Finished};
 use tls12::record_layer::suites::SignatureKind;
 use tls12::{
     tls_error, AlertDescription, CipherSuite, ClientAuth, ClientConfig, Error, NamedGroup,
@@ -52,26 +52,9 @@ fn pki(suite: CipherSuite) -> &'static str {
 /// port, serving `pki`'s localhost chain; returns it with its port once it
 /// prints "ACCEPT 127.0.0.1:PORT".
 fn s_server(pki: &str, extra: &[&str]) -> (ChildGuard, u16) {
-    let mut cmd = openssl();
-    cmd.args([
-        "s_server",
-        "-tls1_2",
-        "-accept",
-        "127.0.0.1:0",
-        "-naccept",
-        "1",
-        "-rev",
-    ])
-    .args(["-cert", &test_data_arg(&format!("{pki}/localhost.pem"))])
-    .args([
-        "-cert_chain",
-        &test_data_arg(&format!("{pki}/intermediate.pem")),
-    ])
-    .args(["-key", &test_data_arg(&format!("{pki}/localhost.key"))])
-    .args(extra);
-    let mut server = ChildGuard::spawn(&mut cmd);
-    let port = server.wait_for_port("ACCEPT", TIMEOUT);
-    (server, port)
+    let mut cmd = s_server_command(pki);
+    cmd.args(["-naccept", "1", "-rev"]).args(extra);
+    start_s_server(&mut cmd, TIMEOUT)
 }
 
 fn connect(config: ClientConfig, port: u16) -> std::io::Result<Stream<TcpStream>> {

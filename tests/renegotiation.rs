@@ -35,7 +35,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{openssl, test_data_arg, ChildGuard};
+use common::{openssl, s_server_command, start_s_server, test_data_arg, ChildGuard};
 use rustls::pki_types::pem::PemObject;
 
 use tls12::handshake::common::{Authentication, PreviousHandshake, Side, Transcript};
@@ -1519,16 +1519,9 @@ fn s_client_presents_a_certificate_when_our_renegotiation_demands_one() {
 /// ids), plus `extra`; returned with its port once it prints "ACCEPT".
 /// `-rev` answers each line with the line reversed.
 fn s_server(extra: &[&str]) -> (ChildGuard, u16) {
-    let mut cmd = openssl();
-    cmd.args(["s_server", "-tls1_2", "-accept", "127.0.0.1:0"])
-        .args(["-naccept", "1", "-rev"])
-        .args(["-cert", &test_data_arg("ecdsa/localhost.pem")])
-        .args(["-cert_chain", &test_data_arg("ecdsa/intermediate.pem")])
-        .args(["-key", &test_data_arg("ecdsa/localhost.key")])
-        .args(extra);
-    let mut server = ChildGuard::spawn(&mut cmd);
-    let port = server.wait_for_port("ACCEPT", TIMEOUT);
-    (server, port)
+    let mut cmd = s_server_command("ecdsa");
+    cmd.args(["-naccept", "1", "-rev"]).args(extra);
+    start_s_server(&mut cmd, TIMEOUT)
 }
 
 /// Our client to `port`, asking for no tickets: OpenSSL gives a session
@@ -1731,13 +1724,8 @@ fn our_client_answers_s_servers_hello_request() {
 /// `openssl s_server -tls1_2` for one connection, without -rev, serving
 /// the ECDSA `localhost` chain; see [`s_server`].
 fn s_server_echoing(extra: &[&str]) -> (ChildGuard, u16) {
-    let mut cmd = openssl();
-    cmd.args(["s_server", "-tls1_2", "-accept", "127.0.0.1:0"])
-        .args(["-naccept", "1"])
-        .args(["-cert", &test_data_arg("ecdsa/localhost.pem")])
-        .args(["-cert_chain", &test_data_arg("ecdsa/intermediate.pem")])
-        .args(["-key", &test_data_arg("ecdsa/localhost.key")])
-        .args(extra);
+    let mut cmd = s_server_command("ecdsa");
+    cmd.args(["-naccept", "1"]).args(extra);
     let mut server = ChildGuard::spawn_merged(&mut cmd);
     let port = server.wait_for_port("ACCEPT", TIMEOUT);
     (server, port)

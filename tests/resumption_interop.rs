@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use common::{openssl, test_data_arg, ChildGuard};
+use common::{openssl, s_server_command, start_s_server, test_data_arg, ChildGuard};
 use rustls::client::{Resumption, Tls12Resumption};
 use rustls::crypto::ring as rustls_ring;
 use rustls::pki_types::pem::PemObject;
@@ -324,23 +324,9 @@ fn s_client_reconnect_resumes_by_ticket() {
 /// `openssl s_server -tls1_2 -naccept 2 -rev` on a free loopback port,
 /// serving the RSA localhost chain; returns it with its port.
 fn s_server(extra: &[&str]) -> (ChildGuard, u16) {
-    let mut cmd = openssl();
-    cmd.args([
-        "s_server",
-        "-tls1_2",
-        "-accept",
-        "127.0.0.1:0",
-        "-naccept",
-        "2",
-        "-rev",
-    ])
-    .args(["-cert", &test_data_arg("rsa/localhost.pem")])
-    .args(["-cert_chain", &test_data_arg("rsa/intermediate.pem")])
-    .args(["-key", &test_data_arg("rsa/localhost.key")])
-    .args(extra);
-    let mut server = ChildGuard::spawn(&mut cmd);
-    let port = server.wait_for_port("ACCEPT", TIMEOUT);
-    (server, port)
+    let mut cmd = s_server_command("rsa");
+    cmd.args(["-naccept", "2", "-rev"]).args(extra);
+    start_s_server(&mut cmd, TIMEOUT)
 }
 
 /// Our client connects twice to `s_server` and must resume the second time.

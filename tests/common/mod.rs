@@ -295,6 +295,33 @@ pub fn openssl() -> std::process::Command {
     std::process::Command::new("openssl")
 }
 
+/// `openssl s_server -tls1_2` on a free loopback port of its choosing
+/// (`-accept 127.0.0.1:0`), serving test-data/`pki`'s localhost chain:
+/// add its options, then [`start_s_server`].
+pub fn s_server_command(pki: &str) -> std::process::Command {
+    let mut cmd = openssl();
+    cmd.args(["s_server", "-tls1_2", "-accept", "127.0.0.1:0"])
+        .args(["-cert", &test_data_arg(&format!("{pki}/localhost.pem"))])
+        .args([
+            "-cert_chain",
+            &test_data_arg(&format!("{pki}/intermediate.pem")),
+        ])
+        .args(["-key", &test_data_arg(&format!("{pki}/localhost.key"))]);
+    cmd
+}
+
+/// Spawns `cmd`, an `openssl s_server -accept 127.0.0.1:0`, and waits up
+/// to `timeout` for its "ACCEPT 127.0.0.1:PORT" line: the server and its
+/// port.
+pub fn start_s_server(
+    cmd: &mut std::process::Command,
+    timeout: std::time::Duration,
+) -> (ChildGuard, u16) {
+    let mut server = ChildGuard::spawn(cmd);
+    let port = server.wait_for_port("ACCEPT", timeout);
+    (server, port)
+}
+
 /// The port at the end of a server's "listening on 127.0.0.1:PORT" or
 /// "ACCEPT 127.0.0.1:PORT" line.
 pub fn port_in(line: &str) -> u16 {
