@@ -35,7 +35,8 @@ use tokio::net::{TcpListener, TcpStream};
 #[path = "server.rs"]
 mod blocking;
 
-/// The example server's flags, and how many threads serve them.
+/// The example HTTPS server on tokio: the flags and page of `server`, with
+/// a fixed number of worker threads serving every connection as a task.
 #[derive(Parser, Debug)]
 #[command(version)]
 struct AsyncArgs {
