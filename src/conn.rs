@@ -94,8 +94,10 @@ pub struct Connection {
     joiner: HandshakeJoiner,
     empty_records: EmptyRecordLimiter,
     warning_alerts: WarningAlertLimiter,
-    /// Records ready for the transport.
+    /// Records ready for the transport; the first `outgoing_sent` bytes of
+    /// it have been written already.
     outgoing: Vec<u8>,
+    outgoing_sent: usize,
     /// Decrypted application data not yet read by the application: a ring
     /// buffer, so that reading in small pieces frees space at the front as
     /// records add at the back, with no compaction copy and no growth past
@@ -159,6 +161,7 @@ impl Connection {
             empty_records: EmptyRecordLimiter::new(),
             warning_alerts: WarningAlertLimiter::new(),
             outgoing: Vec::new(),
+            outgoing_sent: 0,
             received: VecDeque::new(),
             established: None,
             handshake_count: 0,
@@ -233,11 +236,24 @@ impl Connection {
     }
 
     /// Writes queued records to the transport.
+    ///
+    /// A transport that takes a little at a time (a slow reader on the
+    /// other end) must not make each write move everything still queued:
+    /// what was written is only counted, and the queue is moved down once
+    /// more than half of it has gone, so each byte is moved at most once
+    /// on average.
     pub fn write_tls(&mut self, wr: &mut dyn io::Write) -> io::Result<usize> {
-        let n = wr.write(&self.outgoing)?;
+        let n = wr.write(&self.outgoing[self.outgoing_sent..])?;
         // A writer that claims more than it was given breaks `Write`'s
-        // contract; clamping keeps the drain in bounds regardless.
-        self.outgoing.drain(..n.min(self.outgoing.len()));
+        // contract; clamping keeps the count in bounds regardless.
+        self.outgoing_sent = (self.outgoing_sent + n).min(self.outgoing.len());
+        if self.outgoing_sent == self.outgoing.len() {
+            self.outgoing.clear();
+            self.outgoing_sent = 0;
+        } else if self.outgoing_sent > self.outgoing.len() / 2 {
+            self.outgoing.drain(..self.outgoing_sent);
+            self.outgoing_sent = 0;
+        }
         Ok(n)
     }
 
@@ -896,7 +912,10 @@ impl core::fmt::Debug for Connection {
             .field("session", &self.session().map(|s| s.session_id))
             .field("cipher_suite", &self.session().map(|s| s.cipher_suite))
             .field("handshake_count", &self.handshake_count)
-            .field("outgoing_bytes", &self.outgoing.len())
+            .field(
+                "outgoing_bytes",
+                &(self.outgoing.len() - self.outgoing_sent),
+            )
             .field("received_bytes", &self.application_data_available())
             .field("peer_closed", &self.peer_closed)
             .field("sent_close", &self.sent_close)

@@ -7,6 +7,10 @@
 //!   arriving, so its received buffer is never empty. The buffer's
 //!   capacity must stay near [`MAX_BUFFERED_PLAINTEXT`] plus one record,
 //!   not grow with the bytes read.
+//! - `a_transport_taking_a_little_at_a_time_...`: records queued while
+//!   earlier ones are half written reach the peer whole and in order
+//!   (`write_tls` counts what was written instead of moving the queue on
+//!   every partial write).
 
 mod common;
 
@@ -68,4 +72,66 @@ fn reading_100_mib_in_small_pieces_keeps_the_buffers_bounded() {
         "received buffer grew to {largest} bytes while reading {TOTAL} (bound {bound})"
     );
     println!("read {TOTAL} bytes {PIECE} at a time; received buffer at most {largest} bytes");
+}
+
+/// A transport that takes at most `max` bytes per write, as a socket with
+/// a slow reader on the other end does.
+struct Trickle {
+    wire: Vec<u8>,
+    max: usize,
+}
+
+impl std::io::Write for Trickle {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.max);
+        self.wire.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_transport_taking_a_little_at_a_time_gets_every_record_whole_and_in_order() {
+    const TOTAL: usize = 1 << 20;
+    const CHUNK: usize = 10_000;
+    let mut client = Connection::client(Arc::new(common::client_config()), "localhost").unwrap();
+    let mut server = Connection::server(Arc::new(common::server_config()));
+    let mut wire = Vec::new();
+    while client.is_handshaking() || server.is_handshaking() {
+        transfer(&mut client, &mut server, &mut wire);
+        transfer(&mut server, &mut client, &mut wire);
+    }
+
+    // Records are queued while earlier ones are still half written: each
+    // write takes 997 bytes (a prime, so cuts fall anywhere in a record).
+    let data: Vec<u8> = (0..TOTAL).map(|i| (i % 251) as u8).collect();
+    let mut trickle = Trickle {
+        wire: Vec::new(),
+        max: 997,
+    };
+    for chunk in data.chunks(CHUNK) {
+        client.write_application_data(chunk).unwrap();
+        client.write_tls(&mut trickle).unwrap();
+    }
+    while client.wants_write() {
+        client.write_tls(&mut trickle).unwrap();
+    }
+
+    let mut received = Vec::new();
+    let mut rest = &trickle.wire[..];
+    let mut piece = [0u8; 64 * 1024];
+    while !rest.is_empty() {
+        server.read_tls(&mut rest).unwrap();
+        server.process_new_packets().unwrap();
+        let n = server.read_application_data(&mut piece);
+        received.extend_from_slice(&piece[..n]);
+    }
+    assert_eq!(received.len(), TOTAL);
+    assert!(
+        received == data,
+        "the bytes arrived changed or out of order"
+    );
 }
