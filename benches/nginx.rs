@@ -1,18 +1,20 @@
 //! Load on real sockets (issue 16): the async example server
 //! (examples/async_server.rs, two worker threads) next to nginx (two worker
 //! processes, the distribution's OpenSSL), on loopback, driven by the same
-//! load generator: our blocking client ([`tls12::Stream`]) in several
-//! threads, each with one connection at a time.
+//! load generators: our blocking client ([`tls12::Stream`]) in several
+//! threads, and as many `openssl s_time` processes, each with one
+//! connection at a time.
 //!
 //! Both servers get the same certificate (test-data/ecdsa), TLS 1.2 only,
 //! one suite (ECDHE-ECDSA-AES128-GCM-SHA256), one group (x25519), a session
-//! cache and session tickets. The client offers that suite, x25519 and
+//! cache and session tickets. Our client offers that suite, x25519 and
 //! P-256 (without which neither server will use a P-256 certificate, RFC
 //! 8422 §5.1) and one signature scheme (ecdsa_secp256r1_sha256); every
 //! handshake is checked to have negotiated what its case asks for.
 //!
-//! Four cases, each measured on both servers in alternating order, round
-//! after round, so that a busy moment of the machine falls on both:
+//! Six cases, each measured on both servers in alternating order, round
+//! after round, so that a busy moment of the machine falls on both. With
+//! our client:
 //!
 //! - full handshakes (RFC 5246 §7.3, Figure 1; the client keeps no
 //!   sessions), each then closed with close_notify;
@@ -21,17 +23,22 @@
 //! - requests on kept-alive connections: `GET /` over HTTP/1.1 on one
 //!   connection per thread, each answer read whole by its Content-Length.
 //!
-//! Printed: operations per second, the ratio ours/nginx, and the server's
-//! own CPU time per operation (user + system time of the server's
-//! processes, from /proc), which the client's share of the two cores does
-//! not blur. Our server's page describes the connection (formatted per
-//! request); nginx answers `return 200` with a fixed body of the same
+//! With `openssl s_time`, whose client costs less per handshake than ours
+//! (it checks no certificate chain): new handshakes (`-new`) and resumed
+//! ones (`-reuse`, by ticket).
+//!
+//! Printed: operations per second, the ratio ours/nginx, the server's own
+//! CPU time per operation (user + system time of the server's processes,
+//! from /proc), which the client's share of the two cores does not blur,
+//! and the client's. Our server's page describes the connection (formatted
+//! per request); nginx answers `return 200` with a fixed body of the same
 //! length.
 //!
 //! Run with `cargo bench --bench nginx` (options after `--`: `--threads N`,
 //! `--seconds S` per measurement, `--rounds R`). Needs nginx (Debian
-//! package `nginx-light` or `nginx`). The bench builds the example server
-//! itself (`cargo build --profile bench --example async_server`).
+//! package `nginx-light` or `nginx`) and openssl. The bench builds the
+//! example server itself (`cargo build --profile bench --example
+//! async_server`).
 
 mod common;
 
@@ -83,11 +90,12 @@ impl Case {
         }
     }
 
-    /// Our client's config: sessions and tickets as the case asks.
+    /// Our client's config: sessions and tickets as the case asks (none
+    /// for requests, whose connections are made once).
     fn client(self) -> Arc<ClientConfig> {
         let kind = match self {
-            Case::Handshakes(kind) | Case::STime(kind) => kind,
-            Case::Requests => Kind::Full,
+            Case::Handshakes(kind) => kind,
+            _ => Kind::Full,
         };
         our_configs(&CASES[0], kind).0
     }
@@ -205,7 +213,12 @@ fn start_ours(dir: &Path) -> Server {
         .status()
         .unwrap_or_else(|e| panic!("{cargo}: {e}"));
     assert!(built.success(), "cargo build --example async_server failed");
-    let binary = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/examples/async_server");
+    // target/release/deps/nginx-* -> target/release/examples/async_server
+    let exe = std::env::current_exe().unwrap();
+    let binary = exe
+        .parent()
+        .unwrap()
+        .with_file_name("examples/async_server");
     let case = &CASES[0];
     let log = dir.join("async_server.log");
     let mut child = Command::new(&binary)
