@@ -95,10 +95,10 @@ async fn accept_loop(
             }
         };
         let Some(permit) = open.try_acquire() else {
-            eprintln!(
+            blocking::log_line(format_args!(
                 "{peer}: refused: {} connections open (--max-connections)",
                 open.max()
-            );
+            ));
             continue;
         };
         let config = config.clone();
@@ -106,7 +106,7 @@ async fn accept_loop(
         let page = page.clone();
         tokio::spawn(async move {
             if let Err(e) = serve(config, renegotiation, sock, peer, &limits).await {
-                eprintln!("{peer}: {e}");
+                blocking::log_line(format_args!("{peer}: {e}"));
             }
             drop(permit);
             // Writing the page blocks: it is at most one file per
