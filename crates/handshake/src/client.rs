@@ -33,6 +33,7 @@ use record_layer::suites::{CipherSuite, SignatureKind};
 use ring::rand::SystemRandom;
 use session_store::{ServerId, Session, SessionId};
 
+use crate::chain_check::ChainPolicy;
 use crate::observe::{notify, ResumptionRefusal, TraceEvent};
 
 use crate::common::{
@@ -220,18 +221,13 @@ impl ClientHandshake {
     /// session is only as trusted as the check that made it: without this,
     /// a root removed from the config, or another config sharing the
     /// store, would keep accepting the server for the session's lifetime.
-    /// A refusal is traced; the session stays in the store (a config with
+    /// The session's record of its check answers without checking again
+    /// when this config checks alike (`chain_check.rs`). A refusal is traced; the session stays in the store (a config with
     /// other anchors may share it) but is not offered.
     fn server_auth_still_holds(&self, session: &Session) -> bool {
-        let now = i64::try_from((self.config.clock)()).unwrap_or(i64::MAX);
-        let anchors = &self.config.trust_anchors;
-        let checked = verify::verify_server_chain_with(
-            &session.peer_certificates,
-            anchors,
-            &self.server.name,
-            now,
-            &crate::config::path_limits(self.config.max_path_depth),
-        );
+        let checked = self
+            .chain_policy()
+            .still_holds(session, (self.config.clock)());
         let Err(e) = checked else {
             return true;
         };
@@ -241,6 +237,15 @@ impl ClientHandshake {
             TraceEvent::ResumptionRefused { reason },
         );
         false
+    }
+
+    /// How this config checks the server's chain.
+    fn chain_policy(&self) -> ChainPolicy<'_> {
+        ChainPolicy::server(
+            &self.config.trust_anchors,
+            &self.server.name,
+            self.config.max_path_depth,
+        )
     }
 
     /// The SNI to send: RFC 6066 §3: "Literal IPv4 and IPv6 addresses are
@@ -458,6 +463,7 @@ impl ClientHandshake {
         }
         self.check_same_server(&session.peer_certificates)?;
         neg.peer_certificates = session.peer_certificates.clone();
+        neg.peer_chain_check = session.peer_chain_check;
         set_pending_keys(actions, &neg, session.master_secret(), Side::Client)?;
         let keys = Box::new(KeysComputed {
             negotiated: neg,
@@ -505,6 +511,7 @@ impl ClientHandshake {
             extended_master_secret: ext.extended_master_secret,
             secure_renegotiation: ext.renegotiation_info.is_some(),
             peer_certificates: Vec::new(),
+            peer_chain_check: None,
             session_ticket: ext.session_ticket_ack,
         })
     }
@@ -558,14 +565,9 @@ impl ClientHandshake {
         mut neg: Box<Negotiated>,
         cert: Certificate,
     ) -> Result<Box<Negotiated>, Error> {
-        let now = (self.config.clock)();
-        verify::verify_server_chain_with(
-            &cert.certificate_list,
-            &self.config.trust_anchors,
-            &self.server.name,
-            i64::try_from(now).unwrap_or(i64::MAX),
-            &crate::config::path_limits(self.config.max_path_depth),
-        )?;
+        let check = self
+            .chain_policy()
+            .verify(&cert.certificate_list, (self.config.clock)())?;
         // §7.4.2: "The end entity certificate's public key (and associated
         // restrictions) MUST be compatible with the selected key exchange
         // algorithm."
@@ -580,6 +582,7 @@ impl ClientHandshake {
         }
         self.check_same_server(&cert.certificate_list)?;
         neg.peer_certificates = cert.certificate_list;
+        neg.peer_chain_check = Some(check);
         Ok(neg)
     }
 
@@ -768,7 +771,7 @@ impl ClientHandshake {
                 .duplicate()
                 .with_ticket(t.ticket, t.ticket_lifetime_hint),
             (SessionSecret::Fresh(master_secret), ticket) => {
-                let session = Session::new(
+                let mut session = Session::new(
                     neg.session_id,
                     neg.cipher_suite,
                     master_secret,
@@ -778,6 +781,7 @@ impl ClientHandshake {
                     neg.alpn.clone(),
                     now,
                 );
+                session.peer_chain_check = neg.peer_chain_check;
                 match ticket {
                     Some(t) => session.with_ticket(t.ticket, t.ticket_lifetime_hint),
                     None => session,

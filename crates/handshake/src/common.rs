@@ -9,7 +9,7 @@ use record_layer::secret::{constant_time_eq, MasterSecret};
 use record_layer::states::PendingCipherState;
 use record_layer::suites::{CipherSuite, PrfHash};
 use ring::digest;
-use session_store::{Session, SessionId};
+use session_store::{ChainCheck, Session, SessionId};
 
 use crate::error::Error;
 use crate::kx::NamedGroup;
@@ -134,6 +134,9 @@ pub struct Negotiated {
     /// The peer's certificate chain, leaf first (on an abbreviated
     /// handshake: the chain of the full handshake that made the session).
     pub peer_certificates: Vec<Vec<u8>>,
+    /// The record of the check that accepted `peer_certificates`, for the
+    /// session (none for a client without a certificate).
+    pub peer_chain_check: Option<ChainCheck>,
     /// The server will send NewSessionTicket (RFC 5077 §3.2, §3.3).
     pub session_ticket: bool,
 }

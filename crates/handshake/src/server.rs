@@ -31,6 +31,7 @@ use record_layer::suites::CipherSuite;
 use ring::rand::SystemRandom;
 use session_store::{Session, SessionId};
 
+use crate::chain_check::ChainPolicy;
 use crate::common::{
     compute_master_secret, new_random, random_bytes, send, send_change_cipher_spec_and_finished,
     set_pending_keys, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated,
@@ -396,18 +397,19 @@ impl ServerHandshake {
     /// its own anchors and clock, so that a session made under other
     /// anchors or a laxer policy (an initial handshake before a step-up
     /// renegotiation with [`ClientAuth::Required`]) cannot stand in for a
-    /// certificate this config would refuse. A session without a
-    /// certificate never satisfies a config that requires one. A refusal
-    /// is traced, and means a full handshake.
+    /// certificate this config would refuse (the session's record of its
+    /// check answers without checking again when this config checks alike,
+    /// `chain_check.rs`). A session without a certificate never satisfies a
+    /// config that requires one. A refusal is traced, and means a full
+    /// handshake.
     fn client_auth_still_holds(&self, session: &Session) -> bool {
         let chain = &session.peer_certificates;
         let refusal = match (&self.config.client_auth, chain.is_empty()) {
             (ClientAuth::None, _) | (ClientAuth::Optional(_), true) => return true,
             (ClientAuth::Required(_), true) => ResumptionRefusal::NoClientCertificate,
             (ClientAuth::Optional(anchors) | ClientAuth::Required(anchors), false) => {
-                let now = i64::try_from((self.config.clock)()).unwrap_or(i64::MAX);
-                let limits = crate::config::path_limits(self.config.max_path_depth);
-                match verify::verify_client_chain_with(chain, anchors, now, &limits) {
+                let policy = ChainPolicy::client(anchors, self.config.max_path_depth);
+                match policy.still_holds(session, (self.config.clock)()) {
                     Ok(()) => return true,
                     Err(e) => ResumptionRefusal::ClientChainNotTrusted(e),
                 }
@@ -453,6 +455,7 @@ impl ServerHandshake {
             extended_master_secret: true,
             secure_renegotiation,
             peer_certificates: session.peer_certificates.clone(),
+            peer_chain_check: session.peer_chain_check,
             session_ticket: self.will_send_ticket(ext),
         };
         self.send_server_hello(&neg, ext, false, actions);
@@ -503,6 +506,7 @@ impl ServerHandshake {
             extended_master_secret: ext.extended_master_secret,
             secure_renegotiation,
             peer_certificates: Vec::new(),
+            peer_chain_check: None,
             session_ticket: self.will_send_ticket(ext),
         };
         self.send_server_hello(&neg, ext, ext.server_name.is_some(), actions);
@@ -742,14 +746,10 @@ impl ServerHandshake {
                 _ => Ok(()),
             };
         }
-        let now = (self.config.clock)();
-        verify::verify_client_chain_with(
-            &cert.certificate_list,
-            anchors,
-            i64::try_from(now).unwrap_or(i64::MAX),
-            &crate::config::path_limits(self.config.max_path_depth),
-        )?;
+        let check = ChainPolicy::client(anchors, self.config.max_path_depth)
+            .verify(&cert.certificate_list, (self.config.clock)())?;
         sent.negotiated.peer_certificates = cert.certificate_list;
+        sent.negotiated.peer_chain_check = Some(check);
         Ok(())
     }
 
@@ -817,7 +817,7 @@ impl ServerHandshake {
         let (session, resumed, server_verify_data) = match (keys.secret, keys.server_verify_data) {
             (SessionSecret::Resumed(session), Some(sent)) => (session, true, sent),
             (SessionSecret::Fresh(master_secret), None) => {
-                let session = Arc::new(Session::new(
+                let mut session = Session::new(
                     neg.session_id,
                     neg.cipher_suite,
                     master_secret,
@@ -826,7 +826,9 @@ impl ServerHandshake {
                     neg.server_name.clone(),
                     neg.alpn.clone(),
                     (self.config.clock)(),
-                ));
+                );
+                session.peer_chain_check = neg.peer_chain_check;
+                let session = Arc::new(session);
                 if neg.session_ticket {
                     self.send_ticket(&session, actions)?;
                 }
