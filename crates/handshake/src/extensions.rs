@@ -130,26 +130,62 @@ fn for_each_extension(
     Ok(unknown)
 }
 
-/// The extension types seen so far, one bit for each of the 2^16, so that
-/// the duplicate check costs the same for every extension: a list searched
-/// for each new type made a 64 KiB block of 16383 empty extensions cost
-/// over 10^8 comparisons, the CPU of about twenty handshakes.
-struct SeenTypes(Vec<u64>);
+/// The extension types seen so far. A list searched for each new type
+/// made a 64 KiB block of 16383 empty extensions cost over 10^8
+/// comparisons, the CPU of about twenty handshakes; so past the first
+/// [`FEW_TYPES`] (a real hello has about a dozen) they are one bit for
+/// each of the 2^16, and the check costs the same for every extension.
+/// The 8 KiB of bits are not made for every hello: zeroing them twice was
+/// a measurable part of a resumption.
+enum SeenTypes {
+    Few { types: [u16; FEW_TYPES], len: usize },
+    Many(Vec<u64>),
+}
+
+/// How many types [`SeenTypes`] compares one by one.
+const FEW_TYPES: usize = 16;
 
 impl Default for SeenTypes {
     fn default() -> Self {
-        Self(vec![0; (1 << 16) / 64])
+        Self::Few {
+            types: [0; FEW_TYPES],
+            len: 0,
+        }
     }
 }
 
 impl SeenTypes {
     /// Marks `typ` as seen; false if it already was.
     fn insert(&mut self, typ: u16) -> bool {
-        let (word, bit) = (usize::from(typ / 64), 1u64 << (typ % 64));
-        let fresh = self.0[word] & bit == 0;
-        self.0[word] |= bit;
-        fresh
+        match self {
+            Self::Few { types, len } => {
+                if types[..*len].contains(&typ) {
+                    return false;
+                }
+                if *len < FEW_TYPES {
+                    types[*len] = typ;
+                    *len += 1;
+                    return true;
+                }
+                let mut bits = vec![0; (1 << 16) / 64];
+                for &seen in types.iter() {
+                    set_bit(&mut bits, seen);
+                }
+                set_bit(&mut bits, typ);
+                *self = Self::Many(bits);
+                true
+            }
+            Self::Many(bits) => set_bit(bits, typ),
+        }
     }
+}
+
+/// Sets `typ`'s bit; false if it was set already.
+fn set_bit(bits: &mut [u64], typ: u16) -> bool {
+    let (word, bit) = (usize::from(typ / 64), 1u64 << (typ % 64));
+    let fresh = bits[word] & bit == 0;
+    bits[word] |= bit;
+    fresh
 }
 
 /// Appends one extension, its body written by `body`.
@@ -419,6 +455,39 @@ mod tests {
             ClientExtensions::decode(&mut Reader::new(&bytes)),
             Err(DecodeError::Duplicate { what: "Extension" })
         );
+    }
+
+    /// Duplicates are found among the first few types, which are compared
+    /// one by one, and after the switch to one bit per type, whichever
+    /// side of it the first copy came.
+    #[test]
+    fn duplicates_are_found_before_and_after_the_first_few() {
+        let block = |types: &[u16]| {
+            let mut body = Vec::new();
+            for t in types {
+                body.extend_from_slice(&t.to_be_bytes());
+                body.extend_from_slice(&[0, 0]);
+            }
+            let mut bytes = u16::try_from(body.len()).unwrap().to_be_bytes().to_vec();
+            bytes.extend_from_slice(&body);
+            ClientExtensions::decode(&mut Reader::new(&bytes))
+        };
+        let distinct: Vec<u16> = (1000..1000 + 3 * FEW_TYPES as u16).collect();
+        assert_eq!(block(&distinct).unwrap().unknown, distinct);
+        for (first, again) in [
+            (0, 3),
+            (2, FEW_TYPES),
+            (0, FEW_TYPES + 5),
+            (FEW_TYPES + 1, 40),
+        ] {
+            let mut types = distinct.clone();
+            types[again] = types[first];
+            assert_eq!(
+                block(&types),
+                Err(DecodeError::Duplicate { what: "Extension" }),
+                "type at {first} again at {again}"
+            );
+        }
     }
 
     #[test]
