@@ -57,10 +57,21 @@ pub struct PendingKeys {
 /// chosen, and so the PRF's hash (§5), a running hash follows them too:
 /// each Finished then costs one copy of a hash state, not a hash of
 /// everything again.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Transcript {
     bytes: Vec<u8>,
     running: Option<(PrfHash, digest::Context)>,
+}
+
+impl Default for Transcript {
+    fn default() -> Self {
+        Self {
+            // An abbreviated handshake's messages fit, and a full one's
+            // grow it once or twice, instead of five or six times.
+            bytes: Vec::with_capacity(2048),
+            running: None,
+        }
+    }
 }
 
 impl core::fmt::Debug for Transcript {

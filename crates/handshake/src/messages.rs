@@ -27,7 +27,7 @@
 
 use core::cell::RefCell;
 
-use record_layer::codec::{put_opaque, put_u24, put_vector, Codec, DecodeError, FieldSpan, Reader};
+use record_layer::codec::{put_opaque, put_vector, Codec, DecodeError, FieldSpan, Reader};
 use record_layer::record::ProtocolVersion;
 use record_layer::Error as RecordError;
 use session_store::SessionId;
@@ -762,12 +762,14 @@ pub struct HandshakeMessage {
 impl HandshakeMessage {
     /// Encodes `payload` with its `Handshake` header.
     pub fn new(payload: HandshakePayload) -> Self {
-        let mut raw = vec![payload.handshake_type().value(), 0, 0, 0];
+        // Room for every message of an abbreviated handshake and most of a
+        // full one, so that encoding rarely grows (and copies) the buffer.
+        let mut raw = Vec::with_capacity(512);
+        raw.extend_from_slice(&[payload.handshake_type().value(), 0, 0, 0]);
         payload.encode_body(&mut raw);
         let len = raw.len() - 4;
-        let mut header = Vec::with_capacity(3);
-        put_u24(&mut header, len as u32);
-        raw[1..4].copy_from_slice(&header);
+        debug_assert!(len < 1 << 24, "a handshake body of {len} bytes");
+        raw[1..4].copy_from_slice(&(len as u32).to_be_bytes()[1..]);
         Self { payload, raw }
     }
 
