@@ -37,7 +37,7 @@ use crate::chain_check::ChainPolicy;
 use crate::observe::{notify, ResumptionRefusal, TraceEvent};
 
 use crate::common::{
-    compute_master_secret, new_random, random_bytes, send, send_change_cipher_spec_and_finished,
+    compute_master_secret, random_bytes, send, send_change_cipher_spec_and_finished,
     set_pending_keys, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated,
     PreviousHandshake, SessionSecret, Side, Transcript,
 };
@@ -48,7 +48,7 @@ use crate::kx::EphemeralKey;
 use crate::messages::{
     client_certificate_type, Certificate, CertificateRequest, ClientHello, ClientKeyExchange,
     DigitallySigned, Finished, HandshakeMessage, HandshakePayload, HandshakeType, NewSessionTicket,
-    ServerHello, ServerKeyExchange, COMPRESSION_NULL,
+    Random, ServerHello, ServerKeyExchange, COMPRESSION_NULL,
 };
 use crate::sign::{self, SignatureScheme};
 use crate::verify;
@@ -257,16 +257,17 @@ impl ClientHandshake {
 
     fn client_hello(&self, offered: Option<&Session>) -> Result<ClientHello, Error> {
         let c = &self.config;
+        // ClientHello.random and the session id a ticket needs, in one read
+        // of the system's random source (each read is a system call).
+        let mut fresh = [[0u8; 32]; 2];
+        random_bytes(&self.rng, fresh.as_flattened_mut())?;
+        let [random, ticket_id] = fresh;
         // A session is offered by its ticket if it has one (RFC 5077 §3.4),
         // with a fresh session id so that we can tell from ServerHello
         // whether the server accepted it; otherwise by its session id.
         let (session_id, ticket) = match offered {
             Some(session) => match &session.ticket {
-                Some(ticket) => {
-                    let mut id = [0u8; 32];
-                    random_bytes(&self.rng, &mut id)?;
-                    (SessionId::new(&id), Some(ticket.clone()))
-                }
+                Some(ticket) => (SessionId::new(&ticket_id), Some(ticket.clone())),
                 None => (Some(session.session_id), None),
             },
             None => (Some(SessionId::EMPTY), None),
@@ -278,7 +279,7 @@ impl ClientHandshake {
         let session_id = session_id.ok_or(Error::Internal("session id"))?;
         Ok(ClientHello {
             client_version: ProtocolVersion::TLS1_2,
-            random: new_random(&self.rng)?,
+            random: Random(random),
             session_id,
             cipher_suites: c.cipher_suites.iter().map(|s| s.value()).collect(),
             compression_methods: vec![COMPRESSION_NULL],
