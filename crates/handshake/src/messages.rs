@@ -64,6 +64,21 @@ pub enum HandshakeType {
 }
 
 impl HandshakeType {
+    /// Every type, in the order of their wire values.
+    pub const ALL: [HandshakeType; 11] = [
+        Self::HelloRequest,
+        Self::ClientHello,
+        Self::ServerHello,
+        Self::NewSessionTicket,
+        Self::Certificate,
+        Self::ServerKeyExchange,
+        Self::CertificateRequest,
+        Self::ServerHelloDone,
+        Self::CertificateVerify,
+        Self::ClientKeyExchange,
+        Self::Finished,
+    ];
+
     /// The wire value.
     pub fn value(self) -> u8 {
         match self {
@@ -215,8 +230,8 @@ impl MessageLimits {
     /// The largest of the per-type limits: what the record layer's joiner
     /// may have to hold.
     pub fn ceiling(&self) -> usize {
-        (0..=u8::MAX)
-            .filter_map(HandshakeType::from_value)
+        HandshakeType::ALL
+            .into_iter()
             .map(|t| self.max_body_len(t))
             .max()
             .unwrap_or(0)
@@ -820,6 +835,14 @@ impl HandshakeMessage {
 mod tests {
     use super::*;
     use crate::extensions::EC_POINT_FORMAT_UNCOMPRESSED;
+
+    #[test]
+    fn all_lists_every_type_once_in_wire_order() {
+        let known: Vec<HandshakeType> = (0..=u8::MAX)
+            .filter_map(HandshakeType::from_value)
+            .collect();
+        assert_eq!(HandshakeType::ALL.to_vec(), known);
+    }
 
     /// Checks that the spans form a tree (in the order recorded, each span
     /// lies inside the last one still open, or after it) and that the
