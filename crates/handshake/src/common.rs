@@ -29,7 +29,7 @@ pub enum Action {
     Send(HandshakeMessage),
     /// Make these the pending read and write states (§6.1): the keys are
     /// computed, but not yet in use.
-    SetPendingKeys(Box<PendingKeys>),
+    SetPendingKeys(PendingKeys),
     /// Send ChangeCipherSpec, then make the pending write state current
     /// (§7.1: "Immediately after sending this message, the sender MUST
     /// instruct the record layer to make the write pending state the write
@@ -335,10 +335,7 @@ pub(crate) fn set_pending_keys(
             key_block.server_write_state()?,
         ),
     };
-    actions.push(Action::SetPendingKeys(Box::new(PendingKeys {
-        read,
-        write,
-    })));
+    actions.push(Action::SetPendingKeys(PendingKeys { read, write }));
     Ok(())
 }
 
