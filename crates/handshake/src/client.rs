@@ -26,7 +26,7 @@
 
 use std::sync::Arc;
 
-use record_layer::prf::FinishedLabel;
+use record_layer::prf::{FinishedLabel, Prf};
 use record_layer::record::ProtocolVersion;
 use record_layer::secret::constant_time_eq;
 use record_layer::suites::{CipherSuite, SignatureKind};
@@ -104,6 +104,8 @@ pub struct KeyShareReceived {
 pub struct KeysComputed {
     negotiated: Negotiated,
     secret: SessionSecret,
+    /// The PRF keyed with the master secret.
+    prf: Prf,
     /// Our Finished, once sent: at once in a full handshake, after the
     /// server's in an abbreviated one.
     client_verify_data: Option<[u8; 12]>,
@@ -465,10 +467,12 @@ impl ClientHandshake {
         self.check_same_server(&session.peer_certificates)?;
         neg.peer_certificates = session.peer_certificates.clone();
         neg.peer_chain_check = session.peer_chain_check;
-        set_pending_keys(actions, &neg, session.master_secret(), Side::Client)?;
+        let prf = neg.prf(session.master_secret());
+        set_pending_keys(actions, &neg, &prf, Side::Client)?;
         let keys = Box::new(KeysComputed {
             negotiated: neg,
             secret: SessionSecret::Resumed(session),
+            prf,
             client_verify_data: None,
             new_ticket: None,
             peer: PeerAuthenticated::inherited(),
@@ -674,17 +678,19 @@ impl ClientHandshake {
             );
         }
 
-        set_pending_keys(actions, &neg, &master_secret, Side::Client)?;
+        let prf = neg.prf(&master_secret);
+        set_pending_keys(actions, &neg, &prf, Side::Client)?;
         let client_verify_data = send_change_cipher_spec_and_finished(
             &mut self.transcript,
             actions,
             &neg,
-            &master_secret,
+            &prf,
             Side::Client,
         );
         let keys = Box::new(KeysComputed {
             negotiated: neg,
             secret: SessionSecret::Fresh(master_secret),
+            prf,
             client_verify_data: Some(client_verify_data),
             new_ticket: None,
             peer,
@@ -725,11 +731,7 @@ impl ClientHandshake {
         actions: &mut Vec<Action>,
     ) -> Result<Established, Error> {
         let neg = keys.negotiated;
-        let expected = neg.verify_data(
-            keys.secret.master_secret(),
-            FinishedLabel::ServerFinished,
-            &self.transcript,
-        );
+        let expected = neg.verify_data(&keys.prf, FinishedLabel::ServerFinished, &self.transcript);
         let finished = FinishedVerified::check(&expected, &fin.verify_data)?;
         self.transcript.add_raw(raw);
         let client_verify_data = match keys.client_verify_data {
@@ -738,7 +740,7 @@ impl ClientHandshake {
                 &mut self.transcript,
                 actions,
                 &neg,
-                keys.secret.master_secret(),
+                &keys.prf,
                 Side::Client,
             ),
         };

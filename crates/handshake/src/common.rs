@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use record_layer::prf::{self, FinishedLabel, KeyBlock, VERIFY_DATA_LEN};
+use record_layer::prf::{self, FinishedLabel, KeyBlock, Prf, VERIFY_DATA_LEN};
 use record_layer::secret::{constant_time_eq, MasterSecret};
 use record_layer::states::PendingCipherState;
 use record_layer::suites::{CipherSuite, PrfHash};
@@ -165,19 +165,21 @@ impl Negotiated {
         )
     }
 
-    /// `verify_data` for the Finished sent by `label`'s side (§7.4.9).
+    /// The PRF (§5) of this handshake's suite keyed with `master_secret`,
+    /// for the key block and both Finished messages.
+    pub fn prf(&self, master_secret: &MasterSecret) -> Prf {
+        Prf::new(self.cipher_suite.prf_hash(), master_secret.as_bytes())
+    }
+
+    /// `verify_data` for the Finished sent by `label`'s side (§7.4.9), with
+    /// the PRF keyed with the master secret ([`Negotiated::prf`]).
     pub fn verify_data(
         &self,
-        master_secret: &MasterSecret,
+        prf: &Prf,
         label: FinishedLabel,
         transcript: &Transcript,
     ) -> [u8; VERIFY_DATA_LEN] {
-        prf::verify_data(
-            self.cipher_suite.prf_hash(),
-            master_secret,
-            label,
-            transcript.hash(self.cipher_suite).as_ref(),
-        )
+        prf.verify_data(label, transcript.hash(self.cipher_suite).as_ref())
     }
 }
 
@@ -296,15 +298,6 @@ pub(crate) enum SessionSecret {
     Resumed(Arc<Session>),
 }
 
-impl SessionSecret {
-    pub(crate) fn master_secret(&self) -> &MasterSecret {
-        match self {
-            Self::Fresh(ms) => ms,
-            Self::Resumed(session) => session.master_secret(),
-        }
-    }
-}
-
 /// Queues a handshake message and adds it to the transcript.
 pub(crate) fn send(
     transcript: &mut Transcript,
@@ -316,15 +309,20 @@ pub(crate) fn send(
     actions.push(Action::Send(msg));
 }
 
-/// Derives this connection's keys from `master_secret` (§6.3) and makes
-/// them pending: `side` reads with its peer's write keys.
+/// Derives this connection's keys from the master secret (§6.3), `prf`
+/// being keyed with it, and makes them pending: `side` reads with its
+/// peer's write keys.
 pub(crate) fn set_pending_keys(
     actions: &mut Vec<Action>,
     negotiated: &Negotiated,
-    master_secret: &MasterSecret,
+    prf: &Prf,
     side: Side,
 ) -> Result<(), Error> {
-    let key_block = negotiated.key_block(master_secret);
+    let key_block = prf.key_block(
+        &negotiated.client_random.0,
+        &negotiated.server_random.0,
+        negotiated.cipher_suite.bulk(),
+    );
     let (read, write) = match side {
         Side::Client => (
             key_block.server_write_state()?,
@@ -345,7 +343,7 @@ pub(crate) fn send_change_cipher_spec_and_finished(
     transcript: &mut Transcript,
     actions: &mut Vec<Action>,
     negotiated: &Negotiated,
-    master_secret: &MasterSecret,
+    prf: &Prf,
     side: Side,
 ) -> [u8; VERIFY_DATA_LEN] {
     let label = match side {
@@ -353,7 +351,7 @@ pub(crate) fn send_change_cipher_spec_and_finished(
         Side::Server => FinishedLabel::ServerFinished,
     };
     actions.push(Action::SendChangeCipherSpec);
-    let verify_data = negotiated.verify_data(master_secret, label, transcript);
+    let verify_data = negotiated.verify_data(prf, label, transcript);
     send(
         transcript,
         actions,

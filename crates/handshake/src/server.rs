@@ -24,7 +24,7 @@
 
 use std::sync::Arc;
 
-use record_layer::prf::FinishedLabel;
+use record_layer::prf::{FinishedLabel, Prf};
 use record_layer::record::ProtocolVersion;
 use record_layer::secret::constant_time_eq;
 use record_layer::suites::CipherSuite;
@@ -90,6 +90,8 @@ pub struct KeyShareSent {
 pub struct KeysComputed {
     negotiated: Negotiated,
     secret: SessionSecret,
+    /// The PRF keyed with the master secret.
+    prf: Prf,
     requested: Option<Vec<SignatureScheme>>,
     /// Our Finished, once sent: first in an abbreviated handshake (§7.3
     /// Figure 2), last in a full one.
@@ -463,18 +465,20 @@ impl ServerHandshake {
             // A fresh ticket on resumption, sealed over the same session.
             self.send_ticket(&session, actions)?;
         }
-        set_pending_keys(actions, &neg, session.master_secret(), Side::Server)?;
+        let prf = neg.prf(session.master_secret());
+        set_pending_keys(actions, &neg, &prf, Side::Server)?;
         let server_verify_data = send_change_cipher_spec_and_finished(
             &mut self.transcript,
             actions,
             &neg,
-            session.master_secret(),
+            &prf,
             Side::Server,
         );
         Ok(ServerState::ExpectChangeCipherSpec(Box::new(
             KeysComputed {
                 negotiated: neg,
                 secret: SessionSecret::Resumed(session),
+                prf,
                 requested: None,
                 server_verify_data: Some(server_verify_data),
                 peer: PeerAuthenticated::inherited(),
@@ -763,10 +767,12 @@ impl ServerHandshake {
         let pre_master_secret = sent.key.agree(&cke.ecdh_yc)?;
         let neg = sent.negotiated;
         let master_secret = compute_master_secret(&neg, &pre_master_secret, &self.transcript);
-        set_pending_keys(actions, &neg, &master_secret, Side::Server)?;
+        let prf = neg.prf(&master_secret);
+        set_pending_keys(actions, &neg, &prf, Side::Server)?;
         Ok(Box::new(KeysComputed {
             negotiated: neg,
             secret: SessionSecret::Fresh(master_secret),
+            prf,
             requested: sent.requested,
             server_verify_data: None,
             peer: sent.peer,
@@ -807,11 +813,7 @@ impl ServerHandshake {
         actions: &mut Vec<Action>,
     ) -> Result<Established, Error> {
         let neg = keys.negotiated;
-        let expected = neg.verify_data(
-            keys.secret.master_secret(),
-            FinishedLabel::ClientFinished,
-            &self.transcript,
-        );
+        let expected = neg.verify_data(&keys.prf, FinishedLabel::ClientFinished, &self.transcript);
         let finished = FinishedVerified::check(&expected, &fin.verify_data)?;
         self.transcript.add_raw(raw);
         let (session, resumed, server_verify_data) = match (keys.secret, keys.server_verify_data) {
@@ -836,7 +838,7 @@ impl ServerHandshake {
                     &mut self.transcript,
                     actions,
                     &neg,
-                    session.master_secret(),
+                    &keys.prf,
                     Side::Server,
                 );
                 self.keep_session(&session);
