@@ -67,8 +67,9 @@ impl Default for Transcript {
     fn default() -> Self {
         Self {
             // An abbreviated handshake's messages fit, and a full one's
-            // grow it once or twice, instead of five or six times.
-            bytes: Vec::with_capacity(2048),
+            // grow it two or three times, instead of five or six; and the
+            // allocator keeps blocks this small in its per-thread cache.
+            bytes: Vec::with_capacity(1024),
             running: None,
         }
     }
