@@ -31,7 +31,7 @@ use record_layer::record::ProtocolVersion;
 use record_layer::secret::constant_time_eq;
 use record_layer::suites::{CipherSuite, SignatureKind};
 use ring::rand::SystemRandom;
-use session_store::{ServerId, Session, SessionId};
+use session_store::{CertificateChain, ServerId, Session, SessionId};
 
 use crate::chain_check::ChainPolicy;
 use crate::observe::{notify, ResumptionRefusal, TraceEvent};
@@ -515,7 +515,7 @@ impl ClientHandshake {
             alpn: ext.alpn.clone(),
             extended_master_secret: ext.extended_master_secret,
             secure_renegotiation: ext.renegotiation_info.is_some(),
-            peer_certificates: Vec::new(),
+            peer_certificates: CertificateChain::default(),
             peer_chain_check: None,
             session_ticket: ext.session_ticket_ack,
         })
@@ -586,7 +586,7 @@ impl ClientHandshake {
             ));
         }
         self.check_same_server(&cert.certificate_list)?;
-        neg.peer_certificates = cert.certificate_list;
+        neg.peer_certificates = cert.certificate_list.into();
         neg.peer_chain_check = Some(check);
         Ok(neg)
     }

@@ -9,7 +9,7 @@ use record_layer::secret::{constant_time_eq, MasterSecret};
 use record_layer::states::PendingCipherState;
 use record_layer::suites::{CipherSuite, PrfHash};
 use ring::digest;
-use session_store::{ChainCheck, Session, SessionId};
+use session_store::{CertificateChain, ChainCheck, Session, SessionId};
 
 use crate::error::Error;
 use crate::kx::NamedGroup;
@@ -145,7 +145,7 @@ pub struct Negotiated {
     pub secure_renegotiation: bool,
     /// The peer's certificate chain, leaf first (on an abbreviated
     /// handshake: the chain of the full handshake that made the session).
-    pub peer_certificates: Vec<Vec<u8>>,
+    pub peer_certificates: CertificateChain,
     /// The record of the check that accepted `peer_certificates`, for the
     /// session (none for a client without a certificate).
     pub peer_chain_check: Option<ChainCheck>,
@@ -395,7 +395,7 @@ pub struct PreviousHandshake {
     pub server_verify_data: [u8; VERIFY_DATA_LEN],
     /// The server's certificate chain so far: a client refuses a
     /// renegotiation that changes it (the triple-handshake defence).
-    pub server_certificates: Vec<Vec<u8>>,
+    pub server_certificates: CertificateChain,
 }
 
 impl PreviousHandshake {
@@ -408,7 +408,7 @@ impl PreviousHandshake {
             server_verify_data: est.server_verify_data,
             server_certificates: match side {
                 Side::Client => est.negotiated.peer_certificates.clone(),
-                Side::Server => Vec::new(),
+                Side::Server => CertificateChain::default(),
             },
         })
     }

@@ -29,7 +29,7 @@ use record_layer::record::ProtocolVersion;
 use record_layer::secret::constant_time_eq;
 use record_layer::suites::CipherSuite;
 use ring::rand::SystemRandom;
-use session_store::{Session, SessionId};
+use session_store::{CertificateChain, Session, SessionId};
 
 use crate::chain_check::ChainPolicy;
 use crate::common::{
@@ -509,7 +509,7 @@ impl ServerHandshake {
             alpn,
             extended_master_secret: ext.extended_master_secret,
             secure_renegotiation,
-            peer_certificates: Vec::new(),
+            peer_certificates: CertificateChain::default(),
             peer_chain_check: None,
             session_ticket: self.will_send_ticket(ext),
         };
@@ -752,7 +752,7 @@ impl ServerHandshake {
         }
         let check = ChainPolicy::client(anchors, self.config.max_path_depth)
             .verify(&cert.certificate_list, (self.config.clock)())?;
-        sent.negotiated.peer_certificates = cert.certificate_list;
+        sent.negotiated.peer_certificates = cert.certificate_list.into();
         sent.negotiated.peer_chain_check = Some(check);
         Ok(())
     }

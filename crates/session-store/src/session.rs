@@ -65,6 +65,7 @@
 
 use core::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use record_layer::codec::{put_opaque, put_vector, DecodeError, Reader};
 use record_layer::secret::MasterSecret;
@@ -85,7 +86,7 @@ pub struct Session {
     pub extended_master_secret: bool,
     /// `peer certificate`: the peer's chain, DER, leaf first (empty for an
     /// unauthenticated client).
-    pub peer_certificates: Vec<Vec<u8>>,
+    pub peer_certificates: CertificateChain,
     /// What the check that accepted `peer_certificates` depended on; `None`
     /// when it was not recorded, and a resumption must check the chain
     /// again in full.
@@ -126,7 +127,7 @@ impl Session {
         cipher_suite: CipherSuite,
         master_secret: MasterSecret,
         extended_master_secret: bool,
-        peer_certificates: Vec<Vec<u8>>,
+        peer_certificates: impl Into<CertificateChain>,
         server_name: Option<String>,
         alpn: Option<Vec<u8>>,
         created_at: u64,
@@ -136,7 +137,7 @@ impl Session {
             cipher_suite,
             master_secret,
             extended_master_secret,
-            peer_certificates,
+            peer_certificates: peer_certificates.into(),
             peer_chain_check: None,
             server_name,
             alpn,
@@ -240,7 +241,7 @@ impl Session {
         out.extend_from_slice(self.master_secret.as_bytes());
         out.push(u8::from(self.extended_master_secret));
         put_vector(&mut out, CERTIFICATES_MAX, |o| {
-            for cert in &self.peer_certificates {
+            for cert in self.peer_certificates.iter() {
                 put_opaque(o, CERTIFICATE_MAX, cert);
             }
         });
@@ -367,6 +368,32 @@ impl Session {
             && opt_bytes(&self.alpn).len() <= ALPN_MAX
             && opt_bytes(&self.ticket).len() <= TICKET_MAX;
         assert!(fits, "Session field longer than its SessionState ceiling");
+    }
+}
+
+/// A peer's certificate chain, DER, leaf first: shared, not copied, by
+/// the session, the handshakes that resume it and what they negotiated.
+/// It reads as the slice of certificates it holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CertificateChain(Arc<[Vec<u8>]>);
+
+impl From<Vec<Vec<u8>>> for CertificateChain {
+    fn from(certificates: Vec<Vec<u8>>) -> Self {
+        Self(certificates.into())
+    }
+}
+
+impl core::ops::Deref for CertificateChain {
+    type Target = [Vec<u8>];
+
+    fn deref(&self) -> &[Vec<u8>] {
+        &self.0
+    }
+}
+
+impl PartialEq<Vec<Vec<u8>>> for CertificateChain {
+    fn eq(&self, other: &Vec<Vec<u8>>) -> bool {
+        *self.0 == **other
     }
 }
 

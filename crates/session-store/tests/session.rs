@@ -128,7 +128,7 @@ fn empty_fields_mean_absent() {
     let mut s = session(&[], 5);
     s.server_name = None;
     s.alpn = None;
-    s.peer_certificates.clear();
+    s.peer_certificates = Vec::new().into();
     s.peer_chain_check = None;
     let decoded = Session::decode(&s.encode()).unwrap();
     assert_same(&s, &decoded);
