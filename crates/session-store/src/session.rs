@@ -373,13 +373,15 @@ impl Session {
 
 /// A peer's certificate chain, DER, leaf first: shared, not copied, by
 /// the session, the handshakes that resume it and what they negotiated.
-/// It reads as the slice of certificates it holds.
+/// It reads as the slice of certificates it holds; the empty chain (a
+/// client without a certificate, a handshake before the Certificate
+/// message) allocates nothing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CertificateChain(Arc<[Vec<u8>]>);
+pub struct CertificateChain(Option<Arc<[Vec<u8>]>>);
 
 impl From<Vec<Vec<u8>>> for CertificateChain {
     fn from(certificates: Vec<Vec<u8>>) -> Self {
-        Self(certificates.into())
+        Self((!certificates.is_empty()).then(|| certificates.into()))
     }
 }
 
@@ -387,13 +389,13 @@ impl core::ops::Deref for CertificateChain {
     type Target = [Vec<u8>];
 
     fn deref(&self) -> &[Vec<u8>] {
-        &self.0
+        self.0.as_deref().unwrap_or_default()
     }
 }
 
 impl PartialEq<Vec<Vec<u8>>> for CertificateChain {
     fn eq(&self, other: &Vec<Vec<u8>>) -> bool {
-        *self.0 == **other
+        **self == **other
     }
 }
 
