@@ -301,50 +301,54 @@ impl ClientExtensions {
 
     /// Appends the extensions block (omitted when there is nothing to send).
     pub fn encode(&self, out: &mut Vec<u8>) {
-        let mut body = Vec::new();
-        if let Some(name) = &self.server_name {
-            put_extension(&mut body, ext::SERVER_NAME, |out| {
-                put_vector(out, 0xffff, |out| {
-                    out.push(0); // host_name
-                    put_opaque(out, 0xffff, name.as_bytes());
-                })
-            });
-        }
-        if let Some(groups) = &self.supported_groups {
-            put_extension(&mut body, ext::SUPPORTED_GROUPS, |out| {
-                put_vector(out, 0xffff, |out| groups.iter().for_each(|g| g.encode(out)))
-            });
-        }
-        if let Some(formats) = &self.ec_point_formats {
-            put_extension(&mut body, ext::EC_POINT_FORMATS, |out| {
-                put_opaque(out, 0xff, formats)
-            });
-        }
-        if let Some(schemes) = &self.signature_algorithms {
-            put_extension(&mut body, ext::SIGNATURE_ALGORITHMS, |out| {
-                put_vector(out, 0xfffe, |out| {
-                    schemes.iter().for_each(|s| s.encode(out))
-                })
-            });
-        }
-        if let Some(names) = &self.alpn {
-            put_extension(&mut body, ext::ALPN, |out| put_alpn_list(out, names));
-        }
-        if self.extended_master_secret {
-            put_extension(&mut body, ext::EXTENDED_MASTER_SECRET, |_| {});
-        }
-        if let Some(ticket) = &self.session_ticket {
-            put_extension(&mut body, ext::SESSION_TICKET, |out| {
-                out.extend_from_slice(ticket)
-            });
-        }
-        if let Some(info) = &self.renegotiation_info {
-            put_extension(&mut body, ext::RENEGOTIATION_INFO, |out| {
-                put_opaque(out, 0xff, info)
-            });
-        }
-        if !body.is_empty() {
-            put_opaque(out, 0xffff, &body);
+        // Written in place, the length filled in after; an empty block
+        // is taken back out.
+        let start = out.len();
+        put_vector(out, 0xffff, |body| {
+            if let Some(name) = &self.server_name {
+                put_extension(body, ext::SERVER_NAME, |out| {
+                    put_vector(out, 0xffff, |out| {
+                        out.push(0); // host_name
+                        put_opaque(out, 0xffff, name.as_bytes());
+                    })
+                });
+            }
+            if let Some(groups) = &self.supported_groups {
+                put_extension(body, ext::SUPPORTED_GROUPS, |out| {
+                    put_vector(out, 0xffff, |out| groups.iter().for_each(|g| g.encode(out)))
+                });
+            }
+            if let Some(formats) = &self.ec_point_formats {
+                put_extension(body, ext::EC_POINT_FORMATS, |out| {
+                    put_opaque(out, 0xff, formats)
+                });
+            }
+            if let Some(schemes) = &self.signature_algorithms {
+                put_extension(body, ext::SIGNATURE_ALGORITHMS, |out| {
+                    put_vector(out, 0xfffe, |out| {
+                        schemes.iter().for_each(|s| s.encode(out))
+                    })
+                });
+            }
+            if let Some(names) = &self.alpn {
+                put_extension(body, ext::ALPN, |out| put_alpn_list(out, names));
+            }
+            if self.extended_master_secret {
+                put_extension(body, ext::EXTENDED_MASTER_SECRET, |_| {});
+            }
+            if let Some(ticket) = &self.session_ticket {
+                put_extension(body, ext::SESSION_TICKET, |out| {
+                    out.extend_from_slice(ticket)
+                });
+            }
+            if let Some(info) = &self.renegotiation_info {
+                put_extension(body, ext::RENEGOTIATION_INFO, |out| {
+                    put_opaque(out, 0xff, info)
+                });
+            }
+        });
+        if out.len() == start + 2 {
+            out.truncate(start);
         }
     }
 }
@@ -383,33 +387,37 @@ impl ServerExtensions {
 
     /// Appends the extensions block (omitted when there is nothing to send).
     pub fn encode(&self, out: &mut Vec<u8>) {
-        let mut body = Vec::new();
-        if self.server_name_ack {
-            put_extension(&mut body, ext::SERVER_NAME, |_| {});
-        }
-        if let Some(formats) = &self.ec_point_formats {
-            put_extension(&mut body, ext::EC_POINT_FORMATS, |out| {
-                put_opaque(out, 0xff, formats)
-            });
-        }
-        if let Some(name) = &self.alpn {
-            put_extension(&mut body, ext::ALPN, |out| {
-                put_alpn_list(out, core::slice::from_ref(name))
-            });
-        }
-        if self.extended_master_secret {
-            put_extension(&mut body, ext::EXTENDED_MASTER_SECRET, |_| {});
-        }
-        if self.session_ticket_ack {
-            put_extension(&mut body, ext::SESSION_TICKET, |_| {});
-        }
-        if let Some(info) = &self.renegotiation_info {
-            put_extension(&mut body, ext::RENEGOTIATION_INFO, |out| {
-                put_opaque(out, 0xff, info)
-            });
-        }
-        if !body.is_empty() {
-            put_opaque(out, 0xffff, &body);
+        // Written in place, the length filled in after; an empty block
+        // is taken back out.
+        let start = out.len();
+        put_vector(out, 0xffff, |body| {
+            if self.server_name_ack {
+                put_extension(body, ext::SERVER_NAME, |_| {});
+            }
+            if let Some(formats) = &self.ec_point_formats {
+                put_extension(body, ext::EC_POINT_FORMATS, |out| {
+                    put_opaque(out, 0xff, formats)
+                });
+            }
+            if let Some(name) = &self.alpn {
+                put_extension(body, ext::ALPN, |out| {
+                    put_alpn_list(out, core::slice::from_ref(name))
+                });
+            }
+            if self.extended_master_secret {
+                put_extension(body, ext::EXTENDED_MASTER_SECRET, |_| {});
+            }
+            if self.session_ticket_ack {
+                put_extension(body, ext::SESSION_TICKET, |_| {});
+            }
+            if let Some(info) = &self.renegotiation_info {
+                put_extension(body, ext::RENEGOTIATION_INFO, |out| {
+                    put_opaque(out, 0xff, info)
+                });
+            }
+        });
+        if out.len() == start + 2 {
+            out.truncate(start);
         }
     }
 }
