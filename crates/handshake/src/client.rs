@@ -191,7 +191,7 @@ impl ClientHandshake {
         send(
             &mut self.transcript,
             &mut actions,
-            HandshakePayload::ClientHello(hello.clone()),
+            HandshakePayload::ClientHello(Box::new(hello.clone())),
         );
         self.state = ClientState::ExpectServerHello(Box::new(HelloSent { hello, offered }));
         Ok(actions)
@@ -373,7 +373,7 @@ impl ClientHandshake {
         let mut actions = Vec::new();
         self.state = match (state, payload) {
             (ClientState::ExpectServerHello(sent), HandshakePayload::ServerHello(hello)) => {
-                self.server_hello(*sent, hello, &mut actions)?
+                self.server_hello(*sent, *hello, &mut actions)?
             }
             (ClientState::ExpectCertificate(neg), HandshakePayload::Certificate(cert)) => {
                 ClientState::ExpectServerKeyExchange(self.server_certificate(neg, cert)?)

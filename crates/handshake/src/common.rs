@@ -20,9 +20,6 @@ use crate::messages::{HandshakeMessage, HandshakePayload, Random};
 /// The machine does no I/O; the connection carries these out one after the
 /// other, so that, e.g., a Finished that follows a ChangeCipherSpec is
 /// protected by the new write state (§7.1).
-// A handful of actions per handshake, never on the data path: boxing the
-// message would buy nothing.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Action {
     /// Send this handshake message under the current write state.

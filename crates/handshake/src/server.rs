@@ -194,7 +194,7 @@ impl ServerHandshake {
         let mut actions = Vec::new();
         self.state = match (state, payload) {
             (ServerState::ExpectClientHello, HandshakePayload::ClientHello(hello)) => {
-                self.client_hello(hello, &mut actions)?
+                self.client_hello(*hello, &mut actions)?
             }
             (ServerState::ExpectCertificate(mut sent), HandshakePayload::Certificate(cert)) => {
                 self.client_certificate(&mut sent, cert)?;
@@ -631,7 +631,7 @@ impl ServerHandshake {
         send(
             &mut self.transcript,
             actions,
-            HandshakePayload::ServerHello(hello),
+            HandshakePayload::ServerHello(Box::new(hello)),
         );
     }
 
