@@ -128,7 +128,7 @@ pub use budget::{PathLimits, DEFAULT_MAX_PATH_DEPTH};
 pub use error::{CaRole, CertificateError};
 pub(crate) use hostname::dns_name_matches;
 pub use key::PublicKeyKind;
-pub(crate) use parse::parse;
+pub(crate) use parse::{parse, parse_for_key};
 pub use path::ValidPath;
 pub use pem::{certs_from_pem, PemError};
 
@@ -329,9 +329,11 @@ pub fn leaf_subject(cert_der: &[u8]) -> Result<String, CertificateError> {
     Ok(parse(cert_der, 0)?.subject().to_string())
 }
 
-/// The kind of public key in a certificate, to match it with a cipher suite.
+/// The kind of public key in a certificate, to match it with a cipher
+/// suite. Only the certificate's outline and key are parsed, not its
+/// extensions: checking it is [`verify_server_chain`]'s business.
 pub fn public_key_kind(cert_der: &[u8]) -> Result<PublicKeyKind, CertificateError> {
-    let cert = parse(cert_der, 0)?;
+    let cert = parse_for_key(cert_der)?;
     PublicKeyKind::of(cert.public_key()).ok_or_else(|| CertificateError::UnsupportedKey {
         subject: cert.subject().to_string(),
     })
