@@ -77,14 +77,14 @@ fn alert_sealed_by(pair: &Pair, writer: Writer) -> AlertProtection {
 
 fn client_hello(wire: &[u8]) -> ClientHello {
     match payload(wire, HandshakeType::ClientHello) {
-        HandshakePayload::ClientHello(hello) => hello,
+        HandshakePayload::ClientHello(hello) => *hello,
         other => panic!("{other:?}"),
     }
 }
 
 fn server_hello(wire: &[u8]) -> ServerHello {
     match payload(wire, HandshakeType::ServerHello) {
-        HandshakePayload::ServerHello(hello) => hello,
+        HandshakePayload::ServerHello(hello) => *hello,
         other => panic!("{other:?}"),
     }
 }

@@ -182,7 +182,7 @@ fn serve_pong(
             suite: neg.cipher_suite,
             group: neg.group,
             server_name: neg.server_name.clone(),
-            peer_certificates: neg.peer_certificates.clone(),
+            peer_certificates: neg.peer_certificates.to_vec(),
         })
     })
 }

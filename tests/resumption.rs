@@ -144,7 +144,7 @@ fn client_hello(wire: &[u8]) -> ClientHello {
     assert_eq!(header.content_type, ContentType::Handshake);
     assert_eq!(rest.len(), usize::from(header.length), "one record");
     match HandshakeMessage::decode(rest.to_vec()).unwrap().payload {
-        HandshakePayload::ClientHello(hello) => hello,
+        HandshakePayload::ClientHello(hello) => *hello,
         other => panic!("the client's first message is {other:?}"),
     }
 }

@@ -135,7 +135,7 @@ fn seen_by_us(stream: &Stream<TcpStream>) -> Seen {
     Seen {
         suite: neg.cipher_suite.value(),
         group: neg.group.unwrap().value(),
-        peer_certificates: neg.peer_certificates.clone(),
+        peer_certificates: neg.peer_certificates.to_vec(),
     }
 }
 

@@ -10,6 +10,9 @@
 //!   refused, and the trace says why a session was not resumed.
 //! - Client: a session is offered only to a config whose trust anchors
 //!   still verify the server chain the session carries.
+//! - Both: the record of the chain check a session keeps, which spares a
+//!   resumption that check, holds only while every certificate of the
+//!   path is valid, and for the same limits.
 
 mod common;
 
@@ -398,4 +401,75 @@ fn debug_shows_no_plaintext() {
     );
     stream.write_all(b"x").unwrap();
     server.join().unwrap();
+}
+
+/// A clock the test sets, for a config's `clock`.
+fn clock_at(now: &Arc<std::sync::atomic::AtomicU64>) -> tls12::session_store::Clock {
+    let now = now.clone();
+    Arc::new(move || now.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+/// 2125-01-01, when every certificate of the test PKI expires.
+const TEST_PKI_NOT_AFTER: u64 = 4_891_363_200;
+
+/// A session records the check of the peer's chain so that a resumption
+/// need not repeat it (`ChainCheck`), but only for the same anchors, name
+/// and limits, and while every certificate of the path is valid: a session
+/// that outlives its peer's certificate is refused on both sides, and one
+/// resumed into a config with a shorter `max_path_depth` is checked again.
+#[test]
+fn a_session_does_not_outlive_the_certificates_it_was_checked_with() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let made = TEST_PKI_NOT_AFTER - 100;
+    let client_now = Arc::new(AtomicU64::new(made));
+    let server_now = Arc::new(AtomicU64::new(made));
+    let world = World::new(Carrier::Id);
+    let connect = |max_path_depth: usize| {
+        let mut client = world.client(Some(CLIENT_A));
+        client.clock = clock_at(&client_now);
+        client.observer = Some(world.refusals.clone());
+        client.max_path_depth = max_path_depth;
+        let mut server = world.server(ClientAuth::Required(roots("ecdsa/root.pem")));
+        server.clock = clock_at(&server_now);
+        let (mut c, mut s) = world.connect(client, server);
+        pump(&mut c, &mut s).map(|()| s.established().unwrap().resumed)
+    };
+    let refusal = |expected: &str| {
+        let traced = world.refusals.take();
+        assert_eq!(traced.len(), 1, "{traced:?}");
+        assert!(traced[0].1.contains(expected), "{traced:?}");
+        assert!(traced[0].1.contains("expired"), "{traced:?}");
+    };
+
+    assert_eq!(connect(6), Ok(false));
+    server_now.store(made + 50, Ordering::SeqCst);
+    client_now.store(made + 50, Ordering::SeqCst);
+    assert_eq!(connect(6), Ok(true), "within the window");
+    assert!(world.refusals.take().is_empty());
+
+    // The server's clock is past the client certificate's notAfter: the
+    // server refuses to resume, and the full handshake refuses the client.
+    server_now.store(TEST_PKI_NOT_AFTER + 1, Ordering::SeqCst);
+    assert!(matches!(connect(6), Err(("server", Error::Certificate(_)))));
+    refusal("client chain is not trusted now");
+
+    // A new session, then the client's clock is past the server
+    // certificate's notAfter: the client does not offer the session.
+    server_now.store(made, Ordering::SeqCst);
+    assert_eq!(connect(6), Ok(false));
+    client_now.store(TEST_PKI_NOT_AFTER + 1, Ordering::SeqCst);
+    assert!(matches!(connect(6), Err(("client", Error::Certificate(_)))));
+    refusal("server chain is not trusted now");
+
+    // The session was not offered, but stays in the store. Both chains
+    // have one intermediate: a config that allows none checks the stored
+    // chain again, and refuses it.
+    client_now.store(made, Ordering::SeqCst);
+    assert!(matches!(connect(0), Err(("client", Error::Certificate(_)))));
+    let traced = world.refusals.take();
+    assert_eq!(traced.len(), 1, "{traced:?}");
+    assert!(matches!(
+        traced[0].0,
+        ResumptionRefusal::ServerChainNotTrusted(_)
+    ));
 }

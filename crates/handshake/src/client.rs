@@ -26,17 +26,18 @@
 
 use std::sync::Arc;
 
-use record_layer::prf::FinishedLabel;
+use record_layer::prf::{FinishedLabel, Prf};
 use record_layer::record::ProtocolVersion;
 use record_layer::secret::constant_time_eq;
 use record_layer::suites::{CipherSuite, SignatureKind};
 use ring::rand::SystemRandom;
-use session_store::{ServerId, Session, SessionId};
+use session_store::{CertificateChain, ServerId, Session, SessionId};
 
+use crate::chain_check::ChainPolicy;
 use crate::observe::{notify, ResumptionRefusal, TraceEvent};
 
 use crate::common::{
-    compute_master_secret, new_random, random_bytes, send, send_change_cipher_spec_and_finished,
+    compute_master_secret, random_bytes, send, send_change_cipher_spec_and_finished,
     set_pending_keys, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated,
     PreviousHandshake, SessionSecret, Side, Transcript,
 };
@@ -47,7 +48,7 @@ use crate::kx::EphemeralKey;
 use crate::messages::{
     client_certificate_type, Certificate, CertificateRequest, ClientHello, ClientKeyExchange,
     DigitallySigned, Finished, HandshakeMessage, HandshakePayload, HandshakeType, NewSessionTicket,
-    ServerHello, ServerKeyExchange, COMPRESSION_NULL,
+    Random, ServerHello, ServerKeyExchange, COMPRESSION_NULL,
 };
 use crate::sign::{self, SignatureScheme};
 use crate::verify;
@@ -103,6 +104,8 @@ pub struct KeyShareReceived {
 pub struct KeysComputed {
     negotiated: Negotiated,
     secret: SessionSecret,
+    /// The PRF keyed with the master secret.
+    prf: Prf,
     /// Our Finished, once sent: at once in a full handshake, after the
     /// server's in an abbreviated one.
     client_verify_data: Option<[u8; 12]>,
@@ -188,7 +191,7 @@ impl ClientHandshake {
         send(
             &mut self.transcript,
             &mut actions,
-            HandshakePayload::ClientHello(hello.clone()),
+            HandshakePayload::ClientHello(Box::new(hello.clone())),
         );
         self.state = ClientState::ExpectServerHello(Box::new(HelloSent { hello, offered }));
         Ok(actions)
@@ -220,18 +223,13 @@ impl ClientHandshake {
     /// session is only as trusted as the check that made it: without this,
     /// a root removed from the config, or another config sharing the
     /// store, would keep accepting the server for the session's lifetime.
-    /// A refusal is traced; the session stays in the store (a config with
+    /// The session's record of its check answers without checking again
+    /// when this config checks alike (`chain_check.rs`). A refusal is traced; the session stays in the store (a config with
     /// other anchors may share it) but is not offered.
     fn server_auth_still_holds(&self, session: &Session) -> bool {
-        let now = i64::try_from((self.config.clock)()).unwrap_or(i64::MAX);
-        let anchors = &self.config.trust_anchors;
-        let checked = verify::verify_server_chain_with(
-            &session.peer_certificates,
-            anchors,
-            &self.server.name,
-            now,
-            &crate::config::path_limits(self.config.max_path_depth),
-        );
+        let checked = self
+            .chain_policy()
+            .still_holds(session, (self.config.clock)());
         let Err(e) = checked else {
             return true;
         };
@@ -243,6 +241,15 @@ impl ClientHandshake {
         false
     }
 
+    /// How this config checks the server's chain.
+    fn chain_policy(&self) -> ChainPolicy<'_> {
+        ChainPolicy::server(
+            &self.config.trust_anchors,
+            &self.server.name,
+            self.config.max_path_depth,
+        )
+    }
+
     /// The SNI to send: RFC 6066 §3: "Literal IPv4 and IPv6 addresses are
     /// not permitted in "HostName"."
     fn sni(&self) -> Option<&str> {
@@ -252,16 +259,17 @@ impl ClientHandshake {
 
     fn client_hello(&self, offered: Option<&Session>) -> Result<ClientHello, Error> {
         let c = &self.config;
+        // ClientHello.random and the session id a ticket needs, in one read
+        // of the system's random source (each read is a system call).
+        let mut fresh = [[0u8; 32]; 2];
+        random_bytes(&self.rng, fresh.as_flattened_mut())?;
+        let [random, ticket_id] = fresh;
         // A session is offered by its ticket if it has one (RFC 5077 §3.4),
         // with a fresh session id so that we can tell from ServerHello
         // whether the server accepted it; otherwise by its session id.
         let (session_id, ticket) = match offered {
             Some(session) => match &session.ticket {
-                Some(ticket) => {
-                    let mut id = [0u8; 32];
-                    random_bytes(&self.rng, &mut id)?;
-                    (SessionId::new(&id), Some(ticket.clone()))
-                }
+                Some(ticket) => (SessionId::new(&ticket_id), Some(ticket.clone())),
                 None => (Some(session.session_id), None),
             },
             None => (Some(SessionId::EMPTY), None),
@@ -273,7 +281,7 @@ impl ClientHandshake {
         let session_id = session_id.ok_or(Error::Internal("session id"))?;
         Ok(ClientHello {
             client_version: ProtocolVersion::TLS1_2,
-            random: new_random(&self.rng)?,
+            random: Random(random),
             session_id,
             cipher_suites: c.cipher_suites.iter().map(|s| s.value()).collect(),
             compression_methods: vec![COMPRESSION_NULL],
@@ -365,7 +373,7 @@ impl ClientHandshake {
         let mut actions = Vec::new();
         self.state = match (state, payload) {
             (ClientState::ExpectServerHello(sent), HandshakePayload::ServerHello(hello)) => {
-                self.server_hello(*sent, hello, &mut actions)?
+                self.server_hello(*sent, *hello, &mut actions)?
             }
             (ClientState::ExpectCertificate(neg), HandshakePayload::Certificate(cert)) => {
                 ClientState::ExpectServerKeyExchange(self.server_certificate(neg, cert)?)
@@ -458,10 +466,13 @@ impl ClientHandshake {
         }
         self.check_same_server(&session.peer_certificates)?;
         neg.peer_certificates = session.peer_certificates.clone();
-        set_pending_keys(actions, &neg, session.master_secret(), Side::Client)?;
+        neg.peer_chain_check = session.peer_chain_check;
+        let prf = neg.prf(session.master_secret());
+        set_pending_keys(actions, &neg, &prf, Side::Client)?;
         let keys = Box::new(KeysComputed {
             negotiated: neg,
             secret: SessionSecret::Resumed(session),
+            prf,
             client_verify_data: None,
             new_ticket: None,
             peer: PeerAuthenticated::inherited(),
@@ -504,7 +515,8 @@ impl ClientHandshake {
             alpn: ext.alpn.clone(),
             extended_master_secret: ext.extended_master_secret,
             secure_renegotiation: ext.renegotiation_info.is_some(),
-            peer_certificates: Vec::new(),
+            peer_certificates: CertificateChain::default(),
+            peer_chain_check: None,
             session_ticket: ext.session_ticket_ack,
         })
     }
@@ -558,14 +570,9 @@ impl ClientHandshake {
         mut neg: Box<Negotiated>,
         cert: Certificate,
     ) -> Result<Box<Negotiated>, Error> {
-        let now = (self.config.clock)();
-        verify::verify_server_chain_with(
-            &cert.certificate_list,
-            &self.config.trust_anchors,
-            &self.server.name,
-            i64::try_from(now).unwrap_or(i64::MAX),
-            &crate::config::path_limits(self.config.max_path_depth),
-        )?;
+        let check = self
+            .chain_policy()
+            .verify(&cert.certificate_list, (self.config.clock)())?;
         // §7.4.2: "The end entity certificate's public key (and associated
         // restrictions) MUST be compatible with the selected key exchange
         // algorithm."
@@ -579,7 +586,8 @@ impl ClientHandshake {
             ));
         }
         self.check_same_server(&cert.certificate_list)?;
-        neg.peer_certificates = cert.certificate_list;
+        neg.peer_certificates = cert.certificate_list.into();
+        neg.peer_chain_check = Some(check);
         Ok(neg)
     }
 
@@ -670,17 +678,19 @@ impl ClientHandshake {
             );
         }
 
-        set_pending_keys(actions, &neg, &master_secret, Side::Client)?;
+        let prf = neg.prf(&master_secret);
+        set_pending_keys(actions, &neg, &prf, Side::Client)?;
         let client_verify_data = send_change_cipher_spec_and_finished(
             &mut self.transcript,
             actions,
             &neg,
-            &master_secret,
+            &prf,
             Side::Client,
         );
         let keys = Box::new(KeysComputed {
             negotiated: neg,
             secret: SessionSecret::Fresh(master_secret),
+            prf,
             client_verify_data: Some(client_verify_data),
             new_ticket: None,
             peer,
@@ -721,11 +731,7 @@ impl ClientHandshake {
         actions: &mut Vec<Action>,
     ) -> Result<Established, Error> {
         let neg = keys.negotiated;
-        let expected = neg.verify_data(
-            keys.secret.master_secret(),
-            FinishedLabel::ServerFinished,
-            &self.transcript,
-        );
+        let expected = neg.verify_data(&keys.prf, FinishedLabel::ServerFinished, &self.transcript);
         let finished = FinishedVerified::check(&expected, &fin.verify_data)?;
         self.transcript.add_raw(raw);
         let client_verify_data = match keys.client_verify_data {
@@ -734,7 +740,7 @@ impl ClientHandshake {
                 &mut self.transcript,
                 actions,
                 &neg,
-                keys.secret.master_secret(),
+                &keys.prf,
                 Side::Client,
             ),
         };
@@ -768,7 +774,7 @@ impl ClientHandshake {
                 .duplicate()
                 .with_ticket(t.ticket, t.ticket_lifetime_hint),
             (SessionSecret::Fresh(master_secret), ticket) => {
-                let session = Session::new(
+                let mut session = Session::new(
                     neg.session_id,
                     neg.cipher_suite,
                     master_secret,
@@ -778,6 +784,7 @@ impl ClientHandshake {
                     neg.alpn.clone(),
                     now,
                 );
+                session.peer_chain_check = neg.peer_chain_check;
                 match ticket {
                     Some(t) => session.with_ticket(t.ticket, t.ticket_lifetime_hint),
                     None => session,

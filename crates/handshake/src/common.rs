@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use record_layer::prf::{self, FinishedLabel, KeyBlock, VERIFY_DATA_LEN};
+use record_layer::prf::{self, FinishedLabel, KeyBlock, Prf, VERIFY_DATA_LEN};
 use record_layer::secret::{constant_time_eq, MasterSecret};
 use record_layer::states::PendingCipherState;
 use record_layer::suites::{CipherSuite, PrfHash};
 use ring::digest;
-use session_store::{Session, SessionId};
+use session_store::{CertificateChain, ChainCheck, Session, SessionId};
 
 use crate::error::Error;
 use crate::kx::NamedGroup;
@@ -20,16 +20,13 @@ use crate::messages::{HandshakeMessage, HandshakePayload, Random};
 /// The machine does no I/O; the connection carries these out one after the
 /// other, so that, e.g., a Finished that follows a ChangeCipherSpec is
 /// protected by the new write state (§7.1).
-// A handful of actions per handshake, never on the data path: boxing the
-// message would buy nothing.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Action {
     /// Send this handshake message under the current write state.
     Send(HandshakeMessage),
     /// Make these the pending read and write states (§6.1): the keys are
     /// computed, but not yet in use.
-    SetPendingKeys(Box<PendingKeys>),
+    SetPendingKeys(PendingKeys),
     /// Send ChangeCipherSpec, then make the pending write state current
     /// (§7.1: "Immediately after sending this message, the sender MUST
     /// instruct the record layer to make the write pending state the write
@@ -57,10 +54,22 @@ pub struct PendingKeys {
 /// chosen, and so the PRF's hash (§5), a running hash follows them too:
 /// each Finished then costs one copy of a hash state, not a hash of
 /// everything again.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Transcript {
     bytes: Vec<u8>,
     running: Option<(PrfHash, digest::Context)>,
+}
+
+impl Default for Transcript {
+    fn default() -> Self {
+        Self {
+            // An abbreviated handshake's messages fit, and a full one's
+            // grow it two or three times, instead of five or six; and the
+            // allocator keeps blocks this small in its per-thread cache.
+            bytes: Vec::with_capacity(1024),
+            running: None,
+        }
+    }
 }
 
 impl core::fmt::Debug for Transcript {
@@ -133,7 +142,10 @@ pub struct Negotiated {
     pub secure_renegotiation: bool,
     /// The peer's certificate chain, leaf first (on an abbreviated
     /// handshake: the chain of the full handshake that made the session).
-    pub peer_certificates: Vec<Vec<u8>>,
+    pub peer_certificates: CertificateChain,
+    /// The record of the check that accepted `peer_certificates`, for the
+    /// session (none for a client without a certificate).
+    pub peer_chain_check: Option<ChainCheck>,
     /// The server will send NewSessionTicket (RFC 5077 §3.2, §3.3).
     pub session_ticket: bool,
 }
@@ -151,19 +163,21 @@ impl Negotiated {
         )
     }
 
-    /// `verify_data` for the Finished sent by `label`'s side (§7.4.9).
+    /// The PRF (§5) of this handshake's suite keyed with `master_secret`,
+    /// for the key block and both Finished messages.
+    pub fn prf(&self, master_secret: &MasterSecret) -> Prf {
+        Prf::new(self.cipher_suite.prf_hash(), master_secret.as_bytes())
+    }
+
+    /// `verify_data` for the Finished sent by `label`'s side (§7.4.9), with
+    /// the PRF keyed with the master secret ([`Negotiated::prf`]).
     pub fn verify_data(
         &self,
-        master_secret: &MasterSecret,
+        prf: &Prf,
         label: FinishedLabel,
         transcript: &Transcript,
     ) -> [u8; VERIFY_DATA_LEN] {
-        prf::verify_data(
-            self.cipher_suite.prf_hash(),
-            master_secret,
-            label,
-            transcript.hash(self.cipher_suite).as_ref(),
-        )
+        prf.verify_data(label, transcript.hash(self.cipher_suite).as_ref())
     }
 }
 
@@ -282,15 +296,6 @@ pub(crate) enum SessionSecret {
     Resumed(Arc<Session>),
 }
 
-impl SessionSecret {
-    pub(crate) fn master_secret(&self) -> &MasterSecret {
-        match self {
-            Self::Fresh(ms) => ms,
-            Self::Resumed(session) => session.master_secret(),
-        }
-    }
-}
-
 /// Queues a handshake message and adds it to the transcript.
 pub(crate) fn send(
     transcript: &mut Transcript,
@@ -302,15 +307,20 @@ pub(crate) fn send(
     actions.push(Action::Send(msg));
 }
 
-/// Derives this connection's keys from `master_secret` (§6.3) and makes
-/// them pending: `side` reads with its peer's write keys.
+/// Derives this connection's keys from the master secret (§6.3), `prf`
+/// being keyed with it, and makes them pending: `side` reads with its
+/// peer's write keys.
 pub(crate) fn set_pending_keys(
     actions: &mut Vec<Action>,
     negotiated: &Negotiated,
-    master_secret: &MasterSecret,
+    prf: &Prf,
     side: Side,
 ) -> Result<(), Error> {
-    let key_block = negotiated.key_block(master_secret);
+    let key_block = prf.key_block(
+        &negotiated.client_random.0,
+        &negotiated.server_random.0,
+        negotiated.cipher_suite.bulk(),
+    );
     let (read, write) = match side {
         Side::Client => (
             key_block.server_write_state()?,
@@ -321,10 +331,7 @@ pub(crate) fn set_pending_keys(
             key_block.server_write_state()?,
         ),
     };
-    actions.push(Action::SetPendingKeys(Box::new(PendingKeys {
-        read,
-        write,
-    })));
+    actions.push(Action::SetPendingKeys(PendingKeys { read, write }));
     Ok(())
 }
 
@@ -334,7 +341,7 @@ pub(crate) fn send_change_cipher_spec_and_finished(
     transcript: &mut Transcript,
     actions: &mut Vec<Action>,
     negotiated: &Negotiated,
-    master_secret: &MasterSecret,
+    prf: &Prf,
     side: Side,
 ) -> [u8; VERIFY_DATA_LEN] {
     let label = match side {
@@ -342,7 +349,7 @@ pub(crate) fn send_change_cipher_spec_and_finished(
         Side::Server => FinishedLabel::ServerFinished,
     };
     actions.push(Action::SendChangeCipherSpec);
-    let verify_data = negotiated.verify_data(master_secret, label, transcript);
+    let verify_data = negotiated.verify_data(prf, label, transcript);
     send(
         transcript,
         actions,
@@ -385,7 +392,7 @@ pub struct PreviousHandshake {
     pub server_verify_data: [u8; VERIFY_DATA_LEN],
     /// The server's certificate chain so far: a client refuses a
     /// renegotiation that changes it (the triple-handshake defence).
-    pub server_certificates: Vec<Vec<u8>>,
+    pub server_certificates: CertificateChain,
 }
 
 impl PreviousHandshake {
@@ -398,7 +405,7 @@ impl PreviousHandshake {
             server_verify_data: est.server_verify_data,
             server_certificates: match side {
                 Side::Client => est.negotiated.peer_certificates.clone(),
-                Side::Server => Vec::new(),
+                Side::Server => CertificateChain::default(),
             },
         })
     }

@@ -130,26 +130,62 @@ fn for_each_extension(
     Ok(unknown)
 }
 
-/// The extension types seen so far, one bit for each of the 2^16, so that
-/// the duplicate check costs the same for every extension: a list searched
-/// for each new type made a 64 KiB block of 16383 empty extensions cost
-/// over 10^8 comparisons, the CPU of about twenty handshakes.
-struct SeenTypes(Vec<u64>);
+/// The extension types seen so far. A list searched for each new type
+/// made a 64 KiB block of 16383 empty extensions cost over 10^8
+/// comparisons, the CPU of about twenty handshakes; so past the first
+/// [`FEW_TYPES`] (a real hello has about a dozen) they are one bit for
+/// each of the 2^16, and the check costs the same for every extension.
+/// The 8 KiB of bits are not made for every hello: zeroing them twice was
+/// a measurable part of a resumption.
+enum SeenTypes {
+    Few { types: [u16; FEW_TYPES], len: usize },
+    Many(Vec<u64>),
+}
+
+/// How many types [`SeenTypes`] compares one by one.
+const FEW_TYPES: usize = 16;
 
 impl Default for SeenTypes {
     fn default() -> Self {
-        Self(vec![0; (1 << 16) / 64])
+        Self::Few {
+            types: [0; FEW_TYPES],
+            len: 0,
+        }
     }
 }
 
 impl SeenTypes {
     /// Marks `typ` as seen; false if it already was.
     fn insert(&mut self, typ: u16) -> bool {
-        let (word, bit) = (usize::from(typ / 64), 1u64 << (typ % 64));
-        let fresh = self.0[word] & bit == 0;
-        self.0[word] |= bit;
-        fresh
+        match self {
+            Self::Few { types, len } => {
+                if types[..*len].contains(&typ) {
+                    return false;
+                }
+                if *len < FEW_TYPES {
+                    types[*len] = typ;
+                    *len += 1;
+                    return true;
+                }
+                let mut bits = vec![0; (1 << 16) / 64];
+                for &seen in types.iter() {
+                    set_bit(&mut bits, seen);
+                }
+                set_bit(&mut bits, typ);
+                *self = Self::Many(bits);
+                true
+            }
+            Self::Many(bits) => set_bit(bits, typ),
+        }
     }
+}
+
+/// Sets `typ`'s bit; false if it was set already.
+fn set_bit(bits: &mut [u64], typ: u16) -> bool {
+    let (word, bit) = (usize::from(typ / 64), 1u64 << (typ % 64));
+    let fresh = bits[word] & bit == 0;
+    bits[word] |= bit;
+    fresh
 }
 
 /// Appends one extension, its body written by `body`.
@@ -265,50 +301,54 @@ impl ClientExtensions {
 
     /// Appends the extensions block (omitted when there is nothing to send).
     pub fn encode(&self, out: &mut Vec<u8>) {
-        let mut body = Vec::new();
-        if let Some(name) = &self.server_name {
-            put_extension(&mut body, ext::SERVER_NAME, |out| {
-                put_vector(out, 0xffff, |out| {
-                    out.push(0); // host_name
-                    put_opaque(out, 0xffff, name.as_bytes());
-                })
-            });
-        }
-        if let Some(groups) = &self.supported_groups {
-            put_extension(&mut body, ext::SUPPORTED_GROUPS, |out| {
-                put_vector(out, 0xffff, |out| groups.iter().for_each(|g| g.encode(out)))
-            });
-        }
-        if let Some(formats) = &self.ec_point_formats {
-            put_extension(&mut body, ext::EC_POINT_FORMATS, |out| {
-                put_opaque(out, 0xff, formats)
-            });
-        }
-        if let Some(schemes) = &self.signature_algorithms {
-            put_extension(&mut body, ext::SIGNATURE_ALGORITHMS, |out| {
-                put_vector(out, 0xfffe, |out| {
-                    schemes.iter().for_each(|s| s.encode(out))
-                })
-            });
-        }
-        if let Some(names) = &self.alpn {
-            put_extension(&mut body, ext::ALPN, |out| put_alpn_list(out, names));
-        }
-        if self.extended_master_secret {
-            put_extension(&mut body, ext::EXTENDED_MASTER_SECRET, |_| {});
-        }
-        if let Some(ticket) = &self.session_ticket {
-            put_extension(&mut body, ext::SESSION_TICKET, |out| {
-                out.extend_from_slice(ticket)
-            });
-        }
-        if let Some(info) = &self.renegotiation_info {
-            put_extension(&mut body, ext::RENEGOTIATION_INFO, |out| {
-                put_opaque(out, 0xff, info)
-            });
-        }
-        if !body.is_empty() {
-            put_opaque(out, 0xffff, &body);
+        // Written in place, the length filled in after; an empty block
+        // is taken back out.
+        let start = out.len();
+        put_vector(out, 0xffff, |body| {
+            if let Some(name) = &self.server_name {
+                put_extension(body, ext::SERVER_NAME, |out| {
+                    put_vector(out, 0xffff, |out| {
+                        out.push(0); // host_name
+                        put_opaque(out, 0xffff, name.as_bytes());
+                    })
+                });
+            }
+            if let Some(groups) = &self.supported_groups {
+                put_extension(body, ext::SUPPORTED_GROUPS, |out| {
+                    put_vector(out, 0xffff, |out| groups.iter().for_each(|g| g.encode(out)))
+                });
+            }
+            if let Some(formats) = &self.ec_point_formats {
+                put_extension(body, ext::EC_POINT_FORMATS, |out| {
+                    put_opaque(out, 0xff, formats)
+                });
+            }
+            if let Some(schemes) = &self.signature_algorithms {
+                put_extension(body, ext::SIGNATURE_ALGORITHMS, |out| {
+                    put_vector(out, 0xfffe, |out| {
+                        schemes.iter().for_each(|s| s.encode(out))
+                    })
+                });
+            }
+            if let Some(names) = &self.alpn {
+                put_extension(body, ext::ALPN, |out| put_alpn_list(out, names));
+            }
+            if self.extended_master_secret {
+                put_extension(body, ext::EXTENDED_MASTER_SECRET, |_| {});
+            }
+            if let Some(ticket) = &self.session_ticket {
+                put_extension(body, ext::SESSION_TICKET, |out| {
+                    out.extend_from_slice(ticket)
+                });
+            }
+            if let Some(info) = &self.renegotiation_info {
+                put_extension(body, ext::RENEGOTIATION_INFO, |out| {
+                    put_opaque(out, 0xff, info)
+                });
+            }
+        });
+        if out.len() == start + 2 {
+            out.truncate(start);
         }
     }
 }
@@ -347,33 +387,37 @@ impl ServerExtensions {
 
     /// Appends the extensions block (omitted when there is nothing to send).
     pub fn encode(&self, out: &mut Vec<u8>) {
-        let mut body = Vec::new();
-        if self.server_name_ack {
-            put_extension(&mut body, ext::SERVER_NAME, |_| {});
-        }
-        if let Some(formats) = &self.ec_point_formats {
-            put_extension(&mut body, ext::EC_POINT_FORMATS, |out| {
-                put_opaque(out, 0xff, formats)
-            });
-        }
-        if let Some(name) = &self.alpn {
-            put_extension(&mut body, ext::ALPN, |out| {
-                put_alpn_list(out, core::slice::from_ref(name))
-            });
-        }
-        if self.extended_master_secret {
-            put_extension(&mut body, ext::EXTENDED_MASTER_SECRET, |_| {});
-        }
-        if self.session_ticket_ack {
-            put_extension(&mut body, ext::SESSION_TICKET, |_| {});
-        }
-        if let Some(info) = &self.renegotiation_info {
-            put_extension(&mut body, ext::RENEGOTIATION_INFO, |out| {
-                put_opaque(out, 0xff, info)
-            });
-        }
-        if !body.is_empty() {
-            put_opaque(out, 0xffff, &body);
+        // Written in place, the length filled in after; an empty block
+        // is taken back out.
+        let start = out.len();
+        put_vector(out, 0xffff, |body| {
+            if self.server_name_ack {
+                put_extension(body, ext::SERVER_NAME, |_| {});
+            }
+            if let Some(formats) = &self.ec_point_formats {
+                put_extension(body, ext::EC_POINT_FORMATS, |out| {
+                    put_opaque(out, 0xff, formats)
+                });
+            }
+            if let Some(name) = &self.alpn {
+                put_extension(body, ext::ALPN, |out| {
+                    put_alpn_list(out, core::slice::from_ref(name))
+                });
+            }
+            if self.extended_master_secret {
+                put_extension(body, ext::EXTENDED_MASTER_SECRET, |_| {});
+            }
+            if self.session_ticket_ack {
+                put_extension(body, ext::SESSION_TICKET, |_| {});
+            }
+            if let Some(info) = &self.renegotiation_info {
+                put_extension(body, ext::RENEGOTIATION_INFO, |out| {
+                    put_opaque(out, 0xff, info)
+                });
+            }
+        });
+        if out.len() == start + 2 {
+            out.truncate(start);
         }
     }
 }
@@ -419,6 +463,39 @@ mod tests {
             ClientExtensions::decode(&mut Reader::new(&bytes)),
             Err(DecodeError::Duplicate { what: "Extension" })
         );
+    }
+
+    /// Duplicates are found among the first few types, which are compared
+    /// one by one, and after the switch to one bit per type, whichever
+    /// side of it the first copy came.
+    #[test]
+    fn duplicates_are_found_before_and_after_the_first_few() {
+        let block = |types: &[u16]| {
+            let mut body = Vec::new();
+            for t in types {
+                body.extend_from_slice(&t.to_be_bytes());
+                body.extend_from_slice(&[0, 0]);
+            }
+            let mut bytes = u16::try_from(body.len()).unwrap().to_be_bytes().to_vec();
+            bytes.extend_from_slice(&body);
+            ClientExtensions::decode(&mut Reader::new(&bytes))
+        };
+        let distinct: Vec<u16> = (1000..1000 + 3 * FEW_TYPES as u16).collect();
+        assert_eq!(block(&distinct).unwrap().unknown, distinct);
+        for (first, again) in [
+            (0, 3),
+            (2, FEW_TYPES),
+            (0, FEW_TYPES + 5),
+            (FEW_TYPES + 1, 40),
+        ] {
+            let mut types = distinct.clone();
+            types[again] = types[first];
+            assert_eq!(
+                block(&types),
+                Err(DecodeError::Duplicate { what: "Extension" }),
+                "type at {first} again at {again}"
+            );
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod chain_check;
 pub mod client;
 pub mod common;
 pub mod config;

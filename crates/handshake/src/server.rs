@@ -24,13 +24,14 @@
 
 use std::sync::Arc;
 
-use record_layer::prf::FinishedLabel;
+use record_layer::prf::{FinishedLabel, Prf};
 use record_layer::record::ProtocolVersion;
 use record_layer::secret::constant_time_eq;
 use record_layer::suites::CipherSuite;
 use ring::rand::SystemRandom;
-use session_store::{Session, SessionId};
+use session_store::{CertificateChain, Session, SessionId};
 
+use crate::chain_check::ChainPolicy;
 use crate::common::{
     compute_master_secret, new_random, random_bytes, send, send_change_cipher_spec_and_finished,
     set_pending_keys, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated,
@@ -89,6 +90,8 @@ pub struct KeyShareSent {
 pub struct KeysComputed {
     negotiated: Negotiated,
     secret: SessionSecret,
+    /// The PRF keyed with the master secret.
+    prf: Prf,
     requested: Option<Vec<SignatureScheme>>,
     /// Our Finished, once sent: first in an abbreviated handshake (§7.3
     /// Figure 2), last in a full one.
@@ -191,7 +194,7 @@ impl ServerHandshake {
         let mut actions = Vec::new();
         self.state = match (state, payload) {
             (ServerState::ExpectClientHello, HandshakePayload::ClientHello(hello)) => {
-                self.client_hello(hello, &mut actions)?
+                self.client_hello(*hello, &mut actions)?
             }
             (ServerState::ExpectCertificate(mut sent), HandshakePayload::Certificate(cert)) => {
                 self.client_certificate(&mut sent, cert)?;
@@ -396,18 +399,19 @@ impl ServerHandshake {
     /// its own anchors and clock, so that a session made under other
     /// anchors or a laxer policy (an initial handshake before a step-up
     /// renegotiation with [`ClientAuth::Required`]) cannot stand in for a
-    /// certificate this config would refuse. A session without a
-    /// certificate never satisfies a config that requires one. A refusal
-    /// is traced, and means a full handshake.
+    /// certificate this config would refuse (the session's record of its
+    /// check answers without checking again when this config checks alike,
+    /// `chain_check.rs`). A session without a certificate never satisfies a
+    /// config that requires one. A refusal is traced, and means a full
+    /// handshake.
     fn client_auth_still_holds(&self, session: &Session) -> bool {
         let chain = &session.peer_certificates;
         let refusal = match (&self.config.client_auth, chain.is_empty()) {
             (ClientAuth::None, _) | (ClientAuth::Optional(_), true) => return true,
             (ClientAuth::Required(_), true) => ResumptionRefusal::NoClientCertificate,
             (ClientAuth::Optional(anchors) | ClientAuth::Required(anchors), false) => {
-                let now = i64::try_from((self.config.clock)()).unwrap_or(i64::MAX);
-                let limits = crate::config::path_limits(self.config.max_path_depth);
-                match verify::verify_client_chain_with(chain, anchors, now, &limits) {
+                let policy = ChainPolicy::client(anchors, self.config.max_path_depth);
+                match policy.still_holds(session, (self.config.clock)()) {
                     Ok(()) => return true,
                     Err(e) => ResumptionRefusal::ClientChainNotTrusted(e),
                 }
@@ -453,6 +457,7 @@ impl ServerHandshake {
             extended_master_secret: true,
             secure_renegotiation,
             peer_certificates: session.peer_certificates.clone(),
+            peer_chain_check: session.peer_chain_check,
             session_ticket: self.will_send_ticket(ext),
         };
         self.send_server_hello(&neg, ext, false, actions);
@@ -460,18 +465,20 @@ impl ServerHandshake {
             // A fresh ticket on resumption, sealed over the same session.
             self.send_ticket(&session, actions)?;
         }
-        set_pending_keys(actions, &neg, session.master_secret(), Side::Server)?;
+        let prf = neg.prf(session.master_secret());
+        set_pending_keys(actions, &neg, &prf, Side::Server)?;
         let server_verify_data = send_change_cipher_spec_and_finished(
             &mut self.transcript,
             actions,
             &neg,
-            session.master_secret(),
+            &prf,
             Side::Server,
         );
         Ok(ServerState::ExpectChangeCipherSpec(Box::new(
             KeysComputed {
                 negotiated: neg,
                 secret: SessionSecret::Resumed(session),
+                prf,
                 requested: None,
                 server_verify_data: Some(server_verify_data),
                 peer: PeerAuthenticated::inherited(),
@@ -502,7 +509,8 @@ impl ServerHandshake {
             alpn,
             extended_master_secret: ext.extended_master_secret,
             secure_renegotiation,
-            peer_certificates: Vec::new(),
+            peer_certificates: CertificateChain::default(),
+            peer_chain_check: None,
             session_ticket: self.will_send_ticket(ext),
         };
         self.send_server_hello(&neg, ext, ext.server_name.is_some(), actions);
@@ -623,7 +631,7 @@ impl ServerHandshake {
         send(
             &mut self.transcript,
             actions,
-            HandshakePayload::ServerHello(hello),
+            HandshakePayload::ServerHello(Box::new(hello)),
         );
     }
 
@@ -742,14 +750,10 @@ impl ServerHandshake {
                 _ => Ok(()),
             };
         }
-        let now = (self.config.clock)();
-        verify::verify_client_chain_with(
-            &cert.certificate_list,
-            anchors,
-            i64::try_from(now).unwrap_or(i64::MAX),
-            &crate::config::path_limits(self.config.max_path_depth),
-        )?;
-        sent.negotiated.peer_certificates = cert.certificate_list;
+        let check = ChainPolicy::client(anchors, self.config.max_path_depth)
+            .verify(&cert.certificate_list, (self.config.clock)())?;
+        sent.negotiated.peer_certificates = cert.certificate_list.into();
+        sent.negotiated.peer_chain_check = Some(check);
         Ok(())
     }
 
@@ -763,10 +767,12 @@ impl ServerHandshake {
         let pre_master_secret = sent.key.agree(&cke.ecdh_yc)?;
         let neg = sent.negotiated;
         let master_secret = compute_master_secret(&neg, &pre_master_secret, &self.transcript);
-        set_pending_keys(actions, &neg, &master_secret, Side::Server)?;
+        let prf = neg.prf(&master_secret);
+        set_pending_keys(actions, &neg, &prf, Side::Server)?;
         Ok(Box::new(KeysComputed {
             negotiated: neg,
             secret: SessionSecret::Fresh(master_secret),
+            prf,
             requested: sent.requested,
             server_verify_data: None,
             peer: sent.peer,
@@ -807,17 +813,13 @@ impl ServerHandshake {
         actions: &mut Vec<Action>,
     ) -> Result<Established, Error> {
         let neg = keys.negotiated;
-        let expected = neg.verify_data(
-            keys.secret.master_secret(),
-            FinishedLabel::ClientFinished,
-            &self.transcript,
-        );
+        let expected = neg.verify_data(&keys.prf, FinishedLabel::ClientFinished, &self.transcript);
         let finished = FinishedVerified::check(&expected, &fin.verify_data)?;
         self.transcript.add_raw(raw);
         let (session, resumed, server_verify_data) = match (keys.secret, keys.server_verify_data) {
             (SessionSecret::Resumed(session), Some(sent)) => (session, true, sent),
             (SessionSecret::Fresh(master_secret), None) => {
-                let session = Arc::new(Session::new(
+                let mut session = Session::new(
                     neg.session_id,
                     neg.cipher_suite,
                     master_secret,
@@ -826,7 +828,9 @@ impl ServerHandshake {
                     neg.server_name.clone(),
                     neg.alpn.clone(),
                     (self.config.clock)(),
-                ));
+                );
+                session.peer_chain_check = neg.peer_chain_check;
+                let session = Arc::new(session);
                 if neg.session_ticket {
                     self.send_ticket(&session, actions)?;
                 }
@@ -834,7 +838,7 @@ impl ServerHandshake {
                     &mut self.transcript,
                     actions,
                     &neg,
-                    session.master_secret(),
+                    &keys.prf,
                     Side::Server,
                 );
                 self.keep_session(&session);

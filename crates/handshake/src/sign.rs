@@ -207,7 +207,7 @@ pub fn verify_signature(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), SignatureError> {
-    let cert = x509::parse(cert_der, 0)?;
+    let cert = x509::parse_for_key(cert_der)?;
     let spki = cert.public_key();
     let key = PublicKeyKind::of(spki).ok_or_else(|| CertificateError::UnsupportedKey {
         subject: cert.subject().to_string(),

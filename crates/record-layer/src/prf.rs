@@ -40,32 +40,79 @@ use crate::suites::PrfHash;
 /// serve published test vectors. The seed is the concatenation of `seed`'s
 /// parts.
 pub fn p_hash(hmac: hmac::Algorithm, secret: &[u8], seed: &[&[u8]], out: &mut [u8]) {
-    p_hash_of_label_and_seed(hmac, secret, &[], seed, out);
+    p_hash_of_label_and_seed(&hmac::Key::new(hmac, secret), &[], seed, out);
 }
 
-/// `P_hash(secret, label + seed)`, the seed given as parts.
-fn p_hash_of_label_and_seed(
-    hmac: hmac::Algorithm,
-    secret: &[u8],
-    label: &[u8],
-    seed: &[&[u8]],
-    out: &mut [u8],
-) {
-    let key = hmac::Key::new(hmac, secret);
+/// `P_hash(secret, label + seed)`, `key` being the HMAC key of `secret`,
+/// the seed given as parts.
+fn p_hash_of_label_and_seed(key: &hmac::Key, label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
     // A(1) = HMAC_hash(secret, A(0)), with A(0) = label + seed.
-    let mut a = hmac_of(&key, &[label], seed);
-    let mut blocks = out
-        .chunks_mut(hmac.digest_algorithm().output_len())
-        .peekable();
+    let mut a = hmac_of(key, &[label], seed);
+    let block_len = key.algorithm().digest_algorithm().output_len();
+    let mut blocks = out.chunks_mut(block_len).peekable();
     while let Some(block) = blocks.next() {
         // HMAC_hash(secret, A(i) + label + seed); "the last ... bytes of the
         // final iteration will then be discarded".
-        let output = hmac_of(&key, &[a.as_ref(), label], seed);
+        let output = hmac_of(key, &[a.as_ref(), label], seed);
         block.copy_from_slice(&output.as_ref()[..block.len()]);
         if blocks.peek().is_some() {
             // A(i+1) = HMAC_hash(secret, A(i))
-            a = hmac::sign(&key, a.as_ref());
+            a = hmac::sign(key, a.as_ref());
         }
+    }
+}
+
+/// The PRF keyed with one secret (§5), for deriving several outputs from
+/// it: the HMAC key (the secret absorbed into the hash's inner and outer
+/// states) is made once, not once per output. A handshake derives three
+/// outputs from its master secret, the key block and both Finished
+/// messages' verify_data, and an abbreviated handshake does little else.
+///
+/// ring does not wipe the key's states; like the key schedules of the
+/// record keys, they are dropped with the handshake.
+#[derive(Debug)]
+pub struct Prf {
+    key: hmac::Key,
+}
+
+impl Prf {
+    /// The PRF of `hash` keyed with `secret`.
+    pub fn new(hash: PrfHash, secret: &[u8]) -> Self {
+        Self {
+            key: hmac::Key::new(hash.hmac_algorithm(), secret),
+        }
+    }
+
+    /// `PRF(secret, label, seed)`, filling `out` (see [`prf`]).
+    pub fn fill(&self, label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
+        p_hash_of_label_and_seed(&self.key, label, seed, out);
+    }
+
+    /// [`key_block`] with this PRF's secret as the master secret.
+    pub fn key_block(
+        &self,
+        client_random: &[u8; 32],
+        server_random: &[u8; 32],
+        bulk: BulkAlgorithm,
+    ) -> KeyBlock {
+        let mut bytes = SecretBytes::zeroed();
+        self.fill(
+            b"key expansion",
+            &[server_random, client_random],
+            &mut bytes.as_mut_bytes()[..bulk.key_block_len()],
+        );
+        KeyBlock { bulk, bytes }
+    }
+
+    /// [`verify_data`] with this PRF's secret as the master secret.
+    pub fn verify_data(
+        &self,
+        label: FinishedLabel,
+        handshake_hash: &[u8],
+    ) -> [u8; VERIFY_DATA_LEN] {
+        let mut out = [0; VERIFY_DATA_LEN];
+        self.fill(label.as_bytes(), &[handshake_hash], &mut out);
+        out
     }
 }
 
@@ -83,7 +130,7 @@ fn hmac_of(key: &hmac::Key, head: &[&[u8]], tail: &[&[u8]]) -> hmac::Tag {
 /// length byte or trailing null character"); the seed is the concatenation
 /// of `seed`'s parts.
 pub fn prf(hash: PrfHash, secret: &[u8], label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
-    p_hash_of_label_and_seed(hash.hmac_algorithm(), secret, label, seed, out);
+    Prf::new(hash, secret).fill(label, seed, out);
 }
 
 /// `master_secret = PRF(pre_master_secret, "master secret",
@@ -160,15 +207,7 @@ pub fn key_block(
     server_random: &[u8; 32],
     bulk: BulkAlgorithm,
 ) -> KeyBlock {
-    let mut bytes = SecretBytes::zeroed();
-    prf(
-        hash,
-        master_secret.as_bytes(),
-        b"key expansion",
-        &[server_random, client_random],
-        &mut bytes.as_mut_bytes()[..bulk.key_block_len()],
-    );
-    KeyBlock { bulk, bytes }
+    Prf::new(hash, master_secret.as_bytes()).key_block(client_random, server_random, bulk)
 }
 
 impl KeyBlock {
@@ -263,15 +302,7 @@ pub fn verify_data(
     label: FinishedLabel,
     handshake_hash: &[u8],
 ) -> [u8; VERIFY_DATA_LEN] {
-    let mut out = [0; VERIFY_DATA_LEN];
-    prf(
-        hash,
-        master_secret.as_bytes(),
-        label.as_bytes(),
-        &[handshake_hash],
-        &mut out,
-    );
-    out
+    Prf::new(hash, master_secret.as_bytes()).verify_data(label, handshake_hash)
 }
 
 #[cfg(test)]
@@ -306,6 +337,28 @@ mod tests {
         );
         assert_eq!(whole, split);
         assert_eq!(whole, three);
+    }
+
+    /// One keyed PRF, used for several outputs in turn, gives each what a
+    /// PRF keyed for it alone gives: nothing carries over between uses.
+    #[test]
+    fn a_prf_keyed_once_serves_every_output() {
+        let secret = MasterSecret::from_bytes([7; 48]);
+        let keyed = Prf::new(PrfHash::Sha256, secret.as_bytes());
+        let bulk = BulkAlgorithm::Aes128Gcm;
+        for round in 0..2u8 {
+            let (c, s) = ([round; 32], [round + 1; 32]);
+            assert_eq!(
+                keyed.key_block(&c, &s, bulk).as_bytes(),
+                key_block(PrfHash::Sha256, &secret, &c, &s, bulk).as_bytes()
+            );
+            for label in [FinishedLabel::ClientFinished, FinishedLabel::ServerFinished] {
+                assert_eq!(
+                    keyed.verify_data(label, &c),
+                    verify_data(PrfHash::Sha256, &secret, label, &c)
+                );
+            }
+        }
     }
 
     #[test]

@@ -28,14 +28,19 @@ use crate::record::{ContentType, ProtocolVersion};
 /// use. Its sequence number is zero, and nothing can change that before it
 /// becomes current (§6.1: "The sequence number MUST be set to zero whenever
 /// a connection state is made the active state").
+///
+/// Boxed, as the states of [`CipherStates`] are: an AEAD key with its
+/// schedule is over 500 bytes, which then move as a pointer from the key
+/// block to pending to current, and a connection holding four of them
+/// stays small.
 #[derive(Debug)]
-pub struct PendingCipherState(CipherState);
+pub struct PendingCipherState(Box<CipherState>);
 
 impl PendingCipherState {
     /// A pending state keyed with `write_key` and `write_iv` (§6.3), usually
     /// made by [`KeyBlock`](crate::prf::KeyBlock).
     pub fn new(bulk: BulkAlgorithm, write_key: &[u8], write_iv: &[u8]) -> Result<Self, Error> {
-        CipherState::new(bulk, write_key, write_iv).map(Self)
+        CipherState::new(bulk, write_key, write_iv).map(|state| Self(Box::new(state)))
     }
 
     /// The AEAD it will use.
@@ -51,8 +56,8 @@ impl PendingCipherState {
 /// ChangeCipherSpec then has nothing to switch to.
 #[derive(Debug, Default)]
 pub struct CipherStates {
-    current_read: Option<CipherState>,
-    current_write: Option<CipherState>,
+    current_read: Option<Box<CipherState>>,
+    current_write: Option<Box<CipherState>>,
     pending_read: Option<PendingCipherState>,
     pending_write: Option<PendingCipherState>,
 }
@@ -109,13 +114,13 @@ impl CipherStates {
     /// The current read state, or `None` while records arrive unprotected:
     /// for traces.
     pub fn current_read(&self) -> Option<&CipherState> {
-        self.current_read.as_ref()
+        self.current_read.as_deref()
     }
 
     /// The current write state, or `None` while records leave unprotected:
     /// for traces.
     pub fn current_write(&self) -> Option<&CipherState> {
-        self.current_write.as_ref()
+        self.current_write.as_deref()
     }
 
     /// Room the current write state needs between a record's header and its
@@ -123,14 +128,16 @@ impl CipherStates {
     /// [`write_record`](crate::record::write_record).
     pub fn write_nonce_explicit_len(&self) -> usize {
         self.current_write
-            .as_ref()
+            .as_deref()
             .map_or(0, CipherState::nonce_explicit_len)
     }
 
     /// Room the current write state needs after a record's plaintext (the
     /// tag; 0 while unprotected).
     pub fn write_tag_len(&self) -> usize {
-        self.current_write.as_ref().map_or(0, CipherState::tag_len)
+        self.current_write
+            .as_deref()
+            .map_or(0, CipherState::tag_len)
     }
 
     /// Protects a record laid out by

@@ -159,9 +159,11 @@ impl<K: Clone + Eq + Hash> Lru<K> {
         }
         let tick = self.next_tick();
         if let Some(entry) = self.entries.get_mut(key) {
-            self.order.remove(&entry.last_used);
+            // The key moves to its new place in the order, uncopied.
+            if let Some(key) = self.order.remove(&entry.last_used) {
+                self.order.insert(tick, key);
+            }
             entry.last_used = tick;
-            self.order.insert(tick, key.clone());
         }
         Some(session)
     }

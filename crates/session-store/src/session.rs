@@ -8,7 +8,9 @@
 //! the master secret is an extended one (RFC 7627), the server name it was
 //! made for (RFC 6066 §3), the ALPN protocol (RFC 7301), when it was made and
 //! how long it may live, and, on the client, the session ticket the server
-//! issued for it (RFC 5077 §3.3).
+//! issued for it (RFC 5077 §3.3). It also records what the check of the
+//! peer's chain depended on ([`ChainCheck`]), so that a resumption can tell
+//! whether that check would still pass without repeating it.
 //!
 //! A `Session` holds **no keys and no sequence numbers**: those belong to a
 //! connection, and every connection that resumes a session derives its own
@@ -25,12 +27,13 @@
 //!
 //! ```text
 //! struct {
-//!     uint8 format_version;                    /* 1 */
+//!     uint8 format_version;                    /* 2 */
 //!     opaque session_id<0..32>;
 //!     uint16 cipher_suite;
 //!     opaque master_secret[48];
 //!     uint8 extended_master_secret;            /* 0 or 1 */
 //!     ASN.1Cert peer_certificates<0..2^24-1>;  /* as in Certificate, §7.4.2 */
+//!     ChainCheck peer_chain_check<0..48>;      /* none or one */
 //!     opaque server_name<0..2^16-1>;           /* empty: none */
 //!     opaque alpn<0..2^8-1>;                   /* empty: none */
 //!     uint64 created_at;                       /* UNIX seconds */
@@ -40,6 +43,12 @@
 //! } SessionState;
 //!
 //! opaque ASN.1Cert<1..2^24-1>;
+//!
+//! struct {
+//!     opaque context[32];
+//!     uint64 valid_from;                       /* UNIX seconds */
+//!     uint64 valid_until;
+//! } ChainCheck;
 //! ```
 //!
 //! Each ceiling is the one of the wire message the field comes from (SNI's
@@ -49,9 +58,14 @@
 //! Since none of these may be empty on the wire, an empty field here means
 //! "absent". `is resumable` is not encoded: a stored session is resumable,
 //! and one that is not is removed from its store instead.
+//!
+//! Format 1 had no `peer_chain_check`; it is not decoded (a store drops
+//! such a session, which costs one full handshake), so that every session
+//! has exactly one encoding.
 
 use core::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use record_layer::codec::{put_opaque, put_vector, DecodeError, Reader};
 use record_layer::secret::MasterSecret;
@@ -72,7 +86,11 @@ pub struct Session {
     pub extended_master_secret: bool,
     /// `peer certificate`: the peer's chain, DER, leaf first (empty for an
     /// unauthenticated client).
-    pub peer_certificates: Vec<Vec<u8>>,
+    pub peer_certificates: CertificateChain,
+    /// What the check that accepted `peer_certificates` depended on; `None`
+    /// when it was not recorded, and a resumption must check the chain
+    /// again in full.
+    pub peer_chain_check: Option<ChainCheck>,
     /// The server name (SNI) of the handshake that made it (RFC 6066 §3).
     pub server_name: Option<String>,
     /// The ALPN protocol chosen on the handshake that made it (RFC 7301).
@@ -100,7 +118,7 @@ impl Session {
 
     /// The `format_version` that [`encode`](Self::encode) writes and
     /// [`decode`](Self::decode) accepts.
-    pub const FORMAT_VERSION: u8 = 1;
+    pub const FORMAT_VERSION: u8 = 2;
 
     /// A new, resumable session as a full handshake makes it.
     #[allow(clippy::too_many_arguments)]
@@ -109,7 +127,7 @@ impl Session {
         cipher_suite: CipherSuite,
         master_secret: MasterSecret,
         extended_master_secret: bool,
-        peer_certificates: Vec<Vec<u8>>,
+        peer_certificates: impl Into<CertificateChain>,
         server_name: Option<String>,
         alpn: Option<Vec<u8>>,
         created_at: u64,
@@ -119,7 +137,8 @@ impl Session {
             cipher_suite,
             master_secret,
             extended_master_secret,
-            peer_certificates,
+            peer_certificates: peer_certificates.into(),
+            peer_chain_check: None,
             server_name,
             alpn,
             created_at,
@@ -164,6 +183,7 @@ impl Session {
             master_secret: MasterSecret::from_bytes(*self.master_secret.as_bytes()),
             extended_master_secret: self.extended_master_secret,
             peer_certificates: self.peer_certificates.clone(),
+            peer_chain_check: self.peer_chain_check,
             server_name: self.server_name.clone(),
             alpn: self.alpn.clone(),
             created_at: self.created_at,
@@ -221,8 +241,15 @@ impl Session {
         out.extend_from_slice(self.master_secret.as_bytes());
         out.push(u8::from(self.extended_master_secret));
         put_vector(&mut out, CERTIFICATES_MAX, |o| {
-            for cert in &self.peer_certificates {
+            for cert in self.peer_certificates.iter() {
                 put_opaque(o, CERTIFICATE_MAX, cert);
+            }
+        });
+        put_vector(&mut out, ChainCheck::LEN, |o| {
+            if let Some(check) = &self.peer_chain_check {
+                o.extend_from_slice(&check.context);
+                o.extend_from_slice(&check.valid_from.to_be_bytes());
+                o.extend_from_slice(&check.valid_until.to_be_bytes());
             }
         });
         put_opaque(&mut out, SERVER_NAME_MAX, opt_bytes(&self.server_name));
@@ -270,6 +297,16 @@ impl Session {
         let peer_certificates = r
             .vector(0, CERTIFICATES_MAX, "SessionState.peer_certificates")?
             .items(|c| Ok(c.opaque(1, CERTIFICATE_MAX, "ASN.1Cert")?.to_vec()))?;
+        let mut check = r.vector(0, ChainCheck::LEN, "SessionState.peer_chain_check")?;
+        let peer_chain_check = match check.is_empty() {
+            true => None,
+            false => Some(ChainCheck {
+                context: check.array("ChainCheck.context")?,
+                valid_from: check.u64("ChainCheck.valid_from")?,
+                valid_until: check.u64("ChainCheck.valid_until")?,
+            }),
+        };
+        check.expect_empty("ChainCheck")?;
         let server_name =
             match r.opaque(0, SERVER_NAME_MAX, "SessionState.server_name")? {
                 [] => None,
@@ -296,6 +333,7 @@ impl Session {
             alpn,
             created_at,
         );
+        session.peer_chain_check = peer_chain_check;
         session.lifetime = lifetime;
         session.ticket = ticket;
         session.ticket_lifetime_hint = ticket_lifetime_hint;
@@ -310,6 +348,7 @@ impl Session {
             + MasterSecret::LEN
             + 1
             + (3 + certificates)
+            + (1 + self.peer_chain_check.map_or(0, |_| ChainCheck::LEN))
             + (2 + opt_bytes(&self.server_name).len())
             + (1 + opt_bytes(&self.alpn).len())
             + 8
@@ -329,6 +368,68 @@ impl Session {
             && opt_bytes(&self.alpn).len() <= ALPN_MAX
             && opt_bytes(&self.ticket).len() <= TICKET_MAX;
         assert!(fits, "Session field longer than its SessionState ceiling");
+    }
+}
+
+/// A peer's certificate chain, DER, leaf first: shared, not copied, by
+/// the session, the handshakes that resume it and what they negotiated.
+/// It reads as the slice of certificates it holds; the empty chain (a
+/// client without a certificate, a handshake before the Certificate
+/// message) allocates nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CertificateChain(Option<Arc<[Vec<u8>]>>);
+
+impl From<Vec<Vec<u8>>> for CertificateChain {
+    fn from(certificates: Vec<Vec<u8>>) -> Self {
+        Self((!certificates.is_empty()).then(|| certificates.into()))
+    }
+}
+
+impl core::ops::Deref for CertificateChain {
+    type Target = [Vec<u8>];
+
+    fn deref(&self) -> &[Vec<u8>] {
+        self.0.as_deref().unwrap_or_default()
+    }
+}
+
+impl PartialEq<Vec<Vec<u8>>> for CertificateChain {
+    fn eq(&self, other: &Vec<Vec<u8>>) -> bool {
+        **self == **other
+    }
+}
+
+/// What the check that accepted a peer's chain depended on, recorded when
+/// it passed (issue 12: a session is only as trusted as that check).
+///
+/// A chain check is a function of the chain, the trust anchors, the path
+/// limits, the purpose (server or client), the server's name and the time.
+/// The session holds the chain; `context` is a digest of everything else
+/// but the time, made by the handshake; and every certificate of the path
+/// found is valid from `valid_from` to `valid_until`. So a later check with
+/// the same context, at a time within the window, would pass again, and
+/// need not be repeated: anything else (other anchors, another name, a
+/// time outside the window) means checking the chain again in full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainCheck {
+    /// A digest of what the check depended on besides the chain and the
+    /// time (the handshake says what goes in).
+    pub context: [u8; 32],
+    /// The latest notBefore of the path's certificates, UNIX seconds.
+    pub valid_from: u64,
+    /// The earliest notAfter of the path's certificates, UNIX seconds.
+    pub valid_until: u64,
+}
+
+impl ChainCheck {
+    /// The length of its encoding.
+    const LEN: usize = 32 + 8 + 8;
+
+    /// True if the check this records would pass again for `context` at
+    /// `now` (UNIX seconds; the window's bounds are inclusive, as RFC 5280
+    /// §4.1.2.5's).
+    pub fn still_holds(&self, context: &[u8; 32], now: u64) -> bool {
+        self.context == *context && (self.valid_from..=self.valid_until).contains(&now)
     }
 }
 
@@ -361,6 +462,7 @@ impl fmt::Debug for Session {
             .field("master_secret", &self.master_secret)
             .field("extended_master_secret", &self.extended_master_secret)
             .field("peer_certificates", &self.peer_certificates.len())
+            .field("peer_chain_check", &self.peer_chain_check)
             .field("server_name", &self.server_name)
             .field("alpn", &self.alpn)
             .field("created_at", &self.created_at)

@@ -63,6 +63,7 @@
 //! ```
 
 use core::fmt;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::{PoisonError, RwLock};
 
@@ -428,9 +429,13 @@ impl TicketKeys {
     }
 }
 
-/// The AEAD's additional data: `key_name`, then the caller's context.
-fn additional_data(key_name: &[u8], context: &[u8]) -> Vec<u8> {
-    [key_name, context].concat()
+/// The AEAD's additional data: `key_name`, then the caller's context (a
+/// ticket has none, and needs no copy).
+fn additional_data<'a>(key_name: &'a [u8], context: &[u8]) -> Cow<'a, [u8]> {
+    match context {
+        [] => Cow::Borrowed(key_name),
+        _ => Cow::Owned([key_name, context].concat()),
+    }
 }
 
 fn encode_key_file(ring: &KeyRing) -> Zeroizing<Vec<u8>> {

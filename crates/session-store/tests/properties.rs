@@ -8,7 +8,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use record_layer::secret::MasterSecret;
 use record_layer::suites::CipherSuite;
-use session_store::{ServerId, Session, SessionId, TicketKeys};
+use session_store::{ChainCheck, ServerId, Session, SessionId, TicketKeys};
 
 fn any_session() -> impl Strategy<Value = Session> {
     (
@@ -19,6 +19,7 @@ fn any_session() -> impl Strategy<Value = Session> {
             any::<[u8; 16]>(),
             any::<bool>(),
             vec(vec(any::<u8>(), 1..64), 0..4),
+            prop::option::of(any::<([u8; 32], u64, u64)>()),
         ),
         (
             prop::option::of("\\PC{1,40}"),
@@ -31,7 +32,7 @@ fn any_session() -> impl Strategy<Value = Session> {
     )
         .prop_map(
             |(
-                (id, suite, ms_head, ms_tail, ems, certs),
+                (id, suite, ms_head, ms_tail, ems, certs, check),
                 (name, alpn, created_at, lifetime, ticket, hint),
             )| {
                 let mut master_secret = [0u8; 48];
@@ -47,6 +48,11 @@ fn any_session() -> impl Strategy<Value = Session> {
                     alpn,
                     created_at,
                 );
+                s.peer_chain_check = check.map(|(context, valid_from, valid_until)| ChainCheck {
+                    context,
+                    valid_from,
+                    valid_until,
+                });
                 s.lifetime = lifetime;
                 s.with_ticket(ticket, hint)
             },
@@ -79,7 +85,7 @@ proptest! {
         }
     }
 
-    /// Arbitrary bytes after a valid prefix (version 1, a short id, a
+    /// Arbitrary bytes after a valid prefix (this version, a short id, a
     /// known suite) reach the later fields' checks.
     #[test]
     fn arbitrary_tails_never_panic_decode(tail in vec(any::<u8>(), 0..200)) {

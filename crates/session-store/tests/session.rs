@@ -4,12 +4,15 @@ mod common;
 
 use common::{assert_same, session};
 use record_layer::codec::DecodeError;
-use session_store::Session;
+use session_store::{ChainCheck, Session};
 
 /// Byte offsets in the encoding of `session(&[1; 4], _)`.
 const VERSION_AT: usize = 0;
 const SUITE_AT: usize = 1 + 1 + 4;
 const EMS_AT: usize = SUITE_AT + 2 + 48;
+/// Two certificates of 4 and 300 bytes, each with a uint24 prefix.
+const CERTIFICATES_LEN: usize = 3 + 4 + 3 + 300;
+const CHAIN_CHECK_AT: usize = EMS_AT + 1 + 3 + CERTIFICATES_LEN;
 
 #[test]
 fn encoding_round_trips_every_field() {
@@ -31,9 +34,14 @@ fn encoding_layout_follows_session_state() {
         s.master_secret().as_bytes()[..]
     );
     assert_eq!(bytes[EMS_AT], 1);
-    // Two certificates of 4 and 300 bytes, each with a uint24 prefix.
-    let certificates_len = (3 + 4 + 3 + 300u32).to_be_bytes();
+    let certificates_len = u32::try_from(CERTIFICATES_LEN).unwrap().to_be_bytes();
     assert_eq!(bytes[EMS_AT + 1..EMS_AT + 4], certificates_len[1..]);
+    // One ChainCheck: a one-byte length, the context, two uint64.
+    let check = &bytes[CHAIN_CHECK_AT..CHAIN_CHECK_AT + 1 + 48];
+    assert_eq!(check[0], 48);
+    assert_eq!(check[1..33], [0xcc; 32]);
+    assert_eq!(check[33..41], 1u64.to_be_bytes());
+    assert_eq!(check[41..], (u64::MAX - 1).to_be_bytes());
     // The tail: no ticket, then a zero hint.
     assert_eq!(bytes[bytes.len() - 6..], [0, 0, 0, 0, 0, 0]);
     // Exactly sized, so no unwiped copy was left behind by a reallocation.
@@ -55,8 +63,9 @@ fn decode_names_the_bad_field() {
         bytes[at] = value;
         Session::decode(&bytes).unwrap_err()
     };
+    // Format 1, without peer_chain_check, is not read.
     assert_eq!(
-        with(VERSION_AT, 2),
+        with(VERSION_AT, 1),
         DecodeError::InvalidValue {
             what: "SessionState.format_version"
         }
@@ -80,6 +89,15 @@ fn decode_names_the_bad_field() {
             ..
         }
     ));
+    // A ChainCheck is all there or absent.
+    for len in [1, 47, 49] {
+        let mut bytes = good.clone();
+        bytes[CHAIN_CHECK_AT] = len;
+        assert!(
+            Session::decode(&bytes).is_err(),
+            "peer_chain_check of {len} bytes"
+        );
+    }
     let mut trailing = good.clone();
     trailing.push(0);
     assert_eq!(
@@ -110,7 +128,8 @@ fn empty_fields_mean_absent() {
     let mut s = session(&[], 5);
     s.server_name = None;
     s.alpn = None;
-    s.peer_certificates.clear();
+    s.peer_certificates = Vec::new().into();
+    s.peer_chain_check = None;
     let decoded = Session::decode(&s.encode()).unwrap();
     assert_same(&s, &decoded);
     assert!(decoded.session_id.is_empty());
@@ -162,4 +181,20 @@ fn encoding_an_oversized_field_panics_rather_than_truncating() {
     let mut s = session(&[1], 5);
     s.alpn = Some(vec![b'a'; 256]);
     let _ = s.encode();
+}
+
+#[test]
+fn a_chain_check_holds_for_its_context_within_its_window() {
+    let check = ChainCheck {
+        context: [7; 32],
+        valid_from: 100,
+        valid_until: 200,
+    };
+    assert!(check.still_holds(&[7; 32], 100));
+    assert!(check.still_holds(&[7; 32], 200), "bounds inclusive");
+    assert!(!check.still_holds(&[7; 32], 99));
+    assert!(!check.still_holds(&[7; 32], 201));
+    let mut other = [7; 32];
+    other[31] = 8;
+    assert!(!check.still_holds(&other, 150));
 }

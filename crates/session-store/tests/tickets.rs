@@ -114,7 +114,7 @@ fn rotated_keys_open_for_one_lifetime_more() {
 fn oversized_sessions_do_not_fit_a_ticket() {
     let keys = TicketKeys::new(TestClock::at(NOW).clock()).unwrap();
     let mut s = session(&[1; 32], NOW);
-    s.peer_certificates = vec![vec![0x30; 70_000]];
+    s.peer_certificates = vec![vec![0x30; 70_000]].into();
     assert!(matches!(
         keys.seal(&s),
         Err(StoreError::TicketTooLarge { len }) if len > 0xffff

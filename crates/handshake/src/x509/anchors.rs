@@ -1,5 +1,6 @@
 //! Trust anchors (RFC 5280 §6.1.1(d)): the roots a chain must lead to.
 
+use ring::digest;
 use x509_parser::certificate::X509Certificate;
 
 use super::error::CertificateError;
@@ -8,9 +9,10 @@ use super::pem::{certs_from_pem, PemError};
 
 /// The roots we trust: certificates whose key may issue the last
 /// certificate of a chain (RFC 5280 §6.1.1(d)). Held as DER.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct TrustAnchors {
     roots: Vec<Vec<u8>>,
+    fingerprint: [u8; 32],
 }
 
 impl TrustAnchors {
@@ -19,7 +21,26 @@ impl TrustAnchors {
         for (index, der) in roots.iter().enumerate() {
             parse(der, index)?;
         }
-        Ok(Self { roots })
+        Ok(Self::new(roots))
+    }
+
+    fn new(roots: Vec<Vec<u8>>) -> Self {
+        let mut sha256 = digest::Context::new(&digest::SHA256);
+        for der in &roots {
+            // Each length first, so that no two lists hash alike.
+            sha256.update(&(der.len() as u64).to_be_bytes());
+            sha256.update(der);
+        }
+        let mut fingerprint = [0; 32];
+        fingerprint.copy_from_slice(sha256.finish().as_ref());
+        Self { roots, fingerprint }
+    }
+
+    /// SHA-256 over the anchors, in order: two sets with the same
+    /// fingerprint hold the same certificates, so they accept the same
+    /// chains (what lets a resumption skip checking a stored chain again).
+    pub fn fingerprint(&self) -> &[u8; 32] {
+        &self.fingerprint
     }
 
     /// Trust every `CERTIFICATE` block of a PEM file.
@@ -34,5 +55,12 @@ impl TrustAnchors {
             .iter()
             .filter_map(|der| parse(der, 0).ok())
             .collect()
+    }
+}
+
+impl Default for TrustAnchors {
+    /// No anchors: every chain is refused.
+    fn default() -> Self {
+        Self::new(Vec::new())
     }
 }

@@ -128,7 +128,7 @@ pub use budget::{PathLimits, DEFAULT_MAX_PATH_DEPTH};
 pub use error::{CaRole, CertificateError};
 pub(crate) use hostname::dns_name_matches;
 pub use key::PublicKeyKind;
-pub(crate) use parse::parse;
+pub(crate) use parse::{parse, parse_for_key};
 pub use path::ValidPath;
 pub use pem::{certs_from_pem, PemError};
 
@@ -143,6 +143,20 @@ pub enum Purpose {
     ServerAuth,
     /// id-kp-clientAuth: the client's chain (RFC 5246 §7.4.6).
     ClientAuth,
+}
+
+/// When a verified path is valid (RFC 5280 §4.1.2.5): from the latest
+/// notBefore to the earliest notAfter of its certificates, the leaf and the
+/// intermediates (the anchor's own validity is not checked, see above),
+/// UNIX seconds, bounds inclusive. Time is the only input of the check not
+/// fixed by the chain, the anchors, the purpose, the name and the limits:
+/// at any time within this window, those verify again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathValidity {
+    /// The latest notBefore.
+    pub not_before: i64,
+    /// The earliest notAfter.
+    pub not_after: i64,
 }
 
 /// The outcome of [`verify_chain`] and what it cost.
@@ -175,7 +189,8 @@ pub fn verify_chain(
         now,
         limits,
         &mut signature_checks,
-    );
+    )
+    .map(|(path, _)| path);
     Verification {
         result,
         signature_checks,
@@ -192,7 +207,7 @@ fn search(
     now: i64,
     limits: &PathLimits,
     signature_checks: &mut usize,
-) -> Result<ValidPath, CertificateError> {
+) -> Result<(ValidPath, PathValidity), CertificateError> {
     if chain.is_empty() {
         return Err(CertificateError::EmptyChain);
     }
@@ -221,7 +236,21 @@ fn search(
     if let Some(name) = server_name {
         check_server_name(leaf, name)?;
     }
-    Ok(path)
+    let on_path = path.intermediates.iter().map(|&i| &certs[i]);
+    let validity = core::iter::once(leaf)
+        .chain(on_path)
+        .map(|cert| cert.validity())
+        .fold(
+            PathValidity {
+                not_before: i64::MIN,
+                not_after: i64::MAX,
+            },
+            |window, v| PathValidity {
+                not_before: window.not_before.max(v.not_before.timestamp()),
+                not_after: window.not_after.min(v.not_after.timestamp()),
+            },
+        );
+    Ok((path, validity))
 }
 
 /// Checks a server's certificate chain (RFC 5246 §7.4.2) for
@@ -235,17 +264,18 @@ pub fn verify_server_chain(
     server_name: &str,
     now: i64,
 ) -> Result<(), CertificateError> {
-    verify_server_chain_with(chain, anchors, server_name, now, &PathLimits::default())
+    verify_server_chain_with(chain, anchors, server_name, now, &PathLimits::default()).map(drop)
 }
 
-/// [`verify_server_chain`] within `limits`.
+/// [`verify_server_chain`] within `limits`; returns when the path found
+/// is valid.
 pub fn verify_server_chain_with(
     chain: &[Vec<u8>],
     anchors: &TrustAnchors,
     server_name: &str,
     now: i64,
     limits: &PathLimits,
-) -> Result<(), CertificateError> {
+) -> Result<PathValidity, CertificateError> {
     let mut signature_checks = 0;
     search(
         chain,
@@ -256,7 +286,7 @@ pub fn verify_server_chain_with(
         limits,
         &mut signature_checks,
     )
-    .map(drop)
+    .map(|(_, validity)| validity)
 }
 
 /// Checks a client's certificate chain (RFC 5246 §7.4.6) at `now` (UNIX
@@ -269,19 +299,28 @@ pub fn verify_client_chain(
     anchors: &TrustAnchors,
     now: i64,
 ) -> Result<(), CertificateError> {
-    verify_client_chain_with(chain, anchors, now, &PathLimits::default())
+    verify_client_chain_with(chain, anchors, now, &PathLimits::default()).map(drop)
 }
 
-/// [`verify_client_chain`] within `limits`.
+/// [`verify_client_chain`] within `limits`; returns when the path found
+/// is valid.
 pub fn verify_client_chain_with(
     chain: &[Vec<u8>],
     anchors: &TrustAnchors,
     now: i64,
     limits: &PathLimits,
-) -> Result<(), CertificateError> {
-    verify_chain(chain, anchors, Purpose::ClientAuth, now, limits)
-        .result
-        .map(drop)
+) -> Result<PathValidity, CertificateError> {
+    let mut signature_checks = 0;
+    search(
+        chain,
+        anchors,
+        Purpose::ClientAuth,
+        None,
+        now,
+        limits,
+        &mut signature_checks,
+    )
+    .map(|(_, validity)| validity)
 }
 
 /// The subject of a certificate as text, e.g. `O=tls12 test PKI,
@@ -290,9 +329,11 @@ pub fn leaf_subject(cert_der: &[u8]) -> Result<String, CertificateError> {
     Ok(parse(cert_der, 0)?.subject().to_string())
 }
 
-/// The kind of public key in a certificate, to match it with a cipher suite.
+/// The kind of public key in a certificate, to match it with a cipher
+/// suite. Only the certificate's outline and key are parsed, not its
+/// extensions: checking it is [`verify_server_chain`]'s business.
 pub fn public_key_kind(cert_der: &[u8]) -> Result<PublicKeyKind, CertificateError> {
-    let cert = parse(cert_der, 0)?;
+    let cert = parse_for_key(cert_der)?;
     PublicKeyKind::of(cert.public_key()).ok_or_else(|| CertificateError::UnsupportedKey {
         subject: cert.subject().to_string(),
     })

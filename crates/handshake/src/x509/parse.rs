@@ -1,7 +1,8 @@
 //! Parsing one certificate (RFC 5280 §4.1 Certificate, §4.2 extensions),
 //! refusing encodings the rest of the checks cannot trust.
 
-use x509_parser::certificate::X509Certificate;
+use x509_parser::certificate::{X509Certificate, X509CertificateParser};
+use x509_parser::nom::Parser;
 
 use super::error::CertificateError;
 
@@ -35,6 +36,21 @@ pub(crate) fn parse(der: &[u8], index: usize) -> Result<X509Certificate<'_>, Cer
             "malformed extension {}",
             ext.oid.to_id_string()
         )));
+    }
+    Ok(cert)
+}
+
+/// Parses one DER certificate only as far as its public key (RFC 5280
+/// §4.1.2.7) needs, its extensions left unparsed: for a certificate that
+/// [`parse`] has accepted already, the peer's leaf once its chain is
+/// checked, whose key then checks a handshake signature. (Parsing the
+/// extensions again was the better part of a leaf's parse.)
+pub(crate) fn parse_for_key(der: &[u8]) -> Result<X509Certificate<'_>, CertificateError> {
+    let bad = |reason: String| CertificateError::BadEncoding { index: 0, reason };
+    let mut parser = X509CertificateParser::new().with_deep_parse_extensions(false);
+    let (rest, cert) = parser.parse(der).map_err(|e| bad(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(bad(format!("{} bytes after the certificate", rest.len())));
     }
     Ok(cert)
 }

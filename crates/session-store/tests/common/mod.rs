@@ -10,11 +10,11 @@ use std::sync::Arc;
 use record_layer::secret::MasterSecret;
 use record_layer::suites::CipherSuite;
 use ring::rand::{SecureRandom, SystemRandom};
-use session_store::{Clock, Session, SessionId};
+use session_store::{ChainCheck, Clock, Session, SessionId};
 
 /// A server-side session with every field set, made at `created_at`.
 pub fn session(id: &[u8], created_at: u64) -> Session {
-    Session::new(
+    let mut session = Session::new(
         SessionId::new(id).unwrap(),
         CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
         MasterSecret::from_bytes(std::array::from_fn(|i| i as u8 ^ id.len() as u8)),
@@ -23,7 +23,13 @@ pub fn session(id: &[u8], created_at: u64) -> Session {
         Some("example.com".into()),
         Some(b"h2".to_vec()),
         created_at,
-    )
+    );
+    session.peer_chain_check = Some(ChainCheck {
+        context: [0xcc; 32],
+        valid_from: 1,
+        valid_until: u64::MAX - 1,
+    });
+    session
 }
 
 /// Asserts that two sessions hold the same state (the master secret
@@ -34,6 +40,7 @@ pub fn assert_same(a: &Session, b: &Session) {
     assert_eq!(a.master_secret(), b.master_secret());
     assert_eq!(a.extended_master_secret, b.extended_master_secret);
     assert_eq!(a.peer_certificates, b.peer_certificates);
+    assert_eq!(a.peer_chain_check, b.peer_chain_check);
     assert_eq!(a.server_name, b.server_name);
     assert_eq!(a.alpn, b.alpn);
     assert_eq!(a.created_at, b.created_at);
