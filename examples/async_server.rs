@@ -1,7 +1,8 @@
 //! The example HTTPS server (examples/server.rs: the same flags, the same
 //! page) on tokio instead of a thread per connection: a fixed number of
-//! worker threads (`--workers`) serve every connection as a task over
-//! [`tls12::AsyncStream`].
+//! worker threads (`--workers`), each with a single-threaded runtime that
+//! accepts connections and serves each as a task over
+//! [`tls12::AsyncStream`] until it ends.
 //!
 //! ```sh
 //! cargo run --example async_server -- --workers 2 --max-connections 10000 \
@@ -42,8 +43,10 @@ mod blocking;
 struct AsyncArgs {
     #[command(flatten)]
     server: blocking::Args,
-    /// Worker threads of the tokio runtime, whatever the number of
-    /// connections.
+    /// Worker threads, whatever the number of connections. Each runs a
+    /// single-threaded tokio runtime that accepts connections and serves
+    /// them to the end, as nginx's worker processes do: no task moves
+    /// between threads, so no thread has to wake another.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
     workers: u16,
 }
@@ -58,11 +61,34 @@ fn main() {
     let served = blocking::run(
         args.server,
         |listener, config, renegotiation, limits, page| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(workers)
-                .enable_all()
-                .build()?
-                .block_on(accept_loop(listener, config, renegotiation, limits, page))
+            // One count for the whole server, whichever thread accepts.
+            let open = ConnectionLimit::new(limits.max_connections);
+            let threads = (0..workers)
+                .map(|_| {
+                    let listener = listener.try_clone()?;
+                    let (config, renegotiation) = (config.clone(), renegotiation.clone());
+                    let (page, open) = (page.clone(), open.clone());
+                    Ok(std::thread::spawn(move || {
+                        tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()?
+                            .block_on(accept_loop(
+                                listener,
+                                config,
+                                renegotiation,
+                                limits,
+                                page,
+                                open,
+                            ))
+                    }))
+                })
+                .collect::<io::Result<Vec<_>>>()?;
+            for thread in threads {
+                thread
+                    .join()
+                    .map_err(|_| io::Error::other("a worker thread panicked"))??;
+            }
+            Ok(())
         },
     );
     if let Err(e) = served {
@@ -79,10 +105,10 @@ async fn accept_loop(
     renegotiation: Option<Arc<ServerConfig>>,
     limits: ServerLimits,
     page: Option<blocking::Page>,
+    open: ConnectionLimit,
 ) -> io::Result<()> {
     listener.set_nonblocking(true)?;
     let listener = TcpListener::from_std(listener)?;
-    let open = ConnectionLimit::new(limits.max_connections);
     loop {
         let (sock, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
