@@ -121,10 +121,7 @@ async fn accept_loop(
             }
         };
         let Some(permit) = open.try_acquire() else {
-            blocking::log_line(format_args!(
-                "{peer}: refused: {} connections open (--max-connections)",
-                open.max()
-            ));
+            blocking::log_refusal(&peer, &open);
             continue;
         };
         let config = config.clone();

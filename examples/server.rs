@@ -355,6 +355,14 @@ pub fn log_line(line: std::fmt::Arguments) {
     let _ = io::stderr().write_all(format!("{line}\n").as_bytes());
 }
 
+/// Says that `peer` was refused because `open` is at its maximum.
+pub fn log_refusal(peer: &dyn std::fmt::Display, open: &ConnectionLimit) {
+    log_line(format_args!(
+        "{peer}: refused: {} connections open (--max-connections)",
+        open.max()
+    ));
+}
+
 /// The limits set by the command line.
 fn limits(args: &Args) -> ServerLimits {
     ServerLimits {
@@ -387,10 +395,7 @@ fn accept_loop(
         let peer = sock.peer_addr().map_or("?".into(), |p| p.to_string());
         let Some(permit) = open.try_acquire() else {
             // Dropping the socket closes it: the refusal.
-            log_line(format_args!(
-                "{peer}: refused: {} connections open (--max-connections)",
-                open.max()
-            ));
+            log_refusal(&peer, &open);
             continue;
         };
         let config = config.clone();

@@ -2135,15 +2135,8 @@ fn a_message_out_of_place_after_the_handshake_is_unexpected_message_whatever_its
             }
             for msg in out_of_place(typ) {
                 let mut t = Traffic::new();
-                let record = t.sealed_by_peer(to_server, ContentType::Handshake, &msg);
-                let (result, protection) = t.deliver(to_server, &record);
-                let error = assert_fatal_alert(
-                    t.receiver(to_server),
-                    result,
-                    protection,
-                    A::UnexpectedMessage,
-                );
-                assert_unexpected_message(&error, &format!("type {typ} to_server {to_server}"));
+                let case = format!("type {typ} to_server {to_server}");
+                refused_on_its_header(&mut t, to_server, &msg, &case);
                 cases += 1;
             }
         }
@@ -2168,19 +2161,26 @@ fn a_message_out_of_place_after_the_handshake_is_unexpected_message_whatever_its
                 let mut t = Traffic::new();
                 t.receiver(to_server).renegotiate().unwrap();
                 take(t.receiver(to_server));
-                let record = t.sealed_by_peer(to_server, ContentType::Handshake, &msg);
-                let (result, protection) = t.deliver(to_server, &record);
-                let error = assert_fatal_alert(
-                    t.receiver(to_server),
-                    result,
-                    protection,
-                    A::UnexpectedMessage,
-                );
                 let case = format!("renegotiating, type {typ} to_server {to_server}");
-                assert_unexpected_message(&error, &case);
+                refused_on_its_header(&mut t, to_server, &msg, &case);
             }
         }
     }
+}
+
+/// Delivers `msg`, sealed by the peer, to the server (`to_server`) or the
+/// client of `t`, which must answer with a fatal unexpected_message
+/// (RFC 5246 §7.2.2).
+fn refused_on_its_header(t: &mut Traffic, to_server: bool, msg: &[u8], case: &str) {
+    let record = t.sealed_by_peer(to_server, ContentType::Handshake, msg);
+    let (result, protection) = t.deliver(to_server, &record);
+    let error = assert_fatal_alert(
+        t.receiver(to_server),
+        result,
+        protection,
+        A::UnexpectedMessage,
+    );
+    assert_unexpected_message(&error, case);
 }
 
 #[test]
