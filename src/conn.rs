@@ -17,8 +17,10 @@ use std::sync::Arc;
 use std::collections::VecDeque;
 
 use handshake::common::{Action, Established, PreviousHandshake, Side};
+use handshake::kx::NamedGroup;
 use handshake::messages::{HandshakeMessage, HandshakePayload, HandshakeType, MessageLimits};
 use handshake::observe::{Direction, Observer, Protection, TraceEvent};
+use handshake::sign::SignatureScheme;
 use handshake::{
     ClientConfig, ClientHandshake, ClientState, Error, ServerConfig, ServerHandshake, ServerState,
 };
@@ -187,6 +189,38 @@ impl Connection {
     /// The last completed handshake: what it negotiated, whether it resumed.
     pub fn established(&self) -> Option<&Established> {
         self.established.as_deref()
+    }
+
+    /// The ECDHE group of the last full handshake on this connection
+    /// (RFC 8422 §5.4); `None` before it, or when the last handshake
+    /// resumed a session (an abbreviated handshake exchanges no keys).
+    pub fn negotiated_group(&self) -> Option<NamedGroup> {
+        self.established()?.negotiated.group
+    }
+
+    /// The scheme the peer signed with in the last handshake
+    /// (ServerKeyExchange §7.4.3, CertificateVerify §7.4.8); `None` when
+    /// it signed nothing (a resumption, a client without a certificate).
+    pub fn peer_signature_scheme(&self) -> Option<SignatureScheme> {
+        self.established()?.negotiated.peer_signature_scheme
+    }
+
+    /// Keying material for an application protocol, bound to this
+    /// connection (RFC 5705 §4): `out.len()` bytes from `label` and, if
+    /// given, `context`. Both ends get the same bytes for the same inputs;
+    /// another connection, even one resuming the same session, gets
+    /// others. Fails before the first handshake has completed, for a label
+    /// TLS itself uses, and for a context over 65535 bytes.
+    pub fn export_keying_material(
+        &self,
+        label: &[u8],
+        context: Option<&[u8]>,
+        out: &mut [u8],
+    ) -> Result<(), Error> {
+        let est = self
+            .established()
+            .ok_or(Error::Config("no keying material before the handshake"))?;
+        handshake::exporter::export_keying_material(est, label, context, out)
     }
 
     /// How many handshakes have completed on this connection.

@@ -72,11 +72,11 @@ pub use conn::{Connection, Event, MAX_BUFFERED_PLAINTEXT, MAX_QUEUED_EVENTS};
 pub use files::{load_certified_key, load_trust_anchors, user_cache_dir};
 pub use handshake::common::Established;
 pub use handshake::config::{
-    system_clock, CertifiedKey, ClientAuth, ClientConfig, KeyLog, ServerConfig,
+    system_clock, CertifiedKey, ClientAuth, ClientConfig, KeyLog, ServerConfig, VerifyCallback,
 };
 pub use handshake::kx::NamedGroup;
 pub use handshake::sign::{certs_from_pem, SignatureScheme, SigningKey};
-pub use handshake::verify::TrustAnchors;
+pub use handshake::verify::{CertificateError, TrustAnchors};
 pub use handshake::Error;
 pub use keylog::KeyLogFile;
 pub use record_layer::suites::CipherSuite;

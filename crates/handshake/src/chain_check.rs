@@ -17,6 +17,7 @@
 use ring::digest;
 use session_store::{ChainCheck, Session};
 
+use crate::config::VerifyCallback;
 use crate::x509::{self as verify, CertificateError, PathLimits, Purpose, TrustAnchors};
 
 /// Everything a chain check depends on besides the chain and the time.
@@ -26,6 +27,10 @@ pub(crate) struct ChainPolicy<'a> {
     /// The server's name, for [`Purpose::ServerAuth`].
     server_name: Option<&'a str>,
     limits: PathLimits,
+    /// The application's own check, run after path validation.
+    callback: Option<&'a dyn VerifyCallback>,
+    /// Feature `dangerous-test-harness`: no path validation at all.
+    accept_any: bool,
 }
 
 impl<'a> ChainPolicy<'a> {
@@ -41,6 +46,8 @@ impl<'a> ChainPolicy<'a> {
             anchors,
             server_name: Some(server_name),
             limits: crate::config::path_limits(max_path_depth),
+            callback: None,
+            accept_any: false,
         }
     }
 
@@ -51,7 +58,21 @@ impl<'a> ChainPolicy<'a> {
             anchors,
             server_name: None,
             limits: crate::config::path_limits(max_path_depth),
+            callback: None,
+            accept_any: false,
         }
+    }
+
+    /// The config's own hooks: its [`VerifyCallback`], and (feature
+    /// `dangerous-test-harness`) whether it skips path validation.
+    pub(crate) fn with_hooks(
+        mut self,
+        callback: Option<&'a dyn VerifyCallback>,
+        accept_any: bool,
+    ) -> Self {
+        self.callback = callback;
+        self.accept_any = accept_any;
+        self
     }
 
     /// Checks `chain` in full at `now` (UNIX seconds), and returns the
@@ -61,6 +82,23 @@ impl<'a> ChainPolicy<'a> {
         chain: &[Vec<u8>],
         now: u64,
     ) -> Result<ChainCheck, CertificateError> {
+        let (valid_from, valid_until) = match self.accept_any {
+            true => (0, u64::MAX),
+            false => self.validate(chain, now)?,
+        };
+        if let Some(callback) = self.callback {
+            callback.check(chain)?;
+        }
+        Ok(ChainCheck {
+            context: self.context(),
+            valid_from,
+            valid_until,
+        })
+    }
+
+    /// RFC 5280 §6 path validation at `now`: the window in which the path
+    /// is valid.
+    fn validate(&self, chain: &[Vec<u8>], now: u64) -> Result<(u64, u64), CertificateError> {
         let at = i64::try_from(now).unwrap_or(i64::MAX);
         let validity = match self.server_name {
             Some(name) => {
@@ -70,11 +108,10 @@ impl<'a> ChainPolicy<'a> {
         };
         // The path verified at `now`, so its window holds `now` and both
         // bounds are at least 0.
-        Ok(ChainCheck {
-            context: self.context(),
-            valid_from: u64::try_from(validity.not_before).unwrap_or(0),
-            valid_until: u64::try_from(validity.not_after).unwrap_or(0),
-        })
+        Ok((
+            u64::try_from(validity.not_before).unwrap_or(0),
+            u64::try_from(validity.not_after).unwrap_or(0),
+        ))
     }
 
     /// Would the chain `session` carries pass this check at `now`? Yes
@@ -96,6 +133,8 @@ impl<'a> ChainPolicy<'a> {
             Purpose::ClientAuth => 2,
         }]);
         sha256.update(self.anchors.fingerprint());
+        // A record made without validation never stands for one made with it.
+        sha256.update(&[u8::from(self.accept_any)]);
         let PathLimits {
             max_path_depth,
             max_signature_checks,

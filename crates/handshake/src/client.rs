@@ -248,6 +248,10 @@ impl ClientHandshake {
             &self.server.name,
             self.config.max_path_depth,
         )
+        .with_hooks(
+            self.config.verify_callback.as_deref(),
+            self.config.accepts_any_server_certificate(),
+        )
     }
 
     /// The SNI to send: RFC 6066 §3: "Literal IPv4 and IPv6 addresses are
@@ -511,6 +515,7 @@ impl ClientHandshake {
             session_id: hello.session_id,
             cipher_suite,
             group: None,
+            peer_signature_scheme: None,
             server_name: sent.hello.extensions.server_name.clone(),
             alpn: ext.alpn.clone(),
             extended_master_secret: ext.extended_master_secret,
@@ -616,6 +621,7 @@ impl ClientHandshake {
             .ok_or(Error::Internal("no server certificate"))?;
         sign::verify_signature(leaf, scheme, &message, &ske.signed_params.signature)?;
         neg.group = Some(ske.named_group);
+        neg.peer_signature_scheme = Some(scheme);
         Ok(KeyShareReceived {
             negotiated: neg,
             server_public: ske.public,

@@ -14,6 +14,7 @@ use session_store::{CertificateChain, ChainCheck, Session, SessionId};
 use crate::error::Error;
 use crate::kx::NamedGroup;
 use crate::messages::{HandshakeMessage, HandshakePayload, Random};
+use crate::sign::SignatureScheme;
 
 /// What a handshake machine asks its connection to do, in order.
 ///
@@ -132,6 +133,11 @@ pub struct Negotiated {
     pub cipher_suite: CipherSuite,
     /// The ECDHE group, `None` on an abbreviated handshake.
     pub group: Option<NamedGroup>,
+    /// The scheme of the peer's signature in this handshake: the server's
+    /// ServerKeyExchange (§7.4.3) or the client's CertificateVerify
+    /// (§7.4.8); `None` on an abbreviated handshake or for a client
+    /// without a certificate.
+    pub peer_signature_scheme: Option<SignatureScheme>,
     /// The server name the client asked for (RFC 6066).
     pub server_name: Option<String>,
     /// The ALPN protocol chosen (RFC 7301).

@@ -16,7 +16,7 @@ use crate::kx::NamedGroup;
 use crate::messages::MessageLimits;
 use crate::observe::Observer;
 use crate::sign::{SignatureScheme, SigningKey};
-use crate::x509::{PathLimits, TrustAnchors, DEFAULT_MAX_PATH_DEPTH};
+use crate::x509::{CertificateError, PathLimits, TrustAnchors, DEFAULT_MAX_PATH_DEPTH};
 
 /// The signature schemes we accept and offer, strongest-first within each
 /// key type (RFC 5246 §7.4.1.4.1).
@@ -40,6 +40,17 @@ pub const DEFAULT_SIGNATURE_SCHEMES: [SignatureScheme; 8] = [
 pub trait KeyLog: Send + Sync + core::fmt::Debug {
     /// Records one secret.
     fn log(&self, label: &str, client_random: &[u8], secret: &[u8]);
+}
+
+/// An application's own check of a peer's certificate chain (pinning, an
+/// allow list, a revocation lookup), run after path validation (RFC 5280
+/// §6) has accepted the chain: it can refuse a chain, never accept one
+/// that validation refused. Its refusal ends the handshake with a fatal
+/// `certificate_unknown` (RFC 5246 §7.2.2). A resumed session was checked
+/// by the full handshake that made it and is not checked again.
+pub trait VerifyCallback: Send + Sync + core::fmt::Debug {
+    /// Accepts or refuses `chain` (DER, leaf first, as the peer sent it).
+    fn check(&self, chain: &[Vec<u8>]) -> Result<(), CertificateError>;
 }
 
 /// A certificate chain and the private key of its leaf.
@@ -66,6 +77,15 @@ pub struct ClientConfig {
     /// between its leaf and a trust anchor (RFC 5280 §6.1); default
     /// [`DEFAULT_MAX_PATH_DEPTH`] (6, as rustls-webpki).
     pub max_path_depth: usize,
+    /// The application's own check of the server's chain, after ours.
+    pub verify_callback: Option<Arc<dyn VerifyCallback>>,
+    /// Test harnesses only (feature `dangerous-test-harness`): accept any
+    /// server chain without path validation or a name check. The
+    /// ServerKeyExchange signature is still checked against the leaf's key,
+    /// but nothing says whose key it is: anyone on the path can pose as
+    /// the server.
+    #[cfg(feature = "dangerous-test-harness")]
+    pub dangerous_accept_any_server_certificate: bool,
     /// Our certificate, if the server asks for one (§7.4.6).
     pub client_certificate: Option<Arc<CertifiedKey>>,
     /// ALPN protocols to offer, most preferred first (RFC 7301).
@@ -99,6 +119,9 @@ impl ClientConfig {
             signature_schemes: DEFAULT_SIGNATURE_SCHEMES.to_vec(),
             trust_anchors: Arc::new(trust_anchors),
             max_path_depth: DEFAULT_MAX_PATH_DEPTH,
+            verify_callback: None,
+            #[cfg(feature = "dangerous-test-harness")]
+            dangerous_accept_any_server_certificate: false,
             client_certificate: None,
             alpn_protocols: Vec::new(),
             session_store: None,
@@ -140,6 +163,14 @@ pub struct ServerConfig {
     pub signature_schemes: Vec<SignatureScheme>,
     /// Client certificate policy.
     pub client_auth: ClientAuth,
+    /// The application's own check of a client's chain, after ours.
+    pub verify_callback: Option<Arc<dyn VerifyCallback>>,
+    /// Test harnesses only (feature `dangerous-test-harness`): accept any
+    /// client chain without path validation, whatever the anchors of
+    /// [`ClientAuth`] say. The CertificateVerify signature is still checked
+    /// against the leaf's key, but nothing says whose key it is.
+    #[cfg(feature = "dangerous-test-harness")]
+    pub dangerous_accept_any_client_certificate: bool,
     /// The most intermediate CA certificates a peer's chain may need
     /// between its leaf and a trust anchor (RFC 5280 §6.1); default
     /// [`DEFAULT_MAX_PATH_DEPTH`] (6, as rustls-webpki).
@@ -184,6 +215,9 @@ impl ServerConfig {
             groups: NamedGroup::SUPPORTED.to_vec(),
             signature_schemes: DEFAULT_SIGNATURE_SCHEMES.to_vec(),
             client_auth: ClientAuth::None,
+            verify_callback: None,
+            #[cfg(feature = "dangerous-test-harness")]
+            dangerous_accept_any_client_certificate: false,
             max_path_depth: DEFAULT_MAX_PATH_DEPTH,
             alpn_protocols: Vec::new(),
             session_store: None,
@@ -221,6 +255,28 @@ impl ServerConfig {
             }
         }
         names
+    }
+}
+
+impl ClientConfig {
+    /// True when (feature `dangerous-test-harness`) any server chain is
+    /// accepted without path validation.
+    pub(crate) fn accepts_any_server_certificate(&self) -> bool {
+        #[cfg(feature = "dangerous-test-harness")]
+        return self.dangerous_accept_any_server_certificate;
+        #[cfg(not(feature = "dangerous-test-harness"))]
+        false
+    }
+}
+
+impl ServerConfig {
+    /// True when (feature `dangerous-test-harness`) any client chain is
+    /// accepted without path validation.
+    pub(crate) fn accepts_any_client_certificate(&self) -> bool {
+        #[cfg(feature = "dangerous-test-harness")]
+        return self.dangerous_accept_any_client_certificate;
+        #[cfg(not(feature = "dangerous-test-harness"))]
+        false
     }
 }
 

@@ -10,6 +10,7 @@
 //! | [`client`] | RFC 5246 §7.3 the client's state machine |
 //! | [`server`] | RFC 5246 §7.3 the server's state machine |
 //! | [`sequences`] | RFC 5246 §7.3, §7.4 the legal message sequences, as a table |
+//! | [`exporter`] | RFC 5705 keying material exporters |
 //! | [`common`] | transcript, negotiated values, proof values, actions |
 //! | [`config`] | what each side offers and accepts |
 //! | [`observe`] | the observer interface that traces use |
@@ -25,6 +26,7 @@ pub mod client;
 pub mod common;
 pub mod config;
 pub mod error;
+pub mod exporter;
 pub mod extensions;
 pub mod kx;
 pub mod messages;

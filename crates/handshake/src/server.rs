@@ -410,7 +410,7 @@ impl ServerHandshake {
             (ClientAuth::None, _) | (ClientAuth::Optional(_), true) => return true,
             (ClientAuth::Required(_), true) => ResumptionRefusal::NoClientCertificate,
             (ClientAuth::Optional(anchors) | ClientAuth::Required(anchors), false) => {
-                let policy = ChainPolicy::client(anchors, self.config.max_path_depth);
+                let policy = self.client_chain_policy(anchors);
                 match policy.still_holds(session, (self.config.clock)()) {
                     Ok(()) => return true,
                     Err(e) => ResumptionRefusal::ClientChainNotTrusted(e),
@@ -452,6 +452,7 @@ impl ServerHandshake {
             session_id: hello.session_id,
             cipher_suite: session.cipher_suite,
             group: None,
+            peer_signature_scheme: None,
             server_name: session.server_name.clone(),
             alpn,
             extended_master_secret: true,
@@ -505,6 +506,7 @@ impl ServerHandshake {
             session_id: self.new_session_id()?,
             cipher_suite,
             group: Some(group),
+            peer_signature_scheme: None,
             server_name: ext.server_name.clone(),
             alpn,
             extended_master_secret: ext.extended_master_secret,
@@ -738,6 +740,14 @@ impl ServerHandshake {
         }
     }
 
+    /// How this config checks a client's chain against `anchors`.
+    fn client_chain_policy<'a>(&'a self, anchors: &'a verify::TrustAnchors) -> ChainPolicy<'a> {
+        ChainPolicy::client(anchors, self.config.max_path_depth).with_hooks(
+            self.config.verify_callback.as_deref(),
+            self.config.accepts_any_client_certificate(),
+        )
+    }
+
     /// The client's Certificate (§7.4.6).
     fn client_certificate(&self, sent: &mut KeyShareSent, cert: Certificate) -> Result<(), Error> {
         let anchors = match &self.config.client_auth {
@@ -750,7 +760,8 @@ impl ServerHandshake {
                 _ => Ok(()),
             };
         }
-        let check = ChainPolicy::client(anchors, self.config.max_path_depth)
+        let check = self
+            .client_chain_policy(anchors)
             .verify(&cert.certificate_list, (self.config.clock)())?;
         sent.negotiated.peer_certificates = cert.certificate_list.into();
         sent.negotiated.peer_chain_check = Some(check);
@@ -798,6 +809,7 @@ impl ServerHandshake {
             .first()
             .ok_or(Error::Internal("no client certificate"))?;
         sign::verify_signature(leaf, cv.algorithm, self.transcript.bytes(), &cv.signature)?;
+        keys.negotiated.peer_signature_scheme = Some(cv.algorithm);
         keys.peer = PeerAuthenticated::by_signature();
         Ok(())
     }

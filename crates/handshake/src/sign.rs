@@ -256,6 +256,9 @@ const RSA_SCHEMES: &[SignatureScheme] = &[
 /// A private key that signs ServerKeyExchange or CertificateVerify.
 pub struct SigningKey {
     key: PrivateKey,
+    /// Set by [`SigningKey::with_schemes`]: the only schemes to sign with,
+    /// in our order of preference.
+    schemes: Option<Vec<SignatureScheme>>,
 }
 
 enum PrivateKey {
@@ -294,7 +297,7 @@ impl SigningKey {
                 _ => continue,
             };
             block.contents.zeroize();
-            return key.map(|key| Self { key });
+            return key.map(|key| Self { key, schemes: None });
         }
         Err(KeyError::NoPrivateKey)
     }
@@ -326,10 +329,20 @@ impl SigningKey {
     /// {sha1, ecdsa} (§7.4.1.4.1); we do not sign with SHA-1, so the caller
     /// passes an empty list and gets `None`.
     pub fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<SignatureScheme> {
-        self.supported_schemes()
-            .iter()
+        let ours = self.schemes.as_deref().unwrap_or(self.supported_schemes());
+        ours.iter()
             .copied()
-            .find(|scheme| offered.contains(scheme))
+            .find(|scheme| offered.contains(scheme) && self.supported_schemes().contains(scheme))
+    }
+
+    /// This key, signing only with `schemes`, in that order of preference
+    /// (a policy such as "RSA-PSS only"); schemes the key cannot make are
+    /// never chosen.
+    pub fn with_schemes(self, schemes: &[SignatureScheme]) -> Self {
+        Self {
+            key: self.key,
+            schemes: Some(schemes.to_vec()),
+        }
     }
 
     /// Signs `message` (the bytes §7.4.3 or §7.4.8 says to sign; ring
@@ -337,7 +350,8 @@ impl SigningKey {
     /// [`SigningKey::supported_schemes`].
     pub fn sign(&self, scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, SignatureError> {
         use SignatureScheme as S;
-        if !self.supported_schemes().contains(&scheme) {
+        let allowed = self.schemes.as_ref().is_none_or(|s| s.contains(&scheme));
+        if !self.supported_schemes().contains(&scheme) || !allowed {
             return Err(SignatureError::SchemeNotForKey { scheme });
         }
         let rng = SystemRandom::new();

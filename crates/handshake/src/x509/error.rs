@@ -232,6 +232,12 @@ pub enum CertificateError {
         /// The name we connected to.
         expected: String,
     },
+    /// The application's [`VerifyCallback`](crate::config::VerifyCallback)
+    /// refused a chain that path validation accepted.
+    RejectedByApplication {
+        /// The callback's reason.
+        reason: String,
+    },
 }
 
 impl CertificateError {
@@ -282,6 +288,10 @@ impl CertificateError {
             // Silent in the RFC. OpenSSL: X509_V_ERR_HOSTNAME_MISMATCH and
             // X509_V_ERR_IP_ADDRESS_MISMATCH -> bad_certificate.
             Self::NameMismatch { .. } | Self::NoSubjectAltName { .. } => A::BadCertificate,
+            // §7.2.2 certificate_unknown: "Some other (unspecified) issue
+            // arose in processing the certificate, rendering it
+            // unacceptable": the application's reason is its own.
+            Self::RejectedByApplication { .. } => A::CertificateUnknown,
             // Silent in the RFC; OpenSSL falls back to certificate_unknown
             // for X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION and the
             // X509_V_ERR_*_NAME_CONSTRAINT* errors. We say bad_certificate:
@@ -450,6 +460,9 @@ impl fmt::Display for CertificateError {
                 "certificate \"{subject}\" has no subjectAltName, so it is not valid for \
                  {expected} (the subject's common name is not used)"
             ),
+            Self::RejectedByApplication { reason } => {
+                write!(f, "the application refused the certificate: {reason}")
+            }
         }
     }
 }

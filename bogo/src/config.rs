@@ -1,0 +1,184 @@
+//! Our configs from the runner's flags.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tls12::session_store::{MemoryStore, TicketKeys};
+use tls12::{
+    CertificateError, CertifiedKey, ClientAuth, ClientConfig, Connection, NamedGroup, ServerConfig,
+    SignatureScheme, TrustAnchors, VerifyCallback,
+};
+
+use crate::options::{Options, Renegotiate};
+use crate::Failure;
+
+/// What lives across the connections of one test: the session caches and
+/// the ticket keys, so that later connections can resume.
+pub struct Shared {
+    store: Arc<MemoryStore>,
+    ticket_keys: Arc<TicketKeys>,
+}
+
+impl Shared {
+    pub fn new(_opts: &Options) -> Result<Self, Failure> {
+        let ticket_keys = TicketKeys::new(tls12::system_clock())
+            .map_err(|e| Failure::Other(format!("ticket keys: {e}")))?;
+        Ok(Self {
+            store: Arc::new(MemoryStore::new(16)),
+            ticket_keys: Arc::new(ticket_keys),
+        })
+    }
+}
+
+/// One connection's config.
+pub enum Configs {
+    Client(Arc<ClientConfig>, String),
+    Server(Arc<ServerConfig>),
+}
+
+impl Configs {
+    pub fn new(opts: &Options, shared: &mut Shared) -> Result<Self, Failure> {
+        if opts.server {
+            Ok(Self::Server(Arc::new(server_config(opts, shared)?)))
+        } else {
+            // Without -host-name BoringSSL sends no SNI; we always name the
+            // server, and the runner's certificates are for "test".
+            let name = opts.host_name.clone().unwrap_or_else(|| "test".into());
+            Ok(Self::Client(Arc::new(client_config(opts, shared)?), name))
+        }
+    }
+
+    pub fn connection(&self) -> Result<Connection, Failure> {
+        match self {
+            Self::Client(config, name) => {
+                Connection::client(config.clone(), name).map_err(Failure::Tls)
+            }
+            Self::Server(config) => Ok(Connection::server(config.clone())),
+        }
+    }
+}
+
+/// `-verify-fail`: the application's callback refuses every chain.
+#[derive(Debug)]
+struct RefuseAll;
+
+impl VerifyCallback for RefuseAll {
+    fn check(&self, _chain: &[Vec<u8>]) -> Result<(), CertificateError> {
+        Err(CertificateError::RejectedByApplication {
+            reason: "-verify-fail".into(),
+        })
+    }
+}
+
+fn client_config(opts: &Options, shared: &Shared) -> Result<ClientConfig, Failure> {
+    let mut c = ClientConfig::new(TrustAnchors::default());
+    // As BoringSSL's shim: the server's chain is not validated (the runner
+    // makes odd certificates); its signatures still are.
+    c.dangerous_accept_any_server_certificate = true;
+    if opts.verify_fail {
+        c.verify_callback = Some(Arc::new(RefuseAll));
+    }
+    if let Some(groups) = groups(opts)? {
+        c.groups = groups;
+    }
+    if let Some(schemes) = schemes(&opts.verify_prefs)? {
+        c.signature_schemes = schemes;
+    }
+    c.client_certificate = certified_key(opts)?.map(Arc::new);
+    c.alpn_protocols = opts.advertise_alpn.clone();
+    c.session_store = Some(shared.store.clone());
+    c.enable_tickets = !opts.no_ticket;
+    c.allow_renegotiation = opts.renegotiate == Renegotiate::Freely;
+    Ok(c)
+}
+
+fn server_config(opts: &Options, shared: &Shared) -> Result<ServerConfig, Failure> {
+    let key = certified_key(opts)?.ok_or(Failure::Unimplemented(
+        "a server without a certificate".into(),
+    ))?;
+    let mut s = ServerConfig::new(vec![key]);
+    if let Some(groups) = groups(opts)? {
+        s.groups = groups;
+    }
+    if let Some(schemes) = schemes(&opts.verify_prefs)? {
+        s.signature_schemes = schemes;
+    }
+    s.prefer_client_order = !opts.server_preference;
+    let anchors = Arc::new(TrustAnchors::default());
+    s.client_auth = if opts.require_any_client_certificate {
+        ClientAuth::Required(anchors)
+    } else if opts.verify_peer {
+        ClientAuth::Optional(anchors)
+    } else {
+        ClientAuth::None
+    };
+    // As BoringSSL's shim: any client certificate will do; its
+    // CertificateVerify is still checked.
+    s.dangerous_accept_any_client_certificate = true;
+    if opts.verify_fail {
+        s.verify_callback = Some(Arc::new(RefuseAll));
+    }
+    s.alpn_protocols = match (&opts.select_alpn, opts.reject_alpn) {
+        // A protocol no client offers: the handshake fails as BoringSSL's
+        // does when its selection callback refuses.
+        (_, true) => vec![b"\0never offered".to_vec()],
+        (Some(p), false) if !opts.decline_alpn => vec![p.clone()],
+        _ => Vec::new(),
+    };
+    s.session_store = Some(shared.store.clone());
+    s.ticket_keys = (!opts.no_ticket).then(|| shared.ticket_keys.clone());
+    // BoringSSL's servers never renegotiate.
+    s.max_client_renegotiations = 0;
+    Ok(s)
+}
+
+/// `-curves`: the groups to offer or accept, in order; a group we do not
+/// implement makes the test one we cannot run.
+fn groups(opts: &Options) -> Result<Option<Vec<NamedGroup>>, Failure> {
+    if opts.curves.is_empty() {
+        return Ok(None);
+    }
+    opts.curves
+        .iter()
+        .map(|&v| match NamedGroup::from_value(v) {
+            NamedGroup::Unknown(v) => Err(Failure::Unimplemented(format!("group {v}"))),
+            g => Ok(g),
+        })
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
+/// `-verify-prefs` / `-signing-prefs`: signature schemes, in order.
+fn schemes(values: &[u16]) -> Result<Option<Vec<SignatureScheme>>, Failure> {
+    if values.is_empty() {
+        return Ok(None);
+    }
+    values
+        .iter()
+        .map(|&v| {
+            let scheme = SignatureScheme::from_value(v);
+            match scheme.kind() {
+                Some(_)
+                    if tls12::handshake::config::DEFAULT_SIGNATURE_SCHEMES.contains(&scheme) =>
+                {
+                    Ok(scheme)
+                }
+                _ => Err(Failure::Unimplemented(format!("signature scheme {v:#06x}"))),
+            }
+        })
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
+/// `-cert-file` / `-key-file`, restricted to `-signing-prefs`.
+fn certified_key(opts: &Options) -> Result<Option<CertifiedKey>, Failure> {
+    let (Some(cert), Some(key)) = (&opts.cert_file, &opts.key_file) else {
+        return Ok(None);
+    };
+    let mut ck = tls12::load_certified_key(Path::new(cert), Path::new(key))
+        .map_err(|e| Failure::Unimplemented(format!("credential: {e}")))?;
+    if let Some(schemes) = schemes(&opts.signing_prefs)? {
+        ck.key = ck.key.with_schemes(&schemes);
+    }
+    Ok(Some(ck))
+}

@@ -1,0 +1,65 @@
+//! Keying material exporters (RFC 5705): secrets for an application
+//! protocol, bound to one TLS connection.
+//!
+//! RFC 5705 §4:
+//!
+//! ```text
+//! PRF(SecurityParameters.master_secret, label,
+//!     SecurityParameters.client_random +
+//!     SecurityParameters.server_random +
+//!     context_value_length + context_value
+//!     )[length]
+//! ```
+//!
+//! The master secret is the session's, the randoms this connection's last
+//! handshake's: two connections that resume one session export different
+//! values, as their keys differ (DESIGN.md).
+
+use record_layer::prf::Prf;
+
+use crate::common::Established;
+use crate::error::Error;
+
+/// Labels that the PRF already uses inside TLS (RFC 5705 §4: "Labels here
+/// have the same definition as in TLS, i.e., an ASCII string with no
+/// terminating NULL"; the IANA registry reserves these for TLS itself).
+const RESERVED_LABELS: [&[u8]; 4] = [
+    b"client finished",
+    b"server finished",
+    b"master secret",
+    b"key expansion",
+];
+
+/// Fills `out` with keying material for `label` and, if given, `context`
+/// (RFC 5705 §4), from the handshake `est`.
+///
+/// Refuses a label TLS itself uses and a context longer than its two-byte
+/// length can say. "No context" and "an empty context" give different
+/// values: RFC 5705 §4 only appends the length when there is a context.
+pub fn export_keying_material(
+    est: &Established,
+    label: &[u8],
+    context: Option<&[u8]>,
+    out: &mut [u8],
+) -> Result<(), Error> {
+    if RESERVED_LABELS.contains(&label) {
+        return Err(Error::Config("exporter label reserved for TLS itself"));
+    }
+    let neg = &est.negotiated;
+    let prf = Prf::new(
+        neg.cipher_suite.prf_hash(),
+        est.session.master_secret().as_bytes(),
+    );
+    let randoms: [&[u8]; 2] = [&neg.client_random.0, &neg.server_random.0];
+    match context {
+        None => prf.fill(label, &randoms, out),
+        Some(context) => {
+            // RFC 5705 §4: "context_value_length is a uint16".
+            let len = u16::try_from(context.len())
+                .map_err(|_| Error::Config("exporter context longer than 65535 bytes"))?;
+            let len = len.to_be_bytes();
+            prf.fill(label, &[randoms[0], randoms[1], &len, context], out);
+        }
+    }
+    Ok(())
+}
