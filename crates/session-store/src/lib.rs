@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 pub use file::{Durability, FileStore, FileStoreOptions};
 pub use memory::MemoryStore;
-pub use session::{CertificateChain, ChainCheck, Session};
+pub use session::{CertificateChain, ChainCheck, ClientIdentity, Session};
 pub use session_id::SessionId;
 pub use store::{ClientSessionStore, ServerId, ServerSessionStore, StoreError};
 pub use ticket::TicketKeys;

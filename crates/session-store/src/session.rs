@@ -8,7 +8,8 @@
 //! the master secret is an extended one (RFC 7627), the server name it was
 //! made for (RFC 6066 §3), the ALPN protocol (RFC 7301), when it was made and
 //! how long it may live, and, on the client, the session ticket the server
-//! issued for it (RFC 5077 §3.3). It also records what the check of the
+//! issued for it (RFC 5077 §3.3) and the client certificate it was made
+//! with ([`ClientIdentity`]). It also records what the check of the
 //! peer's chain depended on ([`ChainCheck`]), so that a resumption can tell
 //! whether that check would still pass without repeating it.
 //!
@@ -27,13 +28,14 @@
 //!
 //! ```text
 //! struct {
-//!     uint8 format_version;                    /* 2 */
+//!     uint8 format_version;                    /* 3 */
 //!     opaque session_id<0..32>;
 //!     uint16 cipher_suite;
 //!     opaque master_secret[48];
 //!     uint8 extended_master_secret;            /* 0 or 1 */
 //!     ASN.1Cert peer_certificates<0..2^24-1>;  /* as in Certificate, §7.4.2 */
 //!     ChainCheck peer_chain_check<0..48>;      /* none or one */
+//!     opaque client_identity<0..32>;           /* empty: none, or SHA-256 */
 //!     opaque server_name<0..2^16-1>;           /* empty: none */
 //!     opaque alpn<0..2^8-1>;                   /* empty: none */
 //!     uint64 created_at;                       /* UNIX seconds */
@@ -59,9 +61,10 @@
 //! "absent". `is resumable` is not encoded: a stored session is resumable,
 //! and one that is not is removed from its store instead.
 //!
-//! Format 1 had no `peer_chain_check`; it is not decoded (a store drops
-//! such a session, which costs one full handshake), so that every session
-//! has exactly one encoding.
+//! Format 1 had no `peer_chain_check`, format 2 no `client_identity`;
+//! neither is decoded (a store drops such a session, which costs one full
+//! handshake), so that every session has exactly one encoding, and no
+//! client session of format 2 can be offered without knowing whose it is.
 
 use core::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -106,6 +109,12 @@ pub struct Session {
     /// Client side: the server's `ticket_lifetime_hint` (RFC 5077 §3.3),
     /// seconds; 0 means unspecified.
     pub ticket_lifetime_hint: u32,
+    /// Client side: the client certificate chain of the config that made
+    /// the session, `None` for a config without one (and on the server).
+    /// A server treats every connection that resumes the session as the
+    /// client it authenticated then, so only a config presenting the same
+    /// chain may offer it (see [`ClientIdentity`]).
+    pub client_identity: Option<ClientIdentity>,
     // `is resumable`: cleared by a fatal alert on any connection using it
     // (§7.2.2: "the session identifier MUST be invalidated").
     resumable: AtomicBool,
@@ -118,7 +127,7 @@ impl Session {
 
     /// The `format_version` that [`encode`](Self::encode) writes and
     /// [`decode`](Self::decode) accepts.
-    pub const FORMAT_VERSION: u8 = 2;
+    pub const FORMAT_VERSION: u8 = 3;
 
     /// A new, resumable session as a full handshake makes it.
     #[allow(clippy::too_many_arguments)]
@@ -145,6 +154,7 @@ impl Session {
             lifetime: Self::DEFAULT_LIFETIME,
             ticket: None,
             ticket_lifetime_hint: 0,
+            client_identity: None,
             resumable: AtomicBool::new(true),
         }
     }
@@ -190,6 +200,7 @@ impl Session {
             lifetime: self.lifetime,
             ticket: self.ticket.clone(),
             ticket_lifetime_hint: self.ticket_lifetime_hint,
+            client_identity: self.client_identity,
             resumable: AtomicBool::new(self.is_resumable()),
         }
     }
@@ -252,6 +263,8 @@ impl Session {
                 o.extend_from_slice(&check.valid_until.to_be_bytes());
             }
         });
+        let identity = self.client_identity.as_ref().map_or(&[][..], |i| &i.0);
+        put_opaque(&mut out, ClientIdentity::LEN, identity);
         put_opaque(&mut out, SERVER_NAME_MAX, opt_bytes(&self.server_name));
         put_opaque(&mut out, ALPN_MAX, opt_bytes(&self.alpn));
         out.extend_from_slice(&self.created_at.to_be_bytes());
@@ -307,6 +320,15 @@ impl Session {
             }),
         };
         check.expect_empty("ChainCheck")?;
+        let client_identity =
+            match r.opaque(0, ClientIdentity::LEN, "SessionState.client_identity")? {
+                [] => None,
+                digest => Some(ClientIdentity(digest.try_into().map_err(|_| {
+                    DecodeError::InvalidValue {
+                        what: "SessionState.client_identity",
+                    }
+                })?)),
+            };
         let server_name =
             match r.opaque(0, SERVER_NAME_MAX, "SessionState.server_name")? {
                 [] => None,
@@ -334,6 +356,7 @@ impl Session {
             created_at,
         );
         session.peer_chain_check = peer_chain_check;
+        session.client_identity = client_identity;
         session.lifetime = lifetime;
         session.ticket = ticket;
         session.ticket_lifetime_hint = ticket_lifetime_hint;
@@ -349,6 +372,7 @@ impl Session {
             + 1
             + (3 + certificates)
             + (1 + self.peer_chain_check.map_or(0, |_| ChainCheck::LEN))
+            + (1 + self.client_identity.map_or(0, |_| ClientIdentity::LEN))
             + (2 + opt_bytes(&self.server_name).len())
             + (1 + opt_bytes(&self.alpn).len())
             + 8
@@ -433,6 +457,62 @@ impl ChainCheck {
     }
 }
 
+/// Client side: who the client is to the server, as a digest of the
+/// certificate chain it presents (RFC 5246 §7.4.6).
+///
+/// A session carries the client's authentication into every connection
+/// that resumes it: the server does not see a certificate again, it takes
+/// the client to be the one of the full handshake (RFC 5246 §7, "peer
+/// certificate" is session state). A client that offered any stored
+/// session whatever its own certificate would let a config with another
+/// certificate, or with none, be taken for the client that made the
+/// session: curl's CVE-2016-5419, where a transfer without a client
+/// certificate resumed a session authenticated with one. RFC 5246 §F.1.4:
+/// "Sessions cannot be resumed unless both the client and server agree";
+/// a client agrees only to sessions made with the identity it would
+/// present now.
+///
+/// The identity is the *config's* certificate, not what the server asked
+/// for: a session made by a config holding certificate A is A's even if
+/// the server never requested it (and then resumes as the anonymous client
+/// it was), so that a client with a certificate still resumes with servers
+/// that never ask for one. A config without a certificate has no identity
+/// (`Option<ClientIdentity>::None`), and offers only sessions made without
+/// one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ClientIdentity(pub [u8; 32]);
+
+impl ClientIdentity {
+    /// The length of the digest.
+    const LEN: usize = 32;
+
+    /// The identity of a client presenting `chain` (DER, leaf first):
+    /// SHA-256 over the chain as the Certificate message encodes it (each
+    /// certificate behind its uint24 length, §7.4.2), so that two chains
+    /// differing only in where one certificate ends and the next begins
+    /// differ here too. `None` for the empty chain.
+    pub fn of_chain(chain: &[Vec<u8>]) -> Option<Self> {
+        if chain.is_empty() {
+            return None;
+        }
+        let mut sha256 = ring::digest::Context::new(&ring::digest::SHA256);
+        for cert in chain {
+            let len = u32::try_from(cert.len()).unwrap_or(u32::MAX).to_be_bytes();
+            sha256.update(&len[1..]);
+            sha256.update(cert);
+        }
+        let mut digest = [0; Self::LEN];
+        digest.copy_from_slice(sha256.finish().as_ref());
+        Some(Self(digest))
+    }
+}
+
+impl fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ClientIdentity({})", hex::encode(self.0))
+    }
+}
+
 /// `ASN.1Cert<1..2^24-1>` (RFC 5246 §7.4.2).
 const CERTIFICATE_MAX: usize = 0xff_ffff;
 /// `certificate_list<0..2^24-1>` (RFC 5246 §7.4.2).
@@ -469,6 +549,7 @@ impl fmt::Debug for Session {
             .field("lifetime", &self.lifetime)
             .field("ticket", &self.ticket.as_ref().map(|_| "<present>"))
             .field("ticket_lifetime_hint", &self.ticket_lifetime_hint)
+            .field("client_identity", &self.client_identity)
             .field("resumable", &self.is_resumable())
             .finish()
     }

@@ -8,7 +8,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use record_layer::secret::MasterSecret;
 use record_layer::suites::CipherSuite;
-use session_store::{ChainCheck, ServerId, Session, SessionId, TicketKeys};
+use session_store::{ChainCheck, ClientIdentity, ServerId, Session, SessionId, TicketKeys};
 
 fn any_session() -> impl Strategy<Value = Session> {
     (
@@ -28,12 +28,13 @@ fn any_session() -> impl Strategy<Value = Session> {
             any::<u64>(),
             vec(any::<u8>(), 0..200),
             any::<u32>(),
+            prop::option::of(any::<[u8; 32]>()),
         ),
     )
         .prop_map(
             |(
                 (id, suite, ms_head, ms_tail, ems, certs, check),
-                (name, alpn, created_at, lifetime, ticket, hint),
+                (name, alpn, created_at, lifetime, ticket, hint, identity),
             )| {
                 let mut master_secret = [0u8; 48];
                 master_secret[..32].copy_from_slice(&ms_head);
@@ -53,6 +54,7 @@ fn any_session() -> impl Strategy<Value = Session> {
                     valid_from,
                     valid_until,
                 });
+                s.client_identity = identity.map(ClientIdentity);
                 s.lifetime = lifetime;
                 s.with_ticket(ticket, hint)
             },

@@ -4,7 +4,7 @@ mod common;
 
 use common::{assert_same, session};
 use record_layer::codec::DecodeError;
-use session_store::{ChainCheck, Session};
+use session_store::{ChainCheck, ClientIdentity, Session};
 
 /// Byte offsets in the encoding of `session(&[1; 4], _)`.
 const VERSION_AT: usize = 0;
@@ -13,6 +13,7 @@ const EMS_AT: usize = SUITE_AT + 2 + 48;
 /// Two certificates of 4 and 300 bytes, each with a uint24 prefix.
 const CERTIFICATES_LEN: usize = 3 + 4 + 3 + 300;
 const CHAIN_CHECK_AT: usize = EMS_AT + 1 + 3 + CERTIFICATES_LEN;
+const CLIENT_IDENTITY_AT: usize = CHAIN_CHECK_AT + 1 + 48;
 
 #[test]
 fn encoding_round_trips_every_field() {
@@ -42,6 +43,10 @@ fn encoding_layout_follows_session_state() {
     assert_eq!(check[1..33], [0xcc; 32]);
     assert_eq!(check[33..41], 1u64.to_be_bytes());
     assert_eq!(check[41..], (u64::MAX - 1).to_be_bytes());
+    // The client identity: a one-byte length, the SHA-256 digest.
+    let identity = &bytes[CLIENT_IDENTITY_AT..CLIENT_IDENTITY_AT + 1 + 32];
+    assert_eq!(identity[0], 32);
+    assert_eq!(identity[1..], [0xdd; 32]);
     // The tail: no ticket, then a zero hint.
     assert_eq!(bytes[bytes.len() - 6..], [0, 0, 0, 0, 0, 0]);
     // Exactly sized, so no unwiped copy was left behind by a reallocation.
@@ -63,13 +68,16 @@ fn decode_names_the_bad_field() {
         bytes[at] = value;
         Session::decode(&bytes).unwrap_err()
     };
-    // Format 1, without peer_chain_check, is not read.
-    assert_eq!(
-        with(VERSION_AT, 1),
-        DecodeError::InvalidValue {
-            what: "SessionState.format_version"
-        }
-    );
+    // Format 1, without peer_chain_check, and format 2, without
+    // client_identity, are not read.
+    for old in [1, 2] {
+        assert_eq!(
+            with(VERSION_AT, old),
+            DecodeError::InvalidValue {
+                what: "SessionState.format_version"
+            }
+        );
+    }
     assert_eq!(
         with(SUITE_AT, 0x00),
         DecodeError::InvalidValue {
@@ -96,6 +104,19 @@ fn decode_names_the_bad_field() {
         assert!(
             Session::decode(&bytes).is_err(),
             "peer_chain_check of {len} bytes"
+        );
+    }
+    // A client identity is a whole SHA-256 digest or absent.
+    for len in [1, 31] {
+        let mut bytes = good.clone();
+        bytes[CLIENT_IDENTITY_AT] = len;
+        bytes.drain(CLIENT_IDENTITY_AT + 1 + usize::from(len)..CLIENT_IDENTITY_AT + 1 + 32);
+        assert_eq!(
+            Session::decode(&bytes).unwrap_err(),
+            DecodeError::InvalidValue {
+                what: "SessionState.client_identity"
+            },
+            "client_identity of {len} bytes"
         );
     }
     let mut trailing = good.clone();
@@ -130,6 +151,7 @@ fn empty_fields_mean_absent() {
     s.alpn = None;
     s.peer_certificates = Vec::new().into();
     s.peer_chain_check = None;
+    s.client_identity = None;
     let decoded = Session::decode(&s.encode()).unwrap();
     assert_same(&s, &decoded);
     assert!(decoded.session_id.is_empty());
@@ -197,4 +219,25 @@ fn a_chain_check_holds_for_its_context_within_its_window() {
     let mut other = [7; 32];
     other[31] = 8;
     assert!(!check.still_holds(&other, 150));
+}
+
+#[test]
+fn a_client_identity_is_a_digest_of_the_whole_chain() {
+    let a = vec![vec![1, 2, 3], vec![4, 5]];
+    let id = ClientIdentity::of_chain(&a).unwrap();
+    assert_eq!(ClientIdentity::of_chain(&a), Some(id), "deterministic");
+    // Certificate's encoding, §7.4.2: each certificate behind a uint24.
+    let encoded = [&[0, 0, 3, 1, 2, 3, 0, 0, 2, 4, 5][..]].concat();
+    let sha256 = ring::digest::digest(&ring::digest::SHA256, &encoded);
+    assert_eq!(id.0[..], *sha256.as_ref());
+    // The same bytes cut elsewhere, another leaf, another order: others.
+    for other in [
+        vec![vec![1, 2], vec![3, 4, 5]],
+        vec![vec![1, 2, 3]],
+        vec![vec![4, 5], vec![1, 2, 3]],
+    ] {
+        assert_ne!(ClientIdentity::of_chain(&other), Some(id), "{other:?}");
+    }
+    assert_eq!(ClientIdentity::of_chain(&[]), None, "no certificate");
+    assert!(format!("{id:?}").starts_with("ClientIdentity("));
 }

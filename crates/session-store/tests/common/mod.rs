@@ -10,9 +10,10 @@ use std::sync::Arc;
 use record_layer::secret::MasterSecret;
 use record_layer::suites::CipherSuite;
 use ring::rand::{SecureRandom, SystemRandom};
-use session_store::{ChainCheck, Clock, Session, SessionId};
+use session_store::{ChainCheck, ClientIdentity, Clock, Session, SessionId};
 
-/// A server-side session with every field set, made at `created_at`.
+/// A session with every field set (a client's identity too), made at
+/// `created_at`.
 pub fn session(id: &[u8], created_at: u64) -> Session {
     let mut session = Session::new(
         SessionId::new(id).unwrap(),
@@ -29,6 +30,7 @@ pub fn session(id: &[u8], created_at: u64) -> Session {
         valid_from: 1,
         valid_until: u64::MAX - 1,
     });
+    session.client_identity = Some(ClientIdentity([0xdd; 32]));
     session
 }
 
@@ -47,6 +49,7 @@ pub fn assert_same(a: &Session, b: &Session) {
     assert_eq!(a.lifetime, b.lifetime);
     assert_eq!(a.ticket, b.ticket);
     assert_eq!(a.ticket_lifetime_hint, b.ticket_lifetime_hint);
+    assert_eq!(a.client_identity, b.client_identity);
 }
 
 /// A clock that reads whatever the test set last.
