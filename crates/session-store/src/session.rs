@@ -320,15 +320,7 @@ impl Session {
             }),
         };
         check.expect_empty("ChainCheck")?;
-        let client_identity =
-            match r.opaque(0, ClientIdentity::LEN, "SessionState.client_identity")? {
-                [] => None,
-                digest => Some(ClientIdentity(digest.try_into().map_err(|_| {
-                    DecodeError::InvalidValue {
-                        what: "SessionState.client_identity",
-                    }
-                })?)),
-            };
+        let client_identity = ClientIdentity::decode(&mut r)?;
         let server_name =
             match r.opaque(0, SERVER_NAME_MAX, "SessionState.server_name")? {
                 [] => None,
@@ -497,6 +489,9 @@ impl ClientIdentity {
         }
         let mut sha256 = ring::digest::Context::new(&ring::digest::SHA256);
         for cert in chain {
+            // A certificate of 2^24 bytes or more cannot be sent at all
+            // (`ASN.1Cert<1..2^24-1>`), so no two chains that can be
+            // presented share a digest input.
             let len = u32::try_from(cert.len()).unwrap_or(u32::MAX).to_be_bytes();
             sha256.update(&len[1..]);
             sha256.update(cert);
@@ -504,6 +499,19 @@ impl ClientIdentity {
         let mut digest = [0; Self::LEN];
         digest.copy_from_slice(sha256.finish().as_ref());
         Some(Self(digest))
+    }
+
+    /// `opaque client_identity<0..32>`: empty for none, else a whole
+    /// digest.
+    fn decode(r: &mut Reader) -> Result<Option<Self>, DecodeError> {
+        let what = "SessionState.client_identity";
+        match r.opaque(0, Self::LEN, what)? {
+            [] => Ok(None),
+            digest => digest
+                .try_into()
+                .map(|d| Some(Self(d)))
+                .map_err(|_| DecodeError::InvalidValue { what }),
+        }
     }
 }
 
