@@ -710,10 +710,26 @@ impl Connection {
 
     /// A server's renegotiation with another configuration: e.g. one that
     /// asks for a client certificate, once the client has asked for
-    /// something that needs one.
+    /// something that needs one (a step-up).
+    ///
+    /// Once the HelloRequest is sent, `config` replaces the connection's
+    /// config for good: every later handshake on it, the client's own
+    /// renegotiations included, is judged by the stepped-up policy (its
+    /// client auth and anchors, its renegotiation limit, its stores). A
+    /// client that renegotiates again after a step-up must meet it again,
+    /// by a full handshake or by resuming a session that satisfies it;
+    /// otherwise it could trade the connection's checked identity for one
+    /// the first config accepts (another chain, or none). Client
+    /// renegotiations are kept, not refused, since a client may
+    /// renegotiate for reasons of its own (fresh keys). This holds even if
+    /// the client declines the HelloRequest: a step-up is never undone.
     pub fn renegotiate_with(&mut self, config: Arc<ServerConfig>) -> Result<(), Error> {
         match self.role {
-            Role::Server { .. } => self.start_renegotiation(Some(config), false),
+            Role::Server { .. } => {
+                self.start_renegotiation(Some(config.clone()), false)?;
+                self.role = Role::Server { config };
+                Ok(())
+            }
             Role::Client { .. } => Err(Error::Config("renegotiate_with is for servers")),
         }
     }

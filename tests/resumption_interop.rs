@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use common::identity::Identity;
 use common::{openssl, s_server_command, start_s_server, test_data_arg, ChildGuard};
 use rustls::client::{Resumption, Tls12Resumption};
 use rustls::crypto::ring as rustls_ring;
@@ -388,6 +389,84 @@ fn our_client_resumes_with_s_server_by_ticket() {
             "s_server did not say {counter:?}: {out:#?}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// Our client's identity, against `s_server -verify` (issue 20).
+
+/// What `s_server -rev` prints on stderr of a connection's client
+/// (OpenSSL's `print_ssl_summary`: for a resumed session, the peer
+/// certificate the session holds).
+fn s_server_sees(identity: Identity) -> &'static str {
+    match identity {
+        Identity::A => "Peer certificate: O = tls12 test PKI, CN = tls12 test ECDSA client",
+        Identity::B => "Peer certificate: O = tls12 test PKI, CN = tls12 test RSA client",
+        Identity::Anonymous => "No peer certificate",
+    }
+}
+
+/// For each cell of [`Identity::MATRIX`]: `s_server -verify` (asking for a
+/// client certificate, trusting both client roots) and two connections of
+/// our client sharing one session store, the first with the identity the
+/// session is made with, the second with the one that offers it. Both
+/// sides must agree that the second resumed exactly when the identities
+/// are the same, and s_server must name the identity the second presented.
+/// Before, a config with B or none resumed the session made with A, and
+/// s_server reported the ECDSA client.
+fn identity_matrix_against_s_server(mechanism: Mechanism) {
+    let dir = common::ScratchDir::new("identity");
+    let client_roots = dir.join("client-roots.pem");
+    let roots = [common::read("ecdsa/root.pem"), common::read("rsa/root.pem")];
+    std::fs::write(&client_roots, roots.concat()).unwrap();
+    let mut extra = vec!["-verify", "1", "-verify_return_error", "-CAfile"];
+    extra.push(client_roots.to_str().unwrap());
+    if mechanism == Mechanism::Ticket {
+        extra.push("-no_cache");
+    }
+    for (origin, now) in Identity::MATRIX {
+        let label = format!("{mechanism:?}: made with {origin:?}, offered by {now:?}");
+        let (mut server, port) = s_server(&extra);
+        let store = Arc::new(MemoryStore::new(4));
+        let config = |who: Identity| {
+            let mut config = who.configure(common::client_config());
+            config.session_store = Some(store.clone());
+            config.enable_tickets = mechanism == Mechanism::Ticket;
+            Arc::new(config)
+        };
+        let first = our_connect(&config(origin), port);
+        let second = our_connect(&config(now), port);
+        let out = server.finish(TIMEOUT);
+        assert!(out.status.success(), "{label}: s_server failed: {out:#?}");
+
+        let clients: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("Peer certificate: ") || *l == "No peer certificate")
+            .collect();
+        assert_eq!(
+            clients,
+            [s_server_sees(origin), s_server_sees(now)],
+            "{label}: s_server saw another client"
+        );
+        let same = origin == now;
+        let hits = format!("   {} session cache hits", u8::from(same));
+        assert!(
+            out.stdout.contains(&hits),
+            "{label}: not {hits:?}: {out:#?}"
+        );
+        assert!(!first.resumed, "{label}");
+        assert_eq!(second.resumed, same, "{label}: our client");
+    }
+}
+
+#[test]
+fn our_client_resumes_with_s_server_only_as_the_same_client_by_id() {
+    identity_matrix_against_s_server(Mechanism::SessionId);
+}
+
+#[test]
+fn our_client_resumes_with_s_server_only_as_the_same_client_by_ticket() {
+    identity_matrix_against_s_server(Mechanism::Ticket);
 }
 
 // ---------------------------------------------------------------------------

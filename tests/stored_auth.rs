@@ -9,7 +9,12 @@
 //!   without a client certificate, ends resumed, in a full handshake, or
 //!   refused, and the trace says why a session was not resumed.
 //! - Client: a session is offered only to a config whose trust anchors
-//!   still verify the server chain the session carries.
+//!   still verify the server chain the session carries, and only by a
+//!   config presenting the client certificate it was made with (issue 20,
+//!   CVE-2016-5419's class): certificate A / B / none × a session made
+//!   with A / none × id / ticket.
+//! - Server: a config that asks for no client certificate resumes a
+//!   session made with one, as an anonymous client.
 //! - Both: the record of the chain check a session keeps, which spares a
 //!   resumption that check, holds only while every certificate of the
 //!   path is valid, and for the same limits.
@@ -18,9 +23,11 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
+use common::identity::Identity;
 use common::wire::{deliver_if_any as deliver, take};
+use tls12::handshake::common::Authentication;
 use tls12::handshake::observe::{Observer, ResumptionRefusal, TraceEvent};
-use tls12::session_store::{MemoryStore, TicketKeys};
+use tls12::session_store::{ClientIdentity, ClientSessionStore, MemoryStore, ServerId, TicketKeys};
 use tls12::{ClientAuth, ClientConfig, Connection, Error, ServerConfig, TrustAnchors};
 
 /// Records why sessions were not resumed, structured and as the trace
@@ -126,6 +133,18 @@ impl World {
         config
     }
 
+    /// Rewrites the client identity of the session the client store holds
+    /// for localhost as that of the chain `chain` (under test-data/), or
+    /// none: what a client that offers any session would do.
+    fn relabel_client_session(&self, chain: Option<&str>) {
+        let server = ServerId::parse("localhost").unwrap();
+        let stored = ClientSessionStore::get(&*self.client_store, &server);
+        let mut session = stored.unwrap().unwrap().duplicate();
+        session.client_identity =
+            chain.and_then(|c| ClientIdentity::of_chain(&common::certs_der(c)));
+        ClientSessionStore::put(&*self.client_store, &server, Arc::new(session)).unwrap();
+    }
+
     fn connect(&self, client: ClientConfig, server: ServerConfig) -> (Connection, Connection) {
         let c = Connection::client(Arc::new(client), "localhost").unwrap();
         let s = Connection::server(Arc::new(server));
@@ -157,6 +176,10 @@ fn run(
         origin.peer_certificates.is_empty(),
         !origin_with_certificate
     );
+    // Our client offers a session only with the certificate it was made
+    // with; a client that does not check, as an attacker's would, is
+    // played by relabelling the stored session as B's.
+    world.relabel_client_session(Some(CLIENT_B.0));
 
     let anchors = roots(anchors);
     let policy = match required {
@@ -472,4 +495,95 @@ fn a_session_does_not_outlive_the_certificates_it_was_checked_with() {
         traced[0].0,
         ResumptionRefusal::ServerChainNotTrusted(_)
     ));
+}
+
+// ---------------------------------------------------------------------------
+// The client's identity (issue 20)
+// ---------------------------------------------------------------------------
+
+/// A session made with one client identity is offered only by a config
+/// presenting the same one: anything else is a full handshake in which
+/// the server sees the identity actually presented, and the client's trace
+/// says why. Before, a config with certificate B or none resumed a session
+/// made with A, and the server took it for A.
+#[test]
+fn a_session_is_resumed_only_by_the_client_identity_it_was_made_with() {
+    let both = Arc::new(common::anchors(&["ecdsa/root.pem", "rsa/root.pem"]));
+    for carrier in [Carrier::Id, Carrier::Ticket] {
+        for (origin, now) in Identity::MATRIX {
+            let label = format!("{carrier:?}: made with {origin:?}, offered by {now:?}");
+            let world = World::new(carrier);
+            let server = world.server(ClientAuth::Optional(both.clone()));
+            let client_refusals = Arc::new(Refusals::default());
+            let client = |who: Identity| {
+                let mut config = world.client(who.files());
+                config.observer = Some(client_refusals.clone());
+                config
+            };
+            let (mut c, mut s) = world.connect(client(origin), server.clone());
+            pump(&mut c, &mut s).unwrap();
+            assert!(!s.established().unwrap().resumed, "{label}");
+            assert_eq!(s.session().unwrap().peer_certificates, origin.chain());
+
+            let (mut c, mut s) = world.connect(client(now), server);
+            pump(&mut c, &mut s).unwrap_or_else(|e| panic!("{label}: {e:?}"));
+            let same = origin == now;
+            let est = s.established().unwrap();
+            assert_eq!(c.established().unwrap().resumed, same, "{label}: client");
+            assert_eq!(est.resumed, same, "{label}: server");
+            assert_eq!(
+                est.negotiated.peer_certificates,
+                now.chain(),
+                "{label}: the server must see the identity presented"
+            );
+            let refused = client_refusals.take();
+            if same {
+                assert!(refused.is_empty(), "{label}: {refused:?}");
+            } else {
+                assert_eq!(refused.len(), 1, "{label}: {refused:?}");
+                let (reason, line) = &refused[0];
+                assert_eq!(*reason, ResumptionRefusal::ClientIdentityChanged, "{label}");
+                assert!(line.contains("another client certificate"), "{line}");
+            }
+        }
+    }
+}
+
+/// A config that asks for no client certificate verified none: it resumes
+/// a session made with one (its master secret is as good) but reports an
+/// anonymous client, not the chain another config accepted. The session
+/// keeps the chain, and a config that asks inherits it again. Before, the
+/// config that asks for nothing reported the chain, `InheritedFromSession`.
+#[test]
+fn a_server_asking_for_no_client_certificate_resumes_an_anonymous_client() {
+    let chain_a = Identity::A.chain();
+    for carrier in [Carrier::Id, Carrier::Ticket] {
+        let world = World::new(carrier);
+        let asking = world.server(ClientAuth::Optional(roots("ecdsa/root.pem")));
+        let connect = |server: &ServerConfig| {
+            let (mut c, mut s) = world.connect(world.client(Identity::A.files()), server.clone());
+            pump(&mut c, &mut s).unwrap();
+            s
+        };
+        let s = connect(&asking);
+        let est = s.established().unwrap();
+        assert_eq!(est.negotiated.peer_certificates, chain_a);
+        assert_eq!(est.peer.how(), Authentication::Signature);
+
+        let s = connect(&world.server(ClientAuth::None));
+        let est = s.established().unwrap();
+        assert!(est.resumed, "{carrier:?}");
+        assert!(
+            est.negotiated.peer_certificates.is_empty(),
+            "{carrier:?}: a config that asks for nothing reported a client chain"
+        );
+        assert_eq!(est.peer.how(), Authentication::Anonymous, "{carrier:?}");
+        assert_eq!(est.session.peer_certificates, chain_a, "{carrier:?}");
+
+        let s = connect(&asking);
+        let est = s.established().unwrap();
+        assert!(est.resumed, "{carrier:?}");
+        assert_eq!(est.negotiated.peer_certificates, chain_a, "{carrier:?}");
+        assert_eq!(est.peer.how(), Authentication::InheritedFromSession);
+    }
 }

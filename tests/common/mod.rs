@@ -13,6 +13,7 @@ pub mod chromium;
 pub mod gnutls;
 pub mod haproxy;
 pub mod hello;
+pub mod identity;
 pub mod redis;
 
 /// A file under test-data/.

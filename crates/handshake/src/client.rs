@@ -31,7 +31,7 @@ use record_layer::record::ProtocolVersion;
 use record_layer::secret::constant_time_eq;
 use record_layer::suites::{CipherSuite, SignatureKind};
 use ring::rand::SystemRandom;
-use session_store::{CertificateChain, ServerId, Session, SessionId};
+use session_store::{CertificateChain, ClientIdentity, ServerId, Session, SessionId};
 
 use crate::chain_check::ChainPolicy;
 use crate::observe::{notify, ResumptionRefusal, TraceEvent};
@@ -200,7 +200,8 @@ impl ClientHandshake {
     /// A stored session for this server that we may offer: resumable, not
     /// expired, made with the extended master secret (RFC 7627 §5.3: we
     /// never resume a session without it), for a suite we still offer, for
-    /// this server name, and made with a server this config still trusts.
+    /// this server name, made with our client certificate (or, like us,
+    /// without one), and made with a server this config still trusts.
     fn session_to_offer(&self) -> Option<Arc<Session>> {
         if !self.offer_session {
             return None;
@@ -214,6 +215,7 @@ impl ClientHandshake {
             && session.extended_master_secret
             && self.config.cipher_suites.contains(&session.cipher_suite)
             && session.server_name.as_deref() == self.sni()
+            && self.same_client_identity(&session)
             && self.server_auth_still_holds(&session);
         usable.then_some(session)
     }
@@ -239,6 +241,34 @@ impl ClientHandshake {
             TraceEvent::ResumptionRefused { reason },
         );
         false
+    }
+
+    /// Was the session made with the client certificate this config
+    /// presents, or like this config without one? The server takes a
+    /// connection that resumes a session for the client that made it
+    /// (RFC 5246 §7: the peer certificate is session state), so offering
+    /// another identity's session would make us that client, or make a
+    /// client without a certificate an authenticated one (curl's
+    /// CVE-2016-5419; see [`ClientIdentity`]). A refusal is traced; the
+    /// session stays in the store until a new one for this server
+    /// replaces it.
+    fn same_client_identity(&self, session: &Session) -> bool {
+        if session.client_identity == self.client_identity() {
+            return true;
+        }
+        let reason = &ResumptionRefusal::ClientIdentityChanged;
+        notify(
+            &self.config.observer,
+            TraceEvent::ResumptionRefused { reason },
+        );
+        false
+    }
+
+    /// Who this config is to a server that asks: a digest of the
+    /// certificate chain it would send (§7.4.6), `None` without one.
+    fn client_identity(&self) -> Option<ClientIdentity> {
+        let certified = self.config.client_certificate.as_ref()?;
+        ClientIdentity::of_chain(&certified.chain)
     }
 
     /// How this config checks the server's chain.
@@ -791,6 +821,7 @@ impl ClientHandshake {
                     now,
                 );
                 session.peer_chain_check = neg.peer_chain_check;
+                session.client_identity = self.client_identity();
                 match ticket {
                     Some(t) => session.with_ticket(t.ticket, t.ticket_lifetime_hint),
                     None => session,

@@ -147,7 +147,9 @@ pub struct Negotiated {
     /// Both sides signalled RFC 5746 secure renegotiation.
     pub secure_renegotiation: bool,
     /// The peer's certificate chain, leaf first (on an abbreviated
-    /// handshake: the chain of the full handshake that made the session).
+    /// handshake: the chain of the full handshake that made the session,
+    /// except on a server that asks for no client certificate, where it is
+    /// empty: that config authenticated no client).
     pub peer_certificates: CertificateChain,
     /// The record of the check that accepted `peer_certificates`, for the
     /// session (none for a client without a certificate).
@@ -200,9 +202,13 @@ pub struct PeerAuthenticated {
 pub enum Authentication {
     /// Its signature in this handshake verified against its certificate.
     Signature,
-    /// It is an unauthenticated client (no client certificate asked or given).
+    /// It is an unauthenticated client (no client certificate asked or
+    /// given; or a resumption on a server that asks for none, whatever
+    /// chain the session holds).
     Anonymous,
-    /// The session it resumed was authenticated by an earlier full handshake.
+    /// The session it resumed was authenticated by an earlier full
+    /// handshake (on a server, only under a config that asks for client
+    /// certificates and has checked the session's chain again).
     InheritedFromSession,
 }
 

@@ -121,6 +121,10 @@ pub enum ResumptionRefusal {
     /// Client: the session's server chain does not verify against this
     /// config's trust anchors, for this server name, at this time.
     ServerChainNotTrusted(CertificateError),
+    /// Client: the session was made with another client certificate than
+    /// this config's, or with one where this config has none, or without
+    /// one where this config has one (RFC 5246 §7.4.6; CVE-2016-5419).
+    ClientIdentityChanged,
 }
 
 impl core::fmt::Display for ResumptionRefusal {
@@ -135,6 +139,9 @@ impl core::fmt::Display for ResumptionRefusal {
             Self::ServerChainNotTrusted(e) => {
                 write!(f, "the session's server chain is not trusted now: {e}")
             }
+            Self::ClientIdentityChanged => f.write_str(
+                "the session was made with another client certificate (or none) than this config's",
+            ),
         }
     }
 }

@@ -443,7 +443,7 @@ impl ServerHandshake {
     ) -> Result<ServerState, Error> {
         let ext = &hello.extensions;
         self.transcript.start_hash(session.cipher_suite);
-        let neg = Negotiated {
+        let mut neg = Negotiated {
             client_random: hello.random,
             server_random: new_random(&self.rng)?,
             // RFC 5077 §3.4 for tickets, §7.4.1.3 for ids: the same id, byte
@@ -461,6 +461,7 @@ impl ServerHandshake {
             peer_chain_check: session.peer_chain_check,
             session_ticket: self.will_send_ticket(ext),
         };
+        let peer = self.inherit_client(&mut neg);
         self.send_server_hello(&neg, ext, false, actions);
         if neg.session_ticket {
             // A fresh ticket on resumption, sealed over the same session.
@@ -482,9 +483,29 @@ impl ServerHandshake {
                 prf,
                 requested: None,
                 server_verify_data: Some(server_verify_data),
-                peer: PeerAuthenticated::inherited(),
+                peer,
             },
         )))
+    }
+
+    /// Who the client of a resumed session is to this connection, given
+    /// `neg` made from the session. A config that asks for client
+    /// certificates has just checked the session's chain against its own
+    /// policy (`client_auth_still_holds`), and inherits it. One that asks
+    /// for none (§7.4.4: no CertificateRequest) verified nothing: the
+    /// chain was accepted under another config, perhaps another server's
+    /// sharing the store or ticket keys, so the connection reports an
+    /// anonymous client (no peer certificates), as its own full handshake
+    /// would have. The session keeps the chain, for a config that asks.
+    fn inherit_client(&self, neg: &mut Negotiated) -> PeerAuthenticated {
+        match self.config.client_auth {
+            ClientAuth::None => {
+                neg.peer_certificates = CertificateChain::default();
+                neg.peer_chain_check = None;
+                PeerAuthenticated::anonymous_client()
+            }
+            ClientAuth::Optional(_) | ClientAuth::Required(_) => PeerAuthenticated::inherited(),
+        }
     }
 
     /// The full handshake (§7.3, Figure 1): ServerHello, Certificate,
