@@ -1178,6 +1178,64 @@ fn a_server_renegotiation_can_demand_a_client_certificate() {
     );
 }
 
+/// After a step-up the stepped-up config governs the connection: a client
+/// that renegotiates again must meet it again. Before, the client's own
+/// renegotiations were judged by the connection's first config, which asks
+/// for no certificate: a full one left the connection with an anonymous
+/// client, and the session of the first handshake (no client certificate)
+/// was resumed instead of refused.
+#[test]
+fn after_a_step_up_client_renegotiations_meet_the_stepped_up_policy() {
+    let s = with_stores();
+    let client = client_with_certificate(s.client.clone());
+    let chain = common::certs_der("ecdsa/client.chain.pem");
+    let mut pair = Pair::connected(&client, &s.server);
+    let anonymous = pair.client.session().unwrap().clone();
+    assert!(pair.server.session().unwrap().peer_certificates.is_empty());
+
+    let demanding = requiring_client_certificate(s.server.clone());
+    pair.server.renegotiate_with(Arc::new(demanding)).unwrap();
+    pair.run().unwrap();
+    for conn in [&mut pair.client, &mut pair.server] {
+        assert_eq!(events(conn), [completed(2, false)]);
+    }
+    assert_eq!(
+        pair.server
+            .established()
+            .unwrap()
+            .negotiated
+            .peer_certificates,
+        chain
+    );
+
+    // A full renegotiation: the certificate is asked for, and checked, again.
+    pair.client.renegotiate().unwrap();
+    pair.run().unwrap();
+    for conn in [&mut pair.client, &mut pair.server] {
+        assert_eq!(events(conn), [completed(3, false)]);
+    }
+    let est = pair.server.established().unwrap();
+    assert_eq!(
+        est.negotiated.peer_certificates, chain,
+        "the client renegotiated its authentication away"
+    );
+    assert_eq!(est.peer.how(), Authentication::Signature);
+
+    // Offering the first handshake's session, made without a certificate
+    // (the first config asked for none): refused, a full handshake.
+    ClientSessionStore::put(&*s.client_store, &localhost(), anonymous.clone()).unwrap();
+    pair.client.renegotiate_resuming().unwrap();
+    pair.run().unwrap();
+    for conn in [&mut pair.client, &mut pair.server] {
+        assert_eq!(events(conn), [completed(4, false)]);
+    }
+    let est = pair.server.established().unwrap();
+    assert_ne!(est.session.session_id, anonymous.session_id);
+    assert_eq!(est.negotiated.peer_certificates, chain);
+    pair.assert_agree();
+    pair.exchange("still the authenticated client");
+}
+
 #[test]
 fn a_server_requiring_a_client_certificate_does_not_resume_a_session_without_one() {
     // The same steps against a server that only asks (it resumes) and one
@@ -1193,8 +1251,14 @@ fn a_server_requiring_a_client_certificate_does_not_resume_a_session_without_one
             asking.clone()
         };
         let s = with_stores();
-        // A session made without a client certificate.
-        let anonymous = Pair::connected(&s.client, &asking);
+        let client = client_with_certificate(s.client.clone());
+        // A session made without a client certificate, by this client
+        // (whose certificate a server sharing the store did not ask for),
+        // so that it offers the session again: a client offers only
+        // sessions made with its own certificate.
+        let mut not_asking = asking.clone();
+        not_asking.client_auth = ClientAuth::None;
+        let anonymous = Pair::connected(&client, &not_asking);
         assert!(anonymous
             .server
             .session()
@@ -1204,7 +1268,7 @@ fn a_server_requiring_a_client_certificate_does_not_resume_a_session_without_one
         let anonymous = anonymous.client.session().unwrap().clone();
 
         ClientSessionStore::remove(&*s.client_store, &localhost()).unwrap();
-        let mut pair = Pair::connected(&client_with_certificate(s.client.clone()), &server);
+        let mut pair = Pair::connected(&client, &server);
         ClientSessionStore::put(&*s.client_store, &localhost(), anonymous.clone()).unwrap();
         pair.client.renegotiate_resuming().unwrap();
         pair.run().unwrap();
