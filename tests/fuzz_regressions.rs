@@ -90,6 +90,35 @@ fn ticket() {
     replay("ticket", targets::ticket);
 }
 
+/// The saved `SessionState`s still decode: a new `format_version` must
+/// carry them over, or the session and ticket targets would only ever
+/// replay the version check.
+#[test]
+fn saved_sessions_are_of_the_current_format() {
+    let saved = [
+        ("seeds", "session", ""),
+        ("regressions", "session", ""),
+        ("seeds", "ticket", "-session"),
+        ("regressions", "ticket", "session-"),
+    ];
+    for (sub, target, marker) in saved {
+        let mut checked = 0;
+        for entry in std::fs::read_dir(fuzz_dir(sub, target)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            if !name.contains(marker) {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            if let Err(e) = tls12::Session::decode(&bytes) {
+                panic!("{}: {e}", path.display());
+            }
+            checked += 1;
+        }
+        assert_ne!(checked, 0, "no saved session in {sub}/{target}");
+    }
+}
+
 #[test]
 fn server() {
     replay("server", targets::server);
