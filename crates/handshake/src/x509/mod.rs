@@ -20,6 +20,7 @@
 //! | `path.rs` | §6.1, RFC 4158: building the path, trying alternatives |
 //! | `budget.rs` | RFC 4158 §5: bounds on the search |
 //! | `name_constraints.rs` | §4.2.1.10, §6.1.3(b)-(c): name constraints |
+//! | `name_forms.rs` | §4.2.1.6, §4.2.1.10: DNS names and mailboxes, in names and subtrees |
 //! | `hostname.rs` | RFC 6125 §6.4: the server's name |
 //! | `error.rs` | §6.1.6: why a chain was refused, and its alert |
 //!
@@ -114,6 +115,7 @@ mod error;
 mod hostname;
 mod key;
 mod name_constraints;
+mod name_forms;
 mod parse;
 mod path;
 mod pem;

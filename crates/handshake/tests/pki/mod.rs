@@ -78,6 +78,14 @@ pub fn leaf(san: &str) -> String {
     )
 }
 
+/// Extensions of a TLS client leaf with subjectAltName `san`.
+pub fn client_leaf(san: &str) -> String {
+    format!(
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+         extendedKeyUsage=clientAuth\nsubjectAltName={san}\n"
+    )
+}
+
 impl Pki {
     /// A new empty directory.
     pub fn new(tag: &str) -> Self {
