@@ -10,7 +10,8 @@ use handshake::sign::{
 };
 use handshake::x509::{
     leaf_subject, public_key_kind, verify_chain, verify_client_chain, verify_server_chain, CaRole,
-    CertificateError, PathLimits, PublicKeyKind, Purpose, TrustAnchors, ValidPath, MAX_CHAIN_LEN,
+    CertificateError, PathLimits, PublicKeyKind, Purpose, TrustAnchors, ValidPath,
+    DEFAULT_MAX_CLIENT_SIGNATURE_CHECKS, MAX_CHAIN_LEN,
 };
 use record_layer::suites::SignatureKind;
 use record_layer::AlertDescription;
@@ -1258,19 +1259,9 @@ fn mesh(r: &Root) -> Vec<Issued> {
     let mut chain = Vec::new();
     let mut issuer = nowhere;
     for group in ["C", "B", "A"] {
-        let key = r.pki.key("EC:P-256");
-        let members: Vec<Issued> = (0..3)
-            .map(|_| {
-                r.pki.issue(&Spec {
-                    subject: &format!("/O=gen/CN=mesh {group}"),
-                    issuer: Some(&issuer),
-                    key: Some(&key),
-                    // No key identifiers: nothing to prune the search with.
-                    extensions: &ca("subjectKeyIdentifier=none\nauthorityKeyIdentifier=none\n"),
-                    ..Spec::default()
-                })
-            })
-            .collect();
+        let members = r
+            .pki
+            .same_key_cas(&format!("/O=gen/CN=mesh {group}"), &issuer, 3);
         issuer = members[0].clone();
         chain.extend(members);
     }
@@ -1308,6 +1299,44 @@ fn a_wide_hostile_chain_is_bounded_by_the_signature_budget() {
         Err(CertificateError::TooManySignatureChecks { max: 20 })
     );
     assert_eq!(PathLimits::default().max_signature_checks, 100);
+}
+
+#[test]
+fn a_client_chain_gets_a_lower_signature_budget() {
+    let r = Root::new("maze", "");
+    let client = r.pki.maze(&r.root, &client_leaf("DNS:client.test"));
+    assert_eq!(client.len(), MAX_CHAIN_LEN);
+    let refs: Vec<&Issued> = client.iter().collect();
+    // The chain is good; finding its path costs 28 signature checks.
+    let verify = |limits: &PathLimits| {
+        verify_chain(
+            &list(&refs),
+            &r.anchors(),
+            Purpose::ClientAuth,
+            now(),
+            limits,
+        )
+    };
+    let within_100 = verify(&PathLimits::default());
+    assert_eq!(within_100.signature_checks, 28);
+    assert!(within_100.result.is_ok());
+    // A server checking a client's chain stops at 16, the client's budget.
+    assert_eq!(PathLimits::for_client_chains().max_signature_checks, 16);
+    assert_eq!(DEFAULT_MAX_CLIENT_SIGNATURE_CHECKS, 16);
+    let within_16 = verify(&PathLimits::for_client_chains());
+    assert_eq!(within_16.signature_checks, 16);
+    let refused = CertificateError::TooManySignatureChecks { max: 16 };
+    assert_eq!(within_16.result, Err(refused.clone()));
+    assert_eq!(
+        verify_client_chain(&list(&refs), &r.anchors(), now()),
+        Err(refused.clone())
+    );
+    assert_eq!(refused.alert(), AlertDescription::UnknownCa);
+    // A client checking a server's chain keeps its budget of 100.
+    let server = r.pki.maze(&r.root, &leaf("DNS:maze.test"));
+    let refs: Vec<&Issued> = server.iter().collect();
+    assert_eq!(PathLimits::default().max_signature_checks, 100);
+    assert_eq!(r.verify_name(&refs, "maze.test"), Ok(()));
 }
 
 #[test]

@@ -39,7 +39,9 @@
 //!   this for every certificate sent, used or not;
 //! - the chain holds at most [`MAX_CHAIN_LEN`] certificates, the path at
 //!   most `max_path_depth` intermediates ([`PathLimits`]), and the search
-//!   at most 100 signature checks;
+//!   at most 100 signature checks for a server's chain, 16 for a client's
+//!   ([`DEFAULT_MAX_CLIENT_SIGNATURE_CHECKS`]: a server searches before
+//!   the client has proven anything);
 //! - `now` lies within its validity period (§4.1.2.5, bounds inclusive);
 //! - it has no critical extension other than basicConstraints, keyUsage,
 //!   extendedKeyUsage, subjectAltName and nameConstraints (§4.2: "A
@@ -126,7 +128,7 @@ use hostname::check_server_name;
 use path::Search;
 
 pub use anchors::TrustAnchors;
-pub use budget::{PathLimits, DEFAULT_MAX_PATH_DEPTH};
+pub use budget::{PathLimits, DEFAULT_MAX_CLIENT_SIGNATURE_CHECKS, DEFAULT_MAX_PATH_DEPTH};
 pub use error::{CaRole, CertificateError};
 pub(crate) use hostname::dns_name_matches;
 pub use key::PublicKeyKind;
@@ -292,7 +294,7 @@ pub fn verify_server_chain_with(
 }
 
 /// Checks a client's certificate chain (RFC 5246 §7.4.6) at `now` (UNIX
-/// seconds), within the default [`PathLimits`]. An empty chain is
+/// seconds), within [`PathLimits::for_client_chains`]. An empty chain is
 /// [`CertificateError::EmptyChain`]; a server that makes client
 /// certificates optional checks for that first. This is also the check to
 /// repeat on a stored client chain when a session is resumed.
@@ -301,7 +303,7 @@ pub fn verify_client_chain(
     anchors: &TrustAnchors,
     now: i64,
 ) -> Result<(), CertificateError> {
-    verify_client_chain_with(chain, anchors, now, &PathLimits::default()).map(drop)
+    verify_client_chain_with(chain, anchors, now, &PathLimits::for_client_chains()).map(drop)
 }
 
 /// [`verify_client_chain`] within `limits`; returns when the path found
