@@ -58,7 +58,10 @@
 //!   §6.1.4(l)), and its keyUsage, if present, has keyCertSign (§4.2.1.3);
 //! - the name constraints of the trust anchor (from its certificate) and
 //!   of every intermediate hold for the certificates below it
-//!   (`name_constraints.rs`);
+//!   (`name_constraints.rs`: rfc822Name, dNSName, iPAddress and
+//!   directoryName subtrees); they fail closed: a subtree that is not its
+//!   type's name form fails every path through its CA, and a name that is
+//!   not its type's form fails the path under constraints of its type;
 //! - extendedKeyUsage, if present, has serverAuth (server) or clientAuth
 //!   (client) — on the intermediates too, as OpenSSL and webpki do;
 //! - the leaf is not a CA (no basicConstraints `cA` TRUE, no keyUsage
@@ -89,9 +92,11 @@
 //!   (§4.2.1.4-4.2.1.5, 4.2.1.11, §6.1.3-6.1.5): a certificate that makes
 //!   any of them critical is rejected, a non-critical one is ignored;
 //!   inhibitAnyPolicy likewise;
-//! - name constraints of types other than dNSName, iPAddress and
-//!   directoryName (they fail a path only when a certificate below has a
-//!   name of that type); the subject's common name as a DNS name under
+//! - name constraints of types other than rfc822Name, dNSName, iPAddress
+//!   and directoryName (they fail a path only when a certificate below has
+//!   a name of that type); mailboxes with a quoted local part or an
+//!   address-literal host (refused under rfc822Name constraints, not
+//!   matched); the subject's common name as a DNS name under
 //!   dNSName constraints (we never use the CN as a name); the minimum and
 //!   maximum fields of a subtree (x509-parser does not expose them);
 //! - the subject's common name: with no subjectAltName a server certificate
