@@ -1,7 +1,9 @@
 //! Certificate paths against a real peer: `openssl s_server` presents
 //! chains made by the generated PKI of `crates/handshake/tests/pki/`, and
 //! our client (through `Stream`, as a user would) builds the path
-//! (RFC 5280 §6.1) and applies name constraints (§4.2.1.10).
+//! (RFC 5280 §6.1) and applies name constraints (§4.2.1.10); `openssl
+//! s_client` presents client chains to our server, which does the same
+//! within its lower signature budget for client chains.
 
 mod common;
 
@@ -14,10 +16,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::Finished;
 use common::{openssl, serve_once, ChildGuard};
-use pki::{ca, leaf, Issued, Pki, Spec};
-use tls12::handshake::x509::CertificateError;
-use tls12::{tls_error, ClientAuth, ClientConfig, Error, Stream, TrustAnchors};
+use pki::{ca, client_leaf, leaf, Issued, Pki, Spec};
+use tls12::handshake::x509::{CaRole, CertificateError};
+use tls12::{tls_error, ClientAuth, ClientConfig, Error, ServerConfig, Stream, TrustAnchors};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -195,19 +198,19 @@ fn the_clients_max_path_depth_is_applied() {
     assert!(server.finish(TIMEOUT).status.success());
 }
 
-/// Our server, requiring a client certificate under `root` within
-/// `max_path_depth`, and `openssl s_client` sending `client` with the
-/// certificates of `chain_file` in the file's order. What our server's
-/// handshake gave.
+/// Our server, requiring a client certificate under `root`, its config
+/// then changed by `configure`, and `openssl s_client` sending `client`
+/// with the certificates of `chain_file` in the file's order. What our
+/// server's handshake gave, and what `s_client` printed.
 fn client_chain_to_our_server(
     root: &Issued,
-    max_path_depth: usize,
+    configure: impl FnOnce(&mut ServerConfig),
     client: &Issued,
     chain_file: &Path,
-) -> Result<(), Error> {
+) -> (Result<(), Error>, Finished) {
     let mut config = common::server_config();
     config.client_auth = ClientAuth::Required(Arc::new(trusting(root)));
-    config.max_path_depth = max_path_depth;
+    configure(&mut config);
     let (port, handle) = serve_once(config, |accepted| match accepted {
         Ok(mut stream) => {
             let _ = stream.close();
@@ -231,8 +234,13 @@ fn client_chain_to_our_server(
     .stdin(std::process::Stdio::null());
     let mut client = ChildGuard::spawn(&mut cmd);
     let result = handle.join().unwrap();
-    client.finish(TIMEOUT);
-    result
+    (result, client.finish(TIMEOUT))
+}
+
+/// Whether `s_client` reported the fatal `alert` our server sent.
+fn reported(out: &Finished, alert: &str) -> bool {
+    let needle = format!("alert {alert}");
+    out.stderr.contains(&needle) || out.stdout.contains(&needle)
 }
 
 #[test]
@@ -242,15 +250,91 @@ fn our_server_builds_the_clients_path_within_its_max_path_depth() {
     let extra = issue(&pki, "/O=e2e/CN=unrelated", None, &ca(""));
     // Out of order, with an extra.
     let chain = pki.pem_file(&[&upper, &extra, &lower]);
+    let depth = |max_path_depth| {
+        move |config: &mut ServerConfig| {
+            config.max_path_depth = max_path_depth;
+        }
+    };
+    let (result, _) = client_chain_to_our_server(&root, depth(6), &client, &chain);
+    assert_eq!(result, Ok(()));
+    let (result, _) = client_chain_to_our_server(&root, depth(1), &client, &chain);
     assert_eq!(
-        client_chain_to_our_server(&root, 6, &client, &chain),
-        Ok(())
-    );
-    assert_eq!(
-        client_chain_to_our_server(&root, 1, &client, &chain),
+        result,
         Err(Error::Certificate(CertificateError::PathTooDeep {
             subject: "O=e2e, CN=lower".into(),
             max: 1
         }))
     );
+}
+
+/// A good chain whose path costs 28 signature checks to find
+/// ([`Pki::maze`]): our server refuses it from a client, within its
+/// default budget of 16 for client chains, with `unknown_ca`; raised to
+/// 100 it accepts it. Our client accepts the same maze from a server: the
+/// budget for server chains stays 100.
+#[test]
+fn our_server_spends_less_on_a_client_chain_than_our_client_on_a_server_chain() {
+    let pki = Pki::new("e2e-maze");
+    let root = issue(&pki, "/O=e2e/CN=root", None, &ca(""));
+    let client = pki.maze(&root, &client_leaf("DNS:client.test"));
+    let chain = pki.pem_file(&client[1..].iter().collect::<Vec<_>>());
+    let (result, out) = client_chain_to_our_server(&root, |_| {}, &client[0], &chain);
+    assert_eq!(
+        result,
+        Err(Error::Certificate(
+            CertificateError::TooManySignatureChecks { max: 16 }
+        ))
+    );
+    assert!(reported(&out, "unknown ca"), "{out:#?}");
+    let budget = |config: &mut ServerConfig| config.max_client_signature_checks = 100;
+    let (result, _) = client_chain_to_our_server(&root, budget, &client[0], &chain);
+    assert_eq!(result, Ok(()));
+
+    let server = pki.maze(&root, &leaf("DNS:localhost"));
+    let chain = pki.pem_file(&server[1..].iter().collect::<Vec<_>>());
+    let (mut s_server, port) = s_server(&server[0], &chain);
+    assert_eq!(connect(&root, port, "localhost"), Ok(()));
+    assert!(s_server.finish(TIMEOUT).status.success());
+}
+
+/// RFC 5280 §4.2.1.10's rfc822Name constraints on a client chain: a CA
+/// permitting the mail domain `.example.com` vouches for a client named
+/// alice@mail.example.com, not for one named alice@example.org.
+#[test]
+fn our_server_applies_email_constraints_to_a_client_chain() {
+    let pki = Pki::new("e2e-mail");
+    let root = issue(&pki, "/O=e2e/CN=root", None, &ca(""));
+    let mail_ca = issue(
+        &pki,
+        "/O=e2e/CN=mail ca",
+        Some(&root),
+        &ca("nameConstraints=critical,permitted;email:.example.com\n"),
+    );
+    let chain = pki.pem_file(&[&mail_ca]);
+    let inside = issue(
+        &pki,
+        "/O=e2e/CN=alice",
+        Some(&mail_ca),
+        &client_leaf("email:alice@mail.example.com"),
+    );
+    let (result, _) = client_chain_to_our_server(&root, |_| {}, &inside, &chain);
+    assert_eq!(result, Ok(()));
+    let outside = issue(
+        &pki,
+        "/O=e2e/CN=alice",
+        Some(&mail_ca),
+        &client_leaf("email:alice@example.org"),
+    );
+    let (result, out) = client_chain_to_our_server(&root, |_| {}, &outside, &chain);
+    assert_eq!(
+        result,
+        Err(Error::Certificate(CertificateError::NameNotPermitted {
+            role: CaRole::Intermediate,
+            ca: "O=e2e, CN=mail ca".into(),
+            subject: "O=e2e, CN=alice".into(),
+            name: "alice@example.org".into(),
+            permitted: vec![".example.com".into()]
+        }))
+    );
+    assert!(reported(&out, "bad certificate"), "{out:#?}");
 }

@@ -51,13 +51,14 @@ impl<'a> ChainPolicy<'a> {
         }
     }
 
-    /// A server's check of a client certificate (RFC 5246 §7.4.6).
-    pub(crate) fn client(anchors: &'a TrustAnchors, max_path_depth: usize) -> Self {
+    /// A server's check of a client certificate (RFC 5246 §7.4.6), within
+    /// `limits` (`ServerConfig::client_path_limits`).
+    pub(crate) fn client(anchors: &'a TrustAnchors, limits: PathLimits) -> Self {
         Self {
             purpose: Purpose::ClientAuth,
             anchors,
             server_name: None,
-            limits: crate::config::path_limits(max_path_depth),
+            limits,
             callback: None,
             accept_any: false,
         }
@@ -213,7 +214,7 @@ mod tests {
             (ChainPolicy::server(&rsa, "localhost", 6), false),
             (ChainPolicy::server(&ecdsa, "example.com", 6), false),
             (ChainPolicy::server(&ecdsa, "localhost", 0), false),
-            (ChainPolicy::client(&ecdsa, 6), false),
+            (ChainPolicy::client(&ecdsa, PathLimits::default()), false),
         ] {
             assert_eq!(other.still_holds(&real, NOW).is_ok(), passes);
             if !passes {

@@ -16,7 +16,10 @@ use crate::kx::NamedGroup;
 use crate::messages::MessageLimits;
 use crate::observe::Observer;
 use crate::sign::{SignatureScheme, SigningKey};
-use crate::x509::{CertificateError, PathLimits, TrustAnchors, DEFAULT_MAX_PATH_DEPTH};
+use crate::x509::{
+    CertificateError, PathLimits, TrustAnchors, DEFAULT_MAX_CLIENT_SIGNATURE_CHECKS,
+    DEFAULT_MAX_PATH_DEPTH,
+};
 
 /// The signature schemes we accept and offer, strongest-first within each
 /// key type (RFC 5246 §7.4.1.4.1).
@@ -175,6 +178,13 @@ pub struct ServerConfig {
     /// between its leaf and a trust anchor (RFC 5280 §6.1); default
     /// [`DEFAULT_MAX_PATH_DEPTH`] (6, as rustls-webpki).
     pub max_path_depth: usize,
+    /// The most certificate signatures one search for a client's path may
+    /// verify; a chain that needs more is refused with `unknown_ca`.
+    /// Default [`DEFAULT_MAX_CLIENT_SIGNATURE_CHECKS`] (16), lower than the
+    /// 100 a client spends on a server's chain: the client sends its chain
+    /// before proving it holds the key (CertificateVerify, RFC 5246
+    /// §7.4.8), so any client that can connect makes us search it.
+    pub max_client_signature_checks: usize,
     /// ALPN protocols we speak, most preferred first (empty: ignore ALPN).
     pub alpn_protocols: Vec<Vec<u8>>,
     /// Where sessions are kept so that clients can resume them by session
@@ -219,6 +229,7 @@ impl ServerConfig {
             #[cfg(feature = "dangerous-test-harness")]
             dangerous_accept_any_client_certificate: false,
             max_path_depth: DEFAULT_MAX_PATH_DEPTH,
+            max_client_signature_checks: DEFAULT_MAX_CLIENT_SIGNATURE_CHECKS,
             alpn_protocols: Vec::new(),
             session_store: None,
             ticket_keys: None,
@@ -278,10 +289,19 @@ impl ServerConfig {
         #[cfg(not(feature = "dangerous-test-harness"))]
         false
     }
+
+    /// The limits for checking a client's chain (RFC 5246 §7.4.6).
+    pub(crate) fn client_path_limits(&self) -> PathLimits {
+        PathLimits {
+            max_path_depth: self.max_path_depth,
+            max_signature_checks: self.max_client_signature_checks,
+            ..PathLimits::for_client_chains()
+        }
+    }
 }
 
-/// The limits for checking a peer's chain with `max_path_depth`, the other
-/// bounds at their defaults.
+/// The limits for checking a server's chain with `max_path_depth`, the
+/// other bounds at their defaults.
 pub(crate) fn path_limits(max_path_depth: usize) -> PathLimits {
     PathLimits {
         max_path_depth,

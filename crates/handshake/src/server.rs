@@ -763,7 +763,7 @@ impl ServerHandshake {
 
     /// How this config checks a client's chain against `anchors`.
     fn client_chain_policy<'a>(&'a self, anchors: &'a verify::TrustAnchors) -> ChainPolicy<'a> {
-        ChainPolicy::client(anchors, self.config.max_path_depth).with_hooks(
+        ChainPolicy::client(anchors, self.config.client_path_limits()).with_hooks(
             self.config.verify_callback.as_deref(),
             self.config.accepts_any_client_certificate(),
         )

@@ -10,7 +10,8 @@ use handshake::sign::{
 };
 use handshake::x509::{
     leaf_subject, public_key_kind, verify_chain, verify_client_chain, verify_server_chain, CaRole,
-    CertificateError, PathLimits, PublicKeyKind, Purpose, TrustAnchors, ValidPath, MAX_CHAIN_LEN,
+    CertificateError, PathLimits, PublicKeyKind, Purpose, TrustAnchors, ValidPath,
+    DEFAULT_MAX_CLIENT_SIGNATURE_CHECKS, MAX_CHAIN_LEN,
 };
 use record_layer::suites::SignatureKind;
 use record_layer::AlertDescription;
@@ -954,7 +955,7 @@ fn verify_signature_with_a_broken_certificate() {
 
 mod pki;
 
-use pki::{ca, leaf, list, now, Issued, Pki, Spec};
+use pki::{ca, client_leaf, leaf, list, now, Issued, Pki, Spec};
 
 /// A root, trusted, issuing `Spec`s below it.
 struct Root {
@@ -1258,19 +1259,9 @@ fn mesh(r: &Root) -> Vec<Issued> {
     let mut chain = Vec::new();
     let mut issuer = nowhere;
     for group in ["C", "B", "A"] {
-        let key = r.pki.key("EC:P-256");
-        let members: Vec<Issued> = (0..3)
-            .map(|_| {
-                r.pki.issue(&Spec {
-                    subject: &format!("/O=gen/CN=mesh {group}"),
-                    issuer: Some(&issuer),
-                    key: Some(&key),
-                    // No key identifiers: nothing to prune the search with.
-                    extensions: &ca("subjectKeyIdentifier=none\nauthorityKeyIdentifier=none\n"),
-                    ..Spec::default()
-                })
-            })
-            .collect();
+        let members = r
+            .pki
+            .same_key_cas(&format!("/O=gen/CN=mesh {group}"), &issuer, 3);
         issuer = members[0].clone();
         chain.extend(members);
     }
@@ -1308,6 +1299,44 @@ fn a_wide_hostile_chain_is_bounded_by_the_signature_budget() {
         Err(CertificateError::TooManySignatureChecks { max: 20 })
     );
     assert_eq!(PathLimits::default().max_signature_checks, 100);
+}
+
+#[test]
+fn a_client_chain_gets_a_lower_signature_budget() {
+    let r = Root::new("maze", "");
+    let client = r.pki.maze(&r.root, &client_leaf("DNS:client.test"));
+    assert_eq!(client.len(), MAX_CHAIN_LEN);
+    let refs: Vec<&Issued> = client.iter().collect();
+    // The chain is good; finding its path costs 28 signature checks.
+    let verify = |limits: &PathLimits| {
+        verify_chain(
+            &list(&refs),
+            &r.anchors(),
+            Purpose::ClientAuth,
+            now(),
+            limits,
+        )
+    };
+    let within_100 = verify(&PathLimits::default());
+    assert_eq!(within_100.signature_checks, 28);
+    assert!(within_100.result.is_ok());
+    // A server checking a client's chain stops at 16, the client's budget.
+    assert_eq!(PathLimits::for_client_chains().max_signature_checks, 16);
+    assert_eq!(DEFAULT_MAX_CLIENT_SIGNATURE_CHECKS, 16);
+    let within_16 = verify(&PathLimits::for_client_chains());
+    assert_eq!(within_16.signature_checks, 16);
+    let refused = CertificateError::TooManySignatureChecks { max: 16 };
+    assert_eq!(within_16.result, Err(refused.clone()));
+    assert_eq!(
+        verify_client_chain(&list(&refs), &r.anchors(), now()),
+        Err(refused.clone())
+    );
+    assert_eq!(refused.alert(), AlertDescription::UnknownCa);
+    // A client checking a server's chain keeps its budget of 100.
+    let server = r.pki.maze(&r.root, &leaf("DNS:maze.test"));
+    let refs: Vec<&Issued> = server.iter().collect();
+    assert_eq!(PathLimits::default().max_signature_checks, 100);
+    assert_eq!(r.verify_name(&refs, "maze.test"), Ok(()));
 }
 
 #[test]
@@ -1474,17 +1503,20 @@ fn an_ip_constraint_with_a_broken_mask_fails_the_path() {
         &r.root,
         &ca("nameConstraints=critical,excluded;IP:10.0.0.0/255.0.255.0\n"),
     );
-    let host = r.issue("/O=gen/CN=ip", &issuing, &leaf("IP:10.1.2.3"));
-    assert_eq!(
-        r.verify(&[&host, &issuing]).result,
-        Err(CertificateError::MalformedNameConstraint {
-            ca: "O=gen, CN=issuing".into(),
-            reason: "an iPAddress subtree's mask is not a prefix of one bits"
-        })
-    );
-    // A leaf without an iPAddress never meets that subtree.
-    let named = r.issue("/O=gen/CN=host", &issuing, &leaf("DNS:host.test"));
-    assert!(r.verify(&[&named, &issuing]).result.is_ok());
+    // Whatever names the leaf has: the subtree cannot be read, so no name
+    // can be shown to be outside it.
+    for san in ["IP:10.1.2.3", "DNS:host.test"] {
+        let host = r.issue("/O=gen/CN=host", &issuing, &leaf(san));
+        assert_eq!(
+            r.verify(&[&host, &issuing]).result,
+            Err(CertificateError::MalformedNameConstraint {
+                ca: "O=gen, CN=issuing".into(),
+                subtree: "10.0.0.0/255.0.255.0".into(),
+                reason: "an iPAddress subtree's mask is not a prefix of one bits"
+            }),
+            "{san}"
+        );
+    }
 }
 
 #[test]
@@ -1512,26 +1544,271 @@ fn directory_name_constraints_apply_to_the_subject() {
 
 #[test]
 fn unsupported_constraint_types_matter_only_to_names_of_that_type() {
-    let r = Root::new("nc-email", "");
+    let r = Root::new("nc-uri", "");
     let issuing = r.issue(
         "/O=gen/CN=issuing",
         &r.root,
-        &ca("nameConstraints=critical,permitted;email:example.com\n"),
+        &ca("nameConstraints=critical,permitted;URI:.example.com\n"),
     );
     let plain = r.issue("/O=gen/CN=host", &issuing, &leaf("DNS:host.test"));
     assert!(r.verify(&[&plain, &issuing]).result.is_ok());
-    let with_email = r.issue(
+    let with_uri = r.issue(
         "/O=gen/CN=host",
         &issuing,
-        &leaf("DNS:host.test,email:someone@example.com"),
+        &leaf("DNS:host.test,URI:https://www.example.com/"),
     );
     assert_eq!(
-        r.verify(&[&with_email, &issuing]).result,
+        r.verify(&[&with_uri, &issuing]).result,
         Err(CertificateError::UnsupportedNameConstraint {
             role: CaRole::Intermediate,
             ca: "O=gen, CN=issuing".into(),
             subject: "O=gen, CN=host".into(),
-            kind: "rfc822Name"
+            kind: "uniformResourceIdentifier"
+        })
+    );
+}
+
+// --- 2b. Name forms: malformed subtrees and names fail closed; rfc822Name --------------------
+
+/// A root, and below it `CN=issuing` with `nameConstraints=critical,
+/// {constraints}`: the CA each name-form test puts its leaves under.
+fn constrained_ca(tag: &str, constraints: &str) -> (Root, Issued) {
+    let r = Root::new(tag, "");
+    let issuing = r.issue(
+        "/O=gen/CN=issuing",
+        &r.root,
+        &ca(&format!("nameConstraints=critical,{constraints}\n")),
+    );
+    (r, issuing)
+}
+
+/// A client leaf `subject` with subjectAltName `san` under `issuing`,
+/// checked as a client chain (RFC 5246 §7.4.6).
+fn client_under(
+    r: &Root,
+    issuing: &Issued,
+    subject: &str,
+    san: &str,
+) -> Result<(), CertificateError> {
+    let client = r.issue(subject, issuing, &client_leaf(san));
+    verify_client_chain(&list(&[&client, issuing]), &r.anchors(), now())
+}
+
+/// The error for a name of `subject` outside the permitted `subtrees`.
+fn not_permitted(subject: &str, name: &str, subtrees: &[&str]) -> CertificateError {
+    CertificateError::NameNotPermitted {
+        role: CaRole::Intermediate,
+        ca: "O=gen, CN=issuing".into(),
+        subject: subject.into(),
+        name: name.into(),
+        permitted: subtrees.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+#[test]
+fn a_malformed_excluded_subtree_fails_the_path() {
+    // A wildcard is not a dNSName subtree: read as text it excluded only
+    // the literal name `*.example.com`, so every host under it passed.
+    let (r, issuing) = constrained_ca("nc-bad-excluded", "excluded;DNS:*.example.com");
+    let refused = CertificateError::MalformedNameConstraint {
+        ca: "O=gen, CN=issuing".into(),
+        subtree: "*.example.com".into(),
+        reason: "a dNSName subtree must be a DNS name, optionally with a leading period",
+    };
+    for san in ["DNS:www.example.com", "DNS:elsewhere.test", "IP:192.0.2.1"] {
+        let host = r.issue("/O=gen/CN=host", &issuing, &leaf(san));
+        let result = r.verify(&[&host, &issuing]).result;
+        assert_eq!(result, Err(refused.clone()), "{san}");
+    }
+    assert_eq!(refused.alert(), AlertDescription::BadCertificate);
+    assert_eq!(
+        refused.to_string(),
+        "CA certificate \"O=gen, CN=issuing\" has a name constraint *.example.com we cannot \
+         read: a dNSName subtree must be a DNS name, optionally with a leading period \
+         (RFC 5280 §4.2.1.10)"
+    );
+}
+
+#[test]
+fn a_malformed_permitted_subtree_fails_the_path() {
+    // The wildcard subtree held the wildcard leaf by string equality.
+    let (r, issuing) = constrained_ca("nc-bad-permitted", "permitted;DNS:*.example.com");
+    let wildcard = r.issue("/O=gen/CN=host", &issuing, &leaf("DNS:*.example.com"));
+    assert_eq!(
+        r.verify(&[&wildcard, &issuing]).result,
+        Err(CertificateError::MalformedNameConstraint {
+            ca: "O=gen, CN=issuing".into(),
+            subtree: "*.example.com".into(),
+            reason: "a dNSName subtree must be a DNS name, optionally with a leading period",
+        })
+    );
+    // A malformed subtree of another type fails the path too, though the
+    // leaf has no name of that type: the CA's constraints cannot be read.
+    let (r, issuing) = constrained_ca(
+        "nc-bad-permitted-mail",
+        "permitted;DNS:example.com,permitted;email:@example.com",
+    );
+    assert_eq!(
+        client_under(&r, &issuing, "/O=gen/CN=client", "DNS:www.example.com"),
+        Err(CertificateError::MalformedNameConstraint {
+            ca: "O=gen, CN=issuing".into(),
+            subtree: "@example.com".into(),
+            reason: "an rfc822Name subtree must be a mailbox, a host, or a domain with a \
+                     leading period",
+        })
+    );
+}
+
+#[test]
+fn an_invalid_dns_name_never_satisfies_a_subtree() {
+    // `.example.com` ends with ".example.com", but names no host.
+    let (r, issuing) = constrained_ca("nc-bad-san", "permitted;DNS:example.com");
+    let good = r.issue("/O=gen/CN=host", &issuing, &leaf("DNS:www.example.com"));
+    assert!(r.verify(&[&good, &issuing]).result.is_ok());
+    let malformed = |subject: &str| CertificateError::MalformedName {
+        role: CaRole::Intermediate,
+        ca: "O=gen, CN=issuing".into(),
+        subject: subject.into(),
+        name: ".example.com".into(),
+        kind: "dNSName",
+    };
+    let dotted = r.issue("/O=gen/CN=dotted", &issuing, &leaf("DNS:.example.com"));
+    let refused = r.verify(&[&dotted, &issuing]).result.unwrap_err();
+    assert_eq!(refused, malformed("O=gen, CN=dotted"));
+    assert_eq!(refused.alert(), AlertDescription::BadCertificate);
+    // Under excluded subtrees only, it cannot be shown outside them either.
+    let (r, issuing) = constrained_ca("nc-bad-san-excluded", "excluded;DNS:secret.example.com");
+    let dotted = r.issue("/O=gen/CN=dotted", &issuing, &leaf("DNS:.example.com"));
+    assert_eq!(
+        r.verify(&[&dotted, &issuing]).result,
+        Err(malformed("O=gen, CN=dotted"))
+    );
+}
+
+#[test]
+fn rfc822_permitted_subtrees_are_a_mailbox_a_host_or_a_domain() {
+    let subject = "O=gen, CN=client";
+    // (subtree, address, accepted): RFC 5280 §4.2.1.10's three forms.
+    let cases: [(&str, &[(&str, bool)]); 3] = [
+        (
+            "root@example.com",
+            &[
+                ("root@example.com", true),
+                ("root@EXAMPLE.com", true),
+                ("Root@example.com", false),
+                ("admin@example.com", false),
+            ],
+        ),
+        (
+            "example.com",
+            &[
+                ("anyone@example.com", true),
+                ("anyone@mail.example.com", false),
+            ],
+        ),
+        (
+            ".example.com",
+            &[
+                ("anyone@mail.example.com", true),
+                ("anyone@a.b.example.com", true),
+                ("anyone@example.com", false),
+                ("anyone@notexample.com", false),
+            ],
+        ),
+    ];
+    for (subtree, addresses) in cases {
+        let (r, issuing) = constrained_ca("nc-mail", &format!("permitted;email:{subtree}"));
+        for &(address, accepted) in addresses {
+            let result = client_under(
+                &r,
+                &issuing,
+                "/O=gen/CN=client",
+                &format!("email:{address}"),
+            );
+            let expected = if accepted {
+                Ok(())
+            } else {
+                Err(not_permitted(subject, address, &[subtree]))
+            };
+            assert_eq!(result, expected, "{address} under permitted {subtree}");
+        }
+    }
+}
+
+#[test]
+fn rfc822_excluded_subtrees_are_a_mailbox_a_host_or_a_domain() {
+    let cases: [(&str, &[(&str, bool)]); 3] = [
+        (
+            "root@example.com",
+            &[("root@example.com", false), ("admin@example.com", true)],
+        ),
+        (
+            "example.com",
+            &[
+                ("anyone@example.com", false),
+                ("anyone@mail.example.com", true),
+            ],
+        ),
+        (
+            ".example.com",
+            &[
+                ("anyone@mail.example.com", false),
+                ("anyone@example.com", true),
+            ],
+        ),
+    ];
+    for (subtree, addresses) in cases {
+        let (r, issuing) = constrained_ca("nc-mail-x", &format!("excluded;email:{subtree}"));
+        for &(address, accepted) in addresses {
+            let result = client_under(
+                &r,
+                &issuing,
+                "/O=gen/CN=client",
+                &format!("email:{address}"),
+            );
+            let expected = if accepted {
+                Ok(())
+            } else {
+                Err(CertificateError::NameExcluded {
+                    role: CaRole::Intermediate,
+                    ca: "O=gen, CN=issuing".into(),
+                    subject: "O=gen, CN=client".into(),
+                    name: address.into(),
+                    excluded: subtree.into(),
+                })
+            };
+            assert_eq!(result, expected, "{address} under excluded {subtree}");
+        }
+    }
+}
+
+#[test]
+fn rfc822_constraints_hold_the_subjects_email_and_refuse_non_addresses() {
+    let (r, issuing) = constrained_ca("nc-mail-subject", "permitted;email:.example.com");
+    // §4.2.1.10: the subject's emailAddress attribute is an rfc822Name too.
+    let subject = "O=gen, CN=client, Email=anyone@elsewhere.test";
+    assert_eq!(
+        client_under(
+            &r,
+            &issuing,
+            "/O=gen/CN=client/emailAddress=anyone@elsewhere.test",
+            "email:anyone@mail.example.com",
+        ),
+        Err(not_permitted(
+            subject,
+            "anyone@elsewhere.test",
+            &[".example.com"]
+        ))
+    );
+    // A name that is no mailbox cannot be judged against a subtree.
+    assert_eq!(
+        client_under(&r, &issuing, "/O=gen/CN=client", "email:mail.example.com"),
+        Err(CertificateError::MalformedName {
+            role: CaRole::Intermediate,
+            ca: "O=gen, CN=issuing".into(),
+            subject: "O=gen, CN=client".into(),
+            name: "mail.example.com".into(),
+            kind: "rfc822Name",
         })
     );
 }

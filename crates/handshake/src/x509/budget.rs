@@ -6,6 +6,14 @@
 //! search only goes deeper after a signature verified, so the calls are at
 //! most the signature checks, each looking at no more than
 //! [`MAX_CHAIN_LEN`](super::MAX_CHAIN_LEN) candidates and the anchors.
+//!
+//! A server checking a client's chain gets a lower signature budget,
+//! [`DEFAULT_MAX_CLIENT_SIGNATURE_CHECKS`]: the client's Certificate
+//! comes before its CertificateVerify (RFC 5246 §7.4.6, §7.4.8), so
+//! anyone who can open a connection makes the server search a chain of
+//! its choosing before proving anything, and the server, one machine
+//! for many clients, pays for each connection. A client checking a
+//! server's chain has chosen that server.
 
 use super::error::CertificateError;
 
@@ -24,12 +32,32 @@ pub struct PathLimits {
 /// webpki's bound on intermediates, the default `max_path_depth`.
 pub const DEFAULT_MAX_PATH_DEPTH: usize = 6;
 
+/// The signature checks a server spends at most on one client's chain
+/// (`ServerConfig::max_client_signature_checks`), against 100 for a
+/// server's chain. A path verifies with one signature per certificate on
+/// it: at most `DEFAULT_MAX_PATH_DEPTH + 1` = 7 with the default depth;
+/// 16 leaves room for a wrong candidate at every level of such a path
+/// (14 checks), and cuts the 100 that a chain of candidate issuers built
+/// to be searched could otherwise cost the server per connection.
+pub const DEFAULT_MAX_CLIENT_SIGNATURE_CHECKS: usize = 16;
+
 impl Default for PathLimits {
     fn default() -> Self {
         Self {
             max_path_depth: DEFAULT_MAX_PATH_DEPTH,
             max_signature_checks: 100,
             max_name_comparisons: 250_000,
+        }
+    }
+}
+
+impl PathLimits {
+    /// The defaults for a client's chain checked by a server: as
+    /// [`Default`], with [`DEFAULT_MAX_CLIENT_SIGNATURE_CHECKS`].
+    pub fn for_client_chains() -> Self {
+        Self {
+            max_signature_checks: DEFAULT_MAX_CLIENT_SIGNATURE_CHECKS,
+            ..Self::default()
         }
     }
 }

@@ -201,16 +201,40 @@ pub enum CertificateError {
         ca: String,
         /// The subject of the certificate with such a name.
         subject: String,
-        /// The GeneralName type, e.g. `rfc822Name`.
+        /// The GeneralName type, e.g. `uniformResourceIdentifier`.
         kind: &'static str,
     },
-    /// A nameConstraints subtree we cannot read (an iPAddress that is not
-    /// address and contiguous mask, RFC 5280 §4.2.1.10).
+    /// A nameConstraints subtree that is not its type's name form (RFC
+    /// 5280 §4.2.1.10): a dNSName that is not a DNS name with an optional
+    /// leading period (`*.example.com`), an rfc822Name that is not a
+    /// mailbox, host or `.domain`, an iPAddress that is not address and
+    /// contiguous mask, a GeneralName we cannot parse. Refused whether
+    /// permitted or excluded: a malformed excluded subtree would otherwise
+    /// exclude nothing.
     MalformedNameConstraint {
         /// The constraining CA's subject.
         ca: String,
+        /// The subtree as text.
+        subtree: String,
         /// What is wrong.
         reason: &'static str,
+    },
+    /// A certificate has a name that is not its type's form (RFC 5280
+    /// §4.2.1.6: a dNSName such as `.example.com`, an rfc822Name that is
+    /// not a mailbox) under a CA that constrains names of that type: it
+    /// can be shown neither inside a permitted subtree nor outside an
+    /// excluded one.
+    MalformedName {
+        /// Who imposed the constraint.
+        role: CaRole,
+        /// The constraining CA's subject.
+        ca: String,
+        /// The subject of the certificate with the name.
+        subject: String,
+        /// The name.
+        name: String,
+        /// The GeneralName type, e.g. `dNSName`.
+        kind: &'static str,
     },
     /// Checking names against constraints would take more comparisons
     /// than our budget: refused rather than spend the time.
@@ -302,6 +326,7 @@ impl CertificateError {
             | Self::NameExcluded { .. }
             | Self::UnsupportedNameConstraint { .. }
             | Self::MalformedNameConstraint { .. }
+            | Self::MalformedName { .. }
             | Self::TooManyNameComparisons { .. } => A::BadCertificate,
         }
     }
@@ -433,10 +458,26 @@ impl fmt::Display for CertificateError {
                 "{role} {ca}: constrains {kind} names, which we do not check, and certificate \
                  \"{subject}\" has one (RFC 5280 §4.2.1.10)"
             ),
-            Self::MalformedNameConstraint { ca, reason } => write!(
+            Self::MalformedNameConstraint {
+                ca,
+                subtree,
+                reason,
+            } => write!(
                 f,
-                "CA certificate \"{ca}\" has a name constraint we cannot read: {reason} \
-                 (RFC 5280 §4.2.1.10)"
+                "CA certificate \"{ca}\" has a name constraint {subtree} we cannot read: \
+                 {reason} (RFC 5280 §4.2.1.10)"
+            ),
+            Self::MalformedName {
+                role,
+                ca,
+                subject,
+                name,
+                kind,
+            } => write!(
+                f,
+                "{role} {ca}: constrains {kind} names, and the {kind} {name} of certificate \
+                 \"{subject}\" is not well-formed, so it cannot be checked against them \
+                 (RFC 5280 §4.2.1.6, §4.2.1.10)"
             ),
             Self::TooManyNameComparisons { max } => write!(
                 f,

@@ -20,6 +20,7 @@
 //! | `path.rs` | §6.1, RFC 4158: building the path, trying alternatives |
 //! | `budget.rs` | RFC 4158 §5: bounds on the search |
 //! | `name_constraints.rs` | §4.2.1.10, §6.1.3(b)-(c): name constraints |
+//! | `name_forms.rs` | §4.2.1.6, §4.2.1.10: DNS names and mailboxes, in names and subtrees |
 //! | `hostname.rs` | RFC 6125 §6.4: the server's name |
 //! | `error.rs` | §6.1.6: why a chain was refused, and its alert |
 //!
@@ -38,7 +39,9 @@
 //!   this for every certificate sent, used or not;
 //! - the chain holds at most [`MAX_CHAIN_LEN`] certificates, the path at
 //!   most `max_path_depth` intermediates ([`PathLimits`]), and the search
-//!   at most 100 signature checks;
+//!   at most 100 signature checks for a server's chain, 16 for a client's
+//!   ([`DEFAULT_MAX_CLIENT_SIGNATURE_CHECKS`]: a server searches before
+//!   the client has proven anything);
 //! - `now` lies within its validity period (§4.1.2.5, bounds inclusive);
 //! - it has no critical extension other than basicConstraints, keyUsage,
 //!   extendedKeyUsage, subjectAltName and nameConstraints (§4.2: "A
@@ -55,7 +58,10 @@
 //!   §6.1.4(l)), and its keyUsage, if present, has keyCertSign (§4.2.1.3);
 //! - the name constraints of the trust anchor (from its certificate) and
 //!   of every intermediate hold for the certificates below it
-//!   (`name_constraints.rs`);
+//!   (`name_constraints.rs`: rfc822Name, dNSName, iPAddress and
+//!   directoryName subtrees); they fail closed: a subtree that is not its
+//!   type's name form fails every path through its CA, and a name that is
+//!   not its type's form fails the path under constraints of its type;
 //! - extendedKeyUsage, if present, has serverAuth (server) or clientAuth
 //!   (client) — on the intermediates too, as OpenSSL and webpki do;
 //! - the leaf is not a CA (no basicConstraints `cA` TRUE, no keyUsage
@@ -86,9 +92,11 @@
 //!   (§4.2.1.4-4.2.1.5, 4.2.1.11, §6.1.3-6.1.5): a certificate that makes
 //!   any of them critical is rejected, a non-critical one is ignored;
 //!   inhibitAnyPolicy likewise;
-//! - name constraints of types other than dNSName, iPAddress and
-//!   directoryName (they fail a path only when a certificate below has a
-//!   name of that type); the subject's common name as a DNS name under
+//! - name constraints of types other than rfc822Name, dNSName, iPAddress
+//!   and directoryName (they fail a path only when a certificate below has
+//!   a name of that type); mailboxes with a quoted local part or an
+//!   address-literal host (refused under rfc822Name constraints, not
+//!   matched); the subject's common name as a DNS name under
 //!   dNSName constraints (we never use the CN as a name); the minimum and
 //!   maximum fields of a subtree (x509-parser does not expose them);
 //! - the subject's common name: with no subjectAltName a server certificate
@@ -114,6 +122,7 @@ mod error;
 mod hostname;
 mod key;
 mod name_constraints;
+mod name_forms;
 mod parse;
 mod path;
 mod pem;
@@ -124,7 +133,7 @@ use hostname::check_server_name;
 use path::Search;
 
 pub use anchors::TrustAnchors;
-pub use budget::{PathLimits, DEFAULT_MAX_PATH_DEPTH};
+pub use budget::{PathLimits, DEFAULT_MAX_CLIENT_SIGNATURE_CHECKS, DEFAULT_MAX_PATH_DEPTH};
 pub use error::{CaRole, CertificateError};
 pub(crate) use hostname::dns_name_matches;
 pub use key::PublicKeyKind;
@@ -290,7 +299,7 @@ pub fn verify_server_chain_with(
 }
 
 /// Checks a client's certificate chain (RFC 5246 §7.4.6) at `now` (UNIX
-/// seconds), within the default [`PathLimits`]. An empty chain is
+/// seconds), within [`PathLimits::for_client_chains`]. An empty chain is
 /// [`CertificateError::EmptyChain`]; a server that makes client
 /// certificates optional checks for that first. This is also the check to
 /// repeat on a stored client chain when a session is resumed.
@@ -299,7 +308,7 @@ pub fn verify_client_chain(
     anchors: &TrustAnchors,
     now: i64,
 ) -> Result<(), CertificateError> {
-    verify_client_chain_with(chain, anchors, now, &PathLimits::default()).map(drop)
+    verify_client_chain_with(chain, anchors, now, &PathLimits::for_client_chains()).map(drop)
 }
 
 /// [`verify_client_chain`] within `limits`; returns when the path found

@@ -5,23 +5,35 @@
 //! certificate, indicates a name space within which all subject names in
 //! subsequent certificates in a certification path MUST be located."
 //!
-//! We check dNSName, iPAddress and directoryName subtrees, from the trust
-//! anchor's own certificate and from every intermediate, critical or not.
-//! Against each certificate below the CA (the leaf, and intermediates that
-//! are not self-issued, §6.1.3(b)), we take its names: the subject as a
-//! directoryName (when not empty), an emailAddress attribute of the subject
-//! as an rfc822Name (§4.2.1.10 asks it), and every subjectAltName entry.
-//! For each name:
+//! We check rfc822Name, dNSName, iPAddress and directoryName subtrees, from
+//! the trust anchor's own certificate and from every intermediate,
+//! critical or not. Against each certificate below the CA (the leaf, and
+//! intermediates that are not self-issued, §6.1.3(b)), we take its names:
+//! the subject as a directoryName (when not empty), an emailAddress
+//! attribute of the subject as an rfc822Name (§4.2.1.10 asks it), and
+//! every subjectAltName entry. For each name:
 //! - if it falls into an excluded subtree of its type, it is refused —
 //!   excluded wins over permitted ("any name matching a restriction in the
 //!   excludedSubtrees field is invalid regardless of information appearing
 //!   in the permittedSubtrees");
 //! - else, if there are permitted subtrees of its type, it must fall into
 //!   one of them;
-//! - a name of a type we do not check (rfc822Name, URI, otherName, ...)
-//!   under a CA that constrains that type fails the path: we cannot say it
-//!   is allowed. Constraints of such a type do not matter to certificates
+//! - a name of a type we do not check (URI, otherName, ...) under a CA
+//!   that constrains that type fails the path: we cannot say it is
+//!   allowed. Constraints of such a type do not matter to certificates
 //!   without such names.
+//!
+//! Failing closed: a subtree that is not its type's name form
+//! (`name_forms.rs`: a dNSName subtree like `*.example.com`, an
+//! rfc822Name subtree that is neither a mailbox, a host nor a `.domain`,
+//! an iPAddress without a contiguous mask, a GeneralName x509-parser
+//! cannot read) fails every path through its CA, permitted or excluded —
+//! a malformed excluded subtree would otherwise exclude nothing. Likewise
+//! a name that is not its type's form (the dNSName `.example.com`, an
+//! rfc822Name that is not a mailbox, an iPAddress of neither 4 nor 16
+//! octets) fails the path when a CA above constrains that type: it can
+//! neither be shown inside a permitted subtree nor outside an excluded
+//! one.
 //!
 //! Matching: a dNSName subtree `example.com` holds `example.com` and every
 //! name with labels added on the left ("host.example.com", not
@@ -30,12 +42,15 @@
 //! `*.example.com` is within a permitted subtree only if the whole domain
 //! it covers is, and falls into an excluded subtree that any name it can
 //! match falls into (so `*.example.com` is refused under excluded
-//! `secret.example.com`). An iPAddress subtree is an address and a mask of
-//! the same family; the mask must be contiguous. A directoryName subtree
-//! holds the names whose RDN sequence begins with its RDNs, compared
-//! attribute by attribute (type, string tag and bytes), not with §7.1's
-//! case folding. Every comparison is counted against the
-//! [`Budget`](super::budget::Budget).
+//! `secret.example.com`). An rfc822Name subtree is a mailbox
+//! (`root@example.com`: that address, its local part compared exactly and
+//! its host ignoring case, §7.5), a host (`example.com`: every mailbox on
+//! that host) or a domain (`.example.com`: every mailbox on a host below
+//! it, not on `example.com` itself). An iPAddress subtree is an address
+//! and a mask of the same family. A directoryName subtree holds the names
+//! whose RDN sequence begins with its RDNs, compared attribute by
+//! attribute (type, string tag and bytes), not with §7.1's case folding.
+//! Every comparison is counted against the [`Budget`](super::budget::Budget).
 
 use std::net::IpAddr;
 
@@ -47,9 +62,10 @@ use x509_parser::x509::{RelativeDistinguishedName, X509Name};
 use super::budget::Budget;
 use super::checks::malformed_extension;
 use super::error::{CaRole, CertificateError};
+use super::name_forms::{is_dns_id, is_dns_subtree, mail_subtree, mailbox, MailSubtree};
 
 /// The GeneralName types (RFC 5280 §4.2.1.6) whose constraints we check.
-const CHECKED: [&str; 3] = ["dNSName", "iPAddress", "directoryName"];
+const CHECKED: [&str; 4] = ["rfc822Name", "dNSName", "iPAddress", "directoryName"];
 
 /// Checks the names of `cert` (at `index` in the chain) against the
 /// nameConstraints of `ca`, if it has any.
@@ -76,17 +92,16 @@ pub(super) fn check_name_constraints(
         .excluded_subtrees
         .as_deref()
         .unwrap_or(&[]);
-    // A subtree x509-parser could not read might have been an excluded
-    // one: refuse rather than ignore it.
-    if permitted
-        .iter()
-        .chain(excluded)
-        .any(|subtree| matches!(subtree.base, GeneralName::Invalid(..)))
-    {
-        return Err(CertificateError::MalformedNameConstraint {
-            ca: ca.subject().to_string(),
-            reason: "a subtree that does not parse as a GeneralName",
-        });
+    // A subtree we cannot read might have been an excluded one: refuse
+    // rather than ignore it.
+    for subtree in permitted.iter().chain(excluded) {
+        subtree_form(&subtree.base).map_err(|reason| {
+            CertificateError::MalformedNameConstraint {
+                ca: ca.subject().to_string(),
+                subtree: show(&subtree.base),
+                reason,
+            }
+        })?;
     }
     let check = Check {
         role,
@@ -126,6 +141,15 @@ impl Check<'_, '_> {
                 kind,
             });
         }
+        if !is_name_form(name) {
+            return Err(CertificateError::MalformedName {
+                role: self.role,
+                ca: self.ca.subject().to_string(),
+                subject: self.cert.subject().to_string(),
+                name: show(name),
+                kind,
+            });
+        }
         self.not_excluded(name, &excluded, budget)?;
         if permitted.is_empty() {
             return Ok(());
@@ -144,7 +168,7 @@ impl Check<'_, '_> {
     ) -> Result<(), CertificateError> {
         for base in excluded {
             budget.name_comparison()?;
-            if self.within(name, base, Side::Excluded)? {
+            if within(name, base, Side::Excluded) {
                 return Err(CertificateError::NameExcluded {
                     role: self.role,
                     ca: self.ca.subject().to_string(),
@@ -166,7 +190,7 @@ impl Check<'_, '_> {
     ) -> Result<(), CertificateError> {
         for base in permitted {
             budget.name_comparison()?;
-            if self.within(name, base, Side::Permitted)? {
+            if within(name, base, Side::Permitted) {
                 return Ok(());
             }
         }
@@ -178,32 +202,52 @@ impl Check<'_, '_> {
             permitted: permitted.iter().map(|base| show(base)).collect(),
         })
     }
+}
 
-    /// Whether `name` lies in the subtree `base` (both of the same type).
-    fn within(
-        &self,
-        name: &GeneralName<'_>,
-        base: &GeneralName<'_>,
-        side: Side,
-    ) -> Result<bool, CertificateError> {
-        Ok(match (name, base) {
-            (GeneralName::DNSName(name), GeneralName::DNSName(base)) => match side {
-                Side::Permitted => dns_within(name, base),
-                Side::Excluded => dns_may_be_within(name, base),
-            },
-            (GeneralName::IPAddress(address), GeneralName::IPAddress(subtree)) => {
-                ip_within(address, subtree).map_err(|reason| {
-                    CertificateError::MalformedNameConstraint {
-                        ca: self.ca.subject().to_string(),
-                        reason,
-                    }
-                })?
-            }
-            (GeneralName::DirectoryName(name), GeneralName::DirectoryName(base)) => {
-                dn_within(name, base)
-            }
-            _ => false,
-        })
+/// Whether a subtree is of its type's form (`Err` says how it is not).
+/// Types we do not check pass here; they fail a path only when a name of
+/// their type meets them ([`Check::name`]).
+fn subtree_form(base: &GeneralName<'_>) -> Result<(), &'static str> {
+    match base {
+        GeneralName::Invalid(..) => Err("a subtree that does not parse as a GeneralName"),
+        GeneralName::RFC822Name(base) if mail_subtree(base).is_none() => Err(
+            "an rfc822Name subtree must be a mailbox, a host, or a domain with a leading period",
+        ),
+        GeneralName::DNSName(base) if !is_dns_subtree(base) => {
+            Err("a dNSName subtree must be a DNS name, optionally with a leading period")
+        }
+        GeneralName::IPAddress(subtree) => ip_subtree(subtree).map(drop),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a certificate's name is of its type's form: a mailbox, a DNS
+/// name (with at most a leading wildcard label), an IPv4 or IPv6 address.
+fn is_name_form(name: &GeneralName<'_>) -> bool {
+    match name {
+        GeneralName::RFC822Name(name) => mailbox(name).is_some(),
+        GeneralName::DNSName(name) => is_dns_id(name),
+        GeneralName::IPAddress(address) => matches!(address.len(), 4 | 16),
+        _ => true,
+    }
+}
+
+/// Whether `name` lies in the subtree `base`: both of the same type,
+/// and of their type's form ([`subtree_form`], [`is_name_form`]).
+fn within(name: &GeneralName<'_>, base: &GeneralName<'_>, side: Side) -> bool {
+    match (name, base) {
+        (GeneralName::RFC822Name(name), GeneralName::RFC822Name(base)) => mail_within(name, base),
+        (GeneralName::DNSName(name), GeneralName::DNSName(base)) => match side {
+            Side::Permitted => dns_within(name, base),
+            Side::Excluded => dns_may_be_within(name, base),
+        },
+        (GeneralName::IPAddress(address), GeneralName::IPAddress(subtree)) => {
+            ip_within(address, subtree)
+        }
+        (GeneralName::DirectoryName(name), GeneralName::DirectoryName(base)) => {
+            dn_within(name, base)
+        }
+        _ => false,
     }
 }
 
@@ -267,7 +311,7 @@ fn kind_of(name: &GeneralName<'_>) -> &'static str {
 /// A name or subtree as text for error messages.
 fn show(name: &GeneralName<'_>) -> String {
     match name {
-        GeneralName::DNSName(dns) => (*dns).to_string(),
+        GeneralName::RFC822Name(mail) | GeneralName::DNSName(mail) => (*mail).to_string(),
         GeneralName::IPAddress(bytes) => show_ip(bytes),
         GeneralName::DirectoryName(dn) => format!("\"{dn}\""),
         other => kind_of(other).to_string(),
@@ -285,12 +329,13 @@ fn show_ip(bytes: &[u8]) -> String {
         return ip.to_string();
     }
     let (net, mask) = bytes.split_at(bytes.len() / 2);
-    match address(net) {
-        Some(ip) => {
+    match (address(net), address(mask)) {
+        (Some(ip), _) if is_contiguous(mask) => {
             let prefix: u32 = mask.iter().map(|b| b.count_ones()).sum();
             format!("{ip}/{prefix}")
         }
-        None => format!("iPAddress of {} octets", bytes.len()),
+        (Some(ip), Some(mask)) => format!("{ip}/{mask}"),
+        _ => format!("iPAddress of {} octets", bytes.len()),
     }
 }
 
@@ -334,9 +379,28 @@ pub(super) fn dns_may_be_within(name: &str, base: &str) -> bool {
     }
 }
 
+/// RFC 5280 §4.2.1.10 (§7.5 for the comparison): whether the mailbox
+/// `name` lies in the rfc822Name subtree `base`. The local part is
+/// compared exactly ("the local-part ... is case-sensitive"), the host
+/// ignoring ASCII case.
+fn mail_within(name: &str, base: &str) -> bool {
+    let Some(mailbox) = mailbox(name) else {
+        return false;
+    };
+    match mail_subtree(base) {
+        Some(MailSubtree::Mailbox(only)) => {
+            mailbox.local == only.local && mailbox.domain.eq_ignore_ascii_case(only.domain)
+        }
+        Some(MailSubtree::Host(host)) => mailbox.domain.eq_ignore_ascii_case(host),
+        Some(MailSubtree::Domain(dot_domain)) => dns_within(mailbox.domain, dot_domain),
+        None => false,
+    }
+}
+
 /// An iPAddress subtree is "the address and mask" (§4.2.1.10): 8 octets
-/// for IPv4, 32 for IPv6. An address of the other family is not within it.
-pub(super) fn ip_within(address: &[u8], subtree: &[u8]) -> Result<bool, &'static str> {
+/// for IPv4, 32 for IPv6; the mask must be contiguous. The network and
+/// the mask, or why the subtree is malformed.
+fn ip_subtree(subtree: &[u8]) -> Result<(&[u8], &[u8]), &'static str> {
     if subtree.len() != 8 && subtree.len() != 32 {
         return Err("an iPAddress subtree must be 8 or 32 octets (address and mask)");
     }
@@ -344,14 +408,20 @@ pub(super) fn ip_within(address: &[u8], subtree: &[u8]) -> Result<bool, &'static
     if !is_contiguous(mask) {
         return Err("an iPAddress subtree's mask is not a prefix of one bits");
     }
-    if address.len() != net.len() {
-        return Ok(false);
-    }
-    Ok(address
-        .iter()
-        .zip(net)
-        .zip(mask)
-        .all(|((a, n), m)| a & m == n & m))
+    Ok((net, mask))
+}
+
+/// Whether `address` lies in `subtree`. An address of the other family is
+/// not within it, nor anything within a malformed subtree.
+pub(super) fn ip_within(address: &[u8], subtree: &[u8]) -> bool {
+    ip_subtree(subtree).is_ok_and(|(net, mask)| {
+        address.len() == net.len()
+            && address
+                .iter()
+                .zip(net)
+                .zip(mask)
+                .all(|((a, n), m)| a & m == n & m)
+    })
 }
 
 /// Whether `mask` is some one bits followed only by zero bits.
@@ -419,27 +489,71 @@ mod tests {
     #[test]
     fn ip_subtrees_are_address_and_mask() {
         let net10 = [10, 0, 0, 0, 255, 0, 0, 0];
-        assert_eq!(ip_within(&[10, 1, 2, 3], &net10), Ok(true));
-        assert_eq!(ip_within(&[11, 1, 2, 3], &net10), Ok(false));
-        assert_eq!(ip_within(&[0; 16], &net10), Ok(false));
+        assert!(ip_within(&[10, 1, 2, 3], &net10));
+        assert!(!ip_within(&[11, 1, 2, 3], &net10));
+        assert!(!ip_within(&[0; 16], &net10));
         let host = [192, 168, 1, 7, 255, 255, 255, 255];
-        assert_eq!(ip_within(&[192, 168, 1, 7], &host), Ok(true));
-        assert_eq!(ip_within(&[192, 168, 1, 8], &host), Ok(false));
+        assert!(ip_within(&[192, 168, 1, 7], &host));
+        assert!(!ip_within(&[192, 168, 1, 8], &host));
         let mut v6 = [0u8; 32];
         v6[0] = 0xfd;
         v6[16] = 0xff;
         let mut inside = [0u8; 16];
         inside[0] = 0xfd;
         inside[15] = 1;
-        assert_eq!(ip_within(&inside, &v6), Ok(true));
-        assert_eq!(ip_within(&[10, 0, 0, 1], &v6), Ok(false));
-        assert!(ip_within(&[10, 0, 0, 1], &[10, 0, 0, 0, 255, 0, 255, 0]).is_err());
-        assert!(ip_within(&[10, 0, 0, 1], &[10, 0, 0, 0]).is_err());
+        assert!(ip_within(&inside, &v6));
+        assert!(!ip_within(&[10, 0, 0, 1], &v6));
+        let gappy = [10, 0, 0, 0, 255, 0, 255, 0];
+        assert!(ip_subtree(&gappy).is_err());
+        assert!(!ip_within(&[10, 0, 0, 1], &gappy));
+        assert!(ip_subtree(&[10, 0, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn mail_subtrees_hold_a_mailbox_a_host_or_a_domain() {
+        // A mailbox: the local part exactly, the host in any case.
+        assert!(mail_within("root@example.com", "root@example.com"));
+        assert!(mail_within("root@EXAMPLE.com", "root@example.com"));
+        assert!(!mail_within("Root@example.com", "root@example.com"));
+        assert!(!mail_within("root@mail.example.com", "root@example.com"));
+        // A host: every mailbox on it, none below it.
+        assert!(mail_within("anyone@example.com", "Example.COM"));
+        assert!(!mail_within("anyone@mail.example.com", "example.com"));
+        assert!(!mail_within("anyone@notexample.com", "example.com"));
+        // A domain: every host below it, not the host itself.
+        assert!(mail_within("anyone@mail.example.com", ".example.com"));
+        assert!(mail_within("anyone@a.b.example.com", ".example.com"));
+        assert!(!mail_within("anyone@example.com", ".example.com"));
+        assert!(!mail_within("anyone@notexample.com", ".example.com"));
+        // Neither a name nor a subtree out of form is within anything.
+        assert!(!mail_within("not-an-address", "example.com"));
+        assert!(!mail_within("anyone@example.com", "@example.com"));
+    }
+
+    #[test]
+    fn subtrees_and_names_out_of_form_are_told_apart() {
+        let dns = GeneralName::DNSName;
+        let mail = GeneralName::RFC822Name;
+        assert!(subtree_form(&dns("*.example.com")).is_err());
+        assert!(subtree_form(&dns(".example.com")).is_ok());
+        assert!(subtree_form(&mail("")).is_err());
+        assert!(subtree_form(&mail(".example.com")).is_ok());
+        assert!(subtree_form(&GeneralName::IPAddress(&[10, 0, 0, 0])).is_err());
+        assert!(subtree_form(&GeneralName::URI("whatever")).is_ok());
+        assert!(!is_name_form(&dns(".example.com")));
+        assert!(is_name_form(&dns("*.example.com")));
+        assert!(!is_name_form(&mail("example.com")));
+        assert!(!is_name_form(&GeneralName::IPAddress(&[10, 0, 0])));
     }
 
     #[test]
     fn ip_subtrees_show_as_prefixes() {
         assert_eq!(show_ip(&[10, 0, 0, 0, 255, 0, 0, 0]), "10.0.0.0/8");
         assert_eq!(show_ip(&[127, 0, 0, 1]), "127.0.0.1");
+        assert_eq!(
+            show_ip(&[10, 0, 0, 0, 255, 0, 255, 0]),
+            "10.0.0.0/255.0.255.0"
+        );
+        assert_eq!(show_ip(&[10, 0, 0]), "iPAddress of 3 octets");
     }
 }

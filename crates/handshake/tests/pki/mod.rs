@@ -78,6 +78,14 @@ pub fn leaf(san: &str) -> String {
     )
 }
 
+/// Extensions of a TLS client leaf with subjectAltName `san`.
+pub fn client_leaf(san: &str) -> String {
+    format!(
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+         extendedKeyUsage=clientAuth\nsubjectAltName={san}\n"
+    )
+}
+
 impl Pki {
     /// A new empty directory.
     pub fn new(tag: &str) -> Self {
@@ -180,6 +188,61 @@ impl Pki {
             key,
             subject,
         }
+    }
+
+    /// `n` CA certificates with subject `subject` and one fresh key, all
+    /// signed by `issuer`, without key identifiers (nothing to prune a
+    /// path search with): `n` issuers that verify alike.
+    pub fn same_key_cas(&self, subject: &str, issuer: &Issued, n: usize) -> Vec<Issued> {
+        let key = self.key("EC:P-256");
+        (0..n)
+            .map(|_| {
+                self.issue(&Spec {
+                    subject,
+                    issuer: Some(issuer),
+                    key: Some(&key),
+                    extensions: &ca("subjectKeyIdentifier=none\nauthorityKeyIdentifier=none\n"),
+                    ..Spec::default()
+                })
+            })
+            .collect()
+    }
+
+    /// A chain of [`MAX_CHAIN_LEN`](handshake::x509::MAX_CHAIN_LEN)
+    /// certificates, leaf first (with `leaf_extensions`), that verifies
+    /// under `root` after a search of 28 signature checks: the leaf's
+    /// issuer name, "maze A", has three candidates with one key; the first
+    /// two are signed by the key of three "maze B", each signed by the key
+    /// of three "maze C", signed by a root nobody trusts — 13 checks of
+    /// dead ends per "maze A" — and the last "maze A" is signed by `root`
+    /// (2 checks). A path search walks the dead ends first, in the order
+    /// sent.
+    pub fn maze(&self, root: &Issued, leaf_extensions: &str) -> Vec<Issued> {
+        let nowhere = self.issue(&Spec {
+            subject: "/O=gen/CN=nowhere",
+            extensions: &ca(""),
+            ..Spec::default()
+        });
+        let c = self.same_key_cas("/O=gen/CN=maze C", &nowhere, 3);
+        let b = self.same_key_cas("/O=gen/CN=maze B", &c[0], 3);
+        let a = self.same_key_cas("/O=gen/CN=maze A", &b[0], 2);
+        let exit = self.issue(&Spec {
+            subject: "/O=gen/CN=maze A",
+            issuer: Some(root),
+            key: Some(&a[0].key),
+            extensions: &ca("subjectKeyIdentifier=none\nauthorityKeyIdentifier=none\n"),
+            ..Spec::default()
+        });
+        let leaf = self.issue(&Spec {
+            subject: "/O=gen/CN=maze leaf",
+            issuer: Some(&exit),
+            extensions: leaf_extensions,
+            ..Spec::default()
+        });
+        let mut chain = vec![leaf];
+        chain.extend(a.into_iter().chain(b).chain(c));
+        chain.push(exit);
+        chain
     }
 
     /// A PEM file holding `certs` in this order (for `s_server -cert_chain`).
