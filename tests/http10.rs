@@ -43,7 +43,7 @@ fn require(tool: &str, version_arg: &str, package: &str) {
     assert!(
         matches!(ran, Ok(s) if s.success()),
         "`{tool}` is not on PATH: install the Debian package {package} \
-         (`apt-get install {package}`; .ci/run does this)"
+         (`apt-get install {package}`; tests/run.sh does this)"
     );
 }
 

@@ -18,7 +18,7 @@ pub fn gnutls_serv(priority: &str) -> (ChildGuard, u16) {
     assert!(
         matches!(ran, Ok(s) if s.success()),
         "`gnutls-serv` is not on PATH: install the Debian package gnutls-bin \
-         (`apt-get install gnutls-bin`; .ci/run does this)"
+         (`apt-get install gnutls-bin`; tests/run.sh does this)"
     );
     // gnutls-serv does not say which port it got for port 0: take a free
     // one and hand it over (another process could take it in between; the

@@ -87,7 +87,7 @@ pub fn require_tool(tool: &str, version_arg: &str) {
     if !matches!(ran, Ok(s) if s.success()) {
         panic!(
             "`{tool}` is not on PATH (or `{tool} {version_arg}` failed): install it \
-             (e.g. `apt-get install {tool}`; .ci/run does this) to run the interop tests"
+             (e.g. `apt-get install {tool}`; tests/run.sh does this) to run the interop tests"
         );
     }
 }

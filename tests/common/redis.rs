@@ -16,7 +16,7 @@ pub fn require_package(tool: &str, version_arg: &str, package: &str) {
     if !matches!(ran, Ok(s) if s.success()) {
         panic!(
             "`{tool}` is not on PATH: install the Debian package `{package}` \
-             (`apt-get install {package}`; .ci/run does this)"
+             (`apt-get install {package}`; tests/run.sh does this)"
         );
     }
 }
