@@ -319,7 +319,7 @@ fn demo_prints_a_story_whose_facts_hold() {
 
 /// Chapter 9: server B resumes the session C9 made on server A, through the store
 /// they share: Redis, since redis-server is installed wherever the tests
-/// run (.ci/run installs it).
+/// run (tests/run.sh installs it).
 fn check_farm_chapter(story: &Story) {
     common::redis::require_package("redis-server", "--version", "redis-server");
     let store = story.line(9, "shared store:");

@@ -15,7 +15,7 @@
 //!
 //! `cargo test` builds the example client; `cargo test --test http10` alone
 //! does not (run `cargo build --examples` first). The tools come from the
-//! Debian packages `openssl` and `gnutls-bin` (`.ci/run` installs them).
+//! Debian packages `openssl` and `gnutls-bin` (`tests/run.sh` installs them).
 
 mod common;
 

@@ -76,7 +76,7 @@ pub fn serve_once<T: Send + 'static>(
 
 /// Panics, with a message saying how to install it, if `tool` cannot run.
 /// Interop tests must not pass by skipping: CI installs the tools
-/// (.ci/run).
+/// (tests/run.sh).
 pub fn require_tool(tool: &str, version_arg: &str) {
     let ran = std::process::Command::new(tool)
         .arg(version_arg)

@@ -271,7 +271,7 @@ fn openssl() -> Command {
         .is_ok_and(|o| o.status.success());
     assert!(
         ok,
-        "`openssl` is not on PATH: install the Debian package `openssl` (.ci/run does)"
+        "`openssl` is not on PATH: install the Debian package `openssl` (tests/run.sh does)"
     );
     Command::new("openssl")
 }
