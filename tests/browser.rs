@@ -1,5 +1,5 @@
 //! The demo's page in a real browser: `cargo run --example demo -- --html
-//! FILE`, loaded by headless Chromium (Debian package `chromium`; .ci/run
+//! FILE`, loaded by headless Chromium (Debian package `chromium`; tests/run.sh
 //! installs it). The DOM Chromium builds must hold one sequence diagram per
 //! connection and a sessions view with as many sessions as the demo's own
 //! table in chapter 7 lists; the screenshot must show a drawn page, not a
