@@ -102,9 +102,23 @@ pub struct Args {
     /// ticket keys kept in Redis; the same file on every server of a farm.
     #[arg(long)]
     farm_key: Option<PathBuf>,
-    /// Connect, read and write timeout of each Redis call, milliseconds.
+    /// A farm key that opens what it sealed in Redis but seals nothing
+    /// (repeatable): the previous --farm-key after a rotation, kept until
+    /// what it sealed has expired (see README "Rotating the farm key").
+    #[arg(long, requires = "farm_key")]
+    farm_key_previous: Vec<PathBuf>,
+    /// Write a fresh farm key to FILE (0600; an existing file is refused),
+    /// to copy to every server, and exit.
+    #[arg(long, value_name = "FILE", exclusive = true)]
+    create_farm_key: Option<PathBuf>,
+    /// The time each Redis call may take in all (connect, write, read,
+    /// one retry), milliseconds.
     #[arg(long, default_value_t = 100)]
     redis_timeout_ms: u64,
+    /// Prefix of this farm's keys in Redis (`<P>session:<id>`,
+    /// `<P>ticket-key:<period>`): farms sharing a Redis need one each.
+    #[arg(long, default_value = "tls12:")]
+    redis_prefix: String,
     /// After answering a connection's first request, renegotiate: send
     /// HelloRequest (RFC 5246 §7.4.1.1) and run a new handshake on the same
     /// connection before reading the next request.
@@ -170,7 +184,10 @@ impl Farm {
         // Unreachable now: one warning (printed by `Redis`), full handshakes
         // until it answers.
         let _ = redis.check();
-        let key = FarmKey::load_or_create(path).map_err(io::Error::other)?;
+        let mut key = FarmKey::load_or_create(path).map_err(io::Error::other)?;
+        for previous in &args.farm_key_previous {
+            key = key.with_previous(FarmKey::load(previous).map_err(io::Error::other)?);
+        }
         Ok(Farm {
             redis: Some(redis),
             key: Some(Arc::new(key)),
@@ -193,7 +210,11 @@ fn redis_url(path: &std::path::Path) -> Option<&str> {
 fn session_store(args: &Args, farm: &Farm) -> io::Result<Arc<dyn ServerSessionStore>> {
     let (kind, store): (&str, Arc<dyn ServerSessionStore>) =
         if let Some((redis, key)) = farm.shared(&args.session_cache) {
-            ("Redis", Arc::new(RedisStore::new(redis, key)))
+            let prefix = format!("{}session:", args.redis_prefix);
+            (
+                "Redis",
+                Arc::new(RedisStore::new(redis, key).with_prefix(&prefix)),
+            )
         } else if args.session_cache.as_os_str() == "memory" {
             ("memory", Arc::new(MemoryStore::new(10_000)))
         } else {
@@ -210,7 +231,11 @@ fn farm_ticket_keys(args: &Args, farm: &Farm) -> io::Result<Option<Arc<FarmTicke
         return Ok(None);
     };
     let rotation = Duration::from_secs(args.ticket_rotate);
-    FarmTicketKeys::start(redis, key, rotation, system_clock())
+    let prefix = format!("{}ticket-key:", args.redis_prefix);
+    FarmTicketKeys::new(redis, key, rotation, system_clock())
+        .map_err(io::Error::other)?
+        .with_prefix(&prefix)
+        .start()
         .map(Some)
         .map_err(io::Error::other)
 }
@@ -271,6 +296,11 @@ pub fn run(
         Option<Page>,
     ) -> io::Result<()>,
 ) -> io::Result<()> {
+    if let Some(path) = &args.create_farm_key {
+        FarmKey::create(path).map_err(io::Error::other)?;
+        println!("wrote a new farm key to {}", path.display());
+        return Ok(());
+    }
     if args.cert.len() != args.key.len() {
         return Err(io::Error::other("give one --key for each --cert"));
     }

@@ -42,6 +42,12 @@ struct Servers {
 impl Servers {
     fn start(count: usize, dir: &ScratchDir, args: &[&str]) -> Self {
         let farm_key = dir.join("farm.key");
+        let farm_key = farm_key.to_str().unwrap();
+        Self::start_keyed(count, &["--farm-key", farm_key], args)
+    }
+
+    /// [`Servers::start`] with `farm_key_args` for the farm key flags.
+    fn start_keyed(count: usize, farm_key_args: &[&str], args: &[&str]) -> Self {
         let mut children = Vec::new();
         let mut ports = Vec::new();
         for _ in 0..count {
@@ -50,8 +56,7 @@ impl Servers {
                     .args(["--listen", "127.0.0.1:0"])
                     .args(["--cert", &test_data_arg("ecdsa/localhost.chain.pem")])
                     .args(["--key", &test_data_arg("ecdsa/localhost.key")])
-                    .arg("--farm-key")
-                    .arg(&farm_key)
+                    .args(farm_key_args)
                     // Generous: a loaded CI machine must not turn a slow
                     // answer into a miss (the timeout has a test of its own).
                     .args(["--redis-timeout-ms", "2000"])
@@ -157,7 +162,7 @@ fn shared_store_resumes_every_reconnect_through_haproxy() {
     // opened at start), and the one asking.
     let connections = redis.stat("total_connections_received");
     assert!(connections <= 4, "{connections} connections for 30 visits");
-    let calls = ["get", "set", "del"].map(|c| redis.calls(c));
+    let calls = ["getrange", "set", "del"].map(|c| redis.calls(c));
     // What Redis holds never shows the master secret: neither the bytes
     // nor their hex, under any key.
     let lines = std::fs::read_to_string(&key_log).unwrap();
@@ -185,9 +190,10 @@ fn shared_store_resumes_every_reconnect_through_haproxy() {
         assert_eq!(v.field("resumed from:"), "Redis", "{}", v.page);
     }
 
-    // One GET per resumption attempt (every visit after the first offers
-    // a session id), one SET per new session (the first), nothing else.
-    assert_eq!(calls, [(VISITS - 1) as u64, 1, 0], "GET, SET, DEL");
+    // One GETRANGE per resumption attempt (every visit after the first
+    // offers a session id), one SET per new session (the first), nothing
+    // else.
+    assert_eq!(calls, [(VISITS - 1) as u64, 1, 0], "GETRANGE, SET, DEL");
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -416,6 +422,144 @@ fn servers_start_with_redis_down_and_resume_once_it_is_up() {
     }
 }
 
+#[test]
+fn after_redis_restarts_while_idle_the_first_connection_to_every_server_resumes() {
+    let mut redis = RedisServer::start();
+    let dir = ScratchDir::new("farm-restart");
+    let url = redis.url();
+    let mut servers = Servers::start(3, &dir, &["--session-cache", &url]);
+    let proxy = Haproxy::start(&servers.ports);
+    let config = client(false);
+    // One session, resumed on every server: each now keeps a connection
+    // to Redis open.
+    assert!(!visit(&config, proxy.port()).resumed);
+    for _ in 0..3 {
+        assert!(visit(&config, proxy.port()).resumed);
+    }
+
+    // Stopped and started as an operator would, with its data: every
+    // connection the servers kept is closed, and the session is still
+    // there.
+    redis.restart_keeping_data();
+    let visits: Vec<Visit> = (0..3).map(|_| visit(&config, proxy.port())).collect();
+    assert_all_answered(&visits, &servers);
+    for v in &visits {
+        assert!(v.resumed, "{}", v.page);
+        assert_eq!(v.field("resumed from:"), "Redis");
+    }
+    // Nobody declared Redis down: each server found its kept connection
+    // dead, and made a new one within the same call.
+    for out in servers.stop() {
+        assert!(!out.stderr.contains("is unreachable"), "{}", out.stderr);
+    }
+}
+
+#[test]
+fn a_planted_oversize_value_is_a_miss_counted_deleted_and_never_read_whole() {
+    let redis = RedisServer::start();
+    let dir = ScratchDir::new("farm-oversize");
+    let url = redis.url();
+    let mut servers = Servers::start(1, &dir, &["--session-cache", &url]);
+    let port = servers.ports[0];
+    let config = client(false);
+    let first = visit(&config, port);
+    let key = format!("tls12:session:{}", first.field("session id:"));
+    // 64 MiB under the session's key, made inside Redis (SETRANGE pads
+    // with zeros): a value no server wrote.
+    const PLANTED: usize = 64 << 20;
+    redis.cli(&["SETRANGE", &key, &(PLANTED - 1).to_string(), "x"]);
+    redis.cli(&["CONFIG", "RESETSTAT"]);
+
+    let after = visit(&config, port);
+    assert!(!after.resumed, "a planted value resumed");
+    // Redis sent a bounded part of the value, not the value: what it sent
+    // in all (the GETRANGE, the DEL, the new session's SET) is far below
+    // the planted size.
+    let sent = redis.stat("total_net_output_bytes");
+    assert!(sent < 1 << 20, "Redis sent {sent} bytes");
+    assert_eq!(redis.cli(&["EXISTS", &key]).trim(), "0", "not deleted");
+    // The server never held it either: its peak memory stayed below it.
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", servers.children[0].id())).unwrap();
+    let peak_kb: usize = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    assert!(peak_kb * 1024 < PLANTED, "peak {peak_kb} kB");
+    // The miss made a new session, which resumes.
+    assert!(visit(&config, port).resumed);
+    let out = servers.stop().remove(0);
+    let line = format!(
+        "ignored the value under {key}: it is over 131072 bytes; deleted (1 bad values so far)"
+    );
+    assert!(out.stderr.contains(&line), "{}", out.stderr);
+    assert!(!out.stderr.contains("is unreachable"), "{}", out.stderr);
+}
+
+/// `server --create-farm-key PATH`: a fresh farm key file.
+fn create_farm_key(path: &std::path::Path) {
+    let out = std::process::Command::new(example_binary("server"))
+        .arg("--create-farm-key")
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+#[test]
+fn a_farm_key_rotation_keeps_every_session_and_ticket_key_in_redis() {
+    let redis = RedisServer::start();
+    let dir = ScratchDir::new("farm-key-rotation");
+    let url = redis.url();
+    let (old, new) = (dir.join("old.key"), dir.join("new.key"));
+    create_farm_key(&old);
+    // Never over a key in use.
+    let again = std::process::Command::new(example_binary("server"))
+        .arg("--create-farm-key")
+        .arg(&old)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    let (old, new) = (old.to_str().unwrap(), new.to_str().unwrap());
+    let shared = ["--session-cache", &url, "--ticket-keys", &url];
+    let by_id = client(false);
+    let by_ticket = client(true);
+    {
+        let servers = Servers::start_keyed(3, &["--farm-key", old], &shared);
+        let proxy = Haproxy::start(&servers.ports);
+        assert!(!visit(&by_id, proxy.port()).resumed);
+        assert!(!visit(&by_ticket, proxy.port()).resumed);
+    }
+
+    // The rotation: every server restarted with the new key sealing and
+    // the old one opening.
+    create_farm_key(std::path::Path::new(new));
+    let rotated = ["--farm-key", new, "--farm-key-previous", old];
+    let servers = Servers::start_keyed(3, &rotated, &shared);
+    let proxy = Haproxy::start(&servers.ports);
+    for (config, from) in [(&by_id, "Redis"), (&by_ticket, "ticket")] {
+        let visits: Vec<Visit> = (0..3).map(|_| visit(config, proxy.port())).collect();
+        assert_all_answered(&visits, &servers);
+        for v in &visits {
+            assert!(v.resumed, "{from}: {}", v.page);
+            assert_eq!(v.field("resumed from:"), from);
+        }
+    }
+    // A session made now is sealed under the new key alone.
+    let fresh = visit(&client(false), proxy.port());
+    let id = SessionId::new(&hex::decode(fresh.field("session id:")).unwrap()).unwrap();
+    let under = |path: &str| store_on(&redis, &Arc::new(FarmKey::load(path.as_ref()).unwrap()));
+    assert!(under(new).get(&id).unwrap().is_some());
+    assert!(under(old).get(&id).unwrap().is_none());
+    drop(servers);
+
+    // Without the previous key, the old session is lost: it was the
+    // previous key that kept it.
+    let servers = Servers::start_keyed(1, &["--farm-key", new], &shared[..2]);
+    assert!(!visit(&by_id, servers.ports[0]).resumed);
+}
+
 // ---------------------------------------------------------------------------
 // The store and the ticket keys, in process, against the real redis-server.
 
@@ -617,7 +761,9 @@ fn farm_ticket_keys_agree_and_open_each_others_tickets_across_a_rotation() {
             std::thread::spawn(move || {
                 let link = Redis::open(&url, PATIENT).unwrap();
                 start.wait();
-                FarmTicketKeys::new(link, farm_key, period, clock).unwrap()
+                FarmTicketKeys::new(link, farm_key, period, clock)
+                    .unwrap()
+                    .fetched()
             })
         })
         .collect::<Vec<_>>()
@@ -667,7 +813,8 @@ fn farm_ticket_keys_agree_and_open_each_others_tickets_across_a_rotation() {
         period,
         clock,
     )
-    .unwrap();
+    .unwrap()
+    .fetched();
     assert!(stranger.ticket_keys().open(&after).is_none());
     assert!(stranger.bad_values() > 0);
 }
@@ -730,4 +877,55 @@ fn a_farm_key_file_is_made_private_and_refused_when_others_can_read_it() {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     let refused = FarmKey::load_or_create(&path).unwrap_err().to_string();
     assert!(refused.contains("farm.key"), "{refused}");
+}
+
+#[test]
+fn two_farms_on_one_redis_keep_their_ticket_keys_apart_by_prefix() {
+    let redis = RedisServer::start();
+    let period = Duration::from_secs(3600);
+    let farm = |prefix: &str| {
+        let link = Redis::open(&redis.url(), PATIENT).unwrap();
+        let farm_key = Arc::new(FarmKey::generate().unwrap());
+        FarmTicketKeys::new(link, farm_key, period, tls12::system_clock())
+            .unwrap()
+            .with_prefix(prefix)
+            .fetched()
+    };
+    let (a, b) = (farm("farm-a:"), farm("farm-b:"));
+    // Each made and reads its own keys: none of the other's (sealed under
+    // another farm key) came its way.
+    assert_eq!((a.bad_values(), b.bad_values()), (0, 0));
+    let (a_name, b_name) = (
+        a.ticket_keys().current_key_name(),
+        b.ticket_keys().current_key_name(),
+    );
+    assert_ne!(a_name, b_name);
+    a.refresh().unwrap();
+    assert_eq!(a.ticket_keys().current_key_name(), a_name, "a's key held");
+    for prefix in ["farm-a:", "farm-b:"] {
+        let keys = redis.cli(&["--scan", "--pattern", &format!("{prefix}*")]);
+        assert_eq!(keys.lines().count(), 2, "{prefix}: {keys}");
+    }
+    assert_eq!(redis.cli(&["DBSIZE"]).trim(), "4");
+}
+
+#[test]
+fn an_oversize_ticket_key_value_is_counted_deleted_and_replaced() {
+    let redis = RedisServer::start();
+    let period = Duration::from_secs(3600);
+    let current = now() / 3600;
+    let name = format!("tls12:ticket-key:{current}");
+    redis.cli(&["SETRANGE", &name, &((16 << 20) - 1).to_string(), "x"]);
+    let link = Redis::open(&redis.url(), PATIENT).unwrap();
+    let farm_key = Arc::new(FarmKey::generate().unwrap());
+    let farm = FarmTicketKeys::new(link, farm_key, period, tls12::system_clock())
+        .unwrap()
+        .fetched();
+    assert_eq!(farm.bad_values(), 1);
+    // Deleted; the next refresh stores a key in its place.
+    assert_eq!(redis.cli(&["EXISTS", &name]).trim(), "0");
+    farm.refresh().unwrap();
+    let len: usize = redis.cli(&["STRLEN", &name]).trim().parse().unwrap();
+    assert!(len > 0 && len < 256, "{len}");
+    assert_eq!(farm.bad_values(), 1);
 }

@@ -27,10 +27,12 @@ pub fn free_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-/// `redis-server --port P --save '' --appendonly no` on 127.0.0.1.
+/// `redis-server --port P --save '' --appendonly no` on 127.0.0.1, with
+/// its working directory (where `SHUTDOWN SAVE` writes) a scratch one.
 pub struct RedisServer {
     port: u16,
     child: Option<Child>,
+    dir: super::ScratchDir,
 }
 
 impl RedisServer {
@@ -41,6 +43,7 @@ impl RedisServer {
         let mut server = Self {
             port: free_port(),
             child: None,
+            dir: super::ScratchDir::new("redis"),
         };
         server.restart();
         server
@@ -63,12 +66,29 @@ impl RedisServer {
         }
     }
 
-    /// Starts it (again) on the same port, empty.
+    /// Stops it as an operator would (`SHUTDOWN SAVE`: its clients'
+    /// connections closed, its data saved), then starts it again on the
+    /// same port with that data.
+    pub fn restart_keeping_data(&mut self) {
+        let mut child = self.child.take().expect("redis-server is running");
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string(), "SHUTDOWN", "SAVE"])
+            .output()
+            .unwrap_or_else(|e| panic!("redis-cli: {e}"));
+        let status = child.wait().unwrap();
+        assert!(status.success(), "SHUTDOWN SAVE: {status}, {out:?}");
+        self.restart();
+    }
+
+    /// Starts it (again) on the same port: empty after [`Self::stop`],
+    /// with the saved data after [`Self::restart_keeping_data`].
     pub fn restart(&mut self) {
         self.stop();
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(self.dir.join(""))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

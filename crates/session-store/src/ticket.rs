@@ -240,10 +240,29 @@ impl TicketKeys {
     /// ([`StoreError::Untrusted`], see [`private`](crate::private)):
     /// whoever reads it opens every ticket, whoever writes it mints them.
     pub fn load_or_create(path: &Path, clock: Clock) -> Result<Self, StoreError> {
+        Self::from_file(path, clock, true)
+    }
+
+    /// The keys saved in `path`, read as
+    /// [`load_or_create`](Self::load_or_create) reads them; a missing file
+    /// is an error too: a key that must open what another server sealed
+    /// (a farm's previous key) is no use made afresh.
+    pub fn load(path: &Path, clock: Clock) -> Result<Self, StoreError> {
+        Self::from_file(path, clock, false)
+    }
+
+    fn from_file(path: &Path, clock: Clock, create: bool) -> Result<Self, StoreError> {
         let rng = SystemRandom::new();
         let now = clock();
         check_dirs_above(path)?;
         let ring = match read_private(path)? {
+            None if !create => {
+                return Err(StoreError::Io {
+                    action: "read",
+                    path: path.into(),
+                    source: std::io::ErrorKind::NotFound.into(),
+                })
+            }
             Some(bytes) => {
                 let mut ring = decode_key_file(&bytes).map_err(|error| StoreError::Corrupt {
                     path: path.into(),
