@@ -1,6 +1,6 @@
 //! What a shared session cache costs (issue 14): resumed handshakes (RFC
 //! 5246 §7.3, Figure 2, by session id) with the server's cache in a real
-//! redis-server on loopback ([`RedisStore`]: one GET, values sealed under
+//! redis-server on loopback ([`RedisStore`]: one GETRANGE, values sealed under
 //! the farm key) next to the in-process [`MemoryStore`], in the same run.
 //!
 //! Each handshake is a fresh client and server connection of ours pumped
@@ -182,7 +182,7 @@ fn main() {
         })
         .collect();
     trips.sort();
-    // One lookup alone (GET, open, decode) of a session in the store.
+    // One lookup alone (GETRANGE, open, decode) of a session in the store.
     let server = tls12::session_store::ServerId::parse("localhost").unwrap();
     let client_store = redis_store.client.session_store.as_ref().unwrap();
     let stored = client_store.get(&server).unwrap().unwrap().session_id;
@@ -223,7 +223,7 @@ fn main() {
         trip(0.99)
     );
     println!(
-        "  one RedisStore::get (GET, open, decode):        p50 {:.1} µs, p99 {:.1} µs",
+        "  one RedisStore::get (GETRANGE, open, decode):   p50 {:.1} µs, p99 {:.1} µs",
         get(0.50),
         get(0.99)
     );

@@ -6,7 +6,7 @@
 //! make that so:
 //!
 //! - [`RedisStore`], the server session cache (§7.4.1.3: "the server will
-//!   look in its session cache for a match") kept in Redis: one `GET` per
+//!   look in its session cache for a match") kept in Redis: one `GETRANGE` per
 //!   resumption attempt, one `SET` (expiring with the session) per new
 //!   session, one `DEL` per invalidation (§7.2.2);
 //! - [`FarmTicketKeys`], ticket keys (RFC 5077 §5.5: "The keys should be
@@ -884,7 +884,7 @@ impl FarmTicketKeys {
     /// Reads the keys of the current and the next period from Redis
     /// (making them if no server has yet), and any older key still needed
     /// that this server has not seen; then seals with the current period's
-    /// key. One round trip: `SET NX` twice, one `MGET`.
+    /// key. One round trip: `SET NX` twice, a `GETRANGE` per key.
     pub fn refresh(&self) -> Result<(), StoreError> {
         let now = (self.clock)();
         let current = now / self.period;
