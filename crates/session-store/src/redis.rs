@@ -592,8 +592,9 @@ pub struct StoreStats {
     pub hits: AtomicU64,
     /// Lookups that found nothing (or an expired, non-resumable session).
     pub misses: AtomicU64,
-    /// Values that did not open or decode, or held another session id:
-    /// each was treated as a miss.
+    /// Values that did not open or decode, held another session id, or
+    /// were longer than [`MAX_VALUE`] (those are deleted): each was
+    /// treated as a miss.
     pub bad_values: AtomicU64,
     /// Calls that failed (Redis unreachable or too slow).
     pub failures: AtomicU64,
