@@ -62,7 +62,9 @@ struct Args {
     /// Keep no sessions: every connection makes a full handshake.
     #[arg(long, conflicts_with = "sessions")]
     no_sessions: bool,
-    /// Do not ask for session tickets (resume by session id only).
+    /// Neither ask for session tickets nor offer one kept from an earlier
+    /// run: the ClientHello has no SessionTicket extension, and a kept
+    /// session is resumed by its session id only (RFC 5077).
     #[arg(long)]
     no_tickets: bool,
     /// After the first connection, make N more, reporting for each whether
