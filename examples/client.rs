@@ -86,7 +86,9 @@ struct Args {
     #[arg(long, requires = "observe")]
     trace_secrets: bool,
     /// Draw every connection of this run (records, messages, keys,
-    /// sessions) as one self-contained HTML page written to FILE.
+    /// sessions) as one self-contained HTML page written to FILE, a
+    /// private (0600) file put in place by a rename (a symbolic link at
+    /// FILE is replaced, not followed).
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
 }

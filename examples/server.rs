@@ -8,8 +8,9 @@
 //! curl --tlsv1.2 --tls-max 1.2 --cacert test-data/ecdsa/root.pem https://localhost:8443/
 //! ```
 //!
-//! With `--html FILE` the server keeps one page for the whole run and
-//! rewrites it each time a connection ends: reload it to see the latest.
+//! With `--html FILE` the server keeps one page for the whole run (its
+//! last 32 connections) and rewrites it, private, each time a connection
+//! ends: reload it to see the latest.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -121,10 +122,12 @@ pub struct Args {
     /// With --trace or --html: also show master secrets, key blocks and keys.
     #[arg(long, requires = "observe")]
     trace_secrets: bool,
-    /// Draw every connection of this run (records, messages, keys,
+    /// Draw the connections of this run (records, messages, keys,
     /// sessions) on one self-contained HTML page at FILE, rewritten each
-    /// time a connection ends. The page keeps every connection: for
-    /// learning, not for a long-running server.
+    /// time a connection ends as a private (0600) file, by a rename that
+    /// replaces a symbolic link at FILE rather than following it. The page
+    /// keeps the last 32 connections, and of each at most 128 events and
+    /// 16 KiB of handshake messages: at most about 4 MB.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
 }
