@@ -14,21 +14,24 @@
 //! refused by closing them), `--handshake-timeout` (each handshake as a
 //! whole, renegotiations too), `--request-timeout` (waiting for a request,
 //! reading it and answering it) and `--write-timeout` (one answer, or the
-//! close_notify, left unread). `--timeout`, the blocking server's bound on
-//! one read, has no separate meaning here: a silent client is bounded by
-//! the handshake or request deadline it is in.
+//! close_notify, left unread), and `--timeout` (how long one read waits
+//! for a silent client, whatever it is waiting for: [`ReadTimeout`]).
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use clap::Parser;
 use tls12::limits::{ConnectionLimit, ServerLimits};
 use tls12::{AsyncStream, ServerConfig};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::ReadBuf;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::time::{Instant, Sleep};
 
 // The blocking server, for its flags, its setup and its page; its own
 // `main` and thread-per-connection loop go unused here.
@@ -139,8 +142,9 @@ async fn accept_loop(
     }
 }
 
-/// One connection: the handshake, then HTTP/1.1 requests until the client
-/// closes or asks to, each within its deadline.
+/// One connection: the handshake, then HTTP requests until the client
+/// closes or asks to (an HTTP/1.0 client asks by not asking for
+/// keep-alive), each within its deadline.
 async fn serve(
     config: Arc<ServerConfig>,
     mut renegotiation: Option<Arc<ServerConfig>>,
@@ -148,6 +152,7 @@ async fn serve(
     peer: SocketAddr,
     limits: &ServerLimits,
 ) -> io::Result<()> {
+    let sock = ReadTimeout::new(sock, limits.read_timeout);
     let accept = AsyncStream::accept(config, sock);
     let tls = within(limits.handshake_timeout, "the handshake", accept).await?;
     let mut reader = BufReader::with_capacity(READ_BUFFER, tls);
@@ -179,7 +184,7 @@ async fn serve(
 
 /// Reads one request head (up to the blank line); `None` at a clean end.
 async fn read_request(
-    reader: &mut BufReader<AsyncStream<TcpStream>>,
+    reader: &mut BufReader<AsyncStream<ReadTimeout>>,
 ) -> io::Result<Option<String>> {
     let mut head = String::new();
     loop {
@@ -210,5 +215,71 @@ async fn within<T>(
             io::ErrorKind::TimedOut,
             format!("{what} took longer than {limit:?}"),
         )),
+    }
+}
+
+/// A client's socket whose every read waits at most `limit` for the
+/// client (`--timeout`), as the blocking server's `TimedSocket` does: a
+/// read that waits longer fails with `TimedOut`. The wait starts when a
+/// read finds nothing to read, and ends when one finds something.
+struct ReadTimeout {
+    sock: TcpStream,
+    limit: Duration,
+    timer: Pin<Box<Sleep>>,
+    waiting: bool,
+}
+
+impl ReadTimeout {
+    fn new(sock: TcpStream, limit: Duration) -> Self {
+        Self {
+            sock,
+            limit,
+            timer: Box::pin(tokio::time::sleep(limit)),
+            waiting: false,
+        }
+    }
+}
+
+impl AsyncRead for ReadTimeout {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if let Poll::Ready(read) = Pin::new(&mut this.sock).poll_read(cx, buf) {
+            this.waiting = false;
+            return Poll::Ready(read);
+        }
+        if !this.waiting {
+            this.waiting = true;
+            this.timer.as_mut().reset(Instant::now() + this.limit);
+        }
+        match this.timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("the client sent nothing for {:?}", this.limit),
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// Writes are bounded by `within` (`--write-timeout`) where they happen.
+impl AsyncWrite for ReadTimeout {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.sock).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.sock).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.sock).poll_shutdown(cx)
     }
 }

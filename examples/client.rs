@@ -62,7 +62,9 @@ struct Args {
     /// Keep no sessions: every connection makes a full handshake.
     #[arg(long, conflicts_with = "sessions")]
     no_sessions: bool,
-    /// Do not ask for session tickets (resume by session id only).
+    /// Neither ask for session tickets nor offer one kept from an earlier
+    /// run: the ClientHello has no SessionTicket extension, and a kept
+    /// session is resumed by its session id only (RFC 5077).
     #[arg(long)]
     no_tickets: bool,
     /// After the first connection, make N more, reporting for each whether
@@ -84,7 +86,9 @@ struct Args {
     #[arg(long, requires = "observe")]
     trace_secrets: bool,
     /// Draw every connection of this run (records, messages, keys,
-    /// sessions) as one self-contained HTML page written to FILE.
+    /// sessions) as one self-contained HTML page written to FILE, a
+    /// private (0600) file put in place by a rename (a symbolic link at
+    /// FILE is replaced, not followed).
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
 }

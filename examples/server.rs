@@ -8,8 +8,9 @@
 //! curl --tlsv1.2 --tls-max 1.2 --cacert test-data/ecdsa/root.pem https://localhost:8443/
 //! ```
 //!
-//! With `--html FILE` the server keeps one page for the whole run and
-//! rewrites it each time a connection ends: reload it to see the latest.
+//! With `--html FILE` the server keeps one page for the whole run (its
+//! last 32 connections) and rewrites it, private, each time a connection
+//! ends: reload it to see the latest.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -135,10 +136,12 @@ pub struct Args {
     /// With --trace or --html: also show master secrets, key blocks and keys.
     #[arg(long, requires = "observe")]
     trace_secrets: bool,
-    /// Draw every connection of this run (records, messages, keys,
+    /// Draw the connections of this run (records, messages, keys,
     /// sessions) on one self-contained HTML page at FILE, rewritten each
-    /// time a connection ends. The page keeps every connection: for
-    /// learning, not for a long-running server.
+    /// time a connection ends as a private (0600) file, by a rename that
+    /// replaces a symbolic link at FILE rather than following it. The page
+    /// keeps the last 32 connections, and of each at most 128 events and
+    /// 16 KiB of handshake messages: at most about 4 MB.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
 }
@@ -459,8 +462,9 @@ fn rotate_on_schedule(keys: Arc<TicketKeys>, every: u64) {
     });
 }
 
-/// One connection: the handshake, then HTTP/1.1 requests until the client
-/// closes or asks to; with `renegotiation`, a second handshake with that
+/// One connection: the handshake, then HTTP requests until the client
+/// closes or asks to (an HTTP/1.0 client asks by not asking for
+/// keep-alive); with `renegotiation`, a second handshake with that
 /// config after the first request.
 fn serve(
     config: Arc<ServerConfig>,
@@ -516,17 +520,42 @@ fn read_request(reader: &mut BufReader<Stream<TimedSocket>>) -> io::Result<Optio
 }
 
 /// The answer to `request` (its head): the page, and whether the
-/// connection stays open for another request.
+/// connection stays open for another request. The reply speaks the
+/// request's version, and keeps the connection as RFC 9112 §9.3 says:
+/// "If the "close" connection option is present [...], the connection will
+/// not persist after the current response; else, If the received protocol
+/// is HTTP/1.1 (or later), the connection will persist [...]; else, If the
+/// received protocol is HTTP/1.0, the "keep-alive" connection option is
+/// present, [...] the connection will persist [...]; otherwise, The
+/// connection will close after the current response."
 pub fn respond(request: &str, conn: &Connection, peer: SocketAddr) -> (String, bool) {
     let body = describe(conn, peer);
-    let keep_alive = !request.to_ascii_lowercase().contains("connection: close");
+    let http10 = request
+        .lines()
+        .next()
+        .is_some_and(|line| line.trim_end().ends_with(" HTTP/1.0"));
+    let asks = |option: &str| connection_options(request).any(|o| o.eq_ignore_ascii_case(option));
+    let keep_alive = !asks("close") && (!http10 || asks("keep-alive"));
     let response = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\
+        "{} 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\
          Content-Length: {}\r\nConnection: {}\r\n\r\n{body}",
+        if http10 { "HTTP/1.0" } else { "HTTP/1.1" },
         body.len(),
         if keep_alive { "keep-alive" } else { "close" },
     );
     (response, keep_alive)
+}
+
+/// The options of the request's Connection header fields (RFC 9110
+/// §7.6.1: a comma-separated list, names case-insensitive).
+fn connection_options(request: &str) -> impl Iterator<Item = &str> {
+    request
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("connection"))
+        .flat_map(|(_, value)| value.split(','))
+        .map(str::trim)
 }
 
 /// The page: this connection, then its session.

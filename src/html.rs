@@ -27,11 +27,19 @@
 //! The page is one file: inline CSS and SVG, no network requests, readable
 //! without JavaScript and printable. A few lines of inline JavaScript only
 //! add the field ↔ bytes marking; folding is `<details>`.
+//!
+//! A server may run for long and its peers choose what they send, so the
+//! page keeps a bounded amount: the last [`MAX_CONNECTION_LOGS`] connection
+//! ends, and of each at most [`MAX_EVENTS_PER_LOG`] events and
+//! [`MAX_MESSAGE_BYTES_PER_LOG`] bytes of handshake messages; it says
+//! what it left out. [`HtmlReport::write`] writes it as a file only its
+//! owner can read (with secrets it holds master secrets).
 
 mod diagram;
 mod keys;
 mod message;
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -53,21 +61,75 @@ macro_rules! put {
 }
 use put;
 
-/// One run's page: its sections (the demo's chapters) and every connection
-/// observed, from either side.
+/// The most connection ends a page keeps (a connection observed from both
+/// ends counts twice): beyond it, the oldest is dropped. With the other
+/// two caps this bounds the page: about 120 KB per connection end at
+/// most, 3.8 MB in all (measured: the README's `--html` section).
+pub const MAX_CONNECTION_LOGS: usize = 32;
+
+/// The most events (records, messages, alerts, state changes) a page keeps
+/// of one end of one connection: about four handshakes and their records.
+/// Later events of that connection are counted, not kept.
+pub const MAX_EVENTS_PER_LOG: usize = 128;
+
+/// The most handshake message bytes a page keeps of one end of one
+/// connection: a few handshakes with long certificate chains. A message
+/// that would pass it is counted, not kept (nor is anything after it).
+pub const MAX_MESSAGE_BYTES_PER_LOG: usize = 16 * 1024;
+
+/// One run's page: its sections (the demo's chapters) and the connections
+/// observed, from either side (the last [`MAX_CONNECTION_LOGS`]).
 #[derive(Debug)]
 pub struct HtmlReport {
     title: String,
     secrets: bool,
     run: Mutex<Run>,
+    /// Held by the one [`HtmlReport::write`] at work, so that the last
+    /// page written is the latest, while connections go on recording.
+    writing: Mutex<()>,
 }
 
 #[derive(Debug, Default)]
 struct Run {
     sections: Vec<Section>,
-    sides: Vec<SideLog>,
+    /// Oldest first; ids increase by one from the front to the back.
+    sides: VecDeque<SideLog>,
+    /// The id of the next log.
+    next_id: u64,
+    /// How many logs were dropped to keep [`MAX_CONNECTION_LOGS`].
+    dropped: u64,
     /// Names given to connections, by their first ClientHello.random.
     names: Vec<([u8; 32], String)>,
+}
+
+impl Run {
+    /// Starts the log of one end of a new connection, dropping the oldest
+    /// beyond [`MAX_CONNECTION_LOGS`]; its id.
+    fn start_log(&mut self, side: Side) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let section = self.sections.len().checked_sub(1);
+        self.sides.push_back(SideLog {
+            id,
+            side,
+            section,
+            items: Vec::new(),
+            message_bytes: 0,
+            omitted: 0,
+        });
+        while self.sides.len() > MAX_CONNECTION_LOGS {
+            self.sides.pop_front();
+            self.dropped += 1;
+        }
+        id
+    }
+
+    /// The log `id`, unless it was dropped.
+    fn log_mut(&mut self, id: u64) -> Option<&mut SideLog> {
+        let first = self.sides.front()?.id;
+        let index = usize::try_from(id.checked_sub(first)?).ok()?;
+        self.sides.get_mut(index)
+    }
 }
 
 #[derive(Debug)]
@@ -77,13 +139,37 @@ struct Section {
     sessions_view: bool,
 }
 
-/// What one end of one connection saw, in order.
+/// What one end of one connection saw, in order, up to the caps.
 #[derive(Debug)]
 struct SideLog {
+    id: u64,
     side: Side,
     /// The section that was current when the connection was made.
     section: Option<usize>,
     items: Vec<Item>,
+    /// The handshake message bytes in `items`.
+    message_bytes: usize,
+    /// Events not kept: past [`MAX_EVENTS_PER_LOG`] or
+    /// [`MAX_MESSAGE_BYTES_PER_LOG`].
+    omitted: usize,
+}
+
+impl SideLog {
+    /// Whether an event with `message_bytes` of handshake message is
+    /// kept: if so it is counted against the caps, if not as omitted.
+    /// Once one event is left out, so is every later one, so that the page
+    /// never shows a connection with a hole in it.
+    fn reserve(&mut self, message_bytes: usize) -> bool {
+        let fits = self.omitted == 0
+            && self.items.len() < MAX_EVENTS_PER_LOG
+            && self.message_bytes + message_bytes <= MAX_MESSAGE_BYTES_PER_LOG;
+        if fits {
+            self.message_bytes += message_bytes;
+        } else {
+            self.omitted += 1;
+        }
+        fits
+    }
 }
 
 /// A [`TraceEvent`], kept: the event borrows, the page is drawn later.
@@ -177,6 +263,7 @@ impl HtmlReport {
             title: title.to_string(),
             secrets,
             run: Mutex::new(Run::default()),
+            writing: Mutex::new(()),
         })
     }
 
@@ -233,23 +320,28 @@ impl HtmlReport {
         page(&self.title, self.secrets, &run)
     }
 
-    /// Writes the page to `path`, replacing what was there at once (by a
-    /// rename), so that a reader who reloads never sees half a page, even
-    /// when connections end, and write, at the same time.
+    /// Writes the page to `path`, replacing what was there at once, so
+    /// that a reader who reloads never sees half a page, even when
+    /// connections end, and write, at the same time. The file is private
+    /// (`0600`), made under a new name in the same directory and renamed
+    /// over `path`: a symbolic link at `path` is replaced, not followed.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        let run = self.lock();
-        let mut partial = path.as_os_str().to_owned();
-        partial.push(".partial");
-        std::fs::write(&partial, page(&self.title, self.secrets, &run))?;
-        std::fs::rename(&partial, path)
+        let _writing = unpoisoned(self.writing.lock());
+        let page = self.render();
+        session_store::write_private_file(path, page.as_bytes()).map_err(std::io::Error::other)
     }
 
     fn lock(&self) -> MutexGuard<'_, Run> {
-        // A panic elsewhere while recording leaves a usable log.
-        match self.run.lock() {
-            Ok(run) => run,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        unpoisoned(self.run.lock())
+    }
+}
+
+/// A lock's guard even if a panic elsewhere poisoned it: what was
+/// recorded stays usable.
+fn unpoisoned<T>(lock: std::sync::LockResult<MutexGuard<'_, T>>) -> MutexGuard<'_, T> {
+    match lock {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
     }
 }
 
@@ -271,20 +363,14 @@ impl Observer for PageObserver {
     }
 
     fn connection_observer(&self) -> Option<Arc<dyn Observer>> {
-        let mut run = self.report.lock();
-        let section = run.sections.len().checked_sub(1);
-        run.sides.push(SideLog {
-            side: self.side,
-            section,
-            items: Vec::new(),
-        });
+        let id = self.report.lock().start_log(self.side);
         let then = self
             .then
             .as_ref()
             .map(|t| t.connection_observer().unwrap_or_else(|| t.clone()));
         Some(Arc::new(ConnectionRecorder {
             report: self.report.clone(),
-            index: run.sides.len() - 1,
+            id,
             then,
         }))
     }
@@ -294,15 +380,25 @@ impl Observer for PageObserver {
 #[derive(Debug)]
 struct ConnectionRecorder {
     report: Arc<HtmlReport>,
-    index: usize,
+    id: u64,
     then: Option<Arc<dyn Observer>>,
 }
 
 impl Observer for ConnectionRecorder {
     fn event(&self, event: &TraceEvent<'_>) {
-        let item = item(event, self.report.secrets);
-        if let Some(side) = self.report.lock().sides.get_mut(self.index) {
-            side.items.push(item);
+        let message_bytes = match event {
+            TraceEvent::Handshake { message, .. } => message.raw.len(),
+            _ => 0,
+        };
+        let kept =
+            (self.report.lock().log_mut(self.id)).is_some_and(|log| log.reserve(message_bytes));
+        // Made outside the lock (it hashes secrets); events of one
+        // connection come one at a time, so they stay in order.
+        if kept {
+            let item = item(event, self.report.secrets);
+            if let Some(log) = self.report.lock().log_mut(self.id) {
+                log.items.push(item);
+            }
         }
         if let Some(then) = &self.then {
             then.event(event);
@@ -515,6 +611,14 @@ fn page(title: &str, secrets: bool, run: &Run) -> String {
         esc(title)
     );
     put!(out, "<header><h1>{}</h1>\n{}", esc(title), intro(secrets));
+    if run.dropped > 0 {
+        put!(
+            out,
+            "<p class=\"note dropped\">{} earlier connection ends are not shown: the page \
+             keeps the last {MAX_CONNECTION_LOGS}.</p>\n",
+            run.dropped
+        );
+    }
     table_of_contents(&mut out, run, &conns);
     out.push_str("</header>\n");
     let unsorted: Vec<&Conn<'_>> = conns.iter().filter(|c| c.log.section.is_none()).collect();
@@ -611,6 +715,15 @@ fn connection(out: &mut String, conn: &Conn<'_>, sessions: &Sessions) {
             message::render(out, conn, message_number, *direction, msg);
         }
         out.push_str("</details>\n");
+    }
+    if conn.log.omitted > 0 {
+        put!(
+            out,
+            "<p class=\"note omitted\">… and {} later events of this connection, not kept: \
+             the page keeps at most {MAX_EVENTS_PER_LOG} events and \
+             {MAX_MESSAGE_BYTES_PER_LOG} bytes of handshake messages per connection.</p>\n",
+            conn.log.omitted
+        );
     }
     out.push_str("</section>\n");
 }

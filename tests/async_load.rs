@@ -161,6 +161,8 @@ fn five_thousand_idle_connections_then_a_request_on_each() {
             "6000",
             "--request-timeout",
             "300",
+            "--timeout",
+            "300",
         ],
     );
     let pid = server.id();

@@ -338,3 +338,48 @@ fn our_server_applies_email_constraints_to_a_client_chain() {
     );
     assert!(reported(&out, "bad certificate"), "{out:#?}");
 }
+
+#[test]
+fn a_forged_subject_stays_on_its_line_in_the_example_servers_log() {
+    // Names that would end the server's log line, forge one of their own
+    // and turn the terminal red, in a chain no root of the server's signs.
+    let pki = Pki::new("escape");
+    let forged = "\n127.0.0.1:1: forged line \u{1b}[31mred";
+    let ca_subject = format!("/CN=evil CA{forged}");
+    let issuer = issue(&pki, &ca_subject, None, &ca(""));
+    let leaf_subject = format!("/CN=evil client{forged}");
+    let client = issue(
+        &pki,
+        &leaf_subject,
+        Some(&issuer),
+        "extendedKeyUsage=clientAuth",
+    );
+    assert!(client.subject.contains(forged), "{:?}", client.subject);
+    let args = ["--session-cache", "memory", "--require-client-cert"];
+    let root = common::test_data_arg("ecdsa/root.pem");
+    let (mut server, addr) =
+        common::example_server::start(&[&args[..], &["--client-ca", &root]].concat());
+    let mut cmd = openssl();
+    cmd.args(["s_client", "-tls1_2", "-connect", &addr.to_string()])
+        .arg("-cert")
+        .arg(&client.pem)
+        .arg("-key")
+        .arg(&client.key)
+        .stdin(std::process::Stdio::null());
+    // The leaf alone: its issuer unknown, both names in the message.
+    ChildGuard::spawn(&mut cmd).finish(TIMEOUT);
+    let line = server.wait_for_line("certificate rejected", TIMEOUT);
+    let log = server.stop().stdout;
+    // Both names, escaped, on the one line that refuses them.
+    let escaped = "\\n127.0.0.1:1: forged line \\u{1b}[31mred";
+    assert!(
+        line.contains(&format!("evil client{escaped}"))
+            && line.contains(&format!("evil CA{escaped}")),
+        "{line:?}"
+    );
+    assert!(!log.contains('\u{1b}'), "a raw escape in the log: {log:?}");
+    assert!(
+        !log.lines().any(|l| l.starts_with("127.0.0.1:1: forged")),
+        "a forged line in the log: {log:?}"
+    );
+}

@@ -29,7 +29,7 @@ use common::wire::{deliver, take, Pair};
 use common::{s_server_command, start_s_server, test_data_arg, ChildGuard, ScratchDir};
 use tls12::handshake::common::Side;
 use tls12::handshake::observe::{Observer, TraceEvent};
-use tls12::html::{fingerprint, HtmlReport};
+use tls12::html::{fingerprint, HtmlReport, MAX_CONNECTION_LOGS, MAX_EVENTS_PER_LOG};
 use tls12::session_store::MemoryStore;
 
 /// What the client saw: every handshake message (type, bytes), every
@@ -432,4 +432,117 @@ fn the_example_client_draws_its_connection_to_s_server() {
     ];
     assert!(types.starts_with(&expected.map(String::from)), "{types:?}");
     assert!(page.contains("data-sessions=\"1\""));
+}
+
+/// The example server with `--html` at `path` (and `extra`), and its
+/// address.
+fn html_server(path: &Path, extra: &[&str]) -> (ChildGuard, std::net::SocketAddr) {
+    let html = ["--html", path.to_str().unwrap()];
+    common::example_server::start(&[&["--session-cache", "memory"][..], &html, extra].concat())
+}
+
+/// One `GET /` to `addr` with a header of `pad` bytes, the head sent in
+/// records of `record` bytes.
+fn visit(addr: std::net::SocketAddr, pad: usize, record: usize) {
+    use std::io::{Read, Write};
+    let sock = std::net::TcpStream::connect(addr).unwrap();
+    sock.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let config = Arc::new(common::client_config());
+    let mut tls = tls12::Stream::connect(config, "localhost", sock).unwrap();
+    let head = format!(
+        "GET / HTTP/1.1\r\nHost: localhost\r\nX-Pad: {}\r\nConnection: close\r\n\r\n",
+        "a".repeat(pad)
+    );
+    for chunk in head.as_bytes().chunks(record) {
+        tls.write_all(chunk).unwrap();
+    }
+    let mut reply = String::new();
+    tls.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
+}
+
+#[test]
+fn a_flooding_connection_does_not_grow_the_page_past_its_cap() {
+    let dir = ScratchDir::new("html-cap");
+    let path = dir.join("server.html");
+    let (mut server, addr) = html_server(&path, &[]);
+    visit(addr, 0, 4096);
+    let one = page_with(&path, 1).len();
+    // 15,000 records of one byte each: 5.3 MB more on the page uncapped.
+    visit(addr, 15_000, 1);
+    let two = page_with(&path, 2);
+    server.stop();
+    let added = two.len() - one;
+    assert!(added < 128 * 1024, "the flood added {added} bytes");
+    assert!(
+        two.contains(&format!(
+            "not kept: the page keeps at most {MAX_EVENTS_PER_LOG} events"
+        )),
+        "the page does not say what it left out"
+    );
+}
+
+#[test]
+fn the_page_keeps_the_last_connections_only() {
+    let page = HtmlReport::new("capped", false);
+    let mut server = common::server_config();
+    server.observer = Some(page.observer(Side::Server, None));
+    let extra = 3;
+    for _ in 0..MAX_CONNECTION_LOGS + extra {
+        Pair::new(common::client_config(), server.clone()).complete();
+    }
+    let html = page.render();
+    assert_eq!(
+        html.matches("<svg class=\"sequence\"").count(),
+        MAX_CONNECTION_LOGS
+    );
+    assert!(
+        html.contains(&format!("{extra} earlier connection ends are not shown")),
+        "the page does not say it dropped some"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_page_is_private_and_replaces_symlinks_without_following_them() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let dir = ScratchDir::new("html-private");
+    let path = dir.join("server.html");
+    // Links at the page's name, and at the fixed name under which the
+    // page used to be written before its rename, to files the page must
+    // not overwrite.
+    let mut victims = Vec::new();
+    for (i, link) in [path.clone(), dir.join("server.html.partial")]
+        .iter()
+        .enumerate()
+    {
+        let victim = dir.join(&format!("victim{i}"));
+        std::fs::write(&victim, "untouched").unwrap();
+        symlink(&victim, link).unwrap();
+        victims.push(victim);
+    }
+    // With secrets, as a page that holds master secrets.
+    let (mut server, addr) = html_server(&path, &["--trace-secrets"]);
+    visit(addr, 0, 4096);
+    page_with(&path, 1);
+    server.stop();
+    let meta = std::fs::symlink_metadata(&path).unwrap();
+    assert!(
+        meta.file_type().is_file(),
+        "the page is not a file of its own"
+    );
+    assert_eq!(
+        meta.permissions().mode() & 0o777,
+        0o600,
+        "the page is not private"
+    );
+    for victim in &victims {
+        let text = std::fs::read_to_string(victim).unwrap();
+        assert_eq!(
+            text,
+            "untouched",
+            "{} was written through a link",
+            victim.display()
+        );
+    }
 }

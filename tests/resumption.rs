@@ -12,6 +12,9 @@
 //!   full handshake with a fresh master secret, not an error (§7.4.1.3:
 //!   "there is no requirement that the server resume any session").
 //! - Tickets resume a session on a server that keeps no session store.
+//! - A client with tickets disabled sends no SessionTicket extension, not
+//!   even to offer a ticket it holds: a session with an id is offered by
+//!   its id, one with a ticket alone not at all.
 //!
 //! Most tests join a client and a server [`Connection`] in memory. That
 //! also lets them read the ClientHello off the wire, to see what the client
@@ -1092,4 +1095,30 @@ fn tickets_resume_on_a_server_without_a_session_store() {
         assert_ne!(renewed.ticket, offer.ticket, "resumption {i}");
         offer = renewed;
     }
+}
+
+#[test]
+fn a_client_with_tickets_disabled_never_sends_a_stored_ticket() {
+    // A session known by its ticket alone (no server store): not offered.
+    let mut setup = Setup::new(By::Ticket);
+    setup.connect("localhost");
+    assert!(setup.client_session().ticket.is_some());
+    setup.client.enable_tickets = false;
+    let pair = setup.connect("localhost");
+    assert_eq!(pair.hello.extensions.session_ticket, None, "extension sent");
+    assert_nothing_offered(&pair.hello);
+    assert!(!pair.resumed());
+
+    // A session with both an id and a ticket: offered by its id alone.
+    let mut setup = Setup::new(By::Ticket);
+    setup.server.session_store = Some(setup.server_store.clone());
+    let full = setup.connect("localhost");
+    let session = setup.client_session();
+    assert!(session.ticket.is_some() && !session.session_id.is_empty());
+    setup.client.enable_tickets = false;
+    let pair = setup.connect("localhost");
+    assert_eq!(pair.hello.extensions.session_ticket, None, "extension sent");
+    assert_offered(By::SessionId, &pair.hello, &session);
+    assert!(pair.resumed());
+    assert_eq!(pair.master_secret(), full.master_secret());
 }

@@ -216,6 +216,9 @@ impl ClientHandshake {
             && self.config.cipher_suites.contains(&session.cipher_suite)
             && session.server_name.as_deref() == self.sni()
             && self.same_client_identity(&session)
+            // Tickets disabled: a session known by its ticket alone has
+            // nothing to offer.
+            && (self.config.enable_tickets || !session.session_id.is_empty())
             && self.server_auth_still_holds(&session);
         usable.then_some(session)
     }
@@ -301,12 +304,14 @@ impl ClientHandshake {
         // A session is offered by its ticket if it has one (RFC 5077 §3.4),
         // with a fresh session id so that we can tell from ServerHello
         // whether the server accepted it; otherwise by its session id.
-        let (session_id, ticket) = match offered {
-            Some(session) => match &session.ticket {
-                Some(ticket) => (SessionId::new(&ticket_id), Some(ticket.clone())),
-                None => (Some(session.session_id), None),
-            },
-            None => (Some(SessionId::EMPTY), None),
+        // Without tickets enabled, no ticket is sent: not even a stored one.
+        let ticket = offered
+            .and_then(|s| s.ticket.as_ref())
+            .filter(|_| c.enable_tickets);
+        let (session_id, ticket) = match (offered, ticket) {
+            (Some(_), Some(ticket)) => (SessionId::new(&ticket_id), Some(ticket.clone())),
+            (Some(session), None) => (Some(session.session_id), None),
+            (None, _) => (Some(SessionId::EMPTY), None),
         };
         let session_ticket = match ticket {
             Some(ticket) => Some(ticket),

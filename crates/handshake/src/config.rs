@@ -96,7 +96,10 @@ pub struct ClientConfig {
     /// Where sessions are kept for resumption (RFC 5246 §7); `None`: every
     /// connection makes a full handshake.
     pub session_store: Option<Arc<dyn ClientSessionStore>>,
-    /// Ask servers for session tickets (RFC 5077).
+    /// Ask servers for session tickets and offer the ones we hold (RFC
+    /// 5077). When false the ClientHello has no SessionTicket extension at
+    /// all: a stored session is offered by its session id only, and one
+    /// known by its ticket alone is not offered.
     pub enable_tickets: bool,
     /// Answer a server's HelloRequest with a new handshake (§7.4.1.1);
     /// when false, decline it with a `no_renegotiation` warning. Never

@@ -9,6 +9,7 @@ use core::fmt;
 
 use record_layer::{AlertDescription, DecodeError};
 
+use crate::escape::EscapeControls;
 use crate::kx::{KeyExchangeError, NamedGroup};
 use crate::sign::SignatureError;
 use crate::verify::CertificateError;
@@ -114,10 +115,19 @@ impl Error {
     }
 }
 
+/// Written through [`EscapeControls`]: a message that quotes the peer
+/// (a certificate subject, a server name) stays on one line.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.describe(&mut EscapeControls(f))
+    }
+}
+
+impl Error {
+    /// The message, with what the peer sent as it is.
+    fn describe(&self, f: &mut impl fmt::Write) -> fmt::Result {
         match self {
-            Self::Record(e) => e.fmt(f),
+            Self::Record(e) => write!(f, "{e}"),
             Self::Certificate(e) => write!(f, "certificate rejected: {e}"),
             Self::UnsupportedVersion(v) => write!(f, "peer wants version {v:#06x}, not TLS 1.2"),
             Self::NoCommonCipherSuite => write!(f, "no cipher suite in common"),

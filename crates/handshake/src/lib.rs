@@ -15,6 +15,7 @@
 //! | [`config`] | what each side offers and accepts |
 //! | [`observe`] | the observer interface that traces use |
 //! | [`error`] | RFC 5246 §7.2.2 handshake errors and their alerts |
+//! | [`escape`] | peer-chosen text (certificate names) made safe for a line of ours |
 //!
 //! The machines do no I/O: they take handshake messages and return
 //! [`Action`]s for the connection to carry out.
@@ -26,6 +27,7 @@ pub mod client;
 pub mod common;
 pub mod config;
 pub mod error;
+pub mod escape;
 pub mod exporter;
 pub mod extensions;
 pub mod kx;

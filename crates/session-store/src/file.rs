@@ -407,6 +407,16 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
+/// Replaces `path` with `bytes` at once, as a file only its owner can
+/// read: a temporary file is created `0600` under a random name in the
+/// same directory (never through a symbolic link: it must be new), then
+/// renamed over `path`, which replaces a symbolic link there rather than
+/// following it. Not flushed to disk: for a file that can be made again
+/// (the `--html` page of the examples).
+pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    write_atomic(path, bytes, false)
+}
+
 /// Replaces `path` with `bytes` atomically (a temporary file renamed over
 /// it), as a file only its owner can read; with `flush`, the temporary
 /// file is flushed to disk before the rename.

@@ -33,7 +33,7 @@ mod ticket;
 
 use std::sync::Arc;
 
-pub use file::{Durability, FileStore, FileStoreOptions};
+pub use file::{write_private_file, Durability, FileStore, FileStoreOptions};
 pub use memory::MemoryStore;
 pub use session::{CertificateChain, ChainCheck, ClientIdentity, Session};
 pub use session_id::SessionId;

@@ -11,6 +11,8 @@ use core::fmt;
 use record_layer::AlertDescription;
 use x509_parser::time::ASN1Time;
 
+use crate::escape::EscapeControls;
+
 /// Which kind of CA imposed a name constraint: the message says
 /// "trust anchor CN=X" or "intermediate CN=X".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -332,8 +334,18 @@ impl CertificateError {
     }
 }
 
+/// Subjects and names come from the peer, whose chain may be the one
+/// refused: written through [`EscapeControls`], so that none can break the
+/// line.
 impl fmt::Display for CertificateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.describe(&mut EscapeControls(f))
+    }
+}
+
+impl CertificateError {
+    /// The message, with the peer's names as they are.
+    fn describe(&self, f: &mut impl fmt::Write) -> fmt::Result {
         match self {
             Self::EmptyChain => write!(f, "the peer sent no certificate (RFC 5246 §7.4.6)"),
             Self::ChainTooLong { len, max } => write!(
