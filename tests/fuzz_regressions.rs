@@ -25,7 +25,10 @@ use tls12::{CipherSuite, Connection};
 /// A fuzz target's body: arbitrary bytes in, a panic on a failed property.
 type Body = fn(&[u8]);
 
-/// Every target, by the name of its fuzz/fuzz_targets/ file.
+/// The targets whose seeds are cut from a handshake ([`seeds`]), by the
+/// name of their fuzz/fuzz_targets/ file. The seeds of `private_key`
+/// (test-data keys), `key_file` and the `*_resumed` targets (scenario
+/// flags and edits) are fixed files, replayed by their tests below.
 const TARGETS: [(&str, Body); 7] = [
     ("deframer", targets::deframer),
     ("handshake_message", targets::handshake_message),
@@ -127,6 +130,26 @@ fn server() {
 #[test]
 fn client() {
     replay("client", targets::client);
+}
+
+#[test]
+fn private_key() {
+    replay("private_key", targets::private_key);
+}
+
+#[test]
+fn key_file() {
+    replay("key_file", targets::key_file);
+}
+
+#[test]
+fn client_resumed() {
+    replay("client_resumed", targets::client_resumed);
+}
+
+#[test]
+fn server_resumed() {
+    replay("server_resumed", targets::server_resumed);
 }
 
 /// Keeps the raw bytes of every handshake message its side sends.

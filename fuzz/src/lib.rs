@@ -3,7 +3,9 @@
 //! Each `fuzz/fuzz_targets/<name>.rs` is one line calling `<name>` here, and
 //! `tests/fuzz_regressions.rs` includes this file to replay the saved inputs
 //! (`fuzz/seeds/`, `fuzz/regressions/`) through the same code in a plain
-//! `cargo test`. It therefore depends on nothing but `tls12`.
+//! `cargo test`. It therefore depends on nothing but `tls12` and `ring`
+//! (a dependency of `tls12`, used here to check signatures and seal key
+//! files independently of our code).
 //!
 //! Every body takes arbitrary bytes and must not panic: "Peer input never
 //! panics" (DESIGN.md), and every malformed input is an error. Where a
@@ -11,6 +13,12 @@
 //! deframer gives back exactly the bytes it was given), the body asserts it,
 //! so the fuzzer searches for counterexamples to it too.
 #![forbid(unsafe_code)]
+
+mod keys;
+mod resumed;
+
+pub use keys::{key_file, private_key};
+pub use resumed::{client_resumed, server_resumed};
 
 use std::sync::{Arc, OnceLock};
 

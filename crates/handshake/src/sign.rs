@@ -382,11 +382,18 @@ impl SigningKey {
     /// the certificate that goes with its key (§7.4.2).
     pub fn matches_certificate(&self, cert_der: &[u8]) -> Result<bool, CertificateError> {
         let cert = x509::parse(cert_der, 0)?;
-        let public = match &self.key {
+        Ok(cert.public_key().subject_public_key.data.as_ref() == self.public_key())
+    }
+
+    /// The public half, as a certificate's `subjectPublicKey` holds it: an
+    /// `RSAPublicKey` (RFC 8017 §A.1.1) or an uncompressed `ECPoint` (RFC
+    /// 5480 §2.2). Whoever has it can check this key's signatures (the
+    /// `private_key` fuzz target does).
+    pub fn public_key(&self) -> &[u8] {
+        match &self.key {
             PrivateKey::Rsa(key) => key.public_key().as_ref(),
             PrivateKey::EcdsaP256(key) | PrivateKey::EcdsaP384(key) => key.public_key().as_ref(),
-        };
-        Ok(cert.public_key().subject_public_key.data.as_ref() == public)
+        }
     }
 }
 

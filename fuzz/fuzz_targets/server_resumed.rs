@@ -1,0 +1,5 @@
+//! Fuzz target `server_resumed`: the body is [`tls12_fuzz::server_resumed`], shared with
+//! tests/fuzz_regressions.rs.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tls12_fuzz::server_resumed(data));
