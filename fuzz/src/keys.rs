@@ -3,8 +3,8 @@
 //! and `key_file` (the ticket key file of `TicketKeys::load_or_create`).
 
 use std::io::Write as _;
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use ring::signature::{self, UnparsedPublicKey};
@@ -119,8 +119,8 @@ const KEY_RECORD_LEN: usize = 16 + 32 + 8;
 /// Target `key_file`: `TicketKeys::load_or_create` of a ticket key file
 /// holding the input, with the clock at [`KEY_FILE_NOW`].
 ///
-/// The file is written (mode 0600) in a private directory of this process
-/// under the temporary directory, so the whole read path runs: the checks
+/// The file is written (mode 0600) in a private directory made for the run
+/// (on tmpfs if there is one), so the whole read path runs: the checks
 /// of the file and the directories above it, the read, the decoding and
 /// the pruning of keys past their use.
 ///
@@ -135,7 +135,8 @@ const KEY_RECORD_LEN: usize = 16 + 32 + 8;
 /// beyond [`TicketKeys::MAX_KEYS`] never; a key whose name an earlier key
 /// of the file already has is found as that earlier key.
 pub fn key_file(data: &[u8]) {
-    let path = key_file_path();
+    let dir = PrivateDir::new();
+    let path = dir.0.join("ticket-keys");
     let mut file = std::fs::OpenOptions::new();
     file.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -169,16 +170,31 @@ pub fn key_file(data: &[u8]) {
     }
 }
 
-/// A file of this process's own, in a private directory made once.
-fn key_file_path() -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    let dir = DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("tls12-fuzz-key-file-{}", std::process::id()));
+/// A private directory of this process's own, made for one run and
+/// removed after it: on tmpfs (`/dev/shm`) where there is one. On a disk,
+/// ext4 writes out a file truncated and rewritten when it is closed, which
+/// held the target to about 200 runs a second.
+struct PrivateDir(PathBuf);
+
+impl PrivateDir {
+    fn new() -> Self {
+        let shm = Path::new("/dev/shm");
+        let base = if shm.is_dir() {
+            shm.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
+        let dir = base.join(format!("tls12-fuzz-key-file-{}", std::process::id()));
         tls12::session_store::private::create_private_dir(&dir)
             .expect("a private directory under the temporary directory");
-        dir
-    });
-    dir.join("ticket-keys")
+        Self(dir)
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// The keys of a well-formed `TicketKeyFile`, oldest first, or `None`:

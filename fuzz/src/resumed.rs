@@ -96,7 +96,8 @@ enum Victim {
 ///   same two Finished messages (§7.4.9): an edit to the transcript never
 ///   gets through;
 /// - a handshake the victim completed as a resumption resumed the planted
-///   session (its master secret);
+///   session or one an earlier handshake of the run made (by master
+///   secret);
 /// - a failed victim stays failed, with the same error;
 /// - without edits, every handshake of the scenario completes, the first
 ///   resumed when the client offers a session the server can find.
@@ -240,31 +241,47 @@ fn feed(conn: &mut Connection, mut bytes: &[u8]) {
 
 /// The handshakes one end completed, as its observer saw them.
 #[derive(Debug, Default)]
-struct Completed(Mutex<Vec<Handshake>>);
+struct Completed(Mutex<CompletedList>);
+
+#[derive(Debug, Default)]
+struct CompletedList {
+    handshakes: Vec<Handshake>,
+    /// The master secrets of the sessions this end has had: the planted
+    /// one, and those its full handshakes made.
+    master_secrets: Vec<[u8; 48]>,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Handshake {
     client_verify_data: [u8; VERIFY_DATA_LEN],
     server_verify_data: [u8; VERIFY_DATA_LEN],
     resumed: bool,
-    planted_master_secret: bool,
+    /// The session is the planted one or one this end made before.
+    known_session: bool,
 }
 
 impl Completed {
     fn list(&self) -> Vec<Handshake> {
-        self.0.lock().expect("not poisoned").clone()
+        self.0.lock().expect("not poisoned").handshakes.clone()
     }
 }
 
 impl Observer for Completed {
     fn event(&self, event: &TraceEvent<'_>) {
         if let TraceEvent::SessionEstablished { established, .. } = event {
-            let planted = planted().client_session.master_secret().as_bytes();
-            self.0.lock().expect("not poisoned").push(Handshake {
+            let mut done = self.0.lock().expect("not poisoned");
+            if done.master_secrets.is_empty() {
+                let planted = planted().client_session.master_secret().as_bytes();
+                done.master_secrets.push(*planted);
+            }
+            let secret = *established.session.master_secret().as_bytes();
+            let known_session = done.master_secrets.contains(&secret);
+            done.master_secrets.push(secret);
+            done.handshakes.push(Handshake {
                 client_verify_data: established.client_verify_data,
                 server_verify_data: established.server_verify_data,
                 resumed: established.resumed,
-                planted_master_secret: established.session.master_secret().as_bytes() == planted,
+                known_session,
             });
         }
     }
@@ -487,8 +504,8 @@ impl Run {
                 self.side
             );
             assert!(
-                !handshake.resumed || handshake.planted_master_secret,
-                "resumed a session that was not planted"
+                !handshake.resumed || handshake.known_session,
+                "resumed a session that was neither planted nor made before"
             );
         }
         if let Err(e) = self.victim.process_new_packets() {
