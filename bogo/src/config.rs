@@ -41,9 +41,15 @@ impl Configs {
         if opts.server {
             Ok(Self::Server(Arc::new(server_config(opts, shared)?)))
         } else {
-            // Without -host-name BoringSSL sends no SNI; we always name the
-            // server, and the runner's certificates are for "test".
-            let name = opts.host_name.clone().unwrap_or_else(|| "test".into());
+            // Without -host-name BoringSSL sends no SNI. Ours sends none
+            // when the server is named by the IP address we connect to
+            // (RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not
+            // permitted in "HostName""); the chain is not checked, so the
+            // name need not match the runner's certificate.
+            let name = opts
+                .host_name
+                .clone()
+                .unwrap_or_else(|| opts.runner_address().into());
             Ok(Self::Client(Arc::new(client_config(opts, shared)?), name))
         }
     }

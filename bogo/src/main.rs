@@ -86,11 +86,7 @@ fn report(failure: Failure) -> ExitCode {
 
 /// One connection of the test: the handshake, the checks, then the echo.
 fn run_connection(opts: &Options, n: usize, configs: &config::Configs) -> Result<(), Failure> {
-    let mut sock = if opts.ipv6 {
-        TcpStream::connect(("::1", opts.port))?
-    } else {
-        TcpStream::connect(("127.0.0.1", opts.port))?
-    };
+    let mut sock = TcpStream::connect((opts.runner_address(), opts.port))?;
     sock.set_nodelay(true)?;
     sock.write_all(&opts.shim_id.to_le_bytes())?;
     let mut conn = configs.connection()?;

@@ -61,6 +61,17 @@ pub struct Options {
     pub read_size: Option<usize>,
 }
 
+impl Options {
+    /// The loopback address the runner listens on (`-ipv6` or not).
+    pub fn runner_address(&self) -> &'static str {
+        if self.ipv6 {
+            "::1"
+        } else {
+            "127.0.0.1"
+        }
+    }
+}
+
 /// How a client answers the server's HelloRequest (BoringSSL's
 /// `ssl_renegotiate_mode_t`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -17,9 +17,11 @@ pub fn reason(e: &Error) -> String {
         Error::Record(e) => return record_reason(e),
         Error::Certificate(e) => certificate_reason(e),
         Error::UnsupportedVersion(_) => "UNSUPPORTED_PROTOCOL",
-        Error::NoCommonCipherSuite | Error::CertificateCurveNotOffered(_) => "NO_SHARED_CIPHER",
+        // Only a server chooses a scheme with its suite: BoringSSL's TLS 1.2
+        // servers choose both at once and report either as no shared cipher.
+        Error::NoCommonCipherSuite | Error::NoCommonSignatureScheme => "NO_SHARED_CIPHER",
+        Error::CertificateCurveNotOffered(_) => "WRONG_CURVE",
         Error::NoCommonGroup => "NO_SHARED_GROUP",
-        Error::NoCommonSignatureScheme => "NO_COMMON_SIGNATURE_ALGORITHMS",
         Error::UnrecognizedName(_) => "UNRECOGNIZED_NAME",
         Error::NoCommonApplicationProtocol => "NO_APPLICATION_PROTOCOL",
         Error::UnsupportedExtension => "UNEXPECTED_EXTENSION",
@@ -41,8 +43,10 @@ pub fn reason(e: &Error) -> String {
 /// reason per rule.
 fn illegal_parameter_reason(why: &str) -> &'static str {
     match why {
-        "server chose a cipher suite we did not offer"
-        | "server resumed with another cipher suite than the session's" => "WRONG_CIPHER_RETURNED",
+        "server chose a cipher suite we did not offer" => "WRONG_CIPHER_RETURNED",
+        "server resumed with another cipher suite than the session's" => {
+            "OLD_SESSION_CIPHER_NOT_RETURNED"
+        }
         "server chose a group we did not offer" => "WRONG_CURVE",
         "server chose an ALPN protocol we did not offer" => "INVALID_ALPN_PROTOCOL",
         "server certificate key does not fit the cipher suite" => "WRONG_CERTIFICATE_TYPE",
@@ -80,7 +84,8 @@ fn certificate_reason(e: &CertificateError) -> &'static str {
     match e {
         CertificateError::EmptyChain => "PEER_DID_NOT_RETURN_A_CERTIFICATE",
         CertificateError::BadEncoding { index: 0, .. } => "CANNOT_PARSE_LEAF_CERT",
-        CertificateError::UnsupportedKey { .. } => "UNKNOWN_CERTIFICATE_TYPE",
+        // A key BoringSSL cannot parse (an id-RSASSA-PSS one, say).
+        CertificateError::UnsupportedKey { .. } => "UNSUPPORTED_ALGORITHM",
         _ => "CERTIFICATE_VERIFY_FAILED",
     }
 }
