@@ -639,6 +639,62 @@ fn client_groups_without_the_certificates_curve_name_the_curve() {
     );
 }
 
+#[test]
+fn an_empty_server_certificate_is_decode_error() {
+    // RFC 8446 §4.4.2.4 (RFC 5246 names no alert for it): "If the server
+    // supplies an empty Certificate message, the client MUST abort the
+    // handshake with a "decode_error" alert."
+    let pair = Pair::new(common::client_config(), common::server_config());
+    let error = client_rejects_server_flight(
+        pair,
+        |wire| {
+            edit_message(wire, HandshakeType::Certificate, |msg| match msg {
+                HandshakePayload::Certificate(cert) => cert.certificate_list.clear(),
+                other => panic!("{other:?}"),
+            })
+        },
+        AlertDescription::DecodeError,
+    );
+    assert!(
+        matches!(error, Error::Record(RecordError::Decode(_))),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn a_server_certificate_on_a_curve_we_did_not_offer_is_illegal_parameter() {
+    // RFC 8422 §5.3: "If the client has used a Supported Elliptic Curves
+    // Extension, the public key in the server's certificate MUST respect
+    // the client's choice of elliptic curves." Our client offers x25519
+    // and P-384; in flight, secp256r1 is added to its list, so that our
+    // server (which keeps the rule) sends its P-256 certificate.
+    let mut client = client_with_suites(&[CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]);
+    client.groups = vec![NamedGroup::X25519, NamedGroup::Secp384r1];
+    let mut pair = Pair::new(client, common::server_config());
+    pair.flight_to_server(|wire| {
+        edit_message(wire, HandshakeType::ClientHello, |msg| match msg {
+            HandshakePayload::ClientHello(hello) => {
+                let groups = hello.extensions.supported_groups.as_mut().unwrap();
+                groups.push(NamedGroup::Secp256r1);
+            }
+            other => panic!("{other:?}"),
+        })
+    })
+    .unwrap();
+    let result = pair.flight_to_client(untouched);
+    let error = rejected(
+        &mut pair.client,
+        result,
+        AlertProtection::Clear,
+        &mut pair.server,
+        AlertDescription::IllegalParameter,
+    );
+    assert_eq!(
+        error,
+        Error::IllegalParameter("server certificate key is on a curve we did not offer")
+    );
+}
+
 // ---------------------------------------------------------------------------
 // 9: client certificates (§7.4.6, §7.4.8)
 // ---------------------------------------------------------------------------

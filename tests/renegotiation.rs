@@ -726,6 +726,43 @@ fn tampered_renegotiation_info_in_the_server_hello_is_handshake_failure() {
     }
 }
 
+#[test]
+fn a_renegotiation_that_changes_the_extended_master_secret_is_refused() {
+    // The first handshake used the extended master secret (RFC 7627); a
+    // renegotiation on the same connection must not drop it. RFC 7627
+    // §5.3 demands this of a resumption ("the client MUST abort the
+    // handshake"); within one connection, with the same peer, the change
+    // is no less a sign of misconfiguration or tampering. Each side checks
+    // the other's hello, before any key is derived.
+    let case = "renegotiation changed the extended master secret";
+    let (mut pair, result, client_state) = renegotiation_server_hello(|hello, est| {
+        assert!(est.negotiated.extended_master_secret);
+        hello.extensions.extended_master_secret = false;
+    });
+    let error = result.expect_err("the client must refuse");
+    assert_eq!(error, Error::IllegalParameter(case));
+    assert_fatal_alert(
+        &mut pair.client,
+        &error,
+        client_state,
+        &mut pair.server,
+        AlertDescription::IllegalParameter,
+    );
+
+    let (mut pair, result, server_state) = renegotiation_client_hello(|hello, _| {
+        hello.extensions.extended_master_secret = false;
+    });
+    let error = result.expect_err("the server must refuse");
+    assert_eq!(error, Error::IllegalParameter(case));
+    assert_fatal_alert(
+        &mut pair.server,
+        &error,
+        server_state,
+        &mut pair.client,
+        AlertDescription::IllegalParameter,
+    );
+}
+
 // A peer that never signalled RFC 5746.
 //
 // Neither OpenSSL nor rustls can be told to leave RFC 5746 out, and our own

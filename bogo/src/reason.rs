@@ -50,6 +50,8 @@ fn illegal_parameter_reason(why: &str) -> &'static str {
         "server chose a group we did not offer" => "WRONG_CURVE",
         "server chose an ALPN protocol we did not offer" => "INVALID_ALPN_PROTOCOL",
         "server certificate key does not fit the cipher suite" => "WRONG_CERTIFICATE_TYPE",
+        "server certificate key is on a curve we did not offer" => "BAD_ECC_CERT",
+        "renegotiation changed the extended master secret" => "RENEGOTIATION_EMS_MISMATCH",
         "signature algorithm not offered or not fitting the suite"
         | "CertificateVerify with a scheme we did not offer"
         | "signature scheme does not fit the key" => "WRONG_SIGNATURE_TYPE",
@@ -84,6 +86,10 @@ fn certificate_reason(e: &CertificateError) -> &'static str {
     match e {
         CertificateError::EmptyChain => "PEER_DID_NOT_RETURN_A_CERTIFICATE",
         CertificateError::BadEncoding { index: 0, .. } => "CANNOT_PARSE_LEAF_CERT",
+        CertificateError::WrongKeyUsage {
+            needed: "digitalSignature",
+            ..
+        } => "KEY_USAGE_BIT_INCORRECT",
         // A key BoringSSL cannot parse (an id-RSASSA-PSS one, say).
         CertificateError::UnsupportedKey { .. } => "UNSUPPORTED_ALGORITHM",
         _ => "CERTIFICATE_VERIFY_FAILED",

@@ -26,6 +26,7 @@
 
 use std::sync::Arc;
 
+use record_layer::codec::DecodeError;
 use record_layer::prf::{FinishedLabel, Prf};
 use record_layer::record::ProtocolVersion;
 use record_layer::secret::constant_time_eq;
@@ -44,14 +45,14 @@ use crate::common::{
 use crate::config::{CertifiedKey, ClientConfig};
 use crate::error::Error;
 use crate::extensions::{ClientExtensions, ServerExtensions, EC_POINT_FORMAT_UNCOMPRESSED};
-use crate::kx::EphemeralKey;
+use crate::kx::{EphemeralKey, NamedGroup};
 use crate::messages::{
     client_certificate_type, Certificate, CertificateRequest, ClientHello, ClientKeyExchange,
     DigitallySigned, Finished, HandshakeMessage, HandshakePayload, HandshakeType, NewSessionTicket,
     Random, ServerHello, ServerKeyExchange, COMPRESSION_NULL,
 };
 use crate::sign::{self, SignatureScheme};
-use crate::verify;
+use crate::verify::{self, PublicKeyKind};
 
 /// Where the client is in the handshake: each variant names what it expects next.
 ///
@@ -544,6 +545,9 @@ impl ClientHandshake {
         let ext = &hello.extensions;
         check_server_extensions(&sent.hello.extensions, ext)?;
         self.check_renegotiation_info(ext.renegotiation_info.as_deref())?;
+        if let Some(prev) = &self.previous {
+            prev.check_extended_master_secret(ext.extended_master_secret)?;
+        }
         Ok(Negotiated {
             client_random: sent.hello.random,
             server_random: hello.random,
@@ -603,32 +607,57 @@ impl ClientHandshake {
         }
     }
 
-    /// The server's Certificate (§7.4.2): the chain must lead to a trust
-    /// anchor and name the server we asked for.
+    /// The server's Certificate (§7.4.2): the same server as before on a
+    /// renegotiation, a chain that leads to a trust anchor and names the
+    /// server we asked for, and a leaf key fit for this handshake.
     fn server_certificate(
         &self,
         mut neg: Box<Negotiated>,
         cert: Certificate,
     ) -> Result<Box<Negotiated>, Error> {
+        // RFC 8446 §4.4.2.4 (TLS 1.2 says no more than that the server
+        // sends its chain): "If the server supplies an empty Certificate
+        // message, the client MUST abort the handshake with a "decode_error"
+        // alert."
+        let Some(leaf) = cert.certificate_list.first() else {
+            return Err(DecodeError::LengthOutOfRange {
+                what: "server certificate_list",
+                len: 0,
+                min: 1,
+                max: 0xff_ffff,
+            }
+            .into());
+        };
+        self.check_same_server(&cert.certificate_list)?;
         let check = self
             .chain_policy()
             .verify(&cert.certificate_list, (self.config.clock)())?;
-        // §7.4.2: "The end entity certificate's public key (and associated
-        // restrictions) MUST be compatible with the selected key exchange
-        // algorithm."
-        let leaf = cert
-            .certificate_list
-            .first()
-            .ok_or(Error::Certificate(verify::CertificateError::EmptyChain))?;
-        if verify::public_key_kind(leaf)?.signature_kind() != neg.cipher_suite.signature_kind() {
+        self.check_server_key(leaf, neg.cipher_suite)?;
+        neg.peer_certificates = cert.certificate_list.into();
+        neg.peer_chain_check = Some(check);
+        Ok(neg)
+    }
+
+    /// The server's key must be one it may sign with
+    /// ([`verify::signing_key_kind`]), of the suite's kind (§7.4.2: "The
+    /// end entity certificate's public key (and associated restrictions)
+    /// MUST be compatible with the selected key exchange algorithm"), and on
+    /// a curve we offered (RFC 8422 §5.3: "If the client has used a
+    /// Supported Elliptic Curves Extension, the public key in the server's
+    /// certificate MUST respect the client's choice of elliptic curves").
+    fn check_server_key(&self, leaf: &[u8], suite: CipherSuite) -> Result<(), Error> {
+        let kind = verify::signing_key_kind(leaf)?;
+        if kind.signature_kind() != suite.signature_kind() {
             return Err(Error::IllegalParameter(
                 "server certificate key does not fit the cipher suite",
             ));
         }
-        self.check_same_server(&cert.certificate_list)?;
-        neg.peer_certificates = cert.certificate_list.into();
-        neg.peer_chain_check = Some(check);
-        Ok(neg)
+        match ecdsa_curve(kind) {
+            Some(curve) if !self.config.groups.contains(&curve) => Err(Error::IllegalParameter(
+                "server certificate key is on a curve we did not offer",
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// ServerKeyExchange (RFC 8422 §5.4): the group must be one we offered
@@ -876,6 +905,16 @@ fn check_server_extensions(
         }
     }
     Ok(())
+}
+
+/// The group that names an ECDSA key's curve in supported_groups (RFC
+/// 8422 §5.1.1); `None` for an RSA key.
+fn ecdsa_curve(kind: PublicKeyKind) -> Option<NamedGroup> {
+    match kind {
+        PublicKeyKind::EcdsaP256 => Some(NamedGroup::Secp256r1),
+        PublicKeyKind::EcdsaP384 => Some(NamedGroup::Secp384r1),
+        PublicKeyKind::Rsa { .. } => None,
+    }
 }
 
 /// A peer's signature scheme must be one we offered, and of the kind the

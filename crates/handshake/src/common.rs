@@ -405,6 +405,9 @@ pub struct PreviousHandshake {
     /// The server's certificate chain so far: a client refuses a
     /// renegotiation that changes it (the triple-handshake defence).
     pub server_certificates: CertificateChain,
+    /// Whether the last handshake used the extended master secret
+    /// (RFC 7627): a renegotiation must not change it.
+    pub extended_master_secret: bool,
 }
 
 impl PreviousHandshake {
@@ -419,7 +422,24 @@ impl PreviousHandshake {
                 Side::Client => est.negotiated.peer_certificates.clone(),
                 Side::Server => CertificateChain::default(),
             },
+            extended_master_secret: est.negotiated.extended_master_secret,
         })
+    }
+
+    /// A renegotiation keeps the extended master secret as it was. RFC
+    /// 7627 only says so of a resumption (§5.3: the peer "MUST abort the
+    /// handshake" whichever way it changes), where §5.4 finds such a
+    /// change "likely to be the result of transient or inadvertent
+    /// misconfigurations"; within one connection, with the same peer, a
+    /// change is stranger still, and a drop would leave the new session
+    /// open to the attack of RFC 7627 §1. BoringSSL refuses it too.
+    pub fn check_extended_master_secret(&self, now: bool) -> Result<(), Error> {
+        if now == self.extended_master_secret {
+            return Ok(());
+        }
+        Err(Error::IllegalParameter(
+            "renegotiation changed the extended master secret",
+        ))
     }
 
     /// `renegotiated_connection` as the server sends it (RFC 5746 §3.2):

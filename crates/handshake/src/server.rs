@@ -263,6 +263,9 @@ impl ServerHandshake {
         self.check_server_name(&hello.extensions)?;
         check_point_formats(&hello.extensions)?;
         let secure_renegotiation = self.check_renegotiation_info(&hello)?;
+        if let Some(prev) = &self.previous {
+            prev.check_extended_master_secret(hello.extensions.extended_master_secret)?;
+        }
         self.check_offer_has_ems(&hello)?;
         let alpn = self.choose_alpn(&hello.extensions)?;
         match self.resumable_session(&hello) {
@@ -775,15 +778,19 @@ impl ServerHandshake {
             ClientAuth::None => return Err(Error::unexpected("Certificate")),
             ClientAuth::Optional(anchors) | ClientAuth::Required(anchors) => anchors,
         };
-        if cert.certificate_list.is_empty() {
+        let Some(leaf) = cert.certificate_list.first() else {
             return match self.config.client_auth {
                 ClientAuth::Required(_) => Err(Error::ClientCertificateRequired),
                 _ => Ok(()),
             };
-        }
+        };
         let check = self
             .client_chain_policy(anchors)
             .verify(&cert.certificate_list, (self.config.clock)())?;
+        // §7.4.6: "the certificate MUST allow the key to be used for signing
+        // with the signature scheme and hash algorithm that will be employed
+        // in the certificate verify message".
+        verify::signing_key_kind(leaf)?;
         sent.negotiated.peer_certificates = cert.certificate_list.into();
         sent.negotiated.peer_chain_check = Some(check);
         Ok(())

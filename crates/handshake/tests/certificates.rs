@@ -9,9 +9,9 @@ use handshake::sign::{
     SigningKey,
 };
 use handshake::x509::{
-    leaf_subject, public_key_kind, verify_chain, verify_client_chain, verify_server_chain, CaRole,
-    CertificateError, PathLimits, PublicKeyKind, Purpose, TrustAnchors, ValidPath,
-    DEFAULT_MAX_CLIENT_SIGNATURE_CHECKS, MAX_CHAIN_LEN,
+    leaf_subject, public_key_kind, signing_key_kind, verify_chain, verify_client_chain,
+    verify_server_chain, CaRole, CertificateError, PathLimits, PublicKeyKind, Purpose,
+    TrustAnchors, ValidPath, DEFAULT_MAX_CLIENT_SIGNATURE_CHECKS, MAX_CHAIN_LEN,
 };
 use record_layer::suites::SignatureKind;
 use record_layer::AlertDescription;
@@ -2071,4 +2071,47 @@ fn ed25519_is_refused_by_choice() {
             algorithm: "Ed25519 (1.3.101.112)".into()
         })
     );
+}
+
+#[test]
+fn a_leaf_whose_key_usage_forbids_signing_is_refused() {
+    // RFC 5246 §7.4.2: "the certificate MUST allow the key to be used for
+    // signing (the digitalSignature bit MUST be set if the key usage
+    // extension is present)". Our ECDHE suites only ever sign with the
+    // leaf's key: an ECDSA key fit only for keyAgreement, or an RSA one
+    // fit only for keyEncipherment (static RSA, which we do not do), is
+    // refused by `signing_key_kind`, which the handshake applies to every
+    // peer leaf whatever checked its chain, and by path validation.
+    let r = Root::new("key-usage", "");
+    let rsa = r.pki.key("RSA:2048");
+    let cases = [
+        ("keyAgreement", None, "EC:P-256"),
+        ("keyEncipherment", Some(rsa.as_path()), "RSA:2048"),
+    ];
+    for (usage, key, kind) in cases {
+        let extensions = format!(
+            "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,{usage}\n\
+             extendedKeyUsage=serverAuth\nsubjectAltName=DNS:test\n"
+        );
+        let leaf = r.pki.issue(&Spec {
+            subject: "/CN=test",
+            issuer: Some(&r.root),
+            key,
+            extensions: &extensions,
+            ..Spec::default()
+        });
+        let refused = CertificateError::WrongKeyUsage {
+            subject: "CN=test".into(),
+            needed: "digitalSignature",
+        };
+        assert_eq!(signing_key_kind(&leaf.der), Err(refused.clone()), "{kind}");
+        assert_eq!(r.verify_name(&[&leaf], "test"), Err(refused), "{kind}");
+        assert!(
+            public_key_kind(&leaf.der).is_ok(),
+            "{kind}: a key we support"
+        );
+    }
+    // With digitalSignature, the same check gives the key's kind.
+    let good = r.issue("/CN=test", &r.root, &leaf("DNS:test"));
+    assert_eq!(signing_key_kind(&good.der), Ok(PublicKeyKind::EcdsaP256));
 }

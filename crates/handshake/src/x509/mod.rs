@@ -338,6 +338,22 @@ pub fn leaf_subject(cert_der: &[u8]) -> Result<String, CertificateError> {
     Ok(parse(cert_der, 0)?.subject().to_string())
 }
 
+/// The kind of the key a peer's end-entity certificate holds, once its
+/// keyUsage lets it sign: in TLS 1.2 with ECDHE that key only ever signs
+/// (ServerKeyExchange, §7.4.3; CertificateVerify, §7.4.8). RFC 5246
+/// §7.4.2: "the certificate MUST allow the key to be used for signing
+/// (the digitalSignature bit MUST be set if the key usage extension is
+/// present)". Checked with the handshake, whatever checked the chain (a
+/// path validation does too), so that no way of trusting a chain lets a
+/// key sign that its certificate keeps from signing.
+pub fn signing_key_kind(cert_der: &[u8]) -> Result<PublicKeyKind, CertificateError> {
+    let cert = parse(cert_der, 0)?;
+    check_end_entity_key_usage(&cert)?;
+    PublicKeyKind::of(cert.public_key()).ok_or_else(|| CertificateError::UnsupportedKey {
+        subject: cert.subject().to_string(),
+    })
+}
+
 /// The kind of public key in a certificate, to match it with a cipher
 /// suite. Only the certificate's outline and key are parsed, not its
 /// extensions: checking it is [`verify_server_chain`]'s business.
