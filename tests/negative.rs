@@ -910,6 +910,71 @@ fn server_hello_with_a_suite_not_offered_is_illegal_parameter() {
     }
 }
 
+/// The flight `wire` with an extension (`typ`, `data`) appended to its
+/// ServerHello's extensions block (§7.4.1.3), both lengths fixed.
+fn with_server_hello_extension(wire: Vec<u8>, typ: u16, data: &[u8]) -> Vec<u8> {
+    let mut recs = records(&wire);
+    let (_, hello) = recs
+        .iter_mut()
+        .find(|(h, f)| {
+            h.content_type == ContentType::Handshake && f[0] == HandshakeType::ServerHello.value()
+        })
+        .unwrap();
+    // Header (4), server_version (2), random (32), session_id<0..32>,
+    // cipher_suite (2), compression_method (1), then the block's length.
+    let block_at = 4 + 2 + 32 + 1 + usize::from(hello[38]) + 2 + 1;
+    let added = [&typ.to_be_bytes()[..], &[0, data.len() as u8], data].concat();
+    let block_len = u16::from_be_bytes([hello[block_at], hello[block_at + 1]]);
+    let block_len = block_len + added.len() as u16;
+    hello[block_at..block_at + 2].copy_from_slice(&block_len.to_be_bytes());
+    hello.extend_from_slice(&added);
+    let body_len = (hello.len() - 4) as u32;
+    hello[1..4].copy_from_slice(&body_len.to_be_bytes()[1..]);
+    to_wire(&recs)
+}
+
+#[test]
+fn a_server_hello_echoing_supported_groups_is_let_pass() {
+    // §7.4.1.4: "If a client receives an extension type in ServerHello that
+    // it did not request in the associated ClientHello, it MUST abort the
+    // handshake with an unsupported_extension fatal alert." We did send
+    // supported_groups; a server that echoes it (RFC 8422 §5.2 gives it no
+    // place there, some servers send it anyway) is not refused for it.
+    // The change to the transcript still ends the handshake, at the
+    // client's Finished (its extended master secret differs from the
+    // server's, so the record does not even open).
+    let mut pair = Pair::new(common::client_config(), common::server_config());
+    pair.flight_to_server(untouched).unwrap();
+    pair.flight_to_client(|wire| {
+        let wire = with_server_hello_extension(wire, 10, &[0, 2, 0, 0x1d]);
+        let HandshakePayload::ServerHello(hello) = payload(&wire, HandshakeType::ServerHello)
+        else {
+            panic!("no ServerHello")
+        };
+        assert_eq!(hello.extensions.unknown, [10]);
+        wire
+    })
+    .unwrap();
+    let result = pair.flight_to_server(untouched);
+    let error = rejected(
+        &mut pair.server,
+        result,
+        AlertProtection::Clear,
+        &mut pair.client,
+        AlertDescription::BadRecordMac,
+    );
+    assert_eq!(error, Error::Record(RecordError::BadRecordMac));
+
+    // Any other type we did not send is refused, as before.
+    let pair = Pair::new(common::client_config(), common::server_config());
+    let error = client_rejects_server_flight(
+        pair,
+        |wire| with_server_hello_extension(wire, 0xaaaa, &[]),
+        AlertDescription::UnsupportedExtension,
+    );
+    assert_eq!(error, Error::UnsupportedExtension);
+}
+
 #[test]
 fn record_version_other_than_tls_1_2_after_the_hellos_is_protocol_version() {
     // §E.1 lets only the ClientHello's record say {3,1}; the server accepts

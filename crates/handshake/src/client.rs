@@ -44,7 +44,9 @@ use crate::common::{
 };
 use crate::config::{CertifiedKey, ClientConfig};
 use crate::error::Error;
-use crate::extensions::{ClientExtensions, ServerExtensions, EC_POINT_FORMAT_UNCOMPRESSED};
+use crate::extensions::{
+    extension_type, ClientExtensions, ServerExtensions, EC_POINT_FORMAT_UNCOMPRESSED,
+};
 use crate::kx::{EphemeralKey, NamedGroup};
 use crate::messages::{
     client_certificate_type, Certificate, CertificateRequest, ClientHello, ClientKeyExchange,
@@ -880,7 +882,15 @@ fn check_server_extensions(
     offered: &ClientExtensions,
     got: &ServerExtensions,
 ) -> Result<(), Error> {
-    let unsolicited = !got.unknown.is_empty()
+    // The rule is for a type "it did not request": we send
+    // supported_groups, which RFC 8422 §5.2 gives no place in ServerHello,
+    // but some servers echo it all the same; it asks nothing of us, and is
+    // ignored (as BoringSSL does).
+    let unrequested = got
+        .unknown
+        .iter()
+        .any(|&t| t != extension_type::SUPPORTED_GROUPS);
+    let unsolicited = unrequested
         || (got.server_name_ack && offered.server_name.is_none())
         || (got.alpn.is_some() && offered.alpn.is_none())
         || (got.session_ticket_ack && offered.session_ticket.is_none())
