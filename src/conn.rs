@@ -109,8 +109,8 @@ pub struct Connection {
     established: Option<Box<Established>>,
     /// How many handshakes have completed on this connection.
     handshake_count: u32,
-    /// How many renegotiations the client has started (server side).
-    client_renegotiations: u32,
+    /// How many of the peer's requests to renegotiate we took up.
+    peer_renegotiations: u32,
     /// How many of the peer's requests to renegotiate we declined.
     declined_renegotiations: usize,
     /// At most [`MAX_QUEUED_EVENTS`], the oldest dropped first.
@@ -167,7 +167,7 @@ impl Connection {
             received: VecDeque::new(),
             established: None,
             handshake_count: 0,
-            client_renegotiations: 0,
+            peer_renegotiations: 0,
             declined_renegotiations: 0,
             events: VecDeque::new(),
             peer_closed: false,
@@ -606,8 +606,10 @@ impl Connection {
         let previous = self.previous_handshake();
         match (&self.role, &msg.payload) {
             (Role::Client { config, server }, HandshakePayload::HelloRequest) => {
-                match previous.filter(|_| config.allow_renegotiation) {
+                let within_limit = self.peer_renegotiations < config.max_server_renegotiations;
+                match previous.filter(|_| within_limit) {
                     Some(prev) => {
+                        self.peer_renegotiations += 1;
                         let mut m = ClientHandshake::renegotiation(
                             config.clone(),
                             server.clone(),
@@ -623,10 +625,10 @@ impl Connection {
                 Ok(false)
             }
             (Role::Server { config }, HandshakePayload::ClientHello(_)) => {
-                let within_limit = self.client_renegotiations < config.max_client_renegotiations;
+                let within_limit = self.peer_renegotiations < config.max_client_renegotiations;
                 match previous.filter(|_| within_limit) {
                     Some(prev) => {
-                        self.client_renegotiations += 1;
+                        self.peer_renegotiations += 1;
                         let m = ServerHandshake::renegotiation(config.clone(), prev);
                         self.handshake = Some(Machine::Server(Box::new(m)));
                         Ok(true)

@@ -769,7 +769,7 @@ fn hello_request_flood_to_a_client_that_does_not_renegotiate() {
     // warning; after MAX_WARNING_ALERTS of them the client ends the
     // connection.
     let mut client = common::client_config();
-    client.allow_renegotiation = false;
+    client.max_server_renegotiations = 0;
     let mut pair = Pair::new(client, common::server_config());
     pair.complete();
     let hello_request = [0, 0, 0, 0];

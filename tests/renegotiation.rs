@@ -1054,9 +1054,34 @@ fn client_initiated_renegotiations_are_limited_per_connection() {
 }
 
 #[test]
+fn a_client_answers_as_many_hello_requests_as_its_limit() {
+    // max_server_renegotiations = 1: the first HelloRequest gets a new
+    // handshake, the second a no_renegotiation warning (BoringSSL's
+    // "renegotiate once"); the client may still renegotiate on its own.
+    let mut client = common::client_config();
+    client.max_server_renegotiations = 1;
+    let mut pair = Pair::connected(&client, &common::server_config());
+    pair.server.renegotiate().unwrap();
+    pair.run().unwrap();
+    assert_eq!(events(&mut pair.client), [completed(2, false)]);
+    assert_eq!(events(&mut pair.server), [completed(2, false)]);
+
+    pair.server.renegotiate().unwrap();
+    let client_state = current_write_state(&pair.client, Writer::Client);
+    pair.server_to_client().unwrap();
+    assert_eq!(events(&mut pair.client), [Event::RenegotiationDeclined]);
+    let warning = assert_no_renegotiation_warning(&mut pair.client, client_state);
+    deliver(&mut pair.server, &warning).unwrap();
+    assert_eq!(events(&mut pair.server), [Event::RenegotiationRefused]);
+    pair.exchange("after the refusal");
+    client_renegotiation(&mut pair, false);
+    assert_eq!(pair.client.handshake_count(), 3);
+}
+
+#[test]
 fn a_client_that_disallows_renegotiation_declines_hello_request() {
     let mut client = common::client_config();
-    client.allow_renegotiation = false;
+    client.max_server_renegotiations = 0;
     let mut pair = Pair::connected(&client, &common::server_config());
     let before = Keys::of(&pair.client);
 

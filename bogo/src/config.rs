@@ -94,7 +94,11 @@ fn client_config(opts: &Options, shared: &Shared) -> Result<ClientConfig, Failur
     c.alpn_protocols = opts.advertise_alpn.clone();
     c.session_store = Some(shared.store.clone());
     c.enable_tickets = !opts.no_ticket;
-    c.allow_renegotiation = opts.renegotiate == Renegotiate::Freely;
+    c.max_server_renegotiations = match opts.renegotiate {
+        Renegotiate::Never | Renegotiate::Ignore => 0,
+        Renegotiate::Once => 1,
+        Renegotiate::Freely => u32::MAX,
+    };
     Ok(c)
 }
 

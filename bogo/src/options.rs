@@ -76,12 +76,14 @@ impl Options {
 /// `ssl_renegotiate_mode_t`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Renegotiate {
-    /// BoringSSL's default. We decline with a `no_renegotiation` warning.
+    /// BoringSSL's default. We decline with a `no_renegotiation` warning
+    /// (BoringSSL's refusal is fatal: those tests are disabled).
     #[default]
     Never,
-    /// Renegotiate whenever asked (`-renegotiate-freely`, and
-    /// `-renegotiate-once`: the runner's tests of "once" that ask a second
-    /// time expect the fatal refusal we do not send, and are disabled).
+    /// `-renegotiate-once`: the first request only, later ones declined
+    /// as with `Never`.
+    Once,
+    /// `-renegotiate-freely`: whenever asked.
     Freely,
     /// `-renegotiate-ignore`: BoringSSL sends nothing; we decline with a
     /// warning, which the runner drops, so the test sees the same.
@@ -261,7 +263,8 @@ fn apply(o: &mut Options, name: &str, value: Option<&str>) -> Result<(), Parsed>
         "-server-preference" => o.server_preference = true,
         "-expect-extended-master-secret" => o.expect_extended_master_secret = true,
         "-expect-no-extended-master-secret" => o.expect_no_extended_master_secret = true,
-        "-renegotiate-freely" | "-renegotiate-once" => o.renegotiate = Renegotiate::Freely,
+        "-renegotiate-freely" => o.renegotiate = Renegotiate::Freely,
+        "-renegotiate-once" => o.renegotiate = Renegotiate::Once,
         "-renegotiate-ignore" => o.renegotiate = Renegotiate::Ignore,
         "-expect-total-renegotiations" => o.expect_total_renegotiations = Some(number(name, v)?),
         "-check-close-notify" => o.check_close_notify = true,

@@ -101,10 +101,15 @@ pub struct ClientConfig {
     /// all: a stored session is offered by its session id only, and one
     /// known by its ticket alone is not offered.
     pub enable_tickets: bool,
-    /// Answer a server's HelloRequest with a new handshake (§7.4.1.1);
-    /// when false, decline it with a `no_renegotiation` warning. Never
-    /// with a server that did not signal RFC 5746.
-    pub allow_renegotiation: bool,
+    /// How many of a server's HelloRequests (§7.4.1.1) one connection
+    /// answers with a new handshake; later ones are declined with a
+    /// `no_renegotiation` warning. 0 declines every one; 1 allows the
+    /// single renegotiation a server may need to ask for a client
+    /// certificate (BoringSSL's `ssl_renegotiate_once`); the default,
+    /// `u32::MAX`, answers them all. Never with a server that did not
+    /// signal RFC 5746. Renegotiations the client starts itself are not
+    /// counted.
+    pub max_server_renegotiations: u32,
     /// How long the server's handshake messages may be (RFC 5246 §7.4).
     pub message_limits: MessageLimits,
     /// Told about every record, message and state change (traces, tests).
@@ -132,7 +137,7 @@ impl ClientConfig {
             alpn_protocols: Vec::new(),
             session_store: None,
             enable_tickets: true,
-            allow_renegotiation: true,
+            max_server_renegotiations: u32::MAX,
             message_limits: MessageLimits::default(),
             observer: None,
             key_log: None,
@@ -320,7 +325,7 @@ impl core::fmt::Debug for ClientConfig {
             .field("client_certificate", &self.client_certificate.is_some())
             .field("session_store", &self.session_store.is_some())
             .field("enable_tickets", &self.enable_tickets)
-            .field("allow_renegotiation", &self.allow_renegotiation)
+            .field("max_server_renegotiations", &self.max_server_renegotiations)
             .field("key_log", &self.key_log.is_some())
             .finish_non_exhaustive()
     }
