@@ -84,7 +84,8 @@ pub struct ClientConfig {
     pub verify_callback: Option<Arc<dyn VerifyCallback>>,
     /// Test harnesses only (feature `dangerous-test-harness`): accept any
     /// server chain without path validation or a name check. The
-    /// ServerKeyExchange signature is still checked against the leaf's key,
+    /// ServerKeyExchange signature is still checked against the leaf's key
+    /// (and the leaf must still allow it to sign, on a curve we offered),
     /// but nothing says whose key it is: anyone on the path can pose as
     /// the server.
     #[cfg(feature = "dangerous-test-harness")]
@@ -179,7 +180,8 @@ pub struct ServerConfig {
     /// Test harnesses only (feature `dangerous-test-harness`): accept any
     /// client chain without path validation, whatever the anchors of
     /// [`ClientAuth`] say. The CertificateVerify signature is still checked
-    /// against the leaf's key, but nothing says whose key it is.
+    /// against the leaf's key (whose keyUsage must allow signing), but
+    /// nothing says whose key it is.
     #[cfg(feature = "dangerous-test-harness")]
     pub dangerous_accept_any_client_certificate: bool,
     /// The most intermediate CA certificates a peer's chain may need
