@@ -1,7 +1,8 @@
 //! Driving one connection over its socket, and the `-expect-*` checks.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::time::{Duration, Instant};
 
 use tls12::{Connection, Event};
 
@@ -129,6 +130,24 @@ impl<'a> Io<'a> {
         self.flush()
     }
 
+    /// After our fatal alert: close our side and read what the runner
+    /// still sends, for a while, before the process exits. A socket closed
+    /// with unread bytes answers with a TCP reset, which can reach the
+    /// runner before it has read the alert (it then sees a broken pipe).
+    fn linger(&mut self) {
+        let _ = self.sock.shutdown(std::net::Shutdown::Write);
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let mut sink = [0; 4096];
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            let _ = self
+                .sock
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))));
+            if !matches!(self.sock.read(&mut sink), Ok(n) if n > 0) {
+                break;
+            }
+        }
+    }
+
     fn flush(&mut self) -> Result<(), Failure> {
         while self.conn.wants_write() {
             self.conn.write_tls(self.sock)?;
@@ -150,6 +169,7 @@ impl<'a> Io<'a> {
         }
         if let Err(e) = self.conn.process_new_packets() {
             let _ = self.flush();
+            self.linger();
             return Err(Failure::Tls(e));
         }
         self.flush()?;
