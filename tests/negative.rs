@@ -49,9 +49,10 @@ use tls12::{
 };
 
 use common::wire::{
-    assert_unexpected_message, content_types, deliver, derive_write_state, drop_message,
-    edit_message, insert_record, message, open, payload, records, seal, take, take_fatal_alert,
-    to_wire, untouched, write_state, AlertProtection, Pair, Writer, CHANGE_CIPHER_SPEC,
+    assert_unexpected_message, assert_unexpected_record, content_types, deliver,
+    derive_write_state, drop_message, edit_message, insert_record, message, open, payload, records,
+    seal, take, take_fatal_alert, to_wire, untouched, write_state, AlertProtection, Pair, Writer,
+    CHANGE_CIPHER_SPEC,
 };
 
 type RecordError = tls12::record_layer::Error;
@@ -695,7 +696,7 @@ fn client_certificate_without_certificate_verify_is_unexpected_message() {
         |wire| drop_message(wire, HandshakeType::CertificateVerify),
         AlertDescription::UnexpectedMessage,
     );
-    assert_unexpected_message(&error, "");
+    assert_unexpected_record(&error, "");
 }
 
 #[test]
@@ -740,7 +741,7 @@ fn early_change_cipher_spec_to_the_client_is_unexpected_message() {
             },
             AlertDescription::UnexpectedMessage,
         );
-        assert_unexpected_message(&error, &format!("at {at}"));
+        assert_unexpected_record(&error, &format!("at {at}"));
     }
 }
 
@@ -753,7 +754,7 @@ fn early_change_cipher_spec_to_the_server_is_unexpected_message() {
         |wire| insert_record(wire, 0, &CHANGE_CIPHER_SPEC),
         AlertDescription::UnexpectedMessage,
     );
-    assert_unexpected_message(&error, "");
+    assert_unexpected_record(&error, "");
 
     // Before ClientKeyExchange.
     let pair = Pair::new(common::client_config(), common::server_config());
@@ -766,7 +767,7 @@ fn early_change_cipher_spec_to_the_server_is_unexpected_message() {
         },
         AlertDescription::UnexpectedMessage,
     );
-    assert_unexpected_message(&error, "");
+    assert_unexpected_record(&error, "");
 
     // With client authentication, before each of Certificate,
     // ClientKeyExchange and CertificateVerify: the last skips the proof of
@@ -786,7 +787,7 @@ fn early_change_cipher_spec_to_the_server_is_unexpected_message() {
             },
             AlertDescription::UnexpectedMessage,
         );
-        assert_unexpected_message(&error, &format!("at {at}"));
+        assert_unexpected_record(&error, &format!("at {at}"));
     }
 }
 
@@ -814,7 +815,7 @@ fn application_data_before_the_handshake_is_unexpected_message() {
         |wire| insert_record(wire, 0, &APPLICATION_DATA),
         AlertDescription::UnexpectedMessage,
     );
-    assert_unexpected_message(&error, "");
+    assert_unexpected_record(&error, "");
 
     let pair = Pair::new(common::client_config(), common::server_config());
     let error = client_rejects_server_flight(
@@ -822,7 +823,7 @@ fn application_data_before_the_handshake_is_unexpected_message() {
         |wire| insert_record(wire, 0, &APPLICATION_DATA),
         AlertDescription::UnexpectedMessage,
     );
-    assert_unexpected_message(&error, "");
+    assert_unexpected_record(&error, "");
 }
 
 #[test]

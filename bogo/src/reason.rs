@@ -68,6 +68,8 @@ fn record_reason(e: &RecordError) -> String {
         RecordError::BadRecordVersion(_) => "WRONG_VERSION_NUMBER",
         RecordError::BadRecordMac => "DECRYPTION_FAILED_OR_BAD_RECORD_MAC",
         RecordError::UnexpectedMessage(_) => "UNEXPECTED_MESSAGE",
+        RecordError::UnexpectedRecord(_) => "UNEXPECTED_RECORD",
+        RecordError::ExcessHandshakeData(_) => "EXCESS_HANDSHAKE_DATA",
         RecordError::HandshakeMessageTooLarge { .. } => "EXCESSIVE_MESSAGE_SIZE",
         RecordError::BadChangeCipherSpec => "BAD_CHANGE_CIPHER_SPEC",
         RecordError::PeerAlert(alert) => return alert_reason(alert.description),
