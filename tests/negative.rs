@@ -888,6 +888,42 @@ fn record_version_other_than_tls_1_2_after_the_hellos_is_protocol_version() {
     assert_eq!(error, Error::Record(RecordError::BadRecordVersion(0x0301)));
 }
 
+#[test]
+fn records_before_the_server_hello_may_carry_any_3_x_version() {
+    // Before the ServerHello no version is agreed (§6.2.1: a client "may
+    // not know what version will be employed before it receives the
+    // ServerHello"), and Appendix D.4 asks "Do you ignore the TLS record
+    // layer version number in all TLS records before ServerHello?". The
+    // ServerHello's own server_version decides; after it, the test above.
+    let mut pair = Pair::new(common::client_config(), common::server_config());
+    pair.flight_to_server(untouched).unwrap();
+    pair.flight_to_client(|wire| {
+        let mut recs = records(&wire);
+        recs[0].0.version = ProtocolVersion::TLS1_0;
+        to_wire(&recs)
+    })
+    .unwrap();
+    pair.flight_to_server(untouched).unwrap();
+    pair.flight_to_client(untouched).unwrap();
+    assert!(!pair.client.is_handshaking());
+
+    // So application data there, in a {3,1} record, is refused for what it
+    // is: a record of the wrong type before the handshake.
+    const APPLICATION_DATA: [u8; 10] = [23, 3, 1, 0, 5, b'h', b'e', b'l', b'l', b'o'];
+    let pair = Pair::new(common::client_config(), common::server_config());
+    let error = client_rejects_server_flight(
+        pair,
+        |wire| insert_record(wire, 0, &APPLICATION_DATA),
+        AlertDescription::UnexpectedMessage,
+    );
+    assert_eq!(
+        error,
+        Error::Record(RecordError::UnexpectedRecord(
+            "application data before the handshake"
+        ))
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Finished on an abbreviated handshake (§7.3, Figure 2), and what a fatal
 // alert does to the session (§7.2.2)

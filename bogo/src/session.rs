@@ -1,7 +1,8 @@
 //! Driving one connection over its socket, and the `-expect-*` checks.
 
-use std::io::Write;
-use std::net::TcpStream;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::Duration;
 
 use tls12::{Connection, Event};
 
@@ -99,8 +100,28 @@ impl<'a> Io<'a> {
         }
     }
 
+    /// After our fatal alert: stop writing, and read what the runner still
+    /// sends until it closes (at most a second). Closing a socket with
+    /// unread bytes resets the connection, and the runner, still writing
+    /// the rest of its flight, would see the reset instead of our alert.
+    fn linger(&mut self) {
+        let _ = self.sock.shutdown(Shutdown::Write);
+        let _ = self.sock.set_read_timeout(Some(Duration::from_secs(1)));
+        let mut buf = [0; 4096];
+        while matches!(self.sock.read(&mut buf), Ok(n) if n > 0) {}
+    }
+
     /// The transport ended without close_notify.
     fn eof(&self) -> Result<(), Failure> {
+        // BoringSSL's shim, whose words the runner expects: our
+        // close_notify was never answered.
+        if self.opts.shim_shuts_down && self.opts.check_close_notify {
+            return Err(Failure::Other(
+                "Unexpected SSL_shutdown result: -1 != 1 (the peer closed the transport \
+                 without answering our close_notify)"
+                    .into(),
+            ));
+        }
         if self.opts.check_close_notify {
             return Err(Failure::Other(
                 ":CLOSE_WITHOUT_CLOSE_NOTIFY: the peer closed the transport without \
@@ -150,6 +171,7 @@ impl<'a> Io<'a> {
         }
         if let Err(e) = self.conn.process_new_packets() {
             let _ = self.flush();
+            self.linger();
             return Err(Failure::Tls(e));
         }
         self.flush()?;
