@@ -372,19 +372,7 @@ impl Connection {
                 break;
             };
             let header = record.header;
-            // §6.2.1: once the hellos agreed on TLS 1.2, every record carries
-            // {03,03}. Before that nothing is agreed: §E.1 has a server
-            // "accept any value {03,XX} as the record layer version number
-            // for ClientHello", in each record the first ClientHello may
-            // take, and a server that does not know our version yet may do
-            // the same up to its ServerHello (§6.2.1: a client "may not know
-            // what version will be employed before it receives the
-            // ServerHello"; Appendix D.4 asks "Do you ignore the TLS record
-            // layer version number in all TLS records before ServerHello?").
-            // The version that counts is the hello's, checked in it.
-            if header.version != ProtocolVersion::TLS1_2 && version_agreed {
-                return Err(record_layer::Error::BadRecordVersion(header.version.0).into());
-            }
+            check_record_version(header.version, version_agreed)?;
             let protection = protection(self.states.current_read());
             let plaintext =
                 self.states
@@ -1040,6 +1028,22 @@ impl core::fmt::Debug for Connection {
             .field("failed", &self.failed)
             .finish_non_exhaustive()
     }
+}
+
+/// §6.2.1: once the hellos agreed on TLS 1.2, every record carries
+/// {03,03}. Before that nothing is agreed: §E.1 has a server "accept any
+/// value {03,XX} as the record layer version number for ClientHello", in
+/// each record the first ClientHello may take, and a server that does not
+/// know our version yet may do the same up to its ServerHello (§6.2.1: a
+/// client "may not know what version will be employed before it receives
+/// the ServerHello"; Appendix D.4 asks "Do you ignore the TLS record layer
+/// version number in all TLS records before ServerHello?"). The version
+/// that counts is the hello's, checked in it.
+fn check_record_version(version: ProtocolVersion, agreed: bool) -> Result<(), Error> {
+    if agreed && version != ProtocolVersion::TLS1_2 {
+        return Err(record_layer::Error::BadRecordVersion(version.0).into());
+    }
+    Ok(())
 }
 
 /// Tells the observer, if there is one.
