@@ -333,22 +333,26 @@ impl Connection {
     /// failure from then on ends it.
     fn invalidate_session(&self) {
         if let Some(session) = self.session() {
-            session.invalidate();
-            notify(&self.observer, TraceEvent::SessionInvalidated { session });
-            match &self.role {
-                Role::Client { config, server } => {
-                    if let Some(store) = &config.session_store {
-                        // The session is already marked non-resumable in
-                        // memory; a store that fails here cannot be helped.
-                        let _ = store.remove(server);
-                    }
+            self.invalidate(session);
+        }
+    }
+
+    /// Marks `session` non-resumable and takes it out of the store.
+    fn invalidate(&self, session: &Arc<Session>) {
+        session.invalidate();
+        notify(&self.observer, TraceEvent::SessionInvalidated { session });
+        match &self.role {
+            Role::Client { config, server } => {
+                if let Some(store) = &config.session_store {
+                    // The session is already marked non-resumable in
+                    // memory; a store that fails here cannot be helped.
+                    let _ = store.remove(server);
                 }
-                Role::Server { config } => {
-                    if let (Some(store), false) =
-                        (&config.session_store, session.session_id.is_empty())
-                    {
-                        let _ = store.remove(&session.session_id);
-                    }
+            }
+            Role::Server { config } => {
+                if let (Some(store), false) = (&config.session_store, session.session_id.is_empty())
+                {
+                    let _ = store.remove(&session.session_id);
                 }
             }
         }
@@ -362,19 +366,13 @@ impl Connection {
                 break;
             }
             // Decided before the record is taken: it borrows the deframer.
-            let expecting_finished = self.expecting_finished();
-            let awaiting_first_client_hello = self.awaiting_first_client_hello();
+            let application_data_refused = self.application_data_refused();
+            let version_agreed = !self.awaiting_first_hello();
             let Some(record) = self.deframer.pop()? else {
                 break;
             };
             let header = record.header;
-            // §6.2.1: after the hellos, every record carries the negotiated
-            // version; §E.1: a server "MUST accept any value {03,XX} as the
-            // record layer version number for ClientHello", in each of the
-            // records the first ClientHello may take.
-            if header.version != ProtocolVersion::TLS1_2 && !awaiting_first_client_hello {
-                return Err(record_layer::Error::BadRecordVersion(header.version.0).into());
-            }
+            check_record_version(header.version, version_agreed)?;
             let protection = protection(self.states.current_read());
             let plaintext =
                 self.states
@@ -396,16 +394,8 @@ impl Connection {
             match header.content_type {
                 ContentType::Handshake => self.joiner.push(plaintext)?,
                 ContentType::ApplicationData => {
-                    // §10: application data is only carried once a handshake
-                    // has established keys.
-                    if self.established.is_none() {
-                        return Err(Error::unexpected("application data before the handshake"));
-                    }
-                    // §7.4.9: Finished must come right after ChangeCipherSpec.
-                    if expecting_finished {
-                        return Err(Error::unexpected(
-                            "application data between ChangeCipherSpec and Finished",
-                        ));
+                    if let Some(why) = application_data_refused {
+                        return Err(Error::unexpected_record(why));
                     }
                     self.empty_records.count(plaintext.is_empty())?;
                     // One copy out of the record buffer (VecDeque copies a
@@ -439,17 +429,25 @@ impl Connection {
     /// The peer's ChangeCipherSpec: the machine decides whether it is in
     /// order, then the pending read state becomes current (§7.1).
     fn change_cipher_spec(&mut self) -> Result<(), Error> {
-        // A handshake message must not straddle a ChangeCipherSpec: its
-        // first part would be under one key and the rest under another.
-        if self.joiner.has_partial_message() {
-            return Err(Error::unexpected(
-                "ChangeCipherSpec inside a handshake message",
-            ));
-        }
         match &mut self.handshake {
             Some(Machine::Client(m)) => m.handle_change_cipher_spec()?,
             Some(Machine::Server(m)) => m.handle_change_cipher_spec()?,
-            None => return Err(Error::unexpected("ChangeCipherSpec outside a handshake")),
+            None => {
+                return Err(Error::unexpected_record(
+                    "ChangeCipherSpec outside a handshake",
+                ))
+            }
+        }
+        // The keys change here (§7.1): handshake bytes sent before it were
+        // sent under the old ones, and what would complete them comes under
+        // the new. RFC 8446 §5.1 states for TLS 1.3 what holds as much for
+        // 1.2: "Handshake messages MUST NOT span key changes.
+        // Implementations MUST verify that all messages immediately
+        // preceding a key change align with a record boundary; if not, then
+        // they MUST terminate the connection with an "unexpected_message"
+        // alert."
+        if !self.joiner.is_empty() {
+            return Err(record_layer::Error::ExcessHandshakeData("at ChangeCipherSpec").into());
         }
         self.states.change_read_state()?;
         if let Some(state) = self.states.current_read() {
@@ -492,19 +490,46 @@ impl Connection {
         }
     }
 
-    /// True on a server until the first ClientHello has been read whole.
-    fn awaiting_first_client_hello(&self) -> bool {
+    /// True until the peer's first hello has been read whole: the first
+    /// ClientHello on a server, the first ServerHello on a client.
+    fn awaiting_first_hello(&self) -> bool {
         self.established.is_none()
-            && matches!(&self.handshake, Some(Machine::Server(m))
-                if matches!(m.state(), ServerState::ExpectClientHello))
+            && match &self.handshake {
+                Some(Machine::Client(m)) => matches!(m.state(), ClientState::ExpectServerHello(_)),
+                Some(Machine::Server(m)) => matches!(m.state(), ServerState::ExpectClientHello),
+                None => false,
+            }
     }
 
-    /// True between the peer's ChangeCipherSpec and its Finished.
-    fn expecting_finished(&self) -> bool {
-        match &self.handshake {
+    /// Why an application-data record may not come now, if it may not.
+    fn application_data_refused(&self) -> Option<&'static str> {
+        let expecting_finished = match &self.handshake {
             Some(Machine::Client(m)) => matches!(m.state(), ClientState::ExpectFinished(_)),
             Some(Machine::Server(m)) => matches!(m.state(), ServerState::ExpectFinished(_)),
             None => false,
+        };
+        if self.established.is_none() {
+            // §10: application data is only carried once a handshake has
+            // established keys.
+            Some("application data before the handshake")
+        } else if expecting_finished {
+            // §7.4.9: "A Finished message is always sent immediately after
+            // a change cipher spec message".
+            Some("application data between ChangeCipherSpec and Finished")
+        } else if !self.joiner.is_empty() {
+            // §6.2.1 lets record types interleave, and recipients "MUST ...
+            // process interleaved application layer traffic during
+            // handshakes subsequent to the first one": between a
+            // renegotiation's messages. Inside one message it says nothing;
+            // RFC 8446 §5.1 makes the rule explicit ("if a handshake message
+            // is split over two or more records, there MUST NOT be any
+            // other records between them"), no TLS 1.2 stack splits a
+            // message around its data, and a peer that does would leave us
+            // holding half a message (half a HelloRequest) for as long as
+            // it likes. BoringSSL and rustls refuse it too.
+            Some("application data inside a handshake message")
+        } else {
+            None
         }
     }
 
@@ -546,9 +571,39 @@ impl Connection {
                 Some(Machine::Server(m)) => m.handle_message(msg)?,
                 None => return Err(Error::unexpected("handshake message outside a handshake")),
             };
+            self.check_end_of_flight(&actions)?;
             self.run(actions)?;
         }
         Ok(())
+    }
+
+    /// Before `actions`, the machine's answer to the message just handled,
+    /// are carried out: if that message ended the peer's flight (we answer
+    /// it, and the peer must now wait for our flight, §7.3) or completed
+    /// the handshake, no handshake bytes may be left behind it. They could
+    /// only be the start of a message the peer may send after our answer,
+    /// or something packed with the Finished that completes a handshake (a
+    /// HelloRequest), which would be read in the state of a handshake it
+    /// was not sent in. BoringSSL refuses the same (EXCESS_HANDSHAKE_DATA),
+    /// and RFC 8446 §5.1 requires it where a key change follows, as one
+    /// does most of these ends.
+    ///
+    /// On refusal nothing of the answer goes out, only the alert (no
+    /// NewSessionTicket for a handshake that failed), and a session the
+    /// handshake has just made and stored is invalidated (§7.2.2).
+    fn check_end_of_flight(&self, actions: &[Action]) -> Result<(), Error> {
+        let ends = actions
+            .iter()
+            .any(|a| matches!(a, Action::Send(_) | Action::Complete(_)));
+        if !ends || self.joiner.is_empty() {
+            return Ok(());
+        }
+        for action in actions {
+            if let Action::Complete(est) = action {
+                self.invalidate(&est.session);
+            }
+        }
+        Err(record_layer::Error::ExcessHandshakeData("after the end of the peer's flight").into())
     }
 
     /// Decides on a handshake message's four header bytes, before its body
@@ -617,6 +672,7 @@ impl Connection {
                             false,
                         );
                         let actions = m.start()?;
+                        self.check_end_of_flight(&actions)?;
                         self.handshake = Some(Machine::Client(Box::new(m)));
                         self.run(actions)?;
                     }
@@ -974,6 +1030,22 @@ impl core::fmt::Debug for Connection {
             .field("failed", &self.failed)
             .finish_non_exhaustive()
     }
+}
+
+/// §6.2.1: once the hellos agreed on TLS 1.2, every record carries
+/// {03,03}. Before that nothing is agreed: §E.1 has a server "accept any
+/// value {03,XX} as the record layer version number for ClientHello", in
+/// each record the first ClientHello may take, and a server that does not
+/// know our version yet may do the same up to its ServerHello (§6.2.1: a
+/// client "may not know what version will be employed before it receives
+/// the ServerHello"; Appendix D.4 asks "Do you ignore the TLS record layer
+/// version number in all TLS records before ServerHello?"). The version
+/// that counts is the hello's, checked in it.
+fn check_record_version(version: ProtocolVersion, agreed: bool) -> Result<(), Error> {
+    if agreed && version != ProtocolVersion::TLS1_2 {
+        return Err(record_layer::Error::BadRecordVersion(version.0).into());
+    }
+    Ok(())
 }
 
 /// Tells the observer, if there is one.

@@ -583,7 +583,7 @@ fn early_change_cipher_spec_cve_2014_0224() {
     );
     assert_eq!(
         error,
-        Error::Record(RecordError::UnexpectedMessage(
+        Error::Record(RecordError::UnexpectedRecord(
             "ChangeCipherSpec out of order"
         ))
     );
@@ -605,7 +605,7 @@ fn early_change_cipher_spec_cve_2014_0224() {
     );
     assert_eq!(
         error,
-        Error::Record(RecordError::UnexpectedMessage(
+        Error::Record(RecordError::UnexpectedRecord(
             "ChangeCipherSpec out of order"
         ))
     );
@@ -674,7 +674,7 @@ fn skipped_server_key_exchange_smack() {
     );
     assert_eq!(
         error,
-        Error::Record(RecordError::UnexpectedMessage(
+        Error::Record(RecordError::UnexpectedRecord(
             "ChangeCipherSpec out of order"
         ))
     );

@@ -29,9 +29,10 @@ mod common;
 use std::sync::Arc;
 
 use common::wire::{
-    assert_fatal_alert, assert_unexpected_message, content_types, deliver, handshake,
-    handshake_with_length, message, next_write_state, plaintext_record, records, seal, take,
-    to_wire, untouched, write_state, AlertProtection, Pair, Writer, CHANGE_CIPHER_SPEC,
+    assert_fatal_alert, assert_unexpected_message, assert_unexpected_record, content_types,
+    deliver, handshake, handshake_with_length, message, next_write_state, open, plaintext_record,
+    records, seal, take, to_wire, untouched, write_state, AlertProtection, Pair, Writer,
+    CHANGE_CIPHER_SPEC,
 };
 use tls12::handshake::messages::{
     HandshakeMessage, HandshakePayload, HandshakeType, MessageLimits,
@@ -43,7 +44,7 @@ use tls12::record_layer::deframer::{MAX_EMPTY_RECORDS, MAX_WARNING_ALERTS};
 use tls12::record_layer::record::{
     ContentType, ProtocolVersion, HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT,
 };
-use tls12::session_store::{MemoryStore, TicketKeys};
+use tls12::session_store::{ClientSessionStore, MemoryStore, ServerId, TicketKeys};
 use tls12::trace::Tracer;
 use tls12::{
     system_clock, AlertDescription, ClientAuth, ClientConfig, Connection, Error, ServerConfig,
@@ -1692,36 +1693,59 @@ fn resumption_before_client_finished() -> (Pair, Vec<u8>) {
 
 /// Where a side's last flight is `ChangeCipherSpec Finished` and its peer
 /// waits for it (the server in a resumption, the client in a full
-/// handshake): the flight's ChangeCipherSpec, then what `make` seals with
-/// the sender's new write state (at sequence number 0) instead of its
-/// Finished. Returns the receiver, its result, and its alert's protection:
-/// it has sent its own ChangeCipherSpec and Finished, so the alert is
-/// sealed at its next sequence number.
-fn in_place_of_finished(
-    to_server: bool,
-    make: impl FnOnce(&mut CipherState) -> Vec<u8>,
-) -> (Connection, Result<(), Error>, AlertProtection) {
+/// handshake).
+struct LastFlight {
+    /// The side waiting for `ChangeCipherSpec Finished`.
+    receiver: Connection,
+    /// The sender's new write state, at sequence number 0.
+    sender: CipherState,
+    /// The sender's Finished message, as it would seal it.
+    finished: Vec<u8>,
+    /// The receiver has sent its own ChangeCipherSpec and Finished: its
+    /// alert is sealed at its next sequence number.
+    alert: AlertProtection,
+}
+
+fn last_flight(to_server: bool) -> LastFlight {
     let (pair, flight) = if to_server {
         resumption_before_client_finished()
     } else {
         full_handshake_before_server_finished()
     };
-    let (mut receiver, completed, sender, writer) = if to_server {
+    let (receiver, completed, sender, writer) = if to_server {
         (pair.server, pair.client, Writer::Client, Writer::Server)
     } else {
         (pair.client, pair.server, Writer::Server, Writer::Client)
     };
     let est = completed.established().unwrap();
-    let mut sender = write_state(est, sender, 0);
+    let recs = records(&flight);
+    let finished = open(&mut write_state(est, sender, 0), recs[1].0, &recs[1].1);
     let alert_state = next_write_state(&receiver, est, writer);
-    let mut wire = to_wire(&records(&flight)[..1]);
-    wire.extend(make(&mut sender));
-    let result = deliver(&mut receiver, &wire);
-    (
+    LastFlight {
         receiver,
-        result,
-        AlertProtection::Sealed(Box::new(alert_state)),
-    )
+        sender: write_state(est, sender, 0),
+        finished,
+        alert: AlertProtection::Sealed(Box::new(alert_state)),
+    }
+}
+
+/// [`last_flight`]: its ChangeCipherSpec, then what `make` seals with the
+/// sender's new write state instead of its Finished (`make` is given that
+/// Finished). Returns the receiver, its result, and its alert's protection.
+fn in_place_of_finished(
+    to_server: bool,
+    make: impl FnOnce(&mut CipherState, &[u8]) -> Vec<u8>,
+) -> (Connection, Result<(), Error>, AlertProtection) {
+    let LastFlight {
+        mut receiver,
+        mut sender,
+        finished,
+        alert,
+    } = last_flight(to_server);
+    let mut wire = CHANGE_CIPHER_SPEC.to_vec();
+    wire.extend(make(&mut sender, &finished));
+    let result = deliver(&mut receiver, &wire);
+    (receiver, result, alert)
 }
 
 #[test]
@@ -1729,13 +1753,13 @@ fn change_cipher_spec_twice_is_unexpected_message() {
     // §7.1: one ChangeCipherSpec per handshake, right before Finished. The
     // second one sealed under the new keys, as a peer would send it.
     for to_server in [true, false] {
-        let (mut conn, result, protection) = in_place_of_finished(to_server, |sender| {
+        let (mut conn, result, protection) = in_place_of_finished(to_server, |sender, _| {
             seal(sender, ContentType::ChangeCipherSpec, &[1])
         });
         let error = assert_fatal_alert(&mut conn, result, protection, A::UnexpectedMessage);
         assert_eq!(
             error,
-            Error::Record(RecordError::UnexpectedMessage(
+            Error::Record(RecordError::UnexpectedRecord(
                 "ChangeCipherSpec out of order"
             )),
             "to the server: {to_server}"
@@ -1746,7 +1770,7 @@ fn change_cipher_spec_twice_is_unexpected_message() {
     // changed at the first, and the record does not authenticate.
     for to_server in [true, false] {
         let (mut conn, result, protection) =
-            in_place_of_finished(to_server, |_| CHANGE_CIPHER_SPEC.to_vec());
+            in_place_of_finished(to_server, |_, _| CHANGE_CIPHER_SPEC.to_vec());
         let error = assert_fatal_alert(&mut conn, result, protection, A::BadRecordMac);
         assert_eq!(error, Error::Record(RecordError::BadRecordMac));
     }
@@ -1759,7 +1783,7 @@ fn finished_cut_short_or_padded_is_decode_error() {
     // the new keys as the real one would be.
     for to_server in [true, false] {
         for len in [0, 11, 13] {
-            let (mut conn, result, protection) = in_place_of_finished(to_server, |sender| {
+            let (mut conn, result, protection) = in_place_of_finished(to_server, |sender, _| {
                 let finished = handshake(T::Finished, &vec![0x5a; len]);
                 seal(sender, ContentType::Handshake, &finished)
             });
@@ -1774,7 +1798,7 @@ fn hello_request_between_change_cipher_spec_and_finished_is_unexpected_message()
     // §7.4.1.1 lets a client ignore HelloRequest during a handshake, but
     // §7.4.9: "A Finished message is always sent immediately after a
     // change cipher spec message": nothing may come between them.
-    let (mut conn, result, protection) = in_place_of_finished(false, |sender| {
+    let (mut conn, result, protection) = in_place_of_finished(false, |sender, _| {
         seal(
             sender,
             ContentType::Handshake,
@@ -1793,11 +1817,11 @@ fn application_data_between_change_cipher_spec_and_finished_is_unexpected_messag
     // §7.4.9: "A Finished message is always sent immediately after a
     // change cipher spec message".
     for to_server in [true, false] {
-        let (mut conn, result, protection) = in_place_of_finished(to_server, |sender| {
+        let (mut conn, result, protection) = in_place_of_finished(to_server, |sender, _| {
             seal(sender, ContentType::ApplicationData, b"too early")
         });
         let error = assert_fatal_alert(&mut conn, result, protection, A::UnexpectedMessage);
-        assert_unexpected_message(&error, "");
+        assert_unexpected_record(&error, "");
         assert_eq!(conn.application_data_available(), 0, "nothing delivered");
     }
 }
@@ -1819,7 +1843,7 @@ fn application_data_in_the_middle_of_the_hellos_is_unexpected_message() {
         A::UnexpectedMessage,
         "application data after Certificate",
     );
-    assert_unexpected_message(&error, "");
+    assert_unexpected_record(&error, "");
 }
 
 #[test]
@@ -1837,7 +1861,7 @@ fn change_cipher_spec_after_the_handshake_is_unexpected_message() {
         );
         assert_eq!(
             error,
-            Error::Record(RecordError::UnexpectedMessage(
+            Error::Record(RecordError::UnexpectedRecord(
                 "ChangeCipherSpec outside a handshake"
             ))
         );
@@ -1887,11 +1911,47 @@ fn change_cipher_spec_with_a_wrong_body_is_decode_error() {
 
 #[test]
 fn a_handshake_message_split_by_change_cipher_spec_is_unexpected_message() {
-    // The first part of a message, then ChangeCipherSpec: the rest would
-    // come under other keys.
+    // The first part of a message, then ChangeCipherSpec where one is due:
+    // the rest would come under other keys (§7.1; RFC 8446 §5.1 "Handshake
+    // messages MUST NOT span key changes").
     let capture = Capture::new();
+    let finished_start = [T::Finished.value(), 0];
 
-    // To the server: half a ClientKeyExchange.
+    // To the client, after NewSessionTicket: the first two bytes of a
+    // Finished header, then ChangeCipherSpec.
+    let mut fragment = capture.new_session_ticket.clone();
+    fragment.extend_from_slice(&finished_start);
+    let mut wire = plaintext_record(ContentType::Handshake, &fragment);
+    wire.extend_from_slice(&CHANGE_CIPHER_SPEC);
+    let error = capture.refused_record(
+        Expecting::NewSessionTicket,
+        &wire,
+        A::UnexpectedMessage,
+        "NewSessionTicket and part of a Finished header, then ChangeCipherSpec",
+    );
+    assert_eq!(
+        error,
+        Error::Record(RecordError::ExcessHandshakeData("at ChangeCipherSpec"))
+    );
+
+    // To the server, after ClientKeyExchange, the same.
+    let mut fragment = capture.client_key_exchange.clone();
+    fragment.extend_from_slice(&finished_start);
+    let mut wire = plaintext_record(ContentType::Handshake, &fragment);
+    wire.extend_from_slice(&CHANGE_CIPHER_SPEC);
+    let error = capture.refused_record(
+        Expecting::ClientKeyExchange,
+        &wire,
+        A::UnexpectedMessage,
+        "ClientKeyExchange and part of a Finished header, then ChangeCipherSpec",
+    );
+    assert_eq!(
+        error,
+        Error::Record(RecordError::ExcessHandshakeData("at ChangeCipherSpec"))
+    );
+
+    // Half a ClientKeyExchange, then ChangeCipherSpec: out of order before
+    // anything else, a record where a handshake message is due.
     let cke = &capture.client_key_exchange;
     let mut wire = plaintext_record(ContentType::Handshake, &cke[..cke.len() / 2]);
     wire.extend_from_slice(&CHANGE_CIPHER_SPEC);
@@ -1903,30 +1963,180 @@ fn a_handshake_message_split_by_change_cipher_spec_is_unexpected_message() {
     );
     assert_eq!(
         error,
-        Error::Record(RecordError::UnexpectedMessage(
-            "ChangeCipherSpec inside a handshake message"
+        Error::Record(RecordError::UnexpectedRecord(
+            "ChangeCipherSpec out of order"
         ))
     );
+}
 
-    // To the client: the first two bytes of a ServerHelloDone header.
-    let mut wire = plaintext_record(ContentType::Handshake, &capture.server_hello);
-    wire.extend(plaintext_record(
+#[test]
+fn finished_begun_before_change_cipher_spec_is_unexpected_message() {
+    // BoGo's FragmentAcrossChangeCipherSpec: the first five bytes of
+    // Finished in the clear, then ChangeCipherSpec, then the rest. Where
+    // only ChangeCipherSpec may come, a handshake record is refused on its
+    // header, before its key change could be crossed.
+    for to_server in [true, false] {
+        let mut f = last_flight(to_server);
+        let mut wire = plaintext_record(ContentType::Handshake, &f.finished[..5]);
+        wire.extend_from_slice(&CHANGE_CIPHER_SPEC);
+        wire.extend(seal(
+            &mut f.sender,
+            ContentType::Handshake,
+            &f.finished[5..],
+        ));
+        let result = deliver(&mut f.receiver, &wire);
+        let error = assert_fatal_alert(&mut f.receiver, result, f.alert, A::UnexpectedMessage);
+        assert_eq!(
+            error,
+            Error::Record(RecordError::UnexpectedRecord(
+                "handshake message where ChangeCipherSpec is due"
+            )),
+            "to the server: {to_server}"
+        );
+    }
+}
+
+#[test]
+fn handshake_data_after_finished_in_its_record_is_unexpected_message() {
+    // BoGo's TrailingDataWithFinished and Renegotiate-Client-Packed: the
+    // Finished that completes the handshake (the server's in a full one,
+    // the client's in a resumption) with a byte, or a whole HelloRequest,
+    // after it in its record. Whatever they are, they would be read in
+    // the state of a handshake they were not sent in; nothing of the
+    // receiver's answer goes out, only the alert.
+    for to_server in [true, false] {
+        for extra in [&[0u8][..], &handshake(T::HelloRequest, &[])] {
+            let (mut conn, result, protection) = in_place_of_finished(to_server, |sender, fin| {
+                seal(sender, ContentType::Handshake, &[fin, extra].concat())
+            });
+            let error = assert_fatal_alert(&mut conn, result, protection, A::UnexpectedMessage);
+            assert_eq!(
+                error,
+                Error::Record(RecordError::ExcessHandshakeData(
+                    "after the end of the peer's flight"
+                )),
+                "to the server: {to_server}, {extra:?}"
+            );
+            assert!(conn.is_handshaking(), "the handshake did not complete");
+        }
+    }
+}
+
+#[test]
+fn a_session_refused_with_its_last_finished_is_not_resumable() {
+    // The client stored the session its handshake made when the server's
+    // Finished verified; the data packed after that Finished ends the
+    // connection with a fatal alert, and §7.2.2 has the session
+    // invalidated.
+    let store = Arc::new(MemoryStore::new(4));
+    let mut client = common::client_config();
+    client.session_store = Some(store.clone());
+    let mut pair = Pair::new(client, common::server_config());
+    pair.flight_to_server(untouched).unwrap();
+    pair.flight_to_client(untouched).unwrap();
+    pair.flight_to_server(untouched).unwrap();
+    let recs = records(&take(&mut pair.server));
+    let est = pair.server.established().unwrap();
+    let finished = open(
+        &mut write_state(est, Writer::Server, 0),
+        recs[1].0,
+        &recs[1].1,
+    );
+    let mut wire = to_wire(&recs[..1]);
+    let packed = [finished, vec![0]].concat();
+    wire.extend(seal(
+        &mut write_state(est, Writer::Server, 0),
         ContentType::Handshake,
-        &capture.certificate[..2],
+        &packed,
     ));
-    wire.extend_from_slice(&CHANGE_CIPHER_SPEC);
+    let protection = AlertProtection::Sealed(Box::new(next_write_state(
+        &pair.client,
+        est,
+        Writer::Client,
+    )));
+    let result = deliver(&mut pair.client, &wire);
+    assert_fatal_alert(&mut pair.client, result, protection, A::UnexpectedMessage);
+    let server = ServerId::parse("localhost").unwrap();
+    assert!(store.get(&server).unwrap().is_none(), "the session is gone");
+}
+
+#[test]
+fn handshake_data_after_the_end_of_a_flight_is_unexpected_message() {
+    // BoGo's PartialClientKeyExchangeWithClientHello: a ClientHello with
+    // the start of a ClientKeyExchange in its record. The client cannot
+    // have made that message before our ServerHello; the server answers
+    // only with the alert.
+    let capture = Capture::new();
+    let cke = &capture.client_key_exchange;
+    let fragment = [&capture.client_hello[..], &cke[..5]].concat();
     let error = capture.refused_record(
-        Expecting::ServerHello,
-        &wire,
+        Expecting::ClientHello,
+        &plaintext_record(ContentType::Handshake, &fragment),
         A::UnexpectedMessage,
-        "part of a Certificate header, then ChangeCipherSpec",
+        "ClientHello and the start of a ClientKeyExchange",
     );
     assert_eq!(
         error,
-        Error::Record(RecordError::UnexpectedMessage(
-            "ChangeCipherSpec inside a handshake message"
+        Error::Record(RecordError::ExcessHandshakeData(
+            "after the end of the peer's flight"
         ))
     );
+
+    // PartialNewSessionTicketWithServerHelloDone: the first byte of a
+    // NewSessionTicket behind ServerHelloDone; and a whole one.
+    for extra in [
+        &capture.new_session_ticket[..1],
+        &capture.new_session_ticket,
+    ] {
+        let fragment = [&capture.server_hello_done[..], extra].concat();
+        let error = capture.refused_record(
+            Expecting::ServerHelloDone,
+            &plaintext_record(ContentType::Handshake, &fragment),
+            A::UnexpectedMessage,
+            "ServerHelloDone and a NewSessionTicket",
+        );
+        assert_eq!(
+            error,
+            Error::Record(RecordError::ExcessHandshakeData(
+                "after the end of the peer's flight"
+            ))
+        );
+    }
+}
+
+#[test]
+fn application_data_inside_a_handshake_message_is_unexpected_message() {
+    // BoGo's SendHalfHelloRequest: after the handshake, half a HelloRequest
+    // (to the client) or half a ClientHello (to the server), then
+    // application data. The message is never finished; its peer may not
+    // go on as if it had not begun.
+    for to_server in [true, false] {
+        let half = if to_server {
+            [T::ClientHello.value(), 0]
+        } else {
+            [T::HelloRequest.value(), 0]
+        };
+        let mut t = Traffic::new();
+        let result = t.send_many(to_server, 2, |i| match i {
+            0 => (ContentType::Handshake, half.to_vec()),
+            _ => (ContentType::ApplicationData, b"data".to_vec()),
+        });
+        let (at, result, protection) = result.expect("refused");
+        assert_eq!(at, 1, "the half message is taken, the data is not");
+        let error = assert_fatal_alert(
+            t.receiver(to_server),
+            result,
+            protection,
+            A::UnexpectedMessage,
+        );
+        assert_eq!(
+            error,
+            Error::Record(RecordError::UnexpectedRecord(
+                "application data inside a handshake message"
+            ))
+        );
+        assert_eq!(t.receiver(to_server).application_data_available(), 0);
+    }
 }
 
 // ---------------------------------------------------------------------------

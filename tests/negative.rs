@@ -49,9 +49,10 @@ use tls12::{
 };
 
 use common::wire::{
-    assert_unexpected_message, content_types, deliver, derive_write_state, drop_message,
-    edit_message, insert_record, message, open, payload, records, seal, take, take_fatal_alert,
-    to_wire, untouched, write_state, AlertProtection, Pair, Writer, CHANGE_CIPHER_SPEC,
+    assert_unexpected_message, assert_unexpected_record, content_types, deliver,
+    derive_write_state, drop_message, edit_message, insert_record, message, open, payload, records,
+    seal, take, take_fatal_alert, to_wire, untouched, write_state, AlertProtection, Pair, Writer,
+    CHANGE_CIPHER_SPEC,
 };
 
 type RecordError = tls12::record_layer::Error;
@@ -751,7 +752,7 @@ fn client_certificate_without_certificate_verify_is_unexpected_message() {
         |wire| drop_message(wire, HandshakeType::CertificateVerify),
         AlertDescription::UnexpectedMessage,
     );
-    assert_unexpected_message(&error, "");
+    assert_unexpected_record(&error, "");
 }
 
 #[test]
@@ -796,7 +797,7 @@ fn early_change_cipher_spec_to_the_client_is_unexpected_message() {
             },
             AlertDescription::UnexpectedMessage,
         );
-        assert_unexpected_message(&error, &format!("at {at}"));
+        assert_unexpected_record(&error, &format!("at {at}"));
     }
 }
 
@@ -809,7 +810,7 @@ fn early_change_cipher_spec_to_the_server_is_unexpected_message() {
         |wire| insert_record(wire, 0, &CHANGE_CIPHER_SPEC),
         AlertDescription::UnexpectedMessage,
     );
-    assert_unexpected_message(&error, "");
+    assert_unexpected_record(&error, "");
 
     // Before ClientKeyExchange.
     let pair = Pair::new(common::client_config(), common::server_config());
@@ -822,7 +823,7 @@ fn early_change_cipher_spec_to_the_server_is_unexpected_message() {
         },
         AlertDescription::UnexpectedMessage,
     );
-    assert_unexpected_message(&error, "");
+    assert_unexpected_record(&error, "");
 
     // With client authentication, before each of Certificate,
     // ClientKeyExchange and CertificateVerify: the last skips the proof of
@@ -842,7 +843,7 @@ fn early_change_cipher_spec_to_the_server_is_unexpected_message() {
             },
             AlertDescription::UnexpectedMessage,
         );
-        assert_unexpected_message(&error, &format!("at {at}"));
+        assert_unexpected_record(&error, &format!("at {at}"));
     }
 }
 
@@ -870,7 +871,7 @@ fn application_data_before_the_handshake_is_unexpected_message() {
         |wire| insert_record(wire, 0, &APPLICATION_DATA),
         AlertDescription::UnexpectedMessage,
     );
-    assert_unexpected_message(&error, "");
+    assert_unexpected_record(&error, "");
 
     let pair = Pair::new(common::client_config(), common::server_config());
     let error = client_rejects_server_flight(
@@ -878,7 +879,7 @@ fn application_data_before_the_handshake_is_unexpected_message() {
         |wire| insert_record(wire, 0, &APPLICATION_DATA),
         AlertDescription::UnexpectedMessage,
     );
-    assert_unexpected_message(&error, "");
+    assert_unexpected_record(&error, "");
 }
 
 #[test]
@@ -1006,6 +1007,42 @@ fn record_version_other_than_tls_1_2_after_the_hellos_is_protocol_version() {
         AlertDescription::ProtocolVersion,
     );
     assert_eq!(error, Error::Record(RecordError::BadRecordVersion(0x0301)));
+}
+
+#[test]
+fn records_before_the_server_hello_may_carry_any_3_x_version() {
+    // Before the ServerHello no version is agreed (§6.2.1: a client "may
+    // not know what version will be employed before it receives the
+    // ServerHello"), and Appendix D.4 asks "Do you ignore the TLS record
+    // layer version number in all TLS records before ServerHello?". The
+    // ServerHello's own server_version decides; after it, the test above.
+    let mut pair = Pair::new(common::client_config(), common::server_config());
+    pair.flight_to_server(untouched).unwrap();
+    pair.flight_to_client(|wire| {
+        let mut recs = records(&wire);
+        recs[0].0.version = ProtocolVersion::TLS1_0;
+        to_wire(&recs)
+    })
+    .unwrap();
+    pair.flight_to_server(untouched).unwrap();
+    pair.flight_to_client(untouched).unwrap();
+    assert!(!pair.client.is_handshaking());
+
+    // So application data there, in a {3,1} record, is refused for what it
+    // is: a record of the wrong type before the handshake.
+    const APPLICATION_DATA: [u8; 10] = [23, 3, 1, 0, 5, b'h', b'e', b'l', b'l', b'o'];
+    let pair = Pair::new(common::client_config(), common::server_config());
+    let error = client_rejects_server_flight(
+        pair,
+        |wire| insert_record(wire, 0, &APPLICATION_DATA),
+        AlertDescription::UnexpectedMessage,
+    );
+    assert_eq!(
+        error,
+        Error::Record(RecordError::UnexpectedRecord(
+            "application data before the handshake"
+        ))
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 //! carries) decides.
 
 use tls12::record_layer::codec::DecodeError;
+use tls12::record_layer::record::MAX_CIPHERTEXT;
 use tls12::record_layer::Error as RecordError;
 use tls12::{AlertDescription, CertificateError, Error};
 
@@ -55,18 +56,20 @@ fn illegal_parameter_reason(why: &str) -> &'static str {
         "signature algorithm not offered or not fitting the suite"
         | "CertificateVerify with a scheme we did not offer"
         | "signature scheme does not fit the key" => "WRONG_SIGNATURE_TYPE",
-        "ClientHello without null compression"
-        | "server chose a compression method we did not offer" => {
-            "UNSUPPORTED_COMPRESSION_ALGORITHM"
-        }
+        "ClientHello without null compression" => "INVALID_COMPRESSION_LIST",
+        "server chose a compression method we did not offer" => "UNSUPPORTED_COMPRESSION_ALGORITHM",
+        "ec_point_formats without uncompressed" => "ERROR_PARSING_EXTENSION",
         _ => "ILLEGAL_PARAMETER",
     }
 }
 
 fn record_reason(e: &RecordError) -> String {
     let r = match e {
-        RecordError::Decode(DecodeError::Duplicate { .. }) => "DUPLICATE_EXTENSION",
-        RecordError::Decode(_) => "DECODE_ERROR",
+        RecordError::Decode(e) => decode_reason(e),
+        // §6.2.3's limit on the record as sent, before it is opened.
+        RecordError::RecordOverflow { limit, .. } if *limit == MAX_CIPHERTEXT => {
+            "ENCRYPTED_LENGTH_TOO_LONG"
+        }
         RecordError::RecordOverflow { .. } => "DATA_LENGTH_TOO_LONG",
         RecordError::UnknownContentType(_) | RecordError::EmptyFragment(_) => "UNEXPECTED_RECORD",
         RecordError::TooManyEmptyRecords => "TOO_MANY_EMPTY_FRAGMENTS",
@@ -74,12 +77,27 @@ fn record_reason(e: &RecordError) -> String {
         RecordError::BadRecordVersion(_) => "WRONG_VERSION_NUMBER",
         RecordError::BadRecordMac => "DECRYPTION_FAILED_OR_BAD_RECORD_MAC",
         RecordError::UnexpectedMessage(_) => "UNEXPECTED_MESSAGE",
+        RecordError::UnexpectedRecord(_) => "UNEXPECTED_RECORD",
+        RecordError::ExcessHandshakeData(_) => "EXCESS_HANDSHAKE_DATA",
         RecordError::HandshakeMessageTooLarge { .. } => "EXCESSIVE_MESSAGE_SIZE",
         RecordError::BadChangeCipherSpec => "BAD_CHANGE_CIPHER_SPEC",
         RecordError::PeerAlert(alert) => return alert_reason(alert.description),
         _ => "INTERNAL_ERROR",
     };
     format!(":{r}:")
+}
+
+/// `decode_error`: BoringSSL names some structures in its reason.
+fn decode_reason(e: &DecodeError) -> &'static str {
+    match (e, e.what()) {
+        (DecodeError::Duplicate { .. }, _) => "DUPLICATE_EXTENSION",
+        (DecodeError::InvalidValue { .. }, "Alert.level") => "UNKNOWN_ALERT_TYPE",
+        // Cut short (fragmented across records) or followed by another.
+        (_, "Alert" | "Alert.level" | "Alert.description") => "BAD_ALERT",
+        (_, "HelloRequest") => "BAD_HELLO_REQUEST",
+        (_, "ProtocolNameList" | "ProtocolName") => "PARSE_TLSEXT",
+        _ => "DECODE_ERROR",
+    }
 }
 
 fn certificate_reason(e: &CertificateError) -> &'static str {
@@ -105,6 +123,7 @@ fn alert_reason(d: AlertDescription) -> String {
         AlertDescription::CloseNotify
             | AlertDescription::UnexpectedMessage
             | AlertDescription::BadRecordMac
+            | AlertDescription::DecompressionFailure
             | AlertDescription::HandshakeFailure
             | AlertDescription::BadCertificate
             | AlertDescription::UnsupportedCertificate

@@ -800,6 +800,18 @@ pub mod wire {
         );
     }
 
+    /// Checks that `error` is the record layer's out-of-place record error
+    /// (`Error::Record(UnexpectedRecord(_))`, sent as unexpected_message).
+    pub fn assert_unexpected_record(error: &Error, context: &str) {
+        assert!(
+            matches!(
+                error,
+                Error::Record(tls12::record_layer::Error::UnexpectedRecord(_))
+            ),
+            "{context}: {error:?}"
+        );
+    }
+
     /// Checks that `failing`, which returned `result`, failed with an error
     /// that maps to `alert`, wrote exactly one record (that fatal alert,
     /// read off the wire and opened if sealed), repeats the error on every

@@ -395,8 +395,16 @@ impl ClientHandshake {
         if ignored || self.expected().contains(&t) {
             return Ok(());
         }
+        // Where only ChangeCipherSpec may come, a handshake record is out
+        // of place whatever message it starts.
+        let error = match self.state {
+            ClientState::ExpectChangeCipherSpec(_) => {
+                Error::unexpected_record("handshake message where ChangeCipherSpec is due")
+            }
+            _ => Error::unexpected(t.name()),
+        };
         self.state = ClientState::Failed;
-        Err(Error::unexpected(t.name()))
+        Err(error)
     }
 
     /// Feeds one handshake message from the server.
@@ -463,7 +471,7 @@ impl ClientHandshake {
                 self.state = ClientState::ExpectFinished(keys);
                 Ok(())
             }
-            _ => Err(Error::unexpected("ChangeCipherSpec out of order")),
+            _ => Err(Error::unexpected_record("ChangeCipherSpec out of order")),
         }
     }
 

@@ -113,6 +113,11 @@ impl Error {
     pub fn unexpected(why: &'static str) -> Self {
         Self::Record(record_layer::Error::UnexpectedMessage(why))
     }
+
+    /// A record whose type is out of place: `unexpected_message` (§6).
+    pub fn unexpected_record(why: &'static str) -> Self {
+        Self::Record(record_layer::Error::UnexpectedRecord(why))
+    }
 }
 
 /// Written through [`EscapeControls`]: a message that quotes the peer

@@ -174,8 +174,16 @@ impl ServerHandshake {
         if self.expected().contains(&t) {
             return Ok(());
         }
+        // Where only ChangeCipherSpec may come, a handshake record is out
+        // of place whatever message it starts.
+        let error = match self.state {
+            ServerState::ExpectChangeCipherSpec(_) => {
+                Error::unexpected_record("handshake message where ChangeCipherSpec is due")
+            }
+            _ => Error::unexpected(t.name()),
+        };
         self.state = ServerState::Failed;
-        Err(Error::unexpected(t.name()))
+        Err(error)
     }
 
     /// Feeds one handshake message from the client.
@@ -238,7 +246,7 @@ impl ServerHandshake {
                 self.state = ServerState::ExpectFinished(keys);
                 Ok(())
             }
-            _ => Err(Error::unexpected("ChangeCipherSpec out of order")),
+            _ => Err(Error::unexpected_record("ChangeCipherSpec out of order")),
         }
     }
 

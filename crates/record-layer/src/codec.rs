@@ -74,6 +74,21 @@ pub enum DecodeError {
     },
 }
 
+impl DecodeError {
+    /// The RFC name of the field or structure that did not decode.
+    pub fn what(&self) -> &'static str {
+        match self {
+            Self::Truncated { what }
+            | Self::TrailingBytes { what }
+            | Self::LengthOutOfRange { what, .. }
+            | Self::LengthNotMultiple { what, .. }
+            | Self::InvalidValue { what }
+            | Self::Illegal { what }
+            | Self::Duplicate { what } => what,
+        }
+    }
+}
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

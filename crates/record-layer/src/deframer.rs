@@ -291,12 +291,8 @@ impl HandshakeJoiner {
         }))
     }
 
-    /// True when bytes of a message that has not fully arrived are buffered.
-    ///
-    /// The connection asks this where a message boundary is required: a
-    /// message must not straddle a ChangeCipherSpec (its parts would be under
-    /// different keys), nor be interrupted by application data where that is
-    /// refused.
+    /// True when bytes of a message that has not fully arrived are buffered,
+    /// behind any complete messages not yet popped.
     pub fn has_partial_message(&self) -> bool {
         let mut at = self.start;
         while let Ok(Some(end)) = self.message_end(at) {
@@ -305,10 +301,20 @@ impl HandshakeJoiner {
         at != self.buf.len()
     }
 
+    /// True when no handshake bytes are buffered: every message that
+    /// arrived has been popped, and no part of another is waiting.
+    ///
+    /// The connection asks this where the peer's handshake data must end:
+    /// at its ChangeCipherSpec (the rest would be under other keys), and
+    /// once the message that ends its flight or its handshake is popped.
+    pub fn is_empty(&self) -> bool {
+        self.start == self.buf.len()
+    }
+
     /// Gives the buffer's memory back when it holds no bytes, as
     /// [`MessageDeframer::release_if_empty`] does.
     pub fn release_if_empty(&mut self) {
-        if self.start == self.buf.len() {
+        if self.is_empty() {
             self.buf = Vec::new();
             self.start = 0;
         }
@@ -598,6 +604,20 @@ mod tests {
         assert!(j.has_partial_message());
         assert_eq!(j.pop().unwrap().unwrap().msg_type, 14);
         assert!(j.has_partial_message());
+        assert!(!j.is_empty());
+    }
+
+    #[test]
+    fn a_complete_message_not_yet_popped_is_not_empty() {
+        let mut j = HandshakeJoiner::new();
+        assert!(j.is_empty());
+        j.push(&[handshake(20, &[0; 12]), handshake(0, b"")].concat())
+            .unwrap();
+        assert_eq!(j.pop().unwrap().unwrap().msg_type, 20);
+        assert!(!j.has_partial_message());
+        assert!(!j.is_empty(), "a whole HelloRequest is still here");
+        j.pop().unwrap().unwrap();
+        assert!(j.is_empty());
     }
 
     #[test]

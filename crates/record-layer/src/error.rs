@@ -41,9 +41,21 @@ pub enum Error {
     BadRecordVersion(u16),
     /// A record failed AEAD authentication (§6.2.3.3 `bad_record_mac`).
     BadRecordMac,
-    /// A record (or handshake message) arrived where the protocol does not
-    /// allow it; the string says which rule.
+    /// A handshake message arrived where the protocol does not allow it
+    /// (§7.3, §7.4: the messages come in one order); the string says which
+    /// message or rule.
     UnexpectedMessage(&'static str),
+    /// A record of a known type arrived where its type is not allowed (§6:
+    /// "If a TLS implementation receives an unexpected record type, it MUST
+    /// send an unexpected_message alert"): application data before the
+    /// first handshake's keys, a ChangeCipherSpec where a handshake message
+    /// is due or the other way round; the string says which rule.
+    UnexpectedRecord(&'static str),
+    /// Handshake bytes buffered where the peer's handshake data must end:
+    /// at its ChangeCipherSpec (§7.1: the rest would be read under other
+    /// keys), at the end of a flight it must wait after (§7.3), or at the
+    /// end of a handshake. The string says which boundary.
+    ExcessHandshakeData(&'static str),
     /// A handshake message longer than we are willing to buffer.
     HandshakeMessageTooLarge {
         /// The message's `uint24 length`.
@@ -84,7 +96,9 @@ impl Error {
             | Self::EmptyFragment(_)
             | Self::TooManyEmptyRecords
             | Self::TooManyWarningAlerts
-            | Self::UnexpectedMessage(_) => AlertDescription::UnexpectedMessage,
+            | Self::UnexpectedMessage(_)
+            | Self::UnexpectedRecord(_)
+            | Self::ExcessHandshakeData(_) => AlertDescription::UnexpectedMessage,
             Self::BadRecordVersion(_) => AlertDescription::ProtocolVersion,
             Self::BadRecordMac => AlertDescription::BadRecordMac,
             // OpenSSL answers an excessive message size the same way.
@@ -115,6 +129,8 @@ impl fmt::Display for Error {
             Self::BadRecordVersion(v) => write!(f, "record version {v:#06x} not accepted"),
             Self::BadRecordMac => write!(f, "record failed authentication (bad_record_mac)"),
             Self::UnexpectedMessage(why) => write!(f, "unexpected message: {why}"),
+            Self::UnexpectedRecord(why) => write!(f, "unexpected record: {why}"),
+            Self::ExcessHandshakeData(why) => write!(f, "handshake data left over {why}"),
             Self::HandshakeMessageTooLarge { length, limit } => {
                 write!(
                     f,
