@@ -28,9 +28,12 @@ use crate::stream::{self, io_error};
 ///
 /// As with [`Stream`](crate::Stream): TLS failures are `io::Error`s of
 /// kind `InvalidData` ([`tls_error`](crate::tls_error) gets the TLS error
-/// out), a transport that ends without close_notify is `UnexpectedEof`,
-/// and `shutdown` (`poll_shutdown`) sends close_notify before it shuts the
-/// transport's write side. Dropping the stream sends nothing.
+/// out), a transport that ends without close_notify is `UnexpectedEof`.
+/// Closing is §7.2.1's, as [`Connection`] tells ("Closing"): a read gives
+/// end of stream at the peer's close_notify, once ours is sent in answer; a
+/// write after either side's close_notify fails with `BrokenPipe`; and
+/// `shutdown` (`poll_shutdown`) sends close_notify, once, before it shuts
+/// the transport's write side. Dropping the stream sends nothing.
 #[derive(Debug)]
 pub struct AsyncStream<S> {
     conn: Connection,

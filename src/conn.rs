@@ -10,6 +10,9 @@
 //! [`Connection::read_tls`], let it work with [`Connection::process_new_packets`],
 //! and send what [`Connection::write_tls`] gives. [`crate::Stream`] wraps
 //! this into a blocking `Read + Write` over a socket.
+//!
+//! How a connection closes (§7.2.1), and what the application sees of it,
+//! is told once, on [`Connection`].
 
 use std::io;
 use std::sync::Arc;
@@ -86,6 +89,43 @@ pub enum Event {
 }
 
 /// One TLS 1.2 connection, client or server.
+///
+/// # Closing (RFC 5246 §7.2.1)
+///
+/// "Either party may initiate a close by sending a close_notify alert. Any
+/// data received after a closure alert is ignored. Unless some other fatal
+/// alert has been transmitted, each party is required to send a
+/// close_notify alert before closing the write side of the connection. The
+/// other party MUST respond with a close_notify alert of its own and close
+/// down the connection immediately, discarding any pending writes."
+///
+/// What the application sees:
+///
+/// - [`Connection::send_close_notify`] queues our close_notify, once. It
+///   closes the write side: from then on
+///   [`Connection::write_application_data`] and the renegotiation calls fail
+///   with [`Error::Closed`], and nothing else is queued behind the alert (a
+///   renegotiation request from the peer goes unanswered, a later fatal
+///   alert unsent). Reading goes on: what the peer sent before it saw our
+///   alert is still delivered, up to its own close_notify.
+/// - When the peer's close_notify arrives, [`Connection::peer_closed`]
+///   becomes true and the connection answers by itself: our close_notify is
+///   queued, unless we sent one already or a fatal alert ended the
+///   connection. The "pending writes" it discards are the application's:
+///   from then on [`Connection::write_application_data`] fails with
+///   [`Error::Closed`]. Records already sealed and queued for
+///   [`Connection::write_tls`] go out before our alert: discarding them
+///   would leave a gap in our sequence numbers (the alert would then fail
+///   the peer's MAC check) unless their numbers, and with them their AEAD
+///   nonces, were used again, and a nonce is never reused here. Send what
+///   `write_tls` gives, then close the transport. Application data that
+///   came before the alert stays readable; records after it are never
+///   processed.
+/// - [`crate::Stream`] and the async stream (feature `tokio`): `read` gives
+///   `Ok(0)` at the peer's close_notify, once our answer is sent (best
+///   effort: §7.2.1 lets the peer close without waiting for it); `write`
+///   after either close fails with [`std::io::ErrorKind::BrokenPipe`];
+///   `close` / `shutdown` sends close_notify once.
 pub struct Connection {
     role: Role,
     /// The handshake in progress, if any: the first one, or a renegotiation.
@@ -115,7 +155,9 @@ pub struct Connection {
     declined_renegotiations: usize,
     /// At most [`MAX_QUEUED_EVENTS`], the oldest dropped first.
     events: VecDeque<Event>,
+    /// The peer's close_notify has arrived (§7.2.1).
     peer_closed: bool,
+    /// Our close_notify is queued: the write side is closed (§7.2.1).
     sent_close: bool,
     /// The error that ended the connection, if any: every later call fails
     /// with it.
@@ -239,7 +281,8 @@ impl Connection {
         self.events.pop_front()
     }
 
-    /// True once the peer sent close_notify (§7.2.1).
+    /// True once the peer sent close_notify (§7.2.1); the connection has
+    /// answered with its own (see [`Connection`], "Closing").
     pub fn peer_closed(&self) -> bool {
         self.peer_closed
     }
@@ -360,8 +403,7 @@ impl Connection {
 
     fn process_records(&mut self) -> Result<(), Error> {
         loop {
-            // §7.2.1: after close_notify the peer has nothing more to say;
-            // whatever follows is not read.
+            // §7.2.1: "Any data received after a closure alert is ignored."
             if self.peer_closed {
                 break;
             }
@@ -464,9 +506,8 @@ impl Connection {
 
     fn alert_received(&mut self, alert: Alert) -> Result<(), Error> {
         match (alert.level, alert.description) {
-            // §7.2.1: close_notify; we answer with our own on close.
             (_, AlertDescription::CloseNotify) => {
-                self.peer_closed = true;
+                self.close_notify_received();
                 Ok(())
             }
             // §7.2.2: no_renegotiation answers our HelloRequest or
@@ -488,6 +529,15 @@ impl Connection {
                 Err(e)
             }
         }
+    }
+
+    /// The peer's close_notify, answered here and now, whatever the
+    /// application does next (§7.2.1): "The other party MUST respond with a
+    /// close_notify alert of its own and close down the connection
+    /// immediately". [`Connection`] tells what the application sees.
+    fn close_notify_received(&mut self) {
+        self.peer_closed = true;
+        self.send_close_notify();
     }
 
     /// True until the peer's first hello has been read whole: the first
@@ -658,6 +708,11 @@ impl Connection {
     /// message; a HelloRequest is answered here) or we decline with a
     /// `no_renegotiation` warning (false). Anything else is unexpected.
     fn start_peer_renegotiation(&mut self, msg: &HandshakeMessage) -> Result<bool, Error> {
+        // After our close_notify we send nothing more (§7.2.1): neither a
+        // new handshake nor a refusal.
+        if self.sent_close {
+            return Ok(false);
+        }
         let previous = self.previous_handshake();
         match (&self.role, &msg.payload) {
             (Role::Client { config, server }, HandshakePayload::HelloRequest) => {
@@ -800,6 +855,9 @@ impl Connection {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
+        if self.sent_close {
+            return Err(Error::Closed);
+        }
         if self.handshake.is_some() {
             return Err(Error::Config("a handshake is already in progress"));
         }
@@ -889,7 +947,13 @@ impl Connection {
 
     /// Fragments `data` into records of `content_type` (§6.2.1) and
     /// protects each in place under the current write state.
+    ///
+    /// Nothing follows our close_notify: §7.2.1 has each party send it
+    /// "before closing the write side of the connection".
     fn send_plaintext(&mut self, content_type: ContentType, data: &[u8]) -> Result<(), Error> {
+        if self.sent_close {
+            return Err(Error::Closed);
+        }
         for fragment in fragments(data, record_layer::record::MAX_PLAINTEXT) {
             let layout = write_record(
                 &mut self.outgoing,
@@ -927,9 +991,15 @@ impl Connection {
     }
 
     /// Queues application data (§10), protected by the current keys.
+    ///
+    /// Refused with [`Error::Closed`] once close_notify has been sent, ours
+    /// or our answer to the peer's (see [`Connection`], "Closing").
     pub fn write_application_data(&mut self, data: &[u8]) -> Result<(), Error> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
+        }
+        if self.sent_close {
+            return Err(Error::Closed);
         }
         if self.established.is_none() {
             return Err(Error::Internal(
@@ -968,13 +1038,16 @@ impl Connection {
     }
 
     /// Queues close_notify (§7.2.1: "Either party may initiate a close by
-    /// sending a close_notify alert").
+    /// sending a close_notify alert"), once, and closes the write side:
+    /// nothing more is queued after it (see [`Connection`], "Closing").
+    /// Does nothing after a fatal alert: §7.2.1 asks for close_notify
+    /// "unless some other fatal alert has been transmitted".
     pub fn send_close_notify(&mut self) {
         if !self.sent_close && self.failed.is_none() {
-            self.sent_close = true;
             // Failing to seal an alert can only be sequence exhaustion; the
             // connection is closing anyway.
             let _ = self.send_alert(Alert::close_notify());
+            self.sent_close = true;
         }
     }
 

@@ -14,12 +14,17 @@ use crate::conn::Connection;
 /// A TLS connection driven over a blocking transport (usually a `TcpStream`).
 ///
 /// TLS failures come back as `io::Error`s of kind `InvalidData` that wrap
-/// the [`Error`]; [`tls_error`] gets it back out. A peer that closes the
-/// transport without close_notify gives `UnexpectedEof` (a possible
-/// truncation attack, §7.2.1), not a clean end of stream. For the same
-/// reason, end a connection with [`Stream::close`], which sends close_notify:
-/// dropping a `Stream` just closes the transport, and the peer is right to
-/// report that as a truncation.
+/// the [`Error`]; [`tls_error`] gets it back out.
+///
+/// Closing follows §7.2.1 as [`Connection`] tells ("Closing"): `read` gives
+/// `Ok(0)` at the peer's close_notify, after sending ours in answer; a
+/// `write` after either side's close_notify fails with kind `BrokenPipe`
+/// (wrapping [`Error::Closed`]), as a write on a shut-down socket does. A
+/// peer that closes the transport without close_notify gives
+/// `UnexpectedEof` (a possible truncation attack), not a clean end of
+/// stream. For the same reason, end a connection with [`Stream::close`],
+/// which sends close_notify: dropping a `Stream` just closes the transport,
+/// and the peer is right to report that as a truncation.
 ///
 /// After sending a fatal alert, a `Stream` asks its [`Transport`] to make
 /// sure the alert arrives ([`Transport::linger_after_alert`]) before it
@@ -35,8 +40,14 @@ pub fn tls_error(e: &io::Error) -> Option<&Error> {
     e.get_ref()?.downcast_ref::<Error>()
 }
 
+/// `e` as the `io::Error` a [`Stream`] returns: `BrokenPipe` for a write
+/// after close_notify, `InvalidData` for a TLS failure.
 pub(crate) fn io_error(e: Error) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, e)
+    let kind = match e {
+        Error::Closed => io::ErrorKind::BrokenPipe,
+        _ => io::ErrorKind::InvalidData,
+    };
+    io::Error::new(kind, e)
 }
 
 /// What a [`Stream`] needs of its transport beyond `Read + Write`: a way to
@@ -151,7 +162,9 @@ impl<S: Transport> Stream<S> {
         finish_renegotiation(&mut self.conn, &mut self.sock)
     }
 
-    /// Sends close_notify (§7.2.1) and flushes it.
+    /// Sends close_notify (§7.2.1) and flushes it; after the first call, and
+    /// after the peer's close_notify (already answered), it sends nothing
+    /// more. Reading may go on until the peer's close_notify.
     pub fn close(&mut self) -> io::Result<()> {
         close(&mut self.conn, &mut self.sock)
     }
@@ -182,7 +195,7 @@ impl<S: Transport> Write for Stream<S> {
 pub(crate) fn handshake(conn: &mut Connection, sock: &mut impl Transport) -> io::Result<()> {
     while conn.is_handshaking() {
         flush_records(conn, sock)?;
-        if !read_records(conn, sock)? {
+        if conn.peer_closed() || !read_records(conn, sock)? {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "peer closed the connection during the handshake",
@@ -200,7 +213,7 @@ pub(crate) fn finish_renegotiation(
 ) -> io::Result<()> {
     flush_records(conn, sock)?;
     while conn.is_renegotiating() {
-        if !read_records(conn, sock)? {
+        if conn.peer_closed() || !read_records(conn, sock)? {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "peer closed the connection during renegotiation",
@@ -213,7 +226,21 @@ pub(crate) fn finish_renegotiation(
 /// Sends close_notify (§7.2.1) and flushes it.
 pub(crate) fn close(conn: &mut Connection, sock: &mut impl Transport) -> io::Result<()> {
     conn.send_close_notify();
+    if conn.peer_closed() {
+        return flush_answer(conn, sock);
+    }
     flush_records(conn, sock)
+}
+
+/// Flushes our close_notify in answer to the peer's, best effort: §7.2.1
+/// lets the peer close "without waiting for the responding close_notify",
+/// so a transport it has closed is no failure. Only `WouldBlock` (not
+/// ready yet, the async stream's "try again") is passed on.
+fn flush_answer(conn: &mut Connection, sock: &mut impl Transport) -> io::Result<()> {
+    match flush_records(conn, sock) {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// Reads application data, reading records from the transport until some
@@ -225,8 +252,12 @@ pub(crate) fn read(
 ) -> io::Result<usize> {
     loop {
         let n = conn.read_application_data(buf);
-        if n > 0 || buf.is_empty() || conn.peer_closed() {
+        if n > 0 || buf.is_empty() {
             return Ok(n);
+        }
+        if conn.peer_closed() {
+            // The clean end (§7.2.1), once our answer is on its way.
+            return flush_answer(conn, sock).map(|()| 0);
         }
         if !read_records(conn, sock)? {
             // §7.2.1: a transport that ends without close_notify may be
@@ -276,8 +307,13 @@ fn read_records(conn: &mut Connection, sock: &mut impl Transport) -> io::Result<
     if let Err(e) = conn.process_new_packets() {
         return Err(failed(conn, sock, e));
     }
-    // Answers the peer's flight may need (e.g. a renegotiation).
-    flush_records(conn, sock)?;
+    // Answers the peer's flight may need: a renegotiation, or our
+    // close_notify after the peer's.
+    if conn.peer_closed() {
+        flush_answer(conn, sock)?;
+    } else {
+        flush_records(conn, sock)?;
+    }
     Ok(true)
 }
 

@@ -36,6 +36,7 @@ pub fn reason(e: &Error) -> String {
         Error::ServerCertificateChanged => "SERVER_CERT_CHANGED",
         Error::ExtendedMasterSecretRequired => "RESUMED_EMS_SESSION_WITHOUT_EMS_EXTENSION",
         Error::Config(_) | Error::Internal(_) => "INTERNAL_ERROR",
+        Error::Closed => "PROTOCOL_IS_SHUTDOWN",
     };
     format!(":{r}:")
 }

@@ -79,6 +79,12 @@ pub enum Error {
     Config(&'static str),
     /// Randomness or key generation failed: `internal_error`.
     Internal(&'static str),
+    /// The connection's write side is closed (RFC 5246 §7.2.1): we sent
+    /// close_notify, on our own or in answer to the peer's, and nothing may
+    /// follow it, so this write or renegotiation was refused. No alert, and
+    /// the connection is not failed: what the peer sent before its own
+    /// close_notify can still be read.
+    Closed,
 }
 
 impl Error {
@@ -89,7 +95,7 @@ impl Error {
         use AlertDescription as A;
         Some(match self {
             Self::Record(e) => return e.alert(),
-            Self::PeerLacksSecureRenegotiation => return None,
+            Self::PeerLacksSecureRenegotiation | Self::Closed => return None,
             Self::Certificate(e) => e.alert(),
             Self::UnsupportedVersion(_) => A::ProtocolVersion,
             Self::NoCommonCipherSuite
@@ -172,6 +178,11 @@ impl Error {
             }
             Self::Config(why) => write!(f, "configuration: {why}"),
             Self::Internal(why) => write!(f, "internal error: {why}"),
+            Self::Closed => write!(
+                f,
+                "the connection is closed: close_notify was sent, and nothing \
+                 may follow it (RFC 5246 §7.2.1)"
+            ),
         }
     }
 }
