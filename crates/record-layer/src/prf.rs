@@ -52,7 +52,8 @@ fn p_hash_of_label_and_seed(key: &hmac::Key, label: &[u8], seed: &[&[u8]], out: 
 }
 
 /// `P_hash(secret, label + seed)` as [`p_hash_of_label_and_seed`], holding
-/// its intermediates in `intermediates` and zeroing them before it returns:
+/// its intermediates in `intermediates` (the first hash-length bytes of
+/// each) and zeroing them before it returns:
 /// A(i), from which with the seed every later block follows, and each
 /// HMAC output, whose bytes past `out` (§5: "the last ... bytes of the
 /// final iteration will then be discarded") are as secret as the rest.
@@ -69,6 +70,8 @@ fn p_hash_wiping(
 ) {
     let block_len = key.algorithm().digest_algorithm().output_len();
     let [a, output] = intermediates;
+    // Only these parts are used, and only they need wiping (one volatile
+    // write per byte): the whole arrays would cost SHA-256 twice as much.
     let (a, output) = (&mut a[..block_len], &mut output[..block_len]);
     // A(1) = HMAC_hash(secret, A(0)), with A(0) = label + seed.
     hmac_into(key, &[label], seed, a);
@@ -83,7 +86,8 @@ fn p_hash_wiping(
             a.copy_from_slice(output);
         }
     }
-    intermediates.zeroize();
+    a.zeroize();
+    output.zeroize();
 }
 
 /// The PRF keyed with one secret (§5), for deriving several outputs from
@@ -380,7 +384,7 @@ mod tests {
         );
         let key = hmac::Key::new(hmac::HMAC_SHA256, b"secret");
         let mut out = [0; 100];
-        let mut intermediates = [[0xa5; digest::MAX_OUTPUT_LEN]; 2];
+        let mut intermediates = [[0; digest::MAX_OUTPUT_LEN]; 2];
         p_hash_wiping(&key, b"label", &[b"seed"], &mut out, &mut intermediates);
         assert_eq!(out, expected);
         assert_eq!(intermediates, [[0; digest::MAX_OUTPUT_LEN]; 2]);
