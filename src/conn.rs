@@ -1037,6 +1037,17 @@ impl Connection {
         self.received.capacity()
     }
 
+    /// Bytes allocated for all the connection's buffers (records received,
+    /// handshake messages, received application data, records to send),
+    /// used or not: what [`release_idle_buffers`](Self::release_idle_buffers)
+    /// gives back once they are empty. For memory accounting and tests.
+    pub fn buffer_capacity(&self) -> usize {
+        self.deframer.capacity()
+            + self.joiner.capacity()
+            + self.received.capacity()
+            + self.outgoing.capacity()
+    }
+
     /// Queues close_notify (§7.2.1: "Either party may initiate a close by
     /// sending a close_notify alert"), once, and closes the write side:
     /// nothing more is queued after it (see [`Connection`], "Closing").
@@ -1055,9 +1066,10 @@ impl Connection {
     /// records and handshake messages, decrypted application data, records
     /// already sent. For a connection about to wait for its peer: an idle
     /// connection then keeps only its keys and its session (see the
-    /// README's "Memory per connection"). The async stream (feature
-    /// `tokio`) calls it whenever its transport is not ready. Not called on the data path
-    /// itself, where reusing the buffers saves an allocation per record.
+    /// README's "Memory per connection"). [`Stream`](crate::Stream) and the
+    /// async stream (feature `tokio`) call it whenever their transport has
+    /// nothing to read and they are about to wait. Not called on the data
+    /// path itself, where reusing the buffers saves an allocation per record.
     pub fn release_idle_buffers(&mut self) {
         self.deframer.release_if_empty();
         self.joiner.release_if_empty();

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::stream::{linger, Transport};
+use crate::stream::{linger, read_without_waiting, Transport};
 
 /// How much a server lets each client have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -242,6 +242,13 @@ impl Write for TimedSocket {
 impl Transport for TimedSocket {
     fn linger_after_alert(&mut self) {
         linger(&self.sock);
+    }
+
+    /// Fails as `read` does once the deadline has passed, even while bytes
+    /// keep arriving.
+    fn read_ready(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.wait(self.read_timeout)?;
+        read_without_waiting(&mut self.sock, buf)
     }
 }
 

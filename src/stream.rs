@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use handshake::{ClientConfig, Error, ServerConfig};
+use record_layer::deframer::READ_SIZE;
 
 use crate::conn::Connection;
 
@@ -52,17 +53,59 @@ pub(crate) fn io_error(e: Error) -> io::Error {
 
 /// What a [`Stream`] needs of its transport beyond `Read + Write`: a way to
 /// make a fatal alert (RFC 5246 §7.2.2) reach the peer before the
-/// transport is closed.
+/// transport is closed, and a way to read without waiting.
 pub trait Transport: Read + Write {
     /// Called once a fatal alert has been written and flushed, before the
     /// error goes to the application (which then closes the transport).
     /// The default does nothing; a `TcpStream` lingers ([`linger`]).
     fn linger_after_alert(&mut self) {}
+
+    /// Reads what has already arrived, without waiting: `WouldBlock` if
+    /// nothing has. A [`Stream`] reads this way first; only when nothing
+    /// is there does it give back the buffers that hold nothing
+    /// ([`Connection::release_idle_buffers`]) and then wait in `read`, as
+    /// the async stream does whenever its socket is not ready. So a
+    /// connection waiting for its peer holds only its keys and session,
+    /// while one that keeps receiving reuses its buffers and allocates
+    /// nothing per record. The default cannot tell and reads as `read`
+    /// does: its connections keep their buffers. A `TcpStream` answers
+    /// with one `recv(MSG_DONTWAIT)` on Unix.
+    fn read_ready(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.read(buf)
+    }
 }
 
 impl Transport for TcpStream {
     fn linger_after_alert(&mut self) {
         linger(self);
+    }
+
+    fn read_ready(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        read_without_waiting(self, buf)
+    }
+}
+
+/// What has arrived on `sock`, or `WouldBlock`, whatever the socket's own
+/// blocking mode and timeout: `MSG_DONTWAIT` makes this one call
+/// non-blocking, so the socket is not switched back and forth.
+#[cfg(unix)]
+pub(crate) fn read_without_waiting(sock: &mut TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+    let (n, _) = rustix::net::recv(&*sock, buf, rustix::net::RecvFlags::DONTWAIT)?;
+    Ok(n)
+}
+
+/// Elsewhere: a plain read, which may wait (the buffers are then kept).
+#[cfg(not(unix))]
+pub(crate) fn read_without_waiting(sock: &mut TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+    sock.read(buf)
+}
+
+/// A transport read through [`Transport::read_ready`].
+struct Ready<'a, S>(&'a mut S);
+
+impl<S: Transport> Read for Ready<'_, S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read_ready(buf)
     }
 }
 
@@ -301,7 +344,11 @@ pub(crate) fn flush_records(conn: &mut Connection, sock: &mut impl Transport) ->
 /// at the transport's end of stream. A TLS error queues its alert, which
 /// is flushed before the error is returned.
 fn read_records(conn: &mut Connection, sock: &mut impl Transport) -> io::Result<bool> {
-    if conn.read_tls(sock)? == 0 {
+    let n = match conn.read_tls(&mut Ready(sock)) {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait_for_records(conn, sock)?,
+        read => read?,
+    };
+    if n == 0 {
         return Ok(false);
     }
     if let Err(e) = conn.process_new_packets() {
@@ -315,6 +362,22 @@ fn read_records(conn: &mut Connection, sock: &mut impl Transport) -> io::Result<
         flush_records(conn, sock)?;
     }
     Ok(true)
+}
+
+/// Nothing has arrived: waits for the peer without keeping buffers that
+/// hold nothing (see [`Transport::read_ready`]). They are given back, and
+/// the wait reads onto the stack, so that a waiting connection holds no
+/// buffer at all; what arrives is then copied in, one copy per wake-up.
+/// A partial record keeps its buffer, and the wait reads straight into it.
+fn wait_for_records(conn: &mut Connection, sock: &mut impl Transport) -> io::Result<usize> {
+    conn.release_idle_buffers();
+    if conn.has_partial_record() {
+        return conn.read_tls(sock);
+    }
+    let mut arrived = [0; READ_SIZE];
+    let n = sock.read(&mut arrived)?;
+    // An empty record buffer takes READ_SIZE bytes whole.
+    conn.read_tls(&mut &arrived[..n])
 }
 
 /// The connection failed with `e`: sends the fatal alert it queued (if

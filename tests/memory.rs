@@ -11,12 +11,20 @@
 //!   earlier ones are half written reach the peer whole and in order
 //!   (`write_tls` counts what was written instead of moving the queue on
 //!   every partial write).
+//! - `a_blocking_stream_gives_its_buffers_back_when_it_waits`: after a
+//!   16 KiB record each way over loopback TCP, a blocking `Stream` that
+//!   waits for its peer (a read that times out) holds no buffer, as the
+//!   async stream does.
 
 mod common;
 
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
 
-use tls12::{Connection, MAX_BUFFERED_PLAINTEXT};
+use tls12::{Connection, Stream, MAX_BUFFERED_PLAINTEXT};
 
 /// Moves everything `from` has queued into `to` and processes it.
 fn transfer(from: &mut Connection, to: &mut Connection, wire: &mut Vec<u8>) {
@@ -135,4 +143,58 @@ fn a_transport_taking_a_little_at_a_time_gets_every_record_whole_and_in_order() 
         received == data,
         "the bytes arrived changed or out of order"
     );
+}
+
+/// One application-data record's worth (§6.2.1: 2^14 bytes).
+const RECORD: usize = 16 * 1024;
+
+/// A blocking stream, after a burst of traffic, gives its buffers back
+/// when it waits for its peer: a read that finds nothing on the socket
+/// releases them before it blocks (here until a short read timeout, which
+/// only ends the wait; nothing is timed).
+#[test]
+fn a_blocking_stream_gives_its_buffers_back_when_it_waits() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = thread::spawn(move || {
+        let (sock, _) = listener.accept().unwrap();
+        let mut stream = Stream::accept(Arc::new(common::server_config()), sock).unwrap();
+        let mut record = vec![0; RECORD];
+        stream.read_exact(&mut record).unwrap();
+        stream.write_all(&record).unwrap();
+        // Until the client closes.
+        let _ = stream.read_to_end(&mut Vec::new());
+    });
+    let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let config = Arc::new(common::client_config());
+    let mut client = Stream::connect(config, "localhost", sock).unwrap();
+
+    let mut record = vec![0x5a; RECORD];
+    client.write_all(&record).unwrap();
+    client.read_exact(&mut record).unwrap();
+    let grown = client.connection().buffer_capacity();
+    assert!(grown >= RECORD, "a 16 KiB record needs room: {grown}");
+
+    client
+        .get_mut()
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let waited = client.read(&mut record).unwrap_err();
+    assert!(
+        matches!(
+            waited.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        "{waited}"
+    );
+    assert_eq!(
+        client.connection().buffer_capacity(),
+        0,
+        "the stream kept the {grown} bytes of buffers a record each way grew while it waited"
+    );
+
+    // The stream carries on: its buffers are made again as needed.
+    client.get_mut().set_read_timeout(None).unwrap();
+    client.close().unwrap();
+    server.join().unwrap();
 }

@@ -29,7 +29,7 @@ use record_layer::record::ProtocolVersion;
 use record_layer::secret::constant_time_eq;
 use record_layer::suites::CipherSuite;
 use ring::rand::SystemRandom;
-use session_store::{CertificateChain, Session, SessionId};
+use session_store::{CertificateChain, Session, SessionId, StoreError};
 
 use crate::chain_check::ChainPolicy;
 use crate::common::{
@@ -670,21 +670,29 @@ impl ServerHandshake {
     }
 
     /// NewSessionTicket (RFC 5077 §3.3): `session` sealed under our
-    /// current ticket key.
+    /// current ticket key, or no ticket if it is too large to seal (a
+    /// client chain near NewSessionTicket's 64 KiB): the session is still
+    /// kept by its id. §3.3: "If the server determines that it does not
+    /// want to include a ticket after it has included the SessionTicket
+    /// extension in the ServerHello, then it sends a zero-length ticket in
+    /// the NewSessionTicket handshake message."
     fn send_ticket(&mut self, session: &Session, actions: &mut Vec<Action>) -> Result<(), Error> {
         let keys = self
             .config
             .ticket_keys
             .as_ref()
             .ok_or(Error::Internal("no ticket keys"))?;
-        let ticket = keys
-            .seal(session)
-            .map_err(|_| Error::Internal("sealing a session ticket failed"))?;
+        let (ticket, ticket_lifetime_hint) = match keys.seal(session) {
+            Ok(ticket) => (ticket, keys.lifetime_hint()),
+            // A hint of 0: "the lifetime of the ticket is unspecified".
+            Err(StoreError::TicketTooLarge { .. }) => (Vec::new(), 0),
+            Err(_) => return Err(Error::Internal("sealing a session ticket failed")),
+        };
         send(
             &mut self.transcript,
             actions,
             HandshakePayload::NewSessionTicket(NewSessionTicket {
-                ticket_lifetime_hint: keys.lifetime_hint(),
+                ticket_lifetime_hint,
                 ticket,
             }),
         );

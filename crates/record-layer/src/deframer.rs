@@ -31,8 +31,9 @@ use crate::record::{RecordHeader, HEADER_LEN, MAX_CIPHERTEXT};
 /// §6.2.3 allows, with its header.
 const BUFFER_LEN: usize = HEADER_LEN + MAX_CIPHERTEXT;
 
-/// How much room one read from the transport asks for.
-const READ_SIZE: usize = 4096;
+/// How much room one read from the transport asks for: an empty deframer
+/// takes a read of this many bytes whole.
+pub const READ_SIZE: usize = 4096;
 
 /// One record read from the stream, not yet opened (§6.2.1 `TLSPlaintext` or
 /// §6.2.3 `TLSCiphertext`).
@@ -138,6 +139,11 @@ impl MessageDeframer {
     /// popping every record, `false` means the stream stopped mid-record.
     pub fn is_empty(&self) -> bool {
         self.start == self.end
+    }
+
+    /// Bytes allocated for the buffer, used or not.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
     }
 
     /// Gives the buffer's memory back when it holds no bytes, for a
@@ -309,6 +315,11 @@ impl HandshakeJoiner {
     /// once the message that ends its flight or its handshake is popped.
     pub fn is_empty(&self) -> bool {
         self.start == self.buf.len()
+    }
+
+    /// Bytes allocated for the buffer, used or not.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
     }
 
     /// Gives the buffer's memory back when it holds no bytes, as

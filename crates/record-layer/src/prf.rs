@@ -27,7 +27,8 @@
 //! *connection*: a resumed connection has the same master secret but its
 //! own randoms, so its own keys (§6.3).
 
-use ring::hmac;
+use ring::{digest, hmac};
+use zeroize::Zeroize;
 
 use crate::aead::BulkAlgorithm;
 use crate::error::Error;
@@ -46,20 +47,47 @@ pub fn p_hash(hmac: hmac::Algorithm, secret: &[u8], seed: &[&[u8]], out: &mut [u
 /// `P_hash(secret, label + seed)`, `key` being the HMAC key of `secret`,
 /// the seed given as parts.
 fn p_hash_of_label_and_seed(key: &hmac::Key, label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
-    // A(1) = HMAC_hash(secret, A(0)), with A(0) = label + seed.
-    let mut a = hmac_of(key, &[label], seed);
+    let mut intermediates = [[0; digest::MAX_OUTPUT_LEN]; 2];
+    p_hash_wiping(key, label, seed, out, &mut intermediates);
+}
+
+/// `P_hash(secret, label + seed)` as [`p_hash_of_label_and_seed`], holding
+/// its intermediates in `intermediates` (the first hash-length bytes of
+/// each) and zeroing them before it returns:
+/// A(i), from which with the seed every later block follows, and each
+/// HMAC output, whose bytes past `out` (§5: "the last ... bytes of the
+/// final iteration will then be discarded") are as secret as the rest.
+///
+/// ring's `hmac::Tag` cannot be wiped: it is `Copy` and has no `Zeroize`.
+/// So a tag is never kept: [`hmac_into`] copies it out of the temporary
+/// ring returns, and only these buffers live from one block to the next.
+fn p_hash_wiping(
+    key: &hmac::Key,
+    label: &[u8],
+    seed: &[&[u8]],
+    out: &mut [u8],
+    intermediates: &mut [[u8; digest::MAX_OUTPUT_LEN]; 2],
+) {
     let block_len = key.algorithm().digest_algorithm().output_len();
+    let [a, output] = intermediates;
+    // Only these parts are used, and only they need wiping (one volatile
+    // write per byte): the whole arrays would cost SHA-256 twice as much.
+    let (a, output) = (&mut a[..block_len], &mut output[..block_len]);
+    // A(1) = HMAC_hash(secret, A(0)), with A(0) = label + seed.
+    hmac_into(key, &[label], seed, a);
     let mut blocks = out.chunks_mut(block_len).peekable();
     while let Some(block) = blocks.next() {
-        // HMAC_hash(secret, A(i) + label + seed); "the last ... bytes of the
-        // final iteration will then be discarded".
-        let output = hmac_of(key, &[a.as_ref(), label], seed);
-        block.copy_from_slice(&output.as_ref()[..block.len()]);
+        // HMAC_hash(secret, A(i) + label + seed)
+        hmac_into(key, &[a, label], seed, output);
+        block.copy_from_slice(&output[..block.len()]);
         if blocks.peek().is_some() {
             // A(i+1) = HMAC_hash(secret, A(i))
-            a = hmac::sign(key, a.as_ref());
+            hmac_into(key, &[a], &[], output);
+            a.copy_from_slice(output);
         }
     }
+    a.zeroize();
+    output.zeroize();
 }
 
 /// The PRF keyed with one secret (§5), for deriving several outputs from
@@ -116,13 +144,14 @@ impl Prf {
     }
 }
 
-/// `HMAC_hash(secret, head + tail)`, each given as parts.
-fn hmac_of(key: &hmac::Key, head: &[&[u8]], tail: &[&[u8]]) -> hmac::Tag {
+/// `HMAC_hash(secret, head + tail)`, each given as parts, copied into `out`
+/// (the hash's length).
+fn hmac_into(key: &hmac::Key, head: &[&[u8]], tail: &[&[u8]], out: &mut [u8]) {
     let mut ctx = hmac::Context::with_key(key);
     for part in head.iter().chain(tail) {
         ctx.update(part);
     }
-    ctx.sign()
+    out.copy_from_slice(ctx.sign().as_ref());
 }
 
 /// `PRF(secret, label, seed) = P_<hash>(secret, label + seed)` (§5) with the
@@ -341,6 +370,26 @@ mod tests {
 
     /// One keyed PRF, used for several outputs in turn, gives each what a
     /// PRF keyed for it alone gives: nothing carries over between uses.
+    /// P_hash leaves A(i) and its HMAC outputs zeroed, and still gives the
+    /// PRF's output (here 100 bytes: four SHA-256 blocks, the last cut).
+    #[test]
+    fn p_hash_wipes_its_intermediates() {
+        let mut expected = [0; 100];
+        prf(
+            PrfHash::Sha256,
+            b"secret",
+            b"label",
+            &[b"seed"],
+            &mut expected,
+        );
+        let key = hmac::Key::new(hmac::HMAC_SHA256, b"secret");
+        let mut out = [0; 100];
+        let mut intermediates = [[0; digest::MAX_OUTPUT_LEN]; 2];
+        p_hash_wiping(&key, b"label", &[b"seed"], &mut out, &mut intermediates);
+        assert_eq!(out, expected);
+        assert_eq!(intermediates, [[0; digest::MAX_OUTPUT_LEN]; 2]);
+    }
+
     #[test]
     fn a_prf_keyed_once_serves_every_output() {
         let secret = MasterSecret::from_bytes([7; 48]);

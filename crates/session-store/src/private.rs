@@ -11,9 +11,11 @@
 //!
 //! - it is owned by the effective user, and gives group and others no
 //!   access at all (mode `0700` or `0600` and stricter);
-//! - for a directory, every directory above it is owned by the effective
-//!   user or root and cannot be written by group or others unless sticky
-//!   (as `/tmp` is, where only a name's owner may rename it away);
+//! - a directory is not a symbolic link (the checks would judge its
+//!   target, which whoever may change the link chooses), and every
+//!   directory above it is owned by the effective user or root and cannot
+//!   be written by group or others unless sticky (as `/tmp` is, where only
+//!   a name's owner may rename it away);
 //! - a file is opened with `O_NOFOLLOW` (a symlink at its name is refused,
 //!   not followed) and checked on the opened descriptor, so a rename
 //!   between check and use changes nothing.
@@ -82,6 +84,12 @@ pub fn open_private(path: &Path, options: &mut OpenOptions) -> Result<Option<Fil
 /// Creates `dir` (and missing parents) with mode `0700`, then checks that
 /// it is private and that no one else can replace it (see the module
 /// documentation).
+///
+/// `dir` itself must be a directory, not a symbolic link to one: the
+/// checks would pass on the target while whoever may change the link
+/// (or the directory holding it) could point it at a directory of theirs
+/// between two lookups, and every session file would then be opened
+/// there.
 pub fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     let io = |action, source| StoreError::Io {
         action,
@@ -92,8 +100,17 @@ pub fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(|e| io("create directory", e))?;
-    let meta = fs::metadata(dir).map_err(|e| io("inspect directory", e))?;
+    // A dangling link makes `create` fail: say it is a link rather than
+    // "file exists".
+    let created = builder.create(dir);
+    let meta = fs::symlink_metadata(dir);
+    if let Ok(link) = &meta {
+        if link.file_type().is_symlink() {
+            return Err(untrusted(dir, link, "it is a symbolic link"));
+        }
+    }
+    created.map_err(|e| io("create directory", e))?;
+    let meta = meta.map_err(|e| io("inspect directory", e))?;
     check_owner_only(dir, &meta)?;
     check_dirs_above(dir)
 }

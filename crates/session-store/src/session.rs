@@ -164,7 +164,9 @@ impl Session {
     ///
     /// An empty ticket is no ticket: §3.3, "If the server determines that
     /// it does not want to include a ticket ... it sends a zero-length
-    /// ticket".
+    /// ticket". It replaces a ticket the session had, and its hint, which
+    /// is a ticket's lifetime, bounds nothing: the session stays resumable
+    /// by its id for its own lifetime.
     ///
     /// A non-zero hint shortens `lifetime` to at most the hint, counted
     /// from `created_at`, so that stores drop the session in time (§3.3: "A
@@ -174,7 +176,12 @@ impl Session {
     /// session earlier than the hint allows, which §3.3 permits ("It MAY
     /// delete the ticket earlier based on local policy").
     pub fn with_ticket(mut self, ticket: Vec<u8>, ticket_lifetime_hint: u32) -> Self {
-        self.ticket = (!ticket.is_empty()).then_some(ticket);
+        if ticket.is_empty() {
+            self.ticket = None;
+            self.ticket_lifetime_hint = 0;
+            return self;
+        }
+        self.ticket = Some(ticket);
         self.ticket_lifetime_hint = ticket_lifetime_hint;
         if ticket_lifetime_hint != 0 {
             self.lifetime = self.lifetime.min(u64::from(ticket_lifetime_hint));

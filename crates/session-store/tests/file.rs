@@ -306,6 +306,30 @@ fn a_directory_under_one_others_may_write_is_refused() {
     FileStore::new(open.join("sessions")).unwrap();
 }
 
+/// A store directory that is a symlink is refused, even to a private
+/// directory of ours: whoever may change the link decides where session
+/// files are read from. A dangling link is named as a link too.
+#[cfg(unix)]
+#[test]
+fn a_store_directory_that_is_a_symlink_is_refused() {
+    let f = Fixture::new();
+    let real = f.tmp.path().join("real");
+    FileStore::with_clock(&real, f.clock.clock()).unwrap();
+    std::os::unix::fs::symlink(&real, f.dir()).unwrap();
+    let message = FileStore::with_clock(f.dir(), f.clock.clock())
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains(f.dir().to_str().unwrap()), "{message}");
+    assert!(message.contains("symbolic link"), "{message}");
+
+    fs::remove_dir(&real).unwrap();
+    let message = FileStore::with_clock(f.dir(), f.clock.clock())
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("symbolic link"), "dangling: {message}");
+    assert!(!real.exists(), "nothing is created through the link");
+}
+
 /// A session file that is not ours, is open to others, or is a symlink is
 /// a miss, reported and removed: never loaded (it could be planted).
 #[cfg(unix)]

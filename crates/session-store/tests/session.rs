@@ -174,6 +174,13 @@ fn with_ticket_sets_the_ticket_and_caps_the_lifetime() {
     );
     let empty = session(&[1], 5).with_ticket(Vec::new(), 600);
     assert_eq!(empty.ticket, None, "a zero-length ticket is no ticket");
+    assert_eq!(
+        (empty.ticket_lifetime_hint, empty.lifetime),
+        (0, Session::DEFAULT_LIFETIME),
+        "the hint of no ticket bounds nothing"
+    );
+    let renewed_empty = s.duplicate().with_ticket(Vec::new(), 600);
+    assert_eq!(renewed_empty.ticket, None, "it replaces the old ticket");
 }
 
 #[test]
