@@ -587,3 +587,103 @@ fn a_server_asking_for_no_client_certificate_resumes_an_anonymous_client() {
         assert_eq!(est.peer.how(), Authentication::InheritedFromSession);
     }
 }
+
+// ---------------------------------------------------------------------------
+// The application's verify callback
+// ---------------------------------------------------------------------------
+
+/// A `VerifyCallback` that answers as told and counts the chains it saw.
+#[derive(Debug)]
+struct Callback {
+    accept: bool,
+    seen: std::sync::atomic::AtomicUsize,
+}
+
+impl Callback {
+    fn new(accept: bool) -> Arc<Self> {
+        Arc::new(Self {
+            accept,
+            seen: Default::default(),
+        })
+    }
+
+    fn seen(&self) -> usize {
+        self.seen.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl tls12::VerifyCallback for Callback {
+    fn check(&self, _chain: &[Vec<u8>]) -> Result<(), tls12::CertificateError> {
+        self.seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        match self.accept {
+            true => Ok(()),
+            false => Err(tls12::CertificateError::RejectedByApplication {
+                reason: "test".into(),
+            }),
+        }
+    }
+}
+
+/// A session made under a config without a verify callback, resumed into
+/// one with a callback: the callback is asked about the session's peer
+/// chain on both sides, once per resumption. One that accepts lets the
+/// session resume; one that refuses means a full handshake, where it
+/// refuses the chain again. Before, the session's record of the path check
+/// resumed it without asking the callback, on both sides.
+#[test]
+fn a_verify_callback_sees_the_chain_of_every_session_it_lets_resume() {
+    for carrier in [Carrier::Id, Carrier::Ticket] {
+        for accept in [true, false] {
+            let label = format!("{carrier:?}, callback accepts: {accept}");
+            let world = World::new(carrier);
+            let anchors = roots("ecdsa/root.pem");
+            let server = |callback: Option<Arc<Callback>>| {
+                let mut config = world.server(ClientAuth::Required(anchors.clone()));
+                config.verify_callback = callback.map(|c| c as _);
+                config
+            };
+            let client = |callback: Option<Arc<Callback>>| {
+                let mut config = world.client(Some(CLIENT_A));
+                config.verify_callback = callback.map(|c| c as _);
+                config.observer = Some(world.refusals.clone());
+                config
+            };
+            let (mut c, mut s) = world.connect(client(None), server(None));
+            pump(&mut c, &mut s).unwrap();
+
+            // The client's callback.
+            let callback = Callback::new(accept);
+            let (mut c, mut s) = world.connect(client(Some(callback.clone())), server(None));
+            let outcome = pump(&mut c, &mut s).map(|()| c.established().unwrap().resumed);
+            match accept {
+                true => assert_eq!(outcome, Ok(true), "{label}"),
+                false => assert!(
+                    matches!(outcome, Err(("client", Error::Certificate(_)))),
+                    "{label}: {outcome:?}"
+                ),
+            }
+            // Refused: once over the session's chain, once in the full
+            // handshake.
+            assert_eq!(callback.seen(), 1 + usize::from(!accept), "{label}");
+            let traced = world.refusals.take();
+            assert_eq!(traced.len(), usize::from(!accept), "{label}: {traced:?}");
+
+            // The server's callback, over a session the client still has.
+            let (mut c, mut s) = world.connect(client(None), server(None));
+            pump(&mut c, &mut s).unwrap();
+            let callback = Callback::new(accept);
+            let (mut c, mut s) = world.connect(client(None), server(Some(callback.clone())));
+            let outcome = pump(&mut c, &mut s).map(|()| s.established().unwrap().resumed);
+            match accept {
+                true => assert_eq!(outcome, Ok(true), "{label}"),
+                false => assert!(
+                    matches!(outcome, Err(("server", Error::Certificate(_)))),
+                    "{label}: {outcome:?}"
+                ),
+            }
+            assert_eq!(callback.seen(), 1 + usize::from(!accept), "{label}");
+            let traced = world.refusals.take();
+            assert_eq!(traced.len(), usize::from(!accept), "{label}: {traced:?}");
+        }
+    }
+}

@@ -115,13 +115,21 @@ impl<'a> ChainPolicy<'a> {
         ))
     }
 
-    /// Would the chain `session` carries pass this check at `now`? Yes
-    /// at once if the session's record says so; otherwise the chain is
-    /// checked in full.
+    /// Would the chain `session` carries pass this check at `now`? If the
+    /// session's record says its path validation would, only this
+    /// config's callback runs over the chain; otherwise the chain is
+    /// checked in full. The record says nothing of callbacks (an
+    /// application's check is not a function of anything we could digest),
+    /// so a config with one always asks it: a session made under a config
+    /// without it, or one whose callback has since changed its mind, must
+    /// not let a chain the callback never accepted in.
     pub(crate) fn still_holds(&self, session: &Session, now: u64) -> Result<(), CertificateError> {
-        match session.peer_chain_check {
-            Some(check) if check.still_holds(&self.context(), now) => Ok(()),
-            _ => self.verify(&session.peer_certificates, now).map(drop),
+        let chain = &session.peer_certificates;
+        match (session.peer_chain_check, self.callback) {
+            (Some(check), callback) if check.still_holds(&self.context(), now) => {
+                callback.map_or(Ok(()), |callback| callback.check(chain))
+            }
+            _ => self.verify(chain, now).map(drop),
         }
     }
 
