@@ -38,9 +38,11 @@ cargo build --quiet -p bogo-shim --manifest-path "$repo/Cargo.toml"
 shim="$repo/target/debug/bogo-shim"
 
 results="$work/results.json"
-rm -f "$results"
+# What the skipped tests need: the shim appends one line per exit 89.
+skips="$work/unimplemented.log"
+rm -f "$results" "$skips"
 status=0
-(cd "$work" && timeout 600 "$runner" \
+(cd "$work" && BOGO_SKIP_LOG="$skips" timeout 600 "$runner" \
   -shim-path "$shim" -shim-config "$here/config.json" \
   -allow-unimplemented -num-workers 2 -pipe \
   -json-output "$results" -test.timeout 9m "$@") >"$work/runner.log" 2>&1 || status=$?
@@ -50,9 +52,18 @@ if [ ! -s "$results" ]; then
   echo "BoGo: the runner wrote no results (exit $status)" >&2
   exit 1
 fi
-python3 - "$results" <<'PY'
-import json, sys
+python3 - "$results" "$skips" "$work/unimplemented.txt" <<'PY'
+import collections, json, os, sys
 tests = json.load(open(sys.argv[1]))["tests"]
+# The flags the skipped tests ask for, most wanted first, into
+# unimplemented.txt (not printed: run.sh prints one line of figures).
+if os.path.exists(sys.argv[2]):
+    lines = open(sys.argv[2]).read().split("\n")
+    need = collections.Counter(w for l in lines for w in set(l.split()) if w.startswith("-"))
+    other = collections.Counter(l for l in lines if l and not l.startswith("-"))
+    with open(sys.argv[3], "w") as out:
+        for what, n in (need + other).most_common():
+            print(f"{n:5} {what}", file=out)
 count = lambda what: sum(1 for t in tests.values() if t["actual"] == what)
 failed = sorted(n for n, t in tests.items() if t["actual"] == "FAIL")
 for name in failed:

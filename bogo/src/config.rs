@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use tls12::session_store::{MemoryStore, TicketKeys};
 use tls12::{
-    CertificateError, CertifiedKey, ClientAuth, ClientConfig, Connection, NamedGroup, ServerConfig,
-    SignatureScheme, TrustAnchors, VerifyCallback,
+    CertificateError, CertifiedKey, CipherSuite, ClientAuth, ClientConfig, Connection, NamedGroup,
+    ServerConfig, SignatureScheme, TrustAnchors, VerifyCallback,
 };
 
-use crate::options::{Options, Renegotiate};
+use crate::options::{Options, Policy, Renegotiate};
 use crate::Failure;
 
 /// What lives across the connections of one test: the session caches and
@@ -64,15 +64,44 @@ impl Configs {
     }
 }
 
-/// `-verify-fail`: the application's callback refuses every chain.
+/// The application's callback: `-use-custom-verify-callback` accepts
+/// every chain, `-verify-fail` refuses every chain.
 #[derive(Debug)]
-struct RefuseAll;
+struct Callback {
+    accept: bool,
+}
 
-impl VerifyCallback for RefuseAll {
+impl VerifyCallback for Callback {
     fn check(&self, _chain: &[Vec<u8>]) -> Result<(), CertificateError> {
-        Err(CertificateError::RejectedByApplication {
-            reason: "-verify-fail".into(),
-        })
+        match self.accept {
+            true => Ok(()),
+            false => Err(CertificateError::RejectedByApplication {
+                reason: "-verify-fail".into(),
+            }),
+        }
+    }
+}
+
+/// The callback the flags ask for, if any.
+fn verify_callback(opts: &Options) -> Option<Arc<dyn VerifyCallback>> {
+    (opts.verify_fail || opts.use_custom_verify_callback).then(|| {
+        Arc::new(Callback {
+            accept: !opts.verify_fail,
+        }) as _
+    })
+}
+
+/// A compliance policy narrows a config's lists (`-fips-202205`, ...).
+fn narrow(
+    policy: Option<Policy>,
+    suites: &mut Vec<CipherSuite>,
+    groups: &mut Vec<NamedGroup>,
+    schemes: &mut Vec<SignatureScheme>,
+) {
+    if let Some(p) = policy {
+        suites.retain(|s| p.allows_suite(s.value()));
+        groups.retain(|g| p.allows_group(g.value()));
+        schemes.retain(|s| p.allows_scheme(s.value()));
     }
 }
 
@@ -81,15 +110,19 @@ fn client_config(opts: &Options, shared: &Shared) -> Result<ClientConfig, Failur
     // As BoringSSL's shim: the server's chain is not validated (the runner
     // makes odd certificates); its signatures still are.
     c.dangerous_accept_any_server_certificate = true;
-    if opts.verify_fail {
-        c.verify_callback = Some(Arc::new(RefuseAll));
-    }
+    c.verify_callback = verify_callback(opts);
     if let Some(groups) = groups(opts)? {
         c.groups = groups;
     }
     if let Some(schemes) = schemes(&opts.verify_prefs)? {
         c.signature_schemes = schemes;
     }
+    narrow(
+        opts.policy,
+        &mut c.cipher_suites,
+        &mut c.groups,
+        &mut c.signature_schemes,
+    );
     c.client_certificate = certified_key(opts)?.map(Arc::new);
     c.alpn_protocols = opts.advertise_alpn.clone();
     c.session_store = Some(shared.store.clone());
@@ -113,6 +146,12 @@ fn server_config(opts: &Options, shared: &Shared) -> Result<ServerConfig, Failur
     if let Some(schemes) = schemes(&opts.verify_prefs)? {
         s.signature_schemes = schemes;
     }
+    narrow(
+        opts.policy,
+        &mut s.cipher_suites,
+        &mut s.groups,
+        &mut s.signature_schemes,
+    );
     s.prefer_client_order = !opts.server_preference;
     let anchors = Arc::new(TrustAnchors::default());
     s.client_auth = if opts.require_any_client_certificate {
@@ -125,9 +164,7 @@ fn server_config(opts: &Options, shared: &Shared) -> Result<ServerConfig, Failur
     // As BoringSSL's shim: any client certificate will do; its
     // CertificateVerify is still checked.
     s.dangerous_accept_any_client_certificate = true;
-    if opts.verify_fail {
-        s.verify_callback = Some(Arc::new(RefuseAll));
-    }
+    s.verify_callback = verify_callback(opts);
     s.alpn_protocols = match (&opts.select_alpn, opts.reject_alpn) {
         // A protocol no client offers: the handshake fails as BoringSSL's
         // does when its selection callback refuses.
@@ -187,7 +224,14 @@ fn certified_key(opts: &Options) -> Result<Option<CertifiedKey>, Failure> {
     };
     let mut ck = tls12::load_certified_key(Path::new(cert), Path::new(key))
         .map_err(|e| Failure::Unimplemented(format!("credential: {e}")))?;
-    if let Some(schemes) = schemes(&opts.signing_prefs)? {
+    let mut signing = schemes(&opts.signing_prefs)?;
+    if let Some(p) = opts.policy {
+        let all = tls12::handshake::config::DEFAULT_SIGNATURE_SCHEMES.to_vec();
+        let mut list = signing.unwrap_or(all);
+        list.retain(|s| p.allows_scheme(s.value()));
+        signing = Some(list);
+    }
+    if let Some(schemes) = signing {
         ck.key = ck.key.with_schemes(&schemes);
     }
     Ok(Some(ck))

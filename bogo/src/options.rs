@@ -59,6 +59,20 @@ pub struct Options {
     pub export_context: String,
     pub use_export_context: bool,
     pub read_size: Option<usize>,
+    pub use_custom_verify_callback: bool,
+    pub expect_verify_result: bool,
+    pub policy: Option<Policy>,
+}
+
+/// BoringSSL's compliance policies (`SSL_set_compliance_policy`): which
+/// suites, groups and signature schemes a connection may use, applied as
+/// our configs' lists of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    /// `-fips-202205`: AES-GCM suites, P-256/P-384, SHA-2 signatures.
+    Fips202205,
+    /// `-wpa-202304`: AES-256-GCM, P-384, SHA-384/512 signatures.
+    Wpa202304,
 }
 
 impl Options {
@@ -68,6 +82,36 @@ impl Options {
             "::1"
         } else {
             "127.0.0.1"
+        }
+    }
+}
+
+impl Policy {
+    /// Is the cipher suite `v` allowed?
+    pub fn allows_suite(self, v: u16) -> bool {
+        match self {
+            // TLS_ECDHE_{ECDSA,RSA}_WITH_AES_{128,256}_GCM_SHA{256,384}
+            Self::Fips202205 => [0xc02b, 0xc02c, 0xc02f, 0xc030].contains(&v),
+            Self::Wpa202304 => [0xc02c, 0xc030].contains(&v),
+        }
+    }
+
+    /// Is the group `v` allowed (secp256r1 23, secp384r1 24)?
+    pub fn allows_group(self, v: u16) -> bool {
+        match self {
+            Self::Fips202205 => [23, 24].contains(&v),
+            Self::Wpa202304 => v == 24,
+        }
+    }
+
+    /// Is the signature scheme `v` allowed?
+    pub fn allows_scheme(self, v: u16) -> bool {
+        // rsa_pkcs1_sha384/512, ecdsa_secp384r1_sha384, rsa_pss_rsae_sha384/512
+        let wpa = [0x0501, 0x0601, 0x0503, 0x0805, 0x0806].contains(&v);
+        match self {
+            // and rsa_pkcs1_sha256, ecdsa_secp256r1_sha256, rsa_pss_rsae_sha256
+            Self::Fips202205 => wpa || [0x0401, 0x0403, 0x0804].contains(&v),
+            Self::Wpa202304 => wpa,
         }
     }
 }
@@ -133,6 +177,13 @@ const SWITCHES: &[&str] = &[
     "-expect-no-secure-renegotiation",
     "-expect-ticket-renewal",
     "-use-export-context",
+    "-use-custom-verify-callback",
+    "-expect-verify-result",
+    "-fips-202205",
+    "-wpa-202304",
+    // Our configs ask their verify callback about the stored chain on
+    // every resumption (chain_check.rs); this asks BoringSSL to do so.
+    "-reverify-on-resume",
     // No effect on this stack's behaviour as seen from the wire.
     "-async",
     "-implicit-handshake",
@@ -184,6 +235,8 @@ pub fn parse(args: &[String]) -> Parsed {
     // (flag, value, applies to: None = all, Some(true) = first only,
     // Some(false) = resumptions only)
     let mut flags: Vec<(String, Option<String>, Option<bool>)> = Vec::new();
+    // Every flag we lack, so that the skip log names all a test needs.
+    let mut unknown: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let (name, only) = split_prefix(&args[i]);
@@ -196,9 +249,13 @@ pub fn parse(args: &[String]) -> Parsed {
             };
             i += 1;
             flags.push((name.to_string(), Some(value.clone()), only));
-        } else {
-            return Parsed::Unimplemented(args[i - 1].clone());
+        } else if args[i - 1].starts_with('-') {
+            // (An unknown flag's value is skipped as not a flag.)
+            unknown.push(&args[i - 1]);
         }
+    }
+    if !unknown.is_empty() {
+        return Parsed::Unimplemented(unknown.join(" "));
     }
     let mut all = Options::default();
     for (name, value, _) in flags.iter().filter(|f| f.2.is_none()) {
@@ -288,6 +345,10 @@ fn apply(o: &mut Options, name: &str, value: Option<&str>) -> Result<(), Parsed>
         "-export-context" => o.export_context = v.to_string(),
         "-use-export-context" => o.use_export_context = true,
         "-read-size" => o.read_size = Some(number(name, v)?),
+        "-use-custom-verify-callback" => o.use_custom_verify_callback = true,
+        "-expect-verify-result" => o.expect_verify_result = true,
+        "-fips-202205" => o.policy = Some(Policy::Fips202205),
+        "-wpa-202304" => o.policy = Some(Policy::Wpa202304),
         // TLS 1.2 only: a range without it is one we cannot serve.
         "-min-version" if number::<u16>(name, v)? > TLS1_2 => return Err(unimplemented(name, v)),
         "-max-version" if number::<u16>(name, v)? < TLS1_2 => return Err(unimplemented(name, v)),

@@ -4,6 +4,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
+use tls12::handshake::common::{Authentication, Established};
 use tls12::{Connection, Event};
 
 use crate::options::{Options, TLS1_2};
@@ -236,7 +237,25 @@ pub fn check_handshake(opts: &Options, n: usize, conn: &Connection) -> Result<()
         "secure renegotiation negotiated".into()
     })?;
     check_session(opts, conn)?;
+    check_verify_result(opts, est)?;
     check_peer_certificate(opts, conn)
+}
+
+/// `-expect-verify-result` (BoringSSL's `X509_V_OK`): no chain was
+/// refused. The peer was authenticated by this handshake's signature over
+/// an accepted chain, or by the full handshake of the session it resumed
+/// (whose chain, if any, our config's checks saw again); or, on a server,
+/// it is an anonymous client that sent no chain.
+fn check_verify_result(opts: &Options, est: &Established) -> Result<(), Failure> {
+    if !opts.expect_verify_result {
+        return Ok(());
+    }
+    let how = est.peer.how();
+    let verified = match how {
+        Authentication::Signature | Authentication::InheritedFromSession => true,
+        Authentication::Anonymous => est.negotiated.peer_certificates.is_empty(),
+    };
+    check(verified, || format!("peer not verified: {how:?}"))
 }
 
 fn check_alpn(opts: &Options, alpn: Option<&[u8]>) -> Result<(), Failure> {
