@@ -252,7 +252,10 @@ impl Connection {
     /// given, `context`. Both ends get the same bytes for the same inputs;
     /// another connection, even one resuming the same session, gets
     /// others. Fails before the first handshake has completed, for a label
-    /// TLS itself uses, and for a context over 65535 bytes.
+    /// TLS itself uses, for a context over 65535 bytes, and
+    /// ([`Error::ExtendedMasterSecretRequired`]) when the session was made
+    /// without the extended master secret (RFC 7627 §5.4: such a session
+    /// "MUST disable [RFC5705]").
     pub fn export_keying_material(
         &self,
         label: &[u8],

@@ -71,7 +71,8 @@ pub enum Error {
     /// connection's earlier handshake: `handshake_failure`.
     ServerCertificateChanged,
     /// The peer did not negotiate extended master secret where we require
-    /// it (RFC 7627 §5.2, §5.3): `handshake_failure`.
+    /// it (RFC 7627 §5.2, §5.3): `handshake_failure`. Also the exporter's
+    /// refusal for a session without it (§5.4), where no alert is sent.
     ExtendedMasterSecretRequired,
     /// Our own configuration cannot make this handshake (no certificate for
     /// any offered suite, a key that cannot sign, ...): `internal_error`

@@ -33,8 +33,9 @@ const RESERVED_LABELS: [&[u8]; 4] = [
 /// Fills `out` with keying material for `label` and, if given, `context`
 /// (RFC 5705 §4), from the handshake `est`.
 ///
-/// Refuses a label TLS itself uses and a context longer than its two-byte
-/// length can say. "No context" and "an empty context" give different
+/// Refuses a label TLS itself uses, a context longer than its two-byte
+/// length can say, and a session without the extended master secret
+/// (RFC 7627 §5.4). "No context" and "an empty context" give different
 /// values: RFC 5705 §4 only appends the length when there is a context.
 pub fn export_keying_material(
     est: &Established,
@@ -44,6 +45,15 @@ pub fn export_keying_material(
 ) -> Result<(), Error> {
     if RESERVED_LABELS.contains(&label) {
         return Err(Error::Config("exporter label reserved for TLS itself"));
+    }
+    // RFC 7627 §5.4: a session without the extended master secret may share
+    // its master secret with another an attacker set up (§1), so "the
+    // client or server MUST NOT export any key material based on the new
+    // master secret for any subsequent application-level authentication.
+    // In particular, it MUST disable [RFC5705]". We cannot know what the
+    // application does with the bytes, so we export none.
+    if !est.session.extended_master_secret {
+        return Err(Error::ExtendedMasterSecretRequired);
     }
     let neg = &est.negotiated;
     let prf = Prf::new(
