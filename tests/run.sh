@@ -25,6 +25,7 @@ packages=(
   "chromium chromium"          # tests/browser.rs: the demo page in a real browser
   "nginx nginx-light"          # benches/nginx.rs (compiled by the tests, run by cargo bench)
   "gnutls-serv gnutls-bin"     # tests/http10.rs, renegotiation against GnuTLS
+  "gnutls-cli gnutls-bin"      # tests/exporter.rs: a GnuTLS client without EMS
   "tstclnt libnss3-tools"      # NSS's client: HTTP/1.0 against the example servers
 )
 
