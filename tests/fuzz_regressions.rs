@@ -27,8 +27,8 @@ type Body = fn(&[u8]);
 
 /// The targets whose seeds are cut from a handshake ([`seeds`]), by the
 /// name of their fuzz/fuzz_targets/ file. The seeds of `private_key`
-/// (test-data keys), `key_file` and the `*_resumed` targets (scenario
-/// flags and edits) are fixed files, replayed by their tests below.
+/// (test-data keys), `key_file`, `farm_key`, `redis_value` and the
+/// `*_resumed` targets (scenario flags and edits) are fixed files, replayed by their tests below.
 const TARGETS: [(&str, Body); 7] = [
     ("deframer", targets::deframer),
     ("handshake_message", targets::handshake_message),
@@ -140,6 +140,16 @@ fn private_key() {
 #[test]
 fn key_file() {
     replay("key_file", targets::key_file);
+}
+
+#[test]
+fn redis_value() {
+    replay("redis_value", targets::redis_value);
+}
+
+#[test]
+fn farm_key() {
+    replay("farm_key", targets::farm_key);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
@@ -156,11 +157,11 @@ pub fn key_file(data: &[u8]) {
     let newest = file.last().expect("at least one key");
     assert_eq!(keys.current_key_name()[..], newest[..16]);
     for (i, key) in file.iter().enumerate() {
-        let ticket = seal_by_hand(key, b"session");
+        let ticket = seal_by_hand(key, b"session", &[]);
         let opened = keys.open_bytes(&ticket, &[]);
         assert_eq!(
             opened.is_some(),
-            opens(&file, i),
+            opens(&file, key, KEY_FILE_NOW),
             "key {i} of {}",
             file.len()
         );
@@ -174,17 +175,20 @@ pub fn key_file(data: &[u8]) {
 /// removed after it: on tmpfs (`/dev/shm`) where there is one. On a disk,
 /// ext4 writes out a file truncated and rewritten when it is closed, which
 /// held the target to about 200 runs a second.
-struct PrivateDir(PathBuf);
+pub(crate) struct PrivateDir(pub(crate) PathBuf);
 
 impl PrivateDir {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
+        // Targets replayed by the tests run on threads of one process.
+        static RUNS: AtomicUsize = AtomicUsize::new(0);
+        let run = RUNS.fetch_add(1, Ordering::Relaxed);
         let shm = Path::new("/dev/shm");
         let base = if shm.is_dir() {
             shm.to_path_buf()
         } else {
             std::env::temp_dir()
         };
-        let dir = base.join(format!("tls12-fuzz-key-file-{}", std::process::id()));
+        let dir = base.join(format!("tls12-fuzz-key-file-{}-{run}", std::process::id()));
         tls12::session_store::private::create_private_dir(&dir)
             .expect("a private directory under the temporary directory");
         Self(dir)
@@ -199,7 +203,7 @@ impl Drop for PrivateDir {
 
 /// The keys of a well-formed `TicketKeyFile`, oldest first, or `None`:
 /// the layout in ticket.rs, read independently of its decoder.
-fn decode_key_file(data: &[u8]) -> Option<Vec<&[u8]>> {
+pub(crate) fn decode_key_file(data: &[u8]) -> Option<Vec<&[u8]>> {
     let [KEY_FILE_VERSION, hi, lo, keys @ ..] = data else {
         return None;
     };
@@ -214,33 +218,35 @@ fn created_at(key: &[u8]) -> u64 {
     u64::from_be_bytes(bytes)
 }
 
-/// Whether a ticket sealed under `file[i]` should open, by the rules of
-/// `TicketKeys` (module docs of ticket.rs), at [`KEY_FILE_NOW`].
-fn opens(file: &[&[u8]], i: usize) -> bool {
+/// Whether something sealed under `key` (a `TicketKey` record) should open
+/// with the keys of `file`, by the rules of `TicketKeys` (module docs of
+/// ticket.rs), at `now`.
+pub(crate) fn opens(file: &[&[u8]], key: &[u8], now: u64) -> bool {
     let newest = file.len() - 1;
     let retired_until =
         |k: usize| created_at(file[k + 1]).saturating_add(u64::from(TicketKeys::LIFETIME));
     // Loading drops the retired keys before the first one still usable,
     // and the oldest beyond MAX_KEYS.
     let first_usable = (0..newest)
-        .find(|&k| KEY_FILE_NOW < retired_until(k))
+        .find(|&k| now < retired_until(k))
         .unwrap_or(newest);
     let first_kept = first_usable.max(newest.saturating_sub(TicketKeys::MAX_KEYS - 1));
-    let name = &file[i][..16];
+    let name = &key[..16];
     let found = if file[newest][..16] == *name {
         Some(newest)
     } else {
         (first_kept..newest)
             .find(|&k| file[k][..16] == *name)
-            .filter(|&k| KEY_FILE_NOW < retired_until(k))
+            .filter(|&k| now < retired_until(k))
     };
     // Under another key of the same name, the tag does not verify.
-    found.is_some_and(|k| file[k][16..48] == file[i][16..48])
+    found.is_some_and(|k| file[k][16..48] == key[16..48])
 }
 
 /// `key_name ‖ nonce ‖ encrypted ‖ tag`, as `TicketKeys::seal_bytes` makes
-/// it, under one key of a key file, with a zero nonce.
-fn seal_by_hand(key: &[u8], plaintext: &[u8]) -> Vec<u8> {
+/// it, under one key of a key file (a `TicketKey` record, or `key_name ‖
+/// aes_key`), with a zero nonce and `key_name ‖ context` as additional data.
+pub(crate) fn seal_by_hand(key: &[u8], plaintext: &[u8], context: &[u8]) -> Vec<u8> {
     let aead = UnboundKey::new(&AES_256_GCM, &key[16..48]).expect("a 32-byte key");
     let aead = LessSafeKey::new(aead);
     let nonce = [0u8; 12];
@@ -248,7 +254,7 @@ fn seal_by_hand(key: &[u8], plaintext: &[u8]) -> Vec<u8> {
     let tag = aead
         .seal_in_place_separate_tag(
             Nonce::assume_unique_for_key(nonce),
-            Aad::from(&key[..16]),
+            Aad::from([&key[..16], context].concat()),
             &mut sealed[28..],
         )
         .expect("a short plaintext seals");

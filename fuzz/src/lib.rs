@@ -14,9 +14,11 @@
 //! so the fuzzer searches for counterexamples to it too.
 #![forbid(unsafe_code)]
 
+mod farm;
 mod keys;
 mod resumed;
 
+pub use farm::{farm_key, redis_value};
 pub use keys::{key_file, private_key};
 pub use resumed::{client_resumed, server_resumed};
 

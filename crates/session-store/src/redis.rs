@@ -662,17 +662,29 @@ impl RedisStore {
         None
     }
 
-    /// The session in `value`, stored under `id`'s key, if it opens,
-    /// decodes, and is the session named `id`.
-    fn decode(&self, key: &str, id: &SessionId, value: &[u8]) -> Option<Arc<Session>> {
+    /// The session in `value`, read under `id`'s key: `None` unless it is
+    /// at most [`MAX_VALUE`] bytes, opens under the farm key (current or
+    /// previous) bound to `id`, decodes, and is the session named `id`.
+    /// Each `None` is a bad value, counted in [`StoreStats::bad_values`]
+    /// and logged. An expired session is returned: [`ServerSessionStore::get`]
+    /// drops it.
+    ///
+    /// This is what `get` does with the bytes Redis answered, without
+    /// Redis: public so that the decoding can be tested and fuzzed on its
+    /// own (fuzz/, target `redis_value`).
+    pub fn decode_value(&self, id: &SessionId, value: &[u8]) -> Option<Arc<Session>> {
+        let key = self.key(id);
+        if value.len() > MAX_VALUE {
+            return self.bad_value(&key, &format!("it is over {MAX_VALUE} bytes"));
+        }
         let state = match self.farm_key.open(value, &Self::context(id)) {
             Ok(state) => state,
-            Err(why) => return self.bad_value(key, why),
+            Err(why) => return self.bad_value(&key, why),
         };
         match Session::decode(&state) {
             Ok(session) if session.session_id == *id => Some(Arc::new(session)),
-            Ok(_) => self.bad_value(key, "it holds another session id"),
-            Err(e) => self.bad_value(key, &format!("it does not decode: {e}")),
+            Ok(_) => self.bad_value(&key, "it holds another session id"),
+            Err(e) => self.bad_value(&key, &format!("it does not decode: {e}")),
         }
     }
 
@@ -729,7 +741,7 @@ impl ServerSessionStore for RedisStore {
         let now = (self.clock)();
         let found = match found {
             Found::Nothing => None,
-            Found::Value(value) => self.decode(&key, id, &value),
+            Found::Value(value) => self.decode_value(id, &value),
             Found::TooLong => {
                 let deleted = match self.redis.delete(core::slice::from_ref(&key)) {
                     Ok(()) => "deleted",
@@ -972,6 +984,22 @@ impl FarmTicketKeys {
             self.redis.delete(&too_long)?;
         }
         Ok(())
+    }
+
+    /// The `key_name` of the ticket key in `value`, read under period
+    /// `period`'s name: `None` unless it opens under the farm key (current
+    /// or previous) bound to `period` and holds `key_name ‖ aes_key`; each
+    /// `None` is counted in [`FarmTicketKeys::bad_values`] and logged.
+    ///
+    /// This is what a refresh does with each value Redis answered, without
+    /// Redis and without installing the key (whose AES half stays inside):
+    /// public so that the decoding can be tested and fuzzed on its own
+    /// (fuzz/, target `redis_value`).
+    pub fn decode_key_name(&self, period: u64, value: &[u8]) -> Option<[u8; 16]> {
+        let key = self.decode(period, value)?;
+        let mut name = [0; 16];
+        name.copy_from_slice(&key[..16]);
+        Some(name)
     }
 
     /// The key in a value, or `None` (logged and counted).
