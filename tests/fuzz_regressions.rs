@@ -27,7 +27,7 @@ type Body = fn(&[u8]);
 
 /// The targets whose seeds are cut from a handshake ([`seeds`]), by the
 /// name of their fuzz/fuzz_targets/ file. The seeds of `private_key`
-/// (test-data keys), `key_file`, `farm_key`, `redis_value` and the
+/// (test-data keys), `key_file`, `farm_key`, `redis_value`, `name_constraints` and the
 /// `*_resumed` targets (scenario flags and edits) are fixed files, replayed by their tests below.
 const TARGETS: [(&str, Body); 7] = [
     ("deframer", targets::deframer),
@@ -150,6 +150,11 @@ fn redis_value() {
 #[test]
 fn farm_key() {
     replay("farm_key", targets::farm_key);
+}
+
+#[test]
+fn name_constraints() {
+    replay("name_constraints", targets::name_constraints);
 }
 
 #[test]

@@ -16,10 +16,12 @@
 
 mod farm;
 mod keys;
+mod names;
 mod resumed;
 
 pub use farm::{farm_key, redis_value};
 pub use keys::{key_file, private_key};
+pub use names::name_constraints;
 pub use resumed::{client_resumed, server_resumed};
 
 use std::sync::{Arc, OnceLock};
