@@ -149,16 +149,16 @@ pub fn redis_value(data: &[u8]) {
             [&[VALUE_VERSION][..], &sealed].concat()
         }
     };
-    let mut intact = true;
+    let sealed = value.clone();
     if flags & FLAG_VERSION != 0 && !value.is_empty() {
         value[0] = header[3];
-        intact = header[3] == VALUE_VERSION;
     }
     if flags & FLAG_FLIP != 0 && !value.is_empty() && flags & FLAG_GROW == 0 {
         let bit = usize::from(flip) % (value.len() * 8);
         value[bit / 8] ^= 1 << (bit % 8);
-        intact = false;
     }
+    // A flipped bit may undo a changed version.
+    let intact = value == sealed;
     let other_name = flags & FLAG_OTHER_NAME != 0;
     let opens_here = intact && !other_name && (sealer == 1 || sealer == 2);
 
