@@ -31,7 +31,7 @@
 //! a malformed excluded subtree would otherwise exclude nothing. Likewise
 //! a name that is not its type's form (the dNSName `.example.com`, an
 //! rfc822Name that is not a mailbox, an iPAddress of neither 4 nor 16
-//! octets) fails the path when a CA above constrains that type: it can
+//! octets, an entry of that type x509-parser cannot read) fails the path when a CA above constrains that type: it can
 //! neither be shown inside a permitted subtree nor outside an excluded
 //! one.
 //!
@@ -222,9 +222,11 @@ fn subtree_form(base: &GeneralName<'_>) -> Result<(), &'static str> {
 }
 
 /// Whether a certificate's name is of its type's form: a mailbox, a DNS
-/// name (with at most a leading wildcard label), an IPv4 or IPv6 address.
+/// name (with at most a leading wildcard label), an IPv4 or IPv6 address;
+/// never an entry x509-parser could not read.
 fn is_name_form(name: &GeneralName<'_>) -> bool {
     match name {
+        GeneralName::Invalid(..) => false,
         GeneralName::RFC822Name(name) => mailbox(name).is_some(),
         GeneralName::DNSName(name) => is_dns_id(name),
         GeneralName::IPAddress(address) => matches!(address.len(), 4 | 16),
@@ -292,20 +294,42 @@ fn names_of<'c, 'a>(
     Ok(names)
 }
 
-/// The RFC 5280 §4.2.1.6 name of a GeneralName's type.
+/// The RFC 5280 §4.2.1.6 GeneralName types, by their context tag number.
+const KINDS: [&str; 9] = [
+    "otherName",
+    "rfc822Name",
+    "dNSName",
+    "x400Address",
+    "directoryName",
+    "ediPartyName",
+    "uniformResourceIdentifier",
+    "iPAddress",
+    "registeredID",
+];
+
+/// The RFC 5280 §4.2.1.6 name of a GeneralName's type. An entry
+/// x509-parser could not read (`Invalid`: an rfc822Name or dNSName that
+/// is not ASCII, a directoryName that is not a Name) is of the type its
+/// tag says, so that a CA constraining that type refuses it
+/// ([`is_name_form`]) instead of passing it as a type nobody constrains.
 fn kind_of(name: &GeneralName<'_>) -> &'static str {
-    match name {
-        GeneralName::OtherName(..) => "otherName",
-        GeneralName::RFC822Name(_) => "rfc822Name",
-        GeneralName::DNSName(_) => "dNSName",
-        GeneralName::X400Address(_) => "x400Address",
-        GeneralName::DirectoryName(_) => "directoryName",
-        GeneralName::EDIPartyName(_) => "ediPartyName",
-        GeneralName::URI(_) => "uniformResourceIdentifier",
-        GeneralName::IPAddress(_) => "iPAddress",
-        GeneralName::RegisteredID(_) => "registeredID",
-        GeneralName::Invalid(..) => "unreadable GeneralName",
-    }
+    let tag = match name {
+        GeneralName::OtherName(..) => 0,
+        GeneralName::RFC822Name(_) => 1,
+        GeneralName::DNSName(_) => 2,
+        GeneralName::X400Address(_) => 3,
+        GeneralName::DirectoryName(_) => 4,
+        GeneralName::EDIPartyName(_) => 5,
+        GeneralName::URI(_) => 6,
+        GeneralName::IPAddress(_) => 7,
+        GeneralName::RegisteredID(_) => 8,
+        GeneralName::Invalid(tag, _) => tag.0,
+    };
+    usize::try_from(tag)
+        .ok()
+        .and_then(|tag| KINDS.get(tag))
+        .copied()
+        .unwrap_or("unreadable GeneralName")
 }
 
 /// A name or subtree as text for error messages.
@@ -314,6 +338,7 @@ fn show(name: &GeneralName<'_>) -> String {
         GeneralName::RFC822Name(mail) | GeneralName::DNSName(mail) => (*mail).to_string(),
         GeneralName::IPAddress(bytes) => show_ip(bytes),
         GeneralName::DirectoryName(dn) => format!("\"{dn}\""),
+        GeneralName::Invalid(..) => format!("an unreadable {}", kind_of(name)),
         other => kind_of(other).to_string(),
     }
 }
@@ -459,6 +484,8 @@ fn rdn_eq(a: &RelativeDistinguishedName<'_>, b: &RelativeDistinguishedName<'_>) 
 
 #[cfg(test)]
 mod tests {
+    use x509_parser::der_parser::asn1_rs::Tag;
+
     use super::*;
 
     #[test]
@@ -544,6 +571,22 @@ mod tests {
         assert!(is_name_form(&dns("*.example.com")));
         assert!(!is_name_form(&mail("example.com")));
         assert!(!is_name_form(&GeneralName::IPAddress(&[10, 0, 0])));
+    }
+
+    #[test]
+    fn unreadable_names_are_of_the_type_their_tag_says() {
+        // An rfc822Name that is not ASCII (found by the fuzz target
+        // name_constraints): x509-parser gives `Invalid`, which passed
+        // every rfc822Name constraint as a type nobody constrains.
+        let mail = GeneralName::Invalid(Tag(1), b"a@exam\xf1ple.com");
+        assert_eq!(kind_of(&mail), "rfc822Name");
+        assert!(!is_name_form(&mail));
+        assert_eq!(show(&mail), "an unreadable rfc822Name");
+        assert_eq!(kind_of(&GeneralName::Invalid(Tag(4), b"")), "directoryName");
+        assert_eq!(
+            kind_of(&GeneralName::Invalid(Tag(9), b"")),
+            "unreadable GeneralName"
+        );
     }
 
     #[test]
