@@ -26,8 +26,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use clap::Parser;
-use tls12::limits::{ConnectionLimit, ServerLimits};
 use tls12::{AsyncStream, ServerConfig};
+use tls12_limits::{ConnectionLimit, ServerLimits};
 use tokio::io::ReadBuf;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};

@@ -16,10 +16,10 @@ use std::sync::Arc;
 use clap::{ArgGroup, Parser};
 use tls12::handshake::common::Side;
 use tls12::handshake::observe::Observer;
-use tls12::html::HtmlReport;
 use tls12::session_store::FileStore;
-use tls12::trace::Tracer;
 use tls12::{CipherSuite, ClientConfig, KeyLogFile, NamedGroup, Stream};
+use tls12_trace::html::HtmlReport;
+use tls12_trace::text::Tracer;
 
 /// Connect to a TLS 1.2 server, send `GET /`, print the reply.
 #[derive(Parser, Debug)]

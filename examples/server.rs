@@ -21,12 +21,12 @@ use std::time::Duration;
 use clap::{ArgGroup, Parser};
 use tls12::handshake::common::Side;
 use tls12::handshake::observe::Observer;
-use tls12::html::HtmlReport;
-use tls12::limits::{ConnectionLimit, Deadline, ServerLimits, TimedSocket};
 use tls12::session_store::redis::{FarmKey, FarmTicketKeys, Redis, RedisStore};
 use tls12::session_store::{FileStore, MemoryStore, ServerSessionStore, TicketKeys};
-use tls12::trace::Tracer;
 use tls12::{system_clock, ClientAuth, Connection, KeyLogFile, ServerConfig, Stream};
+use tls12_limits::{ConnectionLimit, Deadline, ServerLimits, TimedSocket};
+use tls12_trace::html::HtmlReport;
+use tls12_trace::text::Tracer;
 
 /// A TLS 1.2 HTTPS server that answers every GET with a page describing
 /// this connection and its session.

@@ -28,10 +28,10 @@ use handshake::{
     ClientConfig, ClientHandshake, ClientState, Error, ServerConfig, ServerHandshake, ServerState,
 };
 use record_layer::aead::CipherState;
+use record_layer::alert::MAX_WARNING_ALERTS;
 use record_layer::codec::{Codec, DecodeError};
 use record_layer::deframer::{
     EmptyRecordLimiter, HandshakeHeader, HandshakeJoiner, MessageDeframer, WarningAlertLimiter,
-    MAX_WARNING_ALERTS,
 };
 use record_layer::record::{
     check_plaintext, fragments, write_record, ContentType, ProtocolVersion,
@@ -1095,8 +1095,8 @@ impl core::fmt::Debug for Connection {
     /// What a log may show: the role, whether a handshake is under way,
     /// the session's id and suite, and how many bytes wait in each buffer.
     /// Never the bytes: decrypted application data and handshake plaintext
-    /// are the peer's secrets (the `trace` feature prints what it is asked
-    /// to).
+    /// are the peer's secrets (an observer such as the `tls12-trace`
+    /// crate's prints what it is asked to).
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let side = match self.role {
             Role::Client { .. } => "client",

@@ -53,6 +53,14 @@
 //! # server.join().unwrap()
 //! # }
 //! ```
+//!
+//! This crate holds the protocol's drivers only: [`Connection`] (sans-I/O),
+//! the configs, the blocking [`Stream`], `AsyncStream` (feature `tokio`)
+//! and the key log. What a program builds around a connection lives in
+//! crates of its own, which depend on this one and never the other way:
+//! `tls12-trace` (the text trace and the HTML page, both fed by the
+//! [`Observer`](handshake::observe::Observer) events) and `tls12-limits`
+//! (a server's connection limit, deadlines and timed sockets).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -60,11 +68,8 @@
 mod async_stream;
 mod conn;
 mod files;
-pub mod html;
 pub mod keylog;
-pub mod limits;
 mod stream;
-pub mod trace;
 
 #[cfg(feature = "tokio")]
 pub use async_stream::AsyncStream;

@@ -34,7 +34,7 @@ use common::wire::{
 use tls12::handshake::messages::{
     ClientHello, HandshakeMessage, HandshakePayload, HandshakeType, ServerHello,
 };
-use tls12::record_layer::deframer::MAX_WARNING_ALERTS;
+use tls12::record_layer::alert::MAX_WARNING_ALERTS;
 use tls12::record_layer::record::ContentType;
 use tls12::session_store::{
     ClientSessionStore, MemoryStore, ServerId, ServerSessionStore, TicketKeys,

@@ -1,4 +1,4 @@
-//! The HTML page of `tls12::html` (`--html FILE` on the examples): drawn
+//! The HTML page of `tls12_trace::html` (`--html FILE` on the examples): drawn
 //! from the same Observer events as the trace, it must show every handshake
 //! message of the run with its exact bytes, give every byte of every
 //! message to a field (the decoder's byte ranges, nested like the RFC's
@@ -29,8 +29,8 @@ use common::wire::{deliver, take, Pair};
 use common::{s_server_command, start_s_server, test_data_arg, ChildGuard, ScratchDir};
 use tls12::handshake::common::Side;
 use tls12::handshake::observe::{Observer, TraceEvent};
-use tls12::html::{fingerprint, HtmlReport, MAX_CONNECTION_LOGS, MAX_EVENTS_PER_LOG};
 use tls12::session_store::MemoryStore;
+use tls12_trace::html::{fingerprint, HtmlReport, MAX_CONNECTION_LOGS, MAX_EVENTS_PER_LOG};
 
 /// What the client saw: every handshake message (type, bytes), every
 /// session's master secret, every connection.

@@ -39,17 +39,18 @@ use tls12::handshake::messages::{
 };
 use tls12::handshake::verify::{CertificateError, MAX_CHAIN_LEN};
 use tls12::record_layer::aead::CipherState;
+use tls12::record_layer::alert::MAX_WARNING_ALERTS;
 use tls12::record_layer::codec::{DecodeError, Reader};
-use tls12::record_layer::deframer::{MAX_EMPTY_RECORDS, MAX_WARNING_ALERTS};
+use tls12::record_layer::deframer::MAX_EMPTY_RECORDS;
 use tls12::record_layer::record::{
     ContentType, ProtocolVersion, HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT,
 };
 use tls12::session_store::{ClientSessionStore, MemoryStore, ServerId, TicketKeys};
-use tls12::trace::Tracer;
 use tls12::{
     system_clock, AlertDescription, ClientAuth, ClientConfig, Connection, Error, ServerConfig,
     MAX_BUFFERED_PLAINTEXT,
 };
+use tls12_trace::text::Tracer;
 
 type RecordError = tls12::record_layer::Error;
 use AlertDescription as A;

@@ -38,7 +38,7 @@ struct Refusals(Mutex<Vec<(ResumptionRefusal, String)>>);
 impl Observer for Refusals {
     fn event(&self, event: &TraceEvent<'_>) {
         if let TraceEvent::ResumptionRefused { reason } = event {
-            let line = tls12::trace::render(event, false);
+            let line = tls12_trace::text::render(event, false);
             self.0.lock().unwrap().push(((*reason).clone(), line));
         }
     }

@@ -1,4 +1,4 @@
-//! The live trace (`tls12::trace::Tracer`, what `--trace` prints): for
+//! The live trace (`tls12_trace::text::Tracer`, what `--trace` prints): for
 //! handshakes run in memory between our own client and server, each side's
 //! trace names every message with its RFC 5246 section in the order of §7.3
 //! Figure 1 (full), Figure 2 (abbreviated) and with client authentication;
@@ -13,8 +13,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use tls12::session_store::MemoryStore;
-use tls12::trace::Tracer;
 use tls12::{ClientAuth, ClientConfig, Connection, Established, ServerConfig};
+use tls12_trace::text::Tracer;
 
 // ---------------------------------------------------------------------------
 // The harness

@@ -6,7 +6,7 @@
 //! moments the *connection* state changes (a pending cipher state becomes
 //! current at ChangeCipherSpec, §6.1, §7.1) and the moments the *session*
 //! changes (created, resumed, replaced by a renegotiation, invalidated).
-//! `tls12::trace` prints these for people, `tls12::html` draws them as a
+//! `tls12_trace::text` prints these for people, `tls12_trace::html` draws them as a
 //! page (one event stream, two renderings); tests can record them.
 
 use std::sync::Arc;
@@ -154,7 +154,7 @@ pub trait Observer: Send + Sync + core::fmt::Debug {
     /// Called once as each connection is made: the observer that is to see
     /// that connection's events. By default (`None`) it is this one, and
     /// every connection's events arrive here, interleaved; an observer
-    /// that draws each connection apart (`tls12::html`) gives each its own.
+    /// that draws each connection apart (`tls12_trace::html`) gives each its own.
     fn connection_observer(&self) -> Option<Arc<dyn Observer>> {
         None
     }

@@ -126,7 +126,7 @@ pub const fn length_prefix_bytes(max: usize) -> usize {
 
 /// Where one field lay in the bytes a recording [`Reader`] decoded: the
 /// decoder's own account of the layout, for pages that mark a field's bytes
-/// (`tls12::html`). Offsets count from the first byte of the outermost
+/// (`tls12_trace::html`). Offsets count from the first byte of the outermost
 /// reader; `start..end` is half-open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FieldSpan {

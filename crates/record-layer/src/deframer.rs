@@ -24,6 +24,7 @@
 
 use std::io;
 
+use crate::alert::MAX_WARNING_ALERTS;
 use crate::error::Error;
 use crate::record::{RecordHeader, HEADER_LEN, MAX_CIPHERTEXT};
 
@@ -404,14 +405,6 @@ impl EmptyRecordLimiter {
         }
     }
 }
-
-/// How many warning alerts in a row we accept. A warning needs no answer
-/// (§7.2.2), so a peer could send them forever, keeping us busy for
-/// nothing (CVE-2016-8610, "SSL Death Alert"); OpenSSL ends the connection
-/// on the fifth in a row (`MAX_WARN_ALERT_COUNT`), and so do we, with
-/// `unexpected_message`. The same bound limits how often one connection
-/// declines a renegotiation before it ends instead.
-pub const MAX_WARNING_ALERTS: usize = 4;
 
 /// Counts consecutive warning alerts; any other record ends the run.
 #[derive(Debug, Default)]

@@ -8,7 +8,7 @@ use core::fmt;
 
 use crate::alert::{Alert, AlertDescription};
 use crate::codec::DecodeError;
-use crate::record::ContentType;
+use crate::content_type::ContentType;
 
 /// A record-layer failure.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,7 +34,7 @@ pub enum Error {
     /// accept: a peer that sends an endless run of them is stalling us.
     TooManyEmptyRecords,
     /// More warning alerts in a row than we accept
-    /// ([`crate::deframer::MAX_WARNING_ALERTS`]).
+    /// ([`crate::alert::MAX_WARNING_ALERTS`]).
     TooManyWarningAlerts,
     /// A record header whose version is not TLS-like (major version 3) or not
     /// the negotiated one (§6.2.1 `protocol_version`).
@@ -124,7 +124,7 @@ impl fmt::Display for Error {
             Self::TooManyWarningAlerts => write!(
                 f,
                 "more than {} warning alerts in a row",
-                crate::deframer::MAX_WARNING_ALERTS
+                crate::alert::MAX_WARNING_ALERTS
             ),
             Self::BadRecordVersion(v) => write!(f, "record version {v:#06x} not accepted"),
             Self::BadRecordMac => write!(f, "record failed authentication (bad_record_mac)"),

@@ -18,6 +18,7 @@
 pub mod aead;
 pub mod alert;
 pub mod codec;
+mod content_type;
 pub mod deframer;
 pub mod error;
 pub mod prf;

@@ -22,42 +22,10 @@
 
 use crate::error::Error;
 
-/// `ContentType` (RFC 5246 §6.2.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ContentType {
-    /// `change_cipher_spec(20)`, §7.1.
-    ChangeCipherSpec,
-    /// `alert(21)`, §7.2.
-    Alert,
-    /// `handshake(22)`, §7.4.
-    Handshake,
-    /// `application_data(23)`, §10.
-    ApplicationData,
-}
-
-impl ContentType {
-    /// The wire value.
-    pub fn value(self) -> u8 {
-        match self {
-            Self::ChangeCipherSpec => 20,
-            Self::Alert => 21,
-            Self::Handshake => 22,
-            Self::ApplicationData => 23,
-        }
-    }
-
-    /// The content type for a wire value; an unknown one is the peer's error
-    /// (§6: "it MUST send an unexpected_message alert").
-    pub fn from_value(v: u8) -> Result<Self, Error> {
-        Ok(match v {
-            20 => Self::ChangeCipherSpec,
-            21 => Self::Alert,
-            22 => Self::Handshake,
-            23 => Self::ApplicationData,
-            other => return Err(Error::UnknownContentType(other)),
-        })
-    }
-}
+// `ContentType` is written in its own file so that `error.rs`, which names
+// it (`Error::EmptyFragment`), need not import this module, which returns
+// `Error`s: the record layer's modules import each other in one direction.
+pub use crate::content_type::ContentType;
 
 /// `ProtocolVersion` (RFC 5246 §6.2.1), kept as the two bytes `major, minor`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -118,7 +86,8 @@ impl RecordHeader {
         let [content_type, major, minor, len_hi, len_lo] = *bytes;
         // §6: "If a TLS implementation receives an unexpected record type, it
         // MUST send an unexpected_message alert."
-        let content_type = ContentType::from_value(content_type)?;
+        let content_type =
+            ContentType::from_value(content_type).ok_or(Error::UnknownContentType(content_type))?;
         let version = ProtocolVersion(u16::from_be_bytes([major, minor]));
         // §E.1: servers "MUST accept any value {03,XX} as the record layer
         // version number for ClientHello", so only the major version is

@@ -11,7 +11,7 @@ use record_layer::record::ContentType;
 use record_layer::{Alert, AlertDescription};
 
 use super::{esc, put, Conn, Item, Keys, Sessions};
-use crate::trace::{bulk_name, content_type_name};
+use crate::text::{bulk_name, content_type_name};
 
 const WIDTH: usize = 900;
 const CLIENT_X: usize = 250;

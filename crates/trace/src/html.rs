@@ -2,7 +2,7 @@
 //! HTML page a reader can open in a browser.
 //!
 //! An [`HtmlReport`] is fed by the same [`Observer`] events as
-//! [`crate::trace::Tracer`] (one event stream, two renderings), so the page
+//! [`crate::text::Tracer`] (one event stream, two renderings), so the page
 //! and the text trace never disagree. For each connection it draws
 //!
 //! - a sequence diagram: every record (RFC 5246 §6.2) as an arrow with its
@@ -269,7 +269,7 @@ impl HtmlReport {
 
     /// The observer for a client or a server config: each connection made
     /// with it is recorded for the page, and every event is also passed on
-    /// to `then` (say, a [`crate::trace::Tracer`]), so that `--trace` and
+    /// to `then` (say, a [`crate::text::Tracer`]), so that `--trace` and
     /// `--html` work together.
     pub fn observer(
         self: &Arc<Self>,

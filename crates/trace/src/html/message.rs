@@ -13,7 +13,7 @@ use handshake::sign::SignatureScheme;
 use record_layer::codec::FieldSpan;
 
 use super::{esc, put, rfc_link, Conn};
-use crate::trace::suite_name;
+use crate::text::suite_name;
 
 /// A span and the spans directly inside it.
 struct Node {

@@ -1,13 +1,18 @@
-//! What a server bounds per client, so that no client can make it work, or
-//! hold a thread, for nothing (no RFC section: these are operational limits
-//! the protocol leaves to the implementation).
+//! Server operations: what a server bounds per client, so that no client
+//! can make it work, or hold a thread, for nothing.
+//!
+//! There is no RFC section for this: these are operational limits the
+//! protocol leaves to the implementation. That is also why they live in a
+//! crate of their own, not in `tls12`: a [`tls12::Connection`] and a
+//! [`tls12::Stream`] do the protocol and nothing else, and a program picks
+//! its own limits (or, on another I/O model, its own way to enforce them).
 //!
 //! - [`ServerLimits`]: the numbers, with their defaults: how many
 //!   connections at once, how long a handshake and a request may take as a
 //!   whole, how long one read or one write may wait.
 //! - [`ConnectionLimit`]: counts connections in progress; a connection over
 //!   the limit gets no [`ConnectionPermit`] and is refused.
-//! - [`TimedSocket`]: a `TcpStream` for [`Stream`](crate::Stream) whose
+//! - [`TimedSocket`]: a `TcpStream` for [`Stream`](tls12::Stream) whose
 //!   every read and write is bounded by its own timeout and by the
 //!   [`Deadline`] of what is in progress (the handshake, the request), so
 //!   that a client trickling one byte at a time is cut off at the deadline,
@@ -16,6 +21,8 @@
 //! `ServerLimits` and `ConnectionLimit` do no blocking I/O, so a server on
 //! another I/O model (e.g. async) can use them as they are; `TimedSocket`
 //! is the blocking way to enforce the durations.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -23,7 +30,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::stream::{linger, read_without_waiting, Transport};
+use tls12::{linger, Transport};
 
 /// How much a server lets each client have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -248,7 +255,8 @@ impl Transport for TimedSocket {
     /// keep arriving.
     fn read_ready(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.wait(self.read_timeout)?;
-        read_without_waiting(&mut self.sock, buf)
+        // The socket's own way: one `recv(MSG_DONTWAIT)` on Unix.
+        self.sock.read_ready(buf)
     }
 }
 

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use handshake::kx::NamedGroup;
 use handshake::messages::{HandshakePayload, HandshakeType};
 
-use crate::trace::authenticated_by;
+use crate::text::authenticated_by;
 
 use super::{esc, put, rfc_link, short_hex, Conn, HandshakeView, Keys, SecretView, Sessions};
 
