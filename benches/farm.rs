@@ -20,9 +20,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tls12::session_store::redis::{FarmKey, Redis, RedisStore};
 use tls12::session_store::{MemoryStore, ServerSessionStore};
 use tls12::{CipherSuite, ClientConfig, Connection, NamedGroup, ServerConfig};
+use tls12_farm::{FarmKey, Redis, RedisStore};
 
 const ROUNDS: usize = 10;
 const PER_ROUND: usize = 400;

@@ -25,12 +25,12 @@ use std::time::Instant;
 use clap::{ArgGroup, Parser};
 use tls12::handshake::common::Side;
 use tls12::handshake::observe::Observer;
-use tls12::session_store::redis::{FarmKey, Redis, RedisStore};
 use tls12::session_store::{FileStore, MemoryStore, ServerSessionStore, TicketKeys};
 use tls12::{
     certs_from_pem, system_clock, CertifiedKey, ClientConfig, Connection, KeyLogFile, ServerConfig,
     SigningKey, Stream, TrustAnchors,
 };
+use tls12_farm::{FarmKey, Redis, RedisStore};
 use tls12_trace::html::HtmlReport;
 use tls12_trace::text::Tracer;
 

@@ -21,9 +21,9 @@ use common::redis::RedisServer;
 use common::{example_binary, test_data_arg, ChildGuard, Finished, ScratchDir};
 use tls12::record_layer::secret::MasterSecret;
 use tls12::record_layer::suites::CipherSuite;
-use tls12::session_store::redis::{FarmKey, FarmTicketKeys, Redis, RedisStore};
 use tls12::session_store::{Clock, MemoryStore, ServerSessionStore, TicketKeys};
 use tls12::{ClientConfig, Session, SessionId, Stream};
+use tls12_farm::{FarmKey, FarmTicketKeys, Redis, RedisStore};
 
 const SOCKET_TIMEOUT: Duration = Duration::from_secs(10);
 /// The Redis timeout of tests that are not about it: long enough that a
@@ -581,7 +581,7 @@ fn now() -> u64 {
 }
 
 /// A log that keeps its lines, for counting warnings.
-fn recording_log() -> (tls12::session_store::redis::Log, Arc<Mutex<Vec<String>>>) {
+fn recording_log() -> (tls12_farm::Log, Arc<Mutex<Vec<String>>>) {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let sink = lines.clone();
     let log = Arc::new(move |line: &str| sink.lock().unwrap().push(line.to_owned()));

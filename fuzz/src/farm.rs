@@ -1,5 +1,5 @@
-//! Targets for what a server farm keeps in Redis (session-store's
-//! `redis.rs`): `redis_value`, the two decoders of the values Redis
+//! Targets for what a server farm keeps in Redis (the `tls12-farm` crate,
+//! crates/farm): `redis_value`, the two decoders of the values Redis
 //! answers (`RedisStore::decode_value`, `FarmTicketKeys::decode_key_name`),
 //! and `farm_key`, the farm key files (`FarmKey::load`,
 //! `FarmKey::with_previous`). No Redis is needed: the decoders take the
@@ -10,9 +10,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ring::rand::{SecureRandom, SystemRandom};
-use tls12::session_store::redis::{FarmKey, FarmTicketKeys, Redis, RedisStore, MAX_VALUE};
 use tls12::session_store::{system_clock, StoreError};
 use tls12::{Session, SessionId};
+use tls12_farm::{FarmKey, FarmTicketKeys, Redis, RedisStore, MAX_VALUE};
 
 use super::keys::{decode_key_file, opens, seal_by_hand, PrivateDir};
 

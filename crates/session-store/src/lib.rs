@@ -11,11 +11,10 @@
 //!   keeps its sessions in: the [`ServerSessionStore`] and
 //!   [`ClientSessionStore`] traits, with an in-memory [`MemoryStore`] and a
 //!   directory-backed [`FileStore`] (RFC 5246 §7.4.1.3);
-//! - with the `redis` feature, [`redis::RedisStore`] and
-//!   [`redis::FarmTicketKeys`]: sessions and ticket keys a server farm
-//!   shares (RFC 5246 §7.4.1.3; RFC 5077 §5.5);
 //! - [`TicketKeys`], which seal a session into a ticket and open it again
-//!   so the server need keep no state at all (RFC 5077 §4).
+//!   so the server need keep no state at all (RFC 5077 §4), and the
+//!   [`SharedKey`]s a server farm installs in them (RFC 5077 §5.5; the
+//!   `tls12-farm` crate keeps those in Redis).
 //!
 //! Time comes from an injected [`Clock`], so expiry can be tested.
 #![forbid(unsafe_code)]
@@ -24,8 +23,6 @@
 mod file;
 mod memory;
 pub mod private;
-#[cfg(feature = "redis")]
-pub mod redis;
 mod session;
 mod session_id;
 mod store;
@@ -38,7 +35,7 @@ pub use memory::MemoryStore;
 pub use session::{CertificateChain, ChainCheck, ClientIdentity, Session};
 pub use session_id::SessionId;
 pub use store::{ClientSessionStore, ServerId, ServerSessionStore, StoreError};
-pub use ticket::TicketKeys;
+pub use ticket::{generate_shared_key, SharedKey, TicketKeys};
 
 /// The current time as UNIX seconds. Injected so that tests can fix it and
 /// expiry and certificate checks are reproducible.

@@ -89,13 +89,14 @@ const FILE_FORMAT_VERSION: u8 = 1;
 /// `TicketKeyFile.keys<1..2^16-1>`.
 const KEYS_MAX: usize = 0xffff;
 
-/// A ticket key as servers of a farm share it: `key_name ‖ aes_key`.
-#[cfg(feature = "redis")]
-pub(crate) type SharedKey = Zeroizing<[u8; KEY_NAME_LEN + AES_KEY_LEN]>;
+/// A ticket key as the servers of a farm share it (RFC 5077 §5.5):
+/// `key_name ‖ aes_key`, 16 + 32 bytes, wiped on drop. The farm crate
+/// (`tls12-farm`) stores these, sealed, in Redis; [`TicketKeys::install_shared`]
+/// puts them to use.
+pub type SharedKey = Zeroizing<[u8; KEY_NAME_LEN + AES_KEY_LEN]>;
 
 /// A fresh random [`SharedKey`] (RFC 5077 §5.5, RFC 4086).
-#[cfg(feature = "redis")]
-pub(crate) fn generate_shared_key(rng: &SystemRandom) -> Result<SharedKey, StoreError> {
+pub fn generate_shared_key(rng: &SystemRandom) -> Result<SharedKey, StoreError> {
     let mut key = Zeroizing::new([0u8; KEY_NAME_LEN + AES_KEY_LEN]);
     rng.fill(key.as_mut_slice())
         .map_err(|_| StoreError::Random)?;
@@ -421,11 +422,11 @@ impl TicketKeys {
         ring.sealing.key_name
     }
 
-    /// Replaces every key with keys a farm shares (`crate::redis`), each
-    /// `(created_at, key_name ‖ aes_key)`: `sealing` seals from now on,
-    /// `opening` (oldest first) only open.
-    #[cfg(feature = "redis")]
-    pub(crate) fn install_shared(&self, opening: &[(u64, &SharedKey)], sealing: (u64, &SharedKey)) {
+    /// Replaces every key with keys a farm shares (the `tls12-farm`
+    /// crate's `FarmTicketKeys`), each `(created_at, key_name ‖ aes_key)`:
+    /// `sealing` seals from now on, `opening` (oldest first) only open, so
+    /// that a ticket sealed on one server of the farm opens on every other.
+    pub fn install_shared(&self, opening: &[(u64, &SharedKey)], sealing: (u64, &SharedKey)) {
         let key = |(created_at, bytes): (u64, &SharedKey)| {
             let (key_name, aes_key) = bytes.split_at(KEY_NAME_LEN);
             let mut name = [0u8; KEY_NAME_LEN];
@@ -522,6 +523,33 @@ mod tests {
 
     fn created(ring: &KeyRing) -> Vec<u64> {
         ring.all().map(|k| k.created_at).collect()
+    }
+
+    /// What a farm relies on: two servers given the same shared keys open
+    /// each other's tickets, and a key installed as opening still opens.
+    #[test]
+    fn installed_shared_keys_open_tickets_sealed_elsewhere() {
+        let clock: Clock = std::sync::Arc::new(|| 1_000);
+        let rng = SystemRandom::new();
+        let old = generate_shared_key(&rng).unwrap();
+        let new = generate_shared_key(&rng).unwrap();
+        let (a, b) = (
+            TicketKeys::new(clock.clone()).unwrap(),
+            TicketKeys::new(clock).unwrap(),
+        );
+        let sealed_by_a_alone = a.seal_bytes(b"state", b"context").unwrap();
+        b.install_shared(&[], (900, &old));
+        let sealed_under_old = b.seal_bytes(b"state", b"context").unwrap();
+        for keys in [&a, &b] {
+            keys.install_shared(&[(900, &old)], (1_000, &new));
+            assert_eq!(keys.current_key_name()[..], new[..KEY_NAME_LEN]);
+        }
+        let sealed_under_new = a.seal_bytes(b"state", b"context").unwrap();
+        for sealed in [&sealed_under_old, &sealed_under_new] {
+            let opened = b.open_bytes(sealed, b"context").unwrap();
+            assert_eq!(opened.as_slice(), b"state");
+        }
+        assert!(a.open_bytes(&sealed_by_a_alone, b"context").is_none());
     }
 
     #[test]

@@ -15,8 +15,9 @@
 //! Why a crate of its own, not part of `tls12`: nothing here is on the
 //! protocol path. A connection works the same with or without an observer,
 //! and a program that does not draw its connections should not compile
-//! 1,700 lines of HTML rendering. Keeping it apart also shows the direction
-//! of knowledge: the protocol crates know nothing of how they are drawn.
+//! about 1,900 lines of HTML rendering. Keeping it apart also shows the
+//! direction of knowledge: the protocol crates know nothing of how they
+//! are drawn.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

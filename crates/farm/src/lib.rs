@@ -1,5 +1,12 @@
-//! Sessions and ticket keys shared by a server farm, on Redis (RFC 5246
-//! §7.4.1.3; RFC 5077 §4, §5.5). Behind the cargo feature `redis`.
+//! The farm: sessions and ticket keys shared by a server farm, on Redis
+//! (RFC 5246 §7.4.1.3; RFC 5077 §4, §5.5).
+//!
+//! Why a crate of its own, not part of `session-store`: the protocol asks
+//! only that a server *have* a session cache and ticket keys, through the
+//! [`ServerSessionStore`] trait and [`TicketKeys`]. Where a farm keeps
+//! them (a Redis client, deadlines, retries, a key that seals values at
+//! rest) is operations. A server that runs alone never compiles it, and a
+//! reader of the protocol crates never meets it.
 //!
 //! Behind a load balancer, a session made on server A must resume on
 //! server B, or resumption falls to about one connection in N. Two things
@@ -76,6 +83,9 @@
 //! the ticket keys, the old key sealed, until those expire in Redis. The
 //! README gives the steps.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 use core::fmt;
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
@@ -89,8 +99,10 @@ use redis::Value;
 use ring::rand::SystemRandom;
 use zeroize::Zeroizing;
 
-use crate::ticket::{generate_shared_key, SharedKey};
-use crate::{system_clock, Clock, ServerSessionStore, Session, SessionId, StoreError, TicketKeys};
+use session_store::{
+    generate_shared_key, system_clock, Clock, ServerSessionStore, Session, SessionId, SharedKey,
+    StoreError, TicketKeys,
+};
 
 /// `RedisValue.format_version`.
 const FORMAT_VERSION: u8 = 1;
