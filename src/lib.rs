@@ -59,8 +59,10 @@
 //! and the key log. What a program builds around a connection lives in
 //! crates of its own, which depend on this one and never the other way:
 //! `tls12-trace` (the text trace and the HTML page, both fed by the
-//! [`Observer`](handshake::observe::Observer) events) and `tls12-limits`
-//! (a server's connection limit, deadlines and timed sockets).
+//! [`Observer`](handshake::observe::Observer) events), `tls12-limits`
+//! (a server's connection limit, deadlines and timed sockets) and
+//! `tls12-farm` (the session cache and ticket keys a server farm shares on
+//! Redis).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
