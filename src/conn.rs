@@ -255,7 +255,7 @@ impl Connection {
     /// TLS itself uses, for a context over 65535 bytes, and
     /// ([`Error::ExtendedMasterSecretRequired`]) when the session was made
     /// without the extended master secret (RFC 7627 §5.4: such a session
-    /// "MUST disable [RFC5705]").
+    /// "MUST disable \[RFC5705\]").
     pub fn export_keying_material(
         &self,
         label: &[u8],
