@@ -84,7 +84,14 @@ impl<'a> ChainPolicy<'a> {
         now: u64,
     ) -> Result<ChainCheck, CertificateError> {
         let (valid_from, valid_until) = match self.accept_any {
-            true => (0, u64::MAX),
+            true => {
+                // Without path validation, its leaf check still holds:
+                // §7.4.2/§7.4.6, the leaf's key must be allowed to sign.
+                if let Some(leaf) = chain.first() {
+                    verify::signing_key_kind(leaf)?;
+                }
+                (0, u64::MAX)
+            }
             false => self.validate(chain, now)?,
         };
         if let Some(callback) = self.callback {

@@ -648,15 +648,15 @@ impl ClientHandshake {
         Ok(neg)
     }
 
-    /// The server's key must be one it may sign with
-    /// ([`verify::signing_key_kind`]), of the suite's kind (§7.4.2: "The
+    /// The server's key (which path validation has checked may sign) must
+    /// be of the suite's kind (§7.4.2: "The
     /// end entity certificate's public key (and associated restrictions)
     /// MUST be compatible with the selected key exchange algorithm"), and on
     /// a curve we offered (RFC 8422 §5.3: "If the client has used a
     /// Supported Elliptic Curves Extension, the public key in the server's
     /// certificate MUST respect the client's choice of elliptic curves").
     fn check_server_key(&self, leaf: &[u8], suite: CipherSuite) -> Result<(), Error> {
-        let kind = verify::signing_key_kind(leaf)?;
+        let kind = verify::public_key_kind(leaf)?;
         if kind.signature_kind() != suite.signature_kind() {
             return Err(Error::IllegalParameter(
                 "server certificate key does not fit the cipher suite",

@@ -794,19 +794,17 @@ impl ServerHandshake {
             ClientAuth::None => return Err(Error::unexpected("Certificate")),
             ClientAuth::Optional(anchors) | ClientAuth::Required(anchors) => anchors,
         };
-        let Some(leaf) = cert.certificate_list.first() else {
+        if cert.certificate_list.is_empty() {
             return match self.config.client_auth {
                 ClientAuth::Required(_) => Err(Error::ClientCertificateRequired),
                 _ => Ok(()),
             };
-        };
+        }
+        // Path validation checks that the leaf's key may sign (§7.4.6: "the
+        // certificate MUST allow the key to be used for signing").
         let check = self
             .client_chain_policy(anchors)
             .verify(&cert.certificate_list, (self.config.clock)())?;
-        // §7.4.6: "the certificate MUST allow the key to be used for signing
-        // with the signature scheme and hash algorithm that will be employed
-        // in the certificate verify message".
-        verify::signing_key_kind(leaf)?;
         sent.negotiated.peer_certificates = cert.certificate_list.into();
         sent.negotiated.peer_chain_check = Some(check);
         Ok(())
