@@ -33,7 +33,8 @@ missing=()
 for entry in "${packages[@]}"; do
   read -r tool package <<<"$entry"
   if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
-    missing+=("$package")
+    # Two tools may come from one package (gnutls-bin): name it once.
+    [[ " ${missing[*]} " == *" $package "* ]] || missing+=("$package")
   fi
 done
 
