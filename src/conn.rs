@@ -268,6 +268,29 @@ impl Connection {
         handshake::exporter::export_keying_material(est, label, context, out)
     }
 
+    /// The `tls-unique` channel binding (RFC 5929 §3.1): "the first
+    /// Finished message sent ... in the most recent TLS handshake of the TLS
+    /// connection being bound to", as its `verify_data`. The client sends
+    /// the first Finished of a full handshake, the server that of an
+    /// abbreviated one (§7.3, Figures 1 and 2). `None` before the first
+    /// handshake has completed, and after an abbreviated handshake of a
+    /// session without the extended master secret: there the Finished
+    /// messages can be the same on two connections, and RFC 7627 §5.4 says
+    /// "the client MUST disable ... any use of the "tls-unique" channel
+    /// binding" (this stack never resumes such a session; the check stays
+    /// where the rule applies).
+    pub fn tls_unique(&self) -> Option<[u8; 12]> {
+        let est = self.established()?;
+        if est.resumed && !est.session.extended_master_secret {
+            return None;
+        }
+        Some(if est.resumed {
+            est.server_verify_data
+        } else {
+            est.client_verify_data
+        })
+    }
+
     /// How many handshakes have completed on this connection.
     pub fn handshake_count(&self) -> u32 {
         self.handshake_count

@@ -9,6 +9,9 @@
 //! - A session made without the extended master secret (GnuTLS with
 //!   `%NO_SESSION_HASH`, both as server and as client) exports nothing:
 //!   RFC 7627 §5.4 "MUST disable [RFC5705]".
+//! - `Connection::tls_unique` (RFC 5929 §3.1) is the first Finished that
+//!   `openssl s_server -msg` printed for the same connection: the client's
+//!   on a full handshake, the server's on a resumption.
 
 mod common;
 
@@ -175,4 +178,62 @@ fn our_server_exports_nothing_from_a_session_without_extended_master_secret() {
     server
         .join()
         .expect("the handshake and the server's checks");
+}
+
+// ---------------------------------------------------------------------------
+// tls-unique (RFC 5929 §3.1): "the first Finished message sent ... in the
+// most recent TLS handshake".
+
+/// The `verify_data` of every Finished message `s_server -msg` printed, in
+/// order, each with whether the server sent it (`>>>`) or received it.
+fn finished_messages(out: &str) -> Vec<(bool, Vec<u8>)> {
+    let lines: Vec<&str> = out.lines().collect();
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if !line.contains("Handshake [length 0010], Finished") {
+            continue;
+        }
+        // One line of 16 hex bytes: the header 14 00 00 0c, then the
+        // 12 bytes of verify_data (RFC 5246 §7.4.9).
+        let bytes: Vec<u8> = lines[i + 1]
+            .split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect();
+        assert_eq!(bytes[..4], [0x14, 0, 0, 0x0c], "{line}");
+        found.push((line.starts_with(">>>"), bytes[4..].to_vec()));
+    }
+    found
+}
+
+#[test]
+fn tls_unique_is_the_first_finished_openssl_saw() {
+    let mut cmd = common::s_server_command("ecdsa");
+    cmd.args(["-naccept", "2", "-msg"]);
+    let (mut server, port) = common::start_s_server(&mut cmd, Duration::from_secs(10));
+    let mut config = common::client_config();
+    config.session_store = Some(Arc::new(tls12::session_store::MemoryStore::new(4)));
+    config.enable_tickets = false;
+    let config = Arc::new(config);
+    let mut ours = Vec::new();
+    for _ in 0..2 {
+        let sock = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut stream = tls12::Stream::connect(config.clone(), "localhost", sock).unwrap();
+        let conn = stream.connection();
+        let resumed = conn.established().unwrap().resumed;
+        ours.push((resumed, conn.tls_unique().expect("tls-unique").to_vec()));
+        stream.close().unwrap();
+    }
+    let out = server.finish(Duration::from_secs(10));
+    let theirs = finished_messages(&out.stdout);
+    // Full handshake: client Finished, then server Finished; the
+    // resumption: server Finished first (§7.3, Figures 1 and 2).
+    assert_eq!(theirs.len(), 4, "{}", out.stdout);
+    assert_eq!(ours[0], (false, theirs[0].1.clone()));
+    assert!(!theirs[0].0, "the client's Finished comes first");
+    assert_eq!(ours[1], (true, theirs[2].1.clone()));
+    assert!(
+        theirs[2].0,
+        "on a resumption the server's Finished comes first"
+    );
+    assert_ne!(ours[0].1, ours[1].1);
 }

@@ -58,6 +58,7 @@ pub struct Options {
     pub export_label: String,
     pub export_context: String,
     pub use_export_context: bool,
+    pub tls_unique: bool,
     pub read_size: Option<usize>,
     pub use_custom_verify_callback: bool,
     pub expect_verify_result: bool,
@@ -177,6 +178,7 @@ const SWITCHES: &[&str] = &[
     "-expect-no-secure-renegotiation",
     "-expect-ticket-renewal",
     "-use-export-context",
+    "-tls-unique",
     "-use-custom-verify-callback",
     "-expect-verify-result",
     "-fips-202205",
@@ -195,6 +197,13 @@ const SWITCHES: &[&str] = &[
     "-use-old-client-cert-callback",
     "-permute-extensions",
     "-forbid-renegotiation-after-handshake",
+    // HelloRetryRequest exists only in TLS 1.3 (RFC 8446 §4.1.4): a TLS 1.2
+    // handshake never has one, so the expectation always holds.
+    "-expect-no-hrr",
+    // BoringSSL's JDK 11 workaround changes only whether a server picks TLS
+    // 1.3 for a JDK 11 ClientHello; a server without TLS 1.3 is unchanged by
+    // it (the runner's Server-JDK11-TLS12-* tests check exactly that).
+    "-jdk11-workaround",
 ];
 
 /// Flags with one value.
@@ -344,6 +353,7 @@ fn apply(o: &mut Options, name: &str, value: Option<&str>) -> Result<(), Parsed>
         "-export-label" => o.export_label = v.to_string(),
         "-export-context" => o.export_context = v.to_string(),
         "-use-export-context" => o.use_export_context = true,
+        "-tls-unique" => o.tls_unique = true,
         "-read-size" => o.read_size = Some(number(name, v)?),
         "-use-custom-verify-callback" => o.use_custom_verify_callback = true,
         "-expect-verify-result" => o.expect_verify_result = true,

@@ -48,7 +48,8 @@ impl<'a> Io<'a> {
     }
 
     /// What the shim does once the handshake is done, before echoing:
-    /// `-shim-writes-first`, `-export-keying-material`, `-shim-shuts-down`.
+    /// `-shim-writes-first`, `-export-keying-material`, `-tls-unique`,
+    /// `-shim-shuts-down`.
     pub fn after_handshake(&mut self) -> Result<(), Failure> {
         if self.opts.shim_writes_first {
             self.write(b"hello")?;
@@ -63,6 +64,12 @@ impl<'a> Io<'a> {
                 .export_keying_material(self.opts.export_label.as_bytes(), context, &mut out)
                 .map_err(Failure::Tls)?;
             self.write(&out)?;
+        }
+        if self.opts.tls_unique {
+            let binding = self.conn.tls_unique().ok_or_else(|| {
+                Failure::Other("failed to get tls-unique (RFC 7627 \u{a7}5.4)".into())
+            })?;
+            self.write(&binding)?;
         }
         if self.opts.shim_shuts_down {
             self.conn.send_close_notify();
