@@ -306,7 +306,7 @@ fn hex(bytes: &[u8]) -> String {
 fn config(args: &Args, page: Option<&Arc<HtmlReport>>) -> io::Result<ClientConfig> {
     let mut config = ClientConfig::new(tls12::load_trust_anchors(&args.ca)?);
     if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
-        config.client_certificate = Some(Arc::new(tls12::load_certified_key(cert, key)?));
+        config.client_certificates = vec![Arc::new(tls12::load_certified_key(cert, key)?)];
     }
     if !args.cipher.is_empty() {
         config.cipher_suites = args

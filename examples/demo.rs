@@ -446,10 +446,10 @@ fn serve(config: Arc<ServerConfig>, sock: TcpStream) -> io::Result<()> {
 }
 
 fn server_config(args: &Args, dir: &Path) -> io::Result<ServerConfig> {
-    let certified = CertifiedKey {
-        chain: certs_from_pem(CHAIN).map_err(io::Error::other)?,
-        key: SigningKey::from_pem(KEY).map_err(io::Error::other)?,
-    };
+    let certified = CertifiedKey::new(
+        certs_from_pem(CHAIN).map_err(io::Error::other)?,
+        SigningKey::from_pem(KEY).map_err(io::Error::other)?,
+    );
     let mut config = ServerConfig::new(vec![certified]);
     config.session_store = Some(Arc::new(
         FileStore::new(dir.join("sessions")).map_err(io::Error::other)?,

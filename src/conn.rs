@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::collections::VecDeque;
 
 use handshake::common::{Action, Established, PreviousHandshake, Side};
+use handshake::config::CertifiedKey;
 use handshake::kx::NamedGroup;
 use handshake::messages::{HandshakeMessage, HandshakePayload, HandshakeType, MessageLimits};
 use handshake::observe::{Direction, Observer, Protection, TraceEvent};
@@ -266,6 +267,15 @@ impl Connection {
             .established()
             .ok_or(Error::Config("no keying material before the handshake"))?;
         handshake::exporter::export_keying_material(est, label, context, out)
+    }
+
+    /// The certificate this end presented in the last handshake: the
+    /// server's Certificate (§7.4.2) or the client's (§7.4.6), chosen from
+    /// its config's list (compare with [`Arc::ptr_eq`]); `None` after an
+    /// abbreviated handshake, which presents none, and for a client that
+    /// sent no certificate.
+    pub fn local_certificate(&self) -> Option<&Arc<CertifiedKey>> {
+        self.established()?.negotiated.local_certificate.as_ref()
     }
 
     /// The `tls-unique` channel binding (RFC 5929 §3.1): "the first

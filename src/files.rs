@@ -36,10 +36,7 @@ pub fn load_certified_key(chain: &Path, key: &Path) -> io::Result<CertifiedKey> 
             "this key does not belong to the first certificate",
         ));
     }
-    Ok(CertifiedKey {
-        chain: certs,
-        key: signing_key,
-    })
+    Ok(CertifiedKey::new(certs, signing_key))
 }
 
 /// Trust anchors: every certificate in a PEM file.

@@ -93,10 +93,10 @@ impl BigClient {
     /// Our client, presenting the large certificate, keeping its sessions.
     fn our_client(&self, observer: &Arc<Seen>) -> Arc<ClientConfig> {
         let mut config = common::client_config();
-        config.client_certificate = Some(Arc::new(CertifiedKey {
-            chain: vec![self.leaf.der.clone()],
-            key: SigningKey::from_pem(&std::fs::read(&self.leaf.key).unwrap()).unwrap(),
-        }));
+        config.client_certificates = vec![Arc::new(CertifiedKey::new(
+            vec![self.leaf.der.clone()],
+            SigningKey::from_pem(&std::fs::read(&self.leaf.key).unwrap()).unwrap(),
+        ))];
         config.session_store = Some(Arc::new(MemoryStore::new(8)));
         config.observer = Some(observer.clone());
         Arc::new(config)

@@ -117,10 +117,10 @@ impl Capture {
     /// the client has one (ECDSA).
     fn with_client_auth() -> Self {
         let mut client = common::client_config();
-        client.client_certificate = Some(Arc::new(common::certified(
+        client.client_certificates = vec![Arc::new(common::certified(
             "ecdsa/client.chain.pem",
             "ecdsa/client.key",
-        )));
+        ))];
         let mut server = server_config();
         server.client_auth = ClientAuth::Required(Arc::new(common::anchors(&["ecdsa/root.pem"])));
         Self::of_handshake(client, server)
@@ -2435,10 +2435,10 @@ fn certificate_chain_over_max_chain_len_is_unknown_ca() {
     let mut server = common::server_config();
     server.client_auth = ClientAuth::Required(Arc::new(common::anchors(&["ecdsa/root.pem"])));
     let mut client = common::client_config();
-    client.client_certificate = Some(Arc::new(common::certified(
+    client.client_certificates = vec![Arc::new(common::certified(
         "ecdsa/client.chain.pem",
         "ecdsa/client.key",
-    )));
+    ))];
     let mut pair = Pair::new(client, server);
     pair.flight_to_server(untouched).unwrap();
     pair.flight_to_client(untouched).unwrap();

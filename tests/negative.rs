@@ -126,10 +126,10 @@ fn server_requiring_client_auth(roots: &[&str]) -> ServerConfig {
 /// A client with the ECDSA client certificate.
 fn client_with_certificate() -> ClientConfig {
     let mut config = common::client_config();
-    config.client_certificate = Some(Arc::new(common::certified(
+    config.client_certificates = vec![Arc::new(common::certified(
         "ecdsa/client.chain.pem",
         "ecdsa/client.key",
-    )));
+    ))];
     config
 }
 

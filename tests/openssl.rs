@@ -301,10 +301,10 @@ fn s_client_with_a_certificate_to_our_server_requiring_one() {
 /// Our client with `client_pki`'s client certificate.
 fn client_config_with_certificate(client_pki: &str) -> ClientConfig {
     let mut config = common::client_config();
-    config.client_certificate = Some(Arc::new(common::certified(
+    config.client_certificates = vec![Arc::new(common::certified(
         &format!("{client_pki}/client.chain.pem"),
         &format!("{client_pki}/client.key"),
-    )));
+    ))];
     config
 }
 

@@ -1192,10 +1192,10 @@ fn requiring_client_certificate(mut config: ServerConfig) -> ServerConfig {
 }
 
 fn client_with_certificate(mut config: ClientConfig) -> ClientConfig {
-    config.client_certificate = Some(Arc::new(common::certified(
+    config.client_certificates = vec![Arc::new(common::certified(
         "ecdsa/client.chain.pem",
         "ecdsa/client.key",
-    )));
+    ))];
     config
 }
 

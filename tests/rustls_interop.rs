@@ -318,10 +318,10 @@ fn our_client_with_a_certificate_to_rustls_server_requiring_one() {
             .unwrap();
         let (port, server) = rustls_server(config, request.clone());
         let mut client = common::client_config();
-        client.client_certificate = Some(Arc::new(common::certified(
+        client.client_certificates = vec![Arc::new(common::certified(
             &format!("{client_pki}/client.chain.pem"),
             &format!("{client_pki}/client.key"),
-        )));
+        ))];
         let mut stream = Stream::connect(Arc::new(client), "localhost", connect(port))
             .unwrap_or_else(|e| panic!("{suite:?} with a {client_pki} client certificate: {e}"));
         send_ping(&mut stream, &request);

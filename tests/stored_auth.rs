@@ -129,7 +129,10 @@ impl World {
         let mut config = common::client_config();
         config.session_store = Some(self.client_store.clone());
         config.enable_tickets = matches!(self.carrier, Carrier::Ticket);
-        config.client_certificate = certificate.map(|(c, k)| Arc::new(common::certified(c, k)));
+        config.client_certificates = certificate
+            .map(|(c, k)| Arc::new(common::certified(c, k)))
+            .into_iter()
+            .collect();
         config
     }
 
@@ -141,7 +144,7 @@ impl World {
         let stored = ClientSessionStore::get(&*self.client_store, &server);
         let mut session = stored.unwrap().unwrap().duplicate();
         session.client_identity =
-            chain.and_then(|c| ClientIdentity::of_chain(&common::certs_der(c)));
+            chain.and_then(|c| ClientIdentity::of_chains([&common::certs_der(c)[..]]));
         ClientSessionStore::put(&*self.client_store, &server, Arc::new(session)).unwrap();
     }
 

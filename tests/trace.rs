@@ -565,10 +565,10 @@ fn abbreviated_handshake_trace_says_session_resumed() {
 #[test]
 fn client_authentication_trace_shows_certificate_request_and_verify() {
     let mut client = common::client_config();
-    client.client_certificate = Some(Arc::new(common::certified(
+    client.client_certificates = vec![Arc::new(common::certified(
         "ecdsa/client.chain.pem",
         "ecdsa/client.key",
-    )));
+    ))];
     let mut server = common::server_config();
     server.client_auth = ClientAuth::Required(Arc::new(common::anchors(&["ecdsa/root.pem"])));
     let traces = traced(&mut client, &mut server, false);

@@ -9,7 +9,7 @@ use tls12::{
     ServerConfig, SignatureScheme, TrustAnchors, VerifyCallback,
 };
 
-use crate::options::{Options, Policy, Renegotiate};
+use crate::options::{Credential, Options, Policy, Renegotiate};
 use crate::Failure;
 
 /// What lives across the connections of one test: the session caches and
@@ -52,6 +52,23 @@ impl Configs {
                 .unwrap_or_else(|| opts.runner_address().into());
             Ok(Self::Client(Arc::new(client_config(opts, shared)?), name))
         }
+    }
+
+    /// `-expect-selected-credential`'s index of the certificate `conn`
+    /// presented: its place among the `-new-x509-credential`s, -1 for the
+    /// default one; `None` when it presented none.
+    pub fn selected_credential(&self, opts: &Options, conn: &Connection) -> Option<i64> {
+        let presented = conn.local_certificate()?;
+        let ours = match self {
+            Self::Client(config, _) => &config.client_certificates,
+            Self::Server(config) => &config.certificates,
+        };
+        let i = ours.iter().position(|ck| Arc::ptr_eq(ck, presented))?;
+        Some(if i < opts.credentials.len() {
+            i as i64
+        } else {
+            -1
+        })
     }
 
     pub fn connection(&self) -> Result<Connection, Failure> {
@@ -123,7 +140,7 @@ fn client_config(opts: &Options, shared: &Shared) -> Result<ClientConfig, Failur
         &mut c.groups,
         &mut c.signature_schemes,
     );
-    c.client_certificate = certified_key(opts)?.map(Arc::new);
+    c.client_certificates = certificates(opts)?;
     c.alpn_protocols = opts.advertise_alpn.clone();
     c.session_store = Some(shared.store.clone());
     c.enable_tickets = !opts.no_ticket;
@@ -136,10 +153,13 @@ fn client_config(opts: &Options, shared: &Shared) -> Result<ClientConfig, Failur
 }
 
 fn server_config(opts: &Options, shared: &Shared) -> Result<ServerConfig, Failure> {
-    let key = certified_key(opts)?.ok_or(Failure::Unimplemented(
-        "a server without a certificate".into(),
-    ))?;
-    let mut s = ServerConfig::new(vec![key]);
+    let mut s = ServerConfig::new(Vec::new());
+    s.certificates = certificates(opts)?;
+    if s.certificates.is_empty() {
+        return Err(Failure::Unimplemented(
+            "a server without a certificate".into(),
+        ));
+    }
     if let Some(groups) = groups(opts)? {
         s.groups = groups;
     }
@@ -217,15 +237,31 @@ fn schemes(values: &[u16]) -> Result<Option<Vec<SignatureScheme>>, Failure> {
         .map(Some)
 }
 
-/// `-cert-file` / `-key-file`, restricted to `-signing-prefs`.
-fn certified_key(opts: &Options) -> Result<Option<CertifiedKey>, Failure> {
-    let (Some(cert), Some(key)) = (&opts.cert_file, &opts.key_file) else {
+/// Our certificates, most preferred first: each `-new-x509-credential`,
+/// then the default one (`-cert-file`/`-key-file` before any of them).
+fn certificates(opts: &Options) -> Result<Vec<Arc<CertifiedKey>>, Failure> {
+    let mut list = Vec::new();
+    for credential in opts.credentials.iter().chain([&opts.default_credential]) {
+        if let Some(ck) = certified_key(credential, opts.policy)? {
+            list.push(Arc::new(ck));
+        }
+    }
+    Ok(list)
+}
+
+/// `-cert-file` / `-key-file`, restricted to `-signing-prefs`, and kept
+/// for the issuers the peer names with `-must-match-issuer`.
+fn certified_key(
+    credential: &Credential,
+    policy: Option<Policy>,
+) -> Result<Option<CertifiedKey>, Failure> {
+    let (Some(cert), Some(key)) = (&credential.cert_file, &credential.key_file) else {
         return Ok(None);
     };
     let mut ck = tls12::load_certified_key(Path::new(cert), Path::new(key))
         .map_err(|e| Failure::Unimplemented(format!("credential: {e}")))?;
-    let mut signing = schemes(&opts.signing_prefs)?;
-    if let Some(p) = opts.policy {
+    let mut signing = schemes(&credential.signing_prefs)?;
+    if let Some(p) = policy {
         let all = tls12::handshake::config::DEFAULT_SIGNATURE_SCHEMES.to_vec();
         let mut list = signing.unwrap_or(all);
         list.retain(|s| p.allows_scheme(s.value()));
@@ -234,5 +270,6 @@ fn certified_key(opts: &Options) -> Result<Option<CertifiedKey>, Failure> {
     if let Some(schemes) = signing {
         ck.key = ck.key.with_schemes(&schemes);
     }
+    ck.issuer_must_be_listed = credential.must_match_issuer;
     Ok(Some(ck))
 }

@@ -106,6 +106,14 @@ fn run_connection(opts: &Options, n: usize, configs: &config::Configs) -> Result
     let mut io = session::Io::new(&mut conn, &mut sock, opts);
     io.handshake()?;
     session::check_handshake(opts, n, io.conn())?;
+    if let Some(want) = opts.expect_selected_credential {
+        let got = configs.selected_credential(opts, io.conn());
+        if got != Some(want) {
+            return Err(Failure::Other(format!(
+                "selected credential {got:?}, expected {want}"
+            )));
+        }
+    }
     io.after_handshake()?;
     io.echo()?;
     session::check_renegotiations(opts, io.renegotiations())

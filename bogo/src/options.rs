@@ -14,14 +14,22 @@ pub struct Options {
     pub shim_id: u64,
     pub ipv6: bool,
     pub server: bool,
-    pub cert_file: Option<String>,
-    pub key_file: Option<String>,
+    /// `-cert-file`, `-key-file`, `-signing-prefs` before any
+    /// `-new-x509-credential`: the certificate used when none of
+    /// `credentials` fits (BoringSSL's "default credential", index -1).
+    pub default_credential: Credential,
+    /// `-new-x509-credential`, each followed by its own `-cert-file`,
+    /// `-key-file`, `-signing-prefs`, `-must-match-issuer`: the
+    /// certificates to choose from, most preferred first.
+    pub credentials: Vec<Credential>,
+    /// `-expect-selected-credential N`: the index in `credentials` of the
+    /// certificate presented, -1 for the default one.
+    pub expect_selected_credential: Option<i64>,
     pub trust_cert: Option<String>,
     pub resume_count: usize,
     pub no_ticket: bool,
     pub expect_session_miss: bool,
     pub curves: Vec<u16>,
-    pub signing_prefs: Vec<u16>,
     pub verify_prefs: Vec<u16>,
     pub advertise_alpn: Vec<Vec<u8>>,
     pub select_alpn: Option<Vec<u8>>,
@@ -65,6 +73,15 @@ pub struct Options {
     pub policy: Option<Policy>,
 }
 
+/// A certificate, its key and how to use them.
+#[derive(Clone, Debug, Default)]
+pub struct Credential {
+    pub cert_file: Option<String>,
+    pub key_file: Option<String>,
+    pub signing_prefs: Vec<u16>,
+    pub must_match_issuer: bool,
+}
+
 /// BoringSSL's compliance policies (`SSL_set_compliance_policy`): which
 /// suites, groups and signature schemes a connection may use, applied as
 /// our configs' lists of them.
@@ -77,6 +94,15 @@ pub enum Policy {
 }
 
 impl Options {
+    /// The credential a `-cert-file`, `-key-file` or `-signing-prefs` flag
+    /// applies to: the last `-new-x509-credential`, else the default one.
+    fn credential(&mut self) -> &mut Credential {
+        match self.credentials.last_mut() {
+            Some(c) => c,
+            None => &mut self.default_credential,
+        }
+    }
+
     /// The loopback address the runner listens on (`-ipv6` or not).
     pub fn runner_address(&self) -> &'static str {
         if self.ipv6 {
@@ -179,6 +205,8 @@ const SWITCHES: &[&str] = &[
     "-expect-ticket-renewal",
     "-use-export-context",
     "-tls-unique",
+    "-new-x509-credential",
+    "-must-match-issuer",
     "-use-custom-verify-callback",
     "-expect-verify-result",
     "-fips-202205",
@@ -212,6 +240,7 @@ const VALUED: &[&str] = &[
     "-shim-id",
     "-key-file",
     "-cert-file",
+    "-expect-selected-credential",
     "-trust-cert",
     "-resume-count",
     "-curves",
@@ -305,14 +334,20 @@ fn apply(o: &mut Options, name: &str, value: Option<&str>) -> Result<(), Parsed>
         "-shim-id" => o.shim_id = number(name, v)?,
         "-ipv6" => o.ipv6 = true,
         "-server" => o.server = true,
-        "-key-file" => o.key_file = Some(v.to_string()),
-        "-cert-file" => o.cert_file = Some(v.to_string()),
+        "-new-x509-credential" => o.credentials.push(Credential::default()),
+        "-key-file" => o.credential().key_file = Some(v.to_string()),
+        "-cert-file" => o.credential().cert_file = Some(v.to_string()),
+        "-signing-prefs" => o.credential().signing_prefs.push(number(name, v)?),
+        "-must-match-issuer" => match o.credentials.last_mut() {
+            Some(c) => c.must_match_issuer = true,
+            None => return Err(Parsed::Bad("-must-match-issuer before a credential".into())),
+        },
+        "-expect-selected-credential" => o.expect_selected_credential = Some(number(name, v)?),
         "-trust-cert" => o.trust_cert = Some(v.to_string()),
         "-resume-count" => o.resume_count = number(name, v)?,
         "-no-ticket" => o.no_ticket = true,
         "-expect-session-miss" => o.expect_session_miss = true,
         "-curves" => o.curves.push(number(name, v)?),
-        "-signing-prefs" => o.signing_prefs.push(number(name, v)?),
         "-verify-prefs" => o.verify_prefs.push(number(name, v)?),
         "-advertise-alpn" => o.advertise_alpn = alpn_list(v)?,
         "-select-alpn" => o.select_alpn = Some(v.as_bytes().to_vec()),

@@ -436,20 +436,20 @@ pub fn client_config() -> Arc<ClientConfig> {
     CONFIG
         .get_or_init(|| {
             let mut config = ClientConfig::new(test_roots());
-            config.client_certificate = Some(Arc::new(certified(
+            config.client_certificates = vec![Arc::new(certified(
                 include_bytes!("../../test-data/ecdsa/client.chain.pem"),
                 include_bytes!("../../test-data/ecdsa/client.key"),
-            )));
+            ))];
             Arc::new(config)
         })
         .clone()
 }
 
 fn certified(chain: &[u8], key: &[u8]) -> CertifiedKey {
-    CertifiedKey {
-        chain: certs_from_pem(chain).expect("test-data chain"),
-        key: SigningKey::from_pem(key).expect("test-data key"),
-    }
+    CertifiedKey::new(
+        certs_from_pem(chain).expect("test-data chain"),
+        SigningKey::from_pem(key).expect("test-data key"),
+    )
 }
 
 fn test_roots() -> TrustAnchors {

@@ -43,9 +43,11 @@ impl Identity {
 
     /// `config` with this identity's certificate (or none).
     pub fn configure(self, mut config: tls12::ClientConfig) -> tls12::ClientConfig {
-        config.client_certificate = self
+        config.client_certificates = self
             .files()
-            .map(|(chain, key)| std::sync::Arc::new(super::certified(chain, key)));
+            .map(|(chain, key)| std::sync::Arc::new(super::certified(chain, key)))
+            .into_iter()
+            .collect();
         config
     }
 }

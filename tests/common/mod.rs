@@ -29,10 +29,10 @@ pub fn read(path: &str) -> Vec<u8> {
 
 /// `chain` (PEM, leaf first) with `key` (PEM).
 pub fn certified(chain: &str, key: &str) -> CertifiedKey {
-    CertifiedKey {
-        chain: tls12::certs_from_pem(&read(chain)).unwrap(),
-        key: SigningKey::from_pem(&read(key)).unwrap(),
-    }
+    CertifiedKey::new(
+        tls12::certs_from_pem(&read(chain)).unwrap(),
+        SigningKey::from_pem(&read(key)).unwrap(),
+    )
 }
 
 /// Trust anchors from one or more PEM root files.

@@ -271,10 +271,10 @@ impl ClientHandshake {
     }
 
     /// Who this config is to a server that asks: a digest of the
-    /// certificate chain it would send (§7.4.6), `None` without one.
+    /// certificate chains it may send (§7.4.6), `None` without any.
     fn client_identity(&self) -> Option<ClientIdentity> {
-        let certified = self.config.client_certificate.as_ref()?;
-        ClientIdentity::of_chain(&certified.chain)
+        let chains = self.config.client_certificates.iter();
+        ClientIdentity::of_chains(chains.map(|certified| &certified.chain[..]))
     }
 
     /// How this config checks the server's chain.
@@ -572,6 +572,7 @@ impl ClientHandshake {
             peer_certificates: CertificateChain::default(),
             peer_chain_check: None,
             session_ticket: ext.session_ticket_ack,
+            local_certificate: None,
         })
     }
     /// The server's renegotiation_info (RFC 5746).
@@ -712,7 +713,7 @@ impl ClientHandshake {
         actions: &mut Vec<Action>,
     ) -> Result<ClientState, Error> {
         let KeyShareReceived {
-            negotiated: neg,
+            negotiated: mut neg,
             server_public,
             peer,
         } = ks;
@@ -722,6 +723,7 @@ impl ClientHandshake {
         let client_key = request
             .as_ref()
             .and_then(|req| self.pick_client_certificate(req));
+        neg.local_certificate = client_key.as_ref().map(|(ck, _)| ck.clone());
         if request.is_some() {
             let certificate_list = client_key
                 .as_ref()
@@ -782,23 +784,28 @@ impl ClientHandshake {
         })
     }
 
-    /// The client certificate to send for `req`, if ours fits: its key type
-    /// must be in `certificate_types` and one of its schemes must be in
-    /// `supported_signature_algorithms` (§7.4.4).
+    /// The client certificate to send for `req`: the first of ours, in our
+    /// order of preference, that fits it (§7.4.4): its key type is in
+    /// `certificate_types`, one of its schemes is in
+    /// `supported_signature_algorithms`, and, for a chain meant only for
+    /// the authorities it names, `certificate_authorities` lists its issuer.
     fn pick_client_certificate(
         &self,
         req: &CertificateRequest,
     ) -> Option<(Arc<CertifiedKey>, SignatureScheme)> {
-        let ck = self.config.client_certificate.clone()?;
-        let wanted_type = match ck.key.kind() {
-            SignatureKind::Ecdsa => client_certificate_type::ECDSA_SIGN,
-            SignatureKind::Rsa => client_certificate_type::RSA_SIGN,
-        };
-        if !req.certificate_types.contains(&wanted_type) {
-            return None;
-        }
-        let scheme = ck.key.choose_scheme(&req.supported_signature_algorithms)?;
-        Some((ck, scheme))
+        self.config.client_certificates.iter().find_map(|ck| {
+            let certificate_type = match ck.key.kind() {
+                SignatureKind::Ecdsa => client_certificate_type::ECDSA_SIGN,
+                SignatureKind::Rsa => client_certificate_type::RSA_SIGN,
+            };
+            if !req.certificate_types.contains(&certificate_type)
+                || !ck.fits_authorities(&req.certificate_authorities)
+            {
+                return None;
+            }
+            let scheme = ck.key.choose_scheme(&req.supported_signature_algorithms)?;
+            Some((ck.clone(), scheme))
+        })
     }
 
     /// The server's Finished (§7.4.9) completes a full handshake; in an

@@ -11,6 +11,7 @@ use record_layer::suites::{CipherSuite, PrfHash};
 use ring::digest;
 use session_store::{CertificateChain, ChainCheck, Session, SessionId};
 
+use crate::config::CertifiedKey;
 use crate::error::Error;
 use crate::kx::NamedGroup;
 use crate::messages::{HandshakeMessage, HandshakePayload, Random};
@@ -156,6 +157,10 @@ pub struct Negotiated {
     pub peer_chain_check: Option<ChainCheck>,
     /// The server will send NewSessionTicket (RFC 5077 §3.2, §3.3).
     pub session_ticket: bool,
+    /// The certificate this end presented in this handshake (§7.4.2,
+    /// §7.4.6), one of its config's; `None` on an abbreviated handshake
+    /// and for a client that sent none.
+    pub local_certificate: Option<Arc<CertifiedKey>>,
 }
 
 impl Negotiated {

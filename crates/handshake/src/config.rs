@@ -63,6 +63,36 @@ pub struct CertifiedKey {
     pub chain: Vec<Vec<u8>>,
     /// The leaf's private key.
     pub key: SigningKey,
+    /// Present this chain only to a peer whose list of acceptable
+    /// authorities names the issuer of one of its certificates
+    /// (CertificateRequest.certificate_authorities, §7.4.4: "A list of the
+    /// distinguished names of acceptable certificate_authorities"), for a
+    /// certificate meant for one relying party only. A client skips it,
+    /// and tries its next certificate, when the server lists no such
+    /// issuer; a TLS 1.2 ClientHello carries no list, so a server never
+    /// presents it. `false` from [`CertifiedKey::new`].
+    pub issuer_must_be_listed: bool,
+}
+
+impl CertifiedKey {
+    /// `chain` (DER, leaf first) and its leaf's `key`, for any peer.
+    pub fn new(chain: Vec<Vec<u8>>, key: SigningKey) -> Self {
+        Self {
+            chain,
+            key,
+            issuer_must_be_listed: false,
+        }
+    }
+
+    /// Does `authorities` (DER names, §7.4.4) name the issuer of one of
+    /// our certificates, when we present this chain only to such a peer?
+    pub fn fits_authorities(&self, authorities: &[Vec<u8>]) -> bool {
+        !self.issuer_must_be_listed
+            || self.chain.iter().any(|cert| {
+                crate::x509::issuer_name(cert)
+                    .is_ok_and(|issuer| authorities.iter().any(|name| name[..] == issuer[..]))
+            })
+    }
 }
 
 /// A client's settings.
@@ -90,8 +120,10 @@ pub struct ClientConfig {
     /// the server.
     #[cfg(feature = "dangerous-test-harness")]
     pub dangerous_accept_any_server_certificate: bool,
-    /// Our certificate, if the server asks for one (§7.4.6).
-    pub client_certificate: Option<Arc<CertifiedKey>>,
+    /// Our certificates, most preferred first: when the server asks for one
+    /// (§7.4.6), we send the first that fits its CertificateRequest (§7.4.4),
+    /// or none.
+    pub client_certificates: Vec<Arc<CertifiedKey>>,
     /// ALPN protocols to offer, most preferred first (RFC 7301).
     pub alpn_protocols: Vec<Vec<u8>>,
     /// Where sessions are kept for resumption (RFC 5246 §7); `None`: every
@@ -134,7 +166,7 @@ impl ClientConfig {
             verify_callback: None,
             #[cfg(feature = "dangerous-test-harness")]
             dangerous_accept_any_server_certificate: false,
-            client_certificate: None,
+            client_certificates: Vec::new(),
             alpn_protocols: Vec::new(),
             session_store: None,
             enable_tickets: true,
@@ -162,8 +194,12 @@ pub enum ClientAuth {
 /// A server's settings.
 #[derive(Clone)]
 pub struct ServerConfig {
-    /// Our certificates: one per key type, so that both ECDSA and RSA suites
-    /// can be served. The suite chosen decides which one is sent.
+    /// Our certificates, most preferred first (for example an ECDSA one,
+    /// then an RSA one for clients without ECDSA). We present the first
+    /// that the client can use: one of its suites fits the key type
+    /// (§7.4.2), its key signs with a scheme the client offered
+    /// (§7.4.1.4.1), and an ECDSA key is on a curve the client supports
+    /// (RFC 8422 §5.1).
     pub certificates: Vec<Arc<CertifiedKey>>,
     /// Cipher suites we accept, most preferred first.
     pub cipher_suites: Vec<CipherSuite>,
@@ -324,7 +360,7 @@ impl core::fmt::Debug for ClientConfig {
         f.debug_struct("ClientConfig")
             .field("cipher_suites", &self.cipher_suites)
             .field("groups", &self.groups)
-            .field("client_certificate", &self.client_certificate.is_some())
+            .field("client_certificates", &self.client_certificates.len())
             .field("session_store", &self.session_store.is_some())
             .field("enable_tickets", &self.enable_tickets)
             .field("max_server_renegotiations", &self.max_server_renegotiations)

@@ -471,6 +471,7 @@ impl ServerHandshake {
             peer_certificates: session.peer_certificates.clone(),
             peer_chain_check: session.peer_chain_check,
             session_ticket: self.will_send_ticket(ext),
+            local_certificate: None,
         };
         let peer = self.inherit_client(&mut neg);
         self.send_server_hello(&neg, ext, false, actions);
@@ -546,6 +547,7 @@ impl ServerHandshake {
             peer_certificates: CertificateChain::default(),
             peer_chain_check: None,
             session_ticket: self.will_send_ticket(ext),
+            local_certificate: Some(certified.clone()),
         };
         self.send_server_hello(&neg, ext, ext.server_name.is_some(), actions);
         send(
@@ -699,13 +701,55 @@ impl ServerHandshake {
         Ok(())
     }
 
-    /// The first suite, in the preferred order, that both sides support and
-    /// for which we have a certificate whose key can sign with a scheme the
-    /// client accepts.
+    /// The certificate to present, the suite and the signature scheme: the
+    /// first of our certificates, in our order of preference, that the
+    /// client can use, with the first suite of its key type, in the
+    /// preferred order, that both sides support (§7.4.2: "The end entity
+    /// certificate's public key ... MUST be compatible with the selected
+    /// key exchange algorithm"), a scheme the client offered (§7.4.1.4.1)
+    /// and, for ECDSA, a curve it supports (RFC 8422 §5.1).
     fn choose_suite(
         &self,
         hello: &ClientHello,
     ) -> Result<(CipherSuite, Arc<CertifiedKey>, SignatureScheme), Error> {
+        let common = self.common_suites(hello);
+        if common.is_empty() {
+            return Err(Error::NoCommonCipherSuite);
+        }
+        // §7.4.1.4.1: without signature_algorithms the client supports only
+        // SHA-1 signatures, which we never make.
+        let offered = hello
+            .extensions
+            .signature_algorithms
+            .as_deref()
+            .unwrap_or(&[]);
+        let mut curve_not_offered = None;
+        for certified in &self.config.certificates {
+            let kind = certified.key.kind();
+            let Some(suite) = common.iter().find(|s| s.signature_kind() == kind) else {
+                continue;
+            };
+            if !certified.fits_authorities(&[]) {
+                continue; // a ClientHello names no authorities
+            }
+            let Some(scheme) = certified.key.choose_scheme(offered) else {
+                continue;
+            };
+            match ecdsa_curve_not_offered(scheme, &hello.extensions) {
+                None => return Ok((*suite, certified.clone(), scheme)),
+                Some(curve) => curve_not_offered = Some(curve),
+            }
+        }
+        Err(match curve_not_offered {
+            Some(curve) => Error::CertificateCurveNotOffered(curve),
+            None => Error::NoCommonSignatureScheme,
+        })
+    }
+
+    /// The suites both sides support, in the preferred order: ours, or the
+    /// client's when the config prefers it (§7.4.1.2: the client's list is
+    /// "in order of the client's preference").
+    fn common_suites(&self, hello: &ClientHello) -> Vec<CipherSuite> {
         let ours = &self.config.cipher_suites;
         let theirs: Vec<CipherSuite> = hello
             .cipher_suites
@@ -717,35 +761,11 @@ impl ServerHandshake {
         } else {
             (ours, &theirs)
         };
-        // §7.4.1.4.1: without signature_algorithms the client supports only
-        // SHA-1 signatures, which we never make.
-        let offered = hello
-            .extensions
-            .signature_algorithms
-            .as_deref()
-            .unwrap_or(&[]);
-        let mut any_common_suite = false;
-        let mut curve_not_offered = None;
-        for suite in first.iter().filter(|s| second.contains(s)) {
-            any_common_suite = true;
-            for certified in &self.config.certificates {
-                if certified.key.kind() != suite.signature_kind() {
-                    continue;
-                }
-                let Some(scheme) = certified.key.choose_scheme(offered) else {
-                    continue;
-                };
-                match ecdsa_curve_not_offered(scheme, &hello.extensions) {
-                    None => return Ok((*suite, certified.clone(), scheme)),
-                    Some(curve) => curve_not_offered = Some(curve),
-                }
-            }
-        }
-        Err(match (any_common_suite, curve_not_offered) {
-            (false, _) => Error::NoCommonCipherSuite,
-            (true, Some(curve)) => Error::CertificateCurveNotOffered(curve),
-            (true, None) => Error::NoCommonSignatureScheme,
-        })
+        first
+            .iter()
+            .copied()
+            .filter(|s| second.contains(s))
+            .collect()
     }
 
     /// RFC 8422 §5.1.1: the group must be one the client listed. A client

@@ -49,10 +49,10 @@ fn data(path: &str) -> Vec<u8> {
 }
 
 fn certified(chain: &str, key: &str) -> CertifiedKey {
-    CertifiedKey {
-        chain: certs_from_pem(&data(chain)).unwrap(),
-        key: SigningKey::from_pem(&data(key)).unwrap(),
-    }
+    CertifiedKey::new(
+        certs_from_pem(&data(chain)).unwrap(),
+        SigningKey::from_pem(&data(key)).unwrap(),
+    )
 }
 
 fn anchors(roots: &[&str]) -> TrustAnchors {
@@ -88,10 +88,10 @@ impl Scenario {
             "full" => false,
             "full with client authentication" => {
                 server.client_auth = ClientAuth::Required(client_roots());
-                client.client_certificate = Some(Arc::new(certified(
+                client.client_certificates = vec![Arc::new(certified(
                     "ecdsa/client.chain.pem",
                     "ecdsa/client.key",
-                )));
+                ))];
                 false
             }
             "full with an empty client certificate" => {

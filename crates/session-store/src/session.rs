@@ -485,27 +485,28 @@ impl ClientIdentity {
     /// The length of the digest.
     const LEN: usize = 32;
 
-    /// The identity of a client presenting `chain` (DER, leaf first):
-    /// SHA-256 over the chain as the Certificate message encodes it (each
-    /// certificate behind its uint24 length, §7.4.2), so that two chains
-    /// differing only in where one certificate ends and the next begins
-    /// differ here too. `None` for the empty chain.
-    pub fn of_chain(chain: &[Vec<u8>]) -> Option<Self> {
-        if chain.is_empty() {
-            return None;
-        }
+    /// The identity of a client holding `chains` (each DER, leaf first),
+    /// any of which it may present: SHA-256 over each chain as the
+    /// Certificate message encodes its `certificate_list` (the list's
+    /// uint24 length, then each certificate behind its own, §7.4.2), so
+    /// that two lists differing only in where one certificate or chain
+    /// ends and the next begins differ here too. `None` when it holds
+    /// none.
+    pub fn of_chains<'a>(chains: impl IntoIterator<Item = &'a [Vec<u8>]>) -> Option<Self> {
         let mut sha256 = ring::digest::Context::new(&ring::digest::SHA256);
-        for cert in chain {
-            // A certificate of 2^24 bytes or more cannot be sent at all
-            // (`ASN.1Cert<1..2^24-1>`), so no two chains that can be
-            // presented share a digest input.
-            let len = u32::try_from(cert.len()).unwrap_or(u32::MAX).to_be_bytes();
-            sha256.update(&len[1..]);
-            sha256.update(cert);
+        let mut any = false;
+        for chain in chains {
+            any = true;
+            let list_len: usize = chain.iter().map(|cert| 3 + cert.len()).sum();
+            sha256.update(&uint24(list_len));
+            for cert in chain {
+                sha256.update(&uint24(cert.len()));
+                sha256.update(cert);
+            }
         }
         let mut digest = [0; Self::LEN];
         digest.copy_from_slice(sha256.finish().as_ref());
-        Some(Self(digest))
+        any.then_some(Self(digest))
     }
 
     /// `opaque client_identity<0..32>`: empty for none, else a whole
@@ -568,4 +569,12 @@ impl fmt::Debug for Session {
             .field("resumable", &self.is_resumable())
             .finish()
     }
+}
+
+/// `len` as a uint24. A certificate or list of 2^24 bytes or more cannot
+/// be sent at all (`ASN.1Cert<1..2^24-1>`), so no two chains that can be
+/// presented share a digest input.
+fn uint24(len: usize) -> [u8; 3] {
+    let [_, a, b, c] = u32::try_from(len).unwrap_or(u32::MAX).to_be_bytes();
+    [a, b, c]
 }

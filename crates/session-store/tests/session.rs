@@ -229,22 +229,29 @@ fn a_chain_check_holds_for_its_context_within_its_window() {
 }
 
 #[test]
-fn a_client_identity_is_a_digest_of_the_whole_chain() {
+fn a_client_identity_is_a_digest_of_every_chain_it_holds() {
     let a = vec![vec![1, 2, 3], vec![4, 5]];
-    let id = ClientIdentity::of_chain(&a).unwrap();
-    assert_eq!(ClientIdentity::of_chain(&a), Some(id), "deterministic");
-    // Certificate's encoding, §7.4.2: each certificate behind a uint24.
-    let encoded = [&[0, 0, 3, 1, 2, 3, 0, 0, 2, 4, 5][..]].concat();
+    let of = |chains: &[&Vec<Vec<u8>>]| ClientIdentity::of_chains(chains.iter().map(|c| &c[..]));
+    let id = of(&[&a]).unwrap();
+    assert_eq!(of(&[&a]), Some(id), "deterministic");
+    // certificate_list's encoding, §7.4.2: the list behind a uint24, each
+    // certificate behind its own.
+    let encoded = [&[0, 0, 11, 0, 0, 3, 1, 2, 3, 0, 0, 2, 4, 5][..]].concat();
     let sha256 = ring::digest::digest(&ring::digest::SHA256, &encoded);
     assert_eq!(id.0[..], *sha256.as_ref());
-    // The same bytes cut elsewhere, another leaf, another order: others.
+    // The same bytes cut elsewhere, another leaf, another order, the
+    // chain split in two, a second chain: others.
+    let b = vec![vec![4, 5]];
     for other in [
         vec![vec![1, 2], vec![3, 4, 5]],
         vec![vec![1, 2, 3]],
         vec![vec![4, 5], vec![1, 2, 3]],
     ] {
-        assert_ne!(ClientIdentity::of_chain(&other), Some(id), "{other:?}");
+        assert_ne!(of(&[&other]), Some(id), "{other:?}");
     }
-    assert_eq!(ClientIdentity::of_chain(&[]), None, "no certificate");
+    assert_ne!(of(&[&vec![vec![1, 2, 3]], &b]), Some(id), "split");
+    assert_ne!(of(&[&a, &b]), Some(id), "one more chain");
+    assert_ne!(of(&[&a, &b]), of(&[&b, &a]), "order of preference");
+    assert_eq!(of(&[]), None, "no certificate");
     assert!(format!("{id:?}").starts_with("ClientIdentity("));
 }

@@ -338,6 +338,13 @@ pub fn leaf_subject(cert_der: &[u8]) -> Result<String, CertificateError> {
     Ok(parse(cert_der, 0)?.subject().to_string())
 }
 
+/// A certificate's issuer name as DER, as a CertificateRequest's
+/// `certificate_authorities` lists names (§7.4.4), to compare byte for
+/// byte.
+pub fn issuer_name(cert_der: &[u8]) -> Result<Vec<u8>, CertificateError> {
+    Ok(parse_for_key(cert_der)?.issuer().as_raw().to_vec())
+}
+
 /// The kind of the key a peer's end-entity certificate holds, once its
 /// keyUsage lets it sign: in TLS 1.2 with ECDHE that key only ever signs
 /// (ServerKeyExchange, §7.4.3; CertificateVerify, §7.4.8). RFC 5246
