@@ -471,13 +471,13 @@ impl ChainCheck {
 /// a client agrees only to sessions made with the identity it would
 /// present now.
 ///
-/// The identity is the *config's* certificate, not what the server asked
-/// for: a session made by a config holding certificate A is A's even if
-/// the server never requested it (and then resumes as the anonymous client
-/// it was), so that a client with a certificate still resumes with servers
-/// that never ask for one. A config without a certificate has no identity
-/// (`Option<ClientIdentity>::None`), and offers only sessions made without
-/// one.
+/// The identity is the *config's* certificates (all it holds, in order),
+/// not what the server asked for: a session made by a config holding
+/// certificate A is A's even if the server never requested it (and then
+/// resumes as the anonymous client it was), so that a client with a
+/// certificate still resumes with servers that never ask for one. A config
+/// without a certificate has no identity (`Option<ClientIdentity>::None`),
+/// and offers only sessions made without one.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct ClientIdentity(pub [u8; 32]);
 
