@@ -105,7 +105,7 @@ pub struct Args {
     farm_key: Option<PathBuf>,
     /// A farm key that opens what it sealed in Redis but seals nothing
     /// (repeatable): the previous --farm-key after a rotation, kept until
-    /// what it sealed has expired (see README "Rotating the farm key").
+    /// what it sealed has expired (see docs/farm.md, "Rotating the farm key").
     #[arg(long, requires = "farm_key")]
     farm_key_previous: Vec<PathBuf>,
     /// Write a fresh farm key to FILE (0600; an existing file is refused),

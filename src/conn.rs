@@ -1101,8 +1101,8 @@ impl Connection {
     /// Gives back the memory of every buffer that holds nothing: received
     /// records and handshake messages, decrypted application data, records
     /// already sent. For a connection about to wait for its peer: an idle
-    /// connection then keeps only its keys and its session (see the
-    /// README's "Memory per connection"). [`Stream`](crate::Stream) and the
+    /// connection then keeps only its keys and its session (see
+    /// docs/benchmarks.md, "Memory per connection"). [`Stream`](crate::Stream) and the
     /// async stream (feature `tokio`) call it whenever their transport has
     /// nothing to read and they are about to wait. Not called on the data
     /// path itself, where reusing the buffers saves an allocation per record.

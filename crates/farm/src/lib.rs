@@ -81,7 +81,7 @@
 //! keys that open values but never seal: servers restarted with a new
 //! current key and the old one as previous resume the sessions, and read
 //! the ticket keys, the old key sealed, until those expire in Redis. The
-//! README gives the steps.
+//! docs/farm.md gives the steps.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -187,7 +187,7 @@ impl FarmKey {
     /// and what its own previous keys did: after a rotation, so that the
     /// values in Redis outlive the key that sealed them. Keep a previous
     /// key until the last value it sealed has expired in Redis (the
-    /// README's rotation steps say when).
+    /// rotation steps in docs/farm.md say when).
     pub fn with_previous(mut self, previous: FarmKey) -> Self {
         self.previous.push(previous.current);
         self.previous.extend(previous.previous);
