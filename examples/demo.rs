@@ -51,6 +51,9 @@ struct Args {
     html: Option<PathBuf>,
 }
 
+#[path = "demo/tls13.rs"]
+mod tls13;
+
 /// The page of `--html`, when asked for.
 static PAGE: OnceLock<Arc<HtmlReport>> = OnceLock::new();
 
@@ -258,7 +261,18 @@ fn story(args: &Args, dir: &Path) -> io::Result<()> {
         "9. Server B, sharing server A's store, resumes A's session: \
          the session is not on the machine, the connection is",
     );
-    farm(args, &client, dir)
+    farm(args, &client, dir)?;
+
+    chapter("10. What TLS 1.3 changed: resumption without the old secrets, no renegotiation");
+    let (c1, c2) = (&rows[0], &rows[1]);
+    tls13::chapter(
+        CHAIN,
+        KEY,
+        ROOT,
+        (&c1.master, &c1.keys, &c2.keys),
+        fingerprint,
+        say,
+    )
 }
 
 /// Chapter 9: two servers behind one name, one session store between

@@ -5,7 +5,9 @@
 //! (RFC 5246 §6.3), that a renegotiation keeps the socket and replaces the
 //! session, that a fatal alert ends the session (§7.2.2), and that an
 //! abbreviated handshake costs less than a full one, and that a second
-//! server sharing the first one's store resumes its session.
+//! server sharing the first one's store resumes its session. Chapter 10's
+//! claims about TLS 1.3 (rustls, in memory) are checked against the key
+//! log rustls writes to `SSLKEYLOGFILE`.
 //!
 //! The demo prints secrets only as fingerprints (the first 8 bytes of their
 //! SHA-256). With `--trace --trace-secrets` the library's tracer prints the
@@ -64,8 +66,8 @@ impl Story {
         }
         assert_eq!(
             chapters.len(),
-            10,
-            "expected a preface and nine chapters:\n{stdout}"
+            11,
+            "expected a preface and ten chapters:\n{stdout}"
         );
         Self { chapters }
     }
@@ -462,4 +464,93 @@ fn demo_fingerprints_are_those_of_the_secrets_the_library_traces() {
     };
     assert_eq!(server.len(), client.len(), "{server:#?}");
     assert_eq!(pairs(&server), pairs(&client));
+}
+
+/// Chapter 10's secrets: label and fingerprint, for connection `name`
+/// ("C1", "C2"), as printed under its line.
+fn tls13_secrets(story: &Story, name: &str) -> Vec<(String, String)> {
+    let lines = story.chapter(10);
+    let start = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with(&format!("{name}: ")))
+        .unwrap_or_else(|| panic!("no {name} line: {lines:#?}"));
+    lines[start + 1..]
+        .iter()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .take_while(|f| f.len() == 2 && f[0].contains("SECRET"))
+        .map(|f| (f[0].to_owned(), f[1].to_owned()))
+        .collect()
+}
+
+#[test]
+fn demo_tls13_chapter_claims_hold_in_rustlss_key_log() {
+    let dir = common::ScratchDir::new("demo-tls13");
+    let log = dir.join("keys.log");
+    let mut demo =
+        ChildGuard::spawn(Command::new(common::example_binary("demo")).env("SSLKEYLOGFILE", &log));
+    let out = demo.finish(TIMEOUT);
+    assert!(out.status.success(), "the demo failed: {out:#?}");
+    let story = Story::parse(&out.stdout);
+    assert!(story
+        .line(10, "(this chapter runs rustls")
+        .contains("rustls, not tls12"));
+    assert!(story
+        .line(10, "C1: ")
+        .starts_with("full handshake, key exchange X25519"));
+    assert!(story
+        .line(10, "C2: ")
+        .starts_with("resumed handshake, key exchange X25519"));
+
+    // The key log: TLS 1.3 lines (label, client random, secret), grouped by
+    // connection.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut by_random: std::collections::BTreeMap<String, Vec<(String, String)>> =
+        Default::default();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() == 3 && f[0] != "CLIENT_RANDOM" {
+            let secret = hex::decode(f[2]).unwrap();
+            by_random
+                .entry(f[1].to_owned())
+                .or_default()
+                .push((f[0].to_owned(), fingerprint(&secret)));
+        }
+    }
+    assert_eq!(by_random.len(), 2, "two TLS 1.3 connections: {text}");
+    // Each connection's printed secrets are those of one logged
+    // connection, and the two share none.
+    let c1 = tls13_secrets(&story, "C1");
+    let c2 = tls13_secrets(&story, "C2");
+    assert_eq!(c1.len(), 5, "{c1:?}");
+    assert_eq!(c2.len(), 5, "{c2:?}");
+    let logged: Vec<&Vec<(String, String)>> = by_random.values().collect();
+    for printed in [&c1, &c2] {
+        assert!(
+            logged.contains(&printed),
+            "{printed:?} not in the key log {logged:#?}"
+        );
+    }
+    assert_ne!(c1, c2);
+    for (_, secret) in &c1 {
+        assert!(!c2.iter().any(|(_, s)| s == secret), "{secret} in both");
+    }
+    assert_eq!(story.line(10, "secrets C1 and C2 share:").trim(), "0");
+    // RFC 8446 §4.1.2: no renegotiation.
+    let refused = story.line(10, "C2 sends a new ClientHello");
+    assert!(
+        refused.contains("refused") && refused.contains("got ClientHello"),
+        "{refused}"
+    );
+    // Beside it, TLS 1.2's C1 and C2 (chapter 7's table): one master
+    // secret, two key blocks.
+    let rows = story.table();
+    let tls12 = story.line(10, "TLS 1.2, chapter 2:");
+    assert_eq!(
+        tls12.trim(),
+        format!(
+            "C1 and C2 share master secret {}; keys {} and {}",
+            rows[0].master, rows[0].keys, rows[1].keys
+        )
+    );
+    assert_eq!(rows[0].master, rows[1].master);
 }
