@@ -57,7 +57,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncStream<S> {
         Self::handshake(Connection::server(config), sock).await
     }
 
-    async fn handshake(conn: Connection, sock: S) -> io::Result<Self> {
+    /// Completes the handshake `conn` starts, over `sock`.
+    pub(crate) async fn handshake(conn: Connection, sock: S) -> io::Result<Self> {
         let mut tls = Self { conn, sock };
         poll_fn(|cx| tls.drive(cx, stream::handshake)).await?;
         Ok(tls)

@@ -248,6 +248,15 @@ impl Connection {
         self.established()?.negotiated.peer_signature_scheme
     }
 
+    /// The application protocol ALPN chose in the last handshake, e.g.
+    /// `b"h2"` (RFC 7301 §3.2: "definitive for the connection, until
+    /// renegotiated"); `None` before a handshake completed or when none
+    /// was agreed. A property of the connection, not of its session
+    /// (§3.1): a resumption negotiates it anew.
+    pub fn alpn_protocol(&self) -> Option<&[u8]> {
+        self.established()?.negotiated.alpn.as_deref()
+    }
+
     /// Keying material for an application protocol, bound to this
     /// connection (RFC 5705 §4): `out.len()` bytes from `label` and, if
     /// given, `context`. Both ends get the same bytes for the same inputs;

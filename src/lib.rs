@@ -67,12 +67,16 @@
 #![warn(missing_docs)]
 
 #[cfg(feature = "tokio")]
+mod acceptor;
+#[cfg(feature = "tokio")]
 mod async_stream;
 mod conn;
 mod files;
 pub mod keylog;
 mod stream;
 
+#[cfg(feature = "tokio")]
+pub use acceptor::{TlsAcceptor, TlsConnector};
 #[cfg(feature = "tokio")]
 pub use async_stream::AsyncStream;
 pub use conn::{Connection, Event, MAX_BUFFERED_PLAINTEXT, MAX_QUEUED_EVENTS};
