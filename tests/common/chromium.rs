@@ -51,6 +51,16 @@ pub fn dump_dom(file: &Path) -> String {
     run(cmd)
 }
 
+/// The DOM of the page at `url` (e.g. `https://localhost:PORT/`), after it
+/// loaded, with `extra` switches: the certificate it may trust
+/// (`--ignore-certificate-errors-spki-list`), where `localhost` resolves.
+pub fn dump_dom_url(url: &str, extra: &[&str]) -> String {
+    let profile = ScratchDir::new("chromium");
+    let mut cmd = chromium(&profile);
+    cmd.args(extra).arg("--dump-dom").arg(url);
+    run(cmd)
+}
+
 /// A PNG of the page at `file` in a `width`×`height` window, at `png`.
 pub fn screenshot(file: &Path, png: &Path, width: u32, height: u32) {
     let profile = ScratchDir::new("chromium");
