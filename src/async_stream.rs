@@ -34,6 +34,49 @@ use crate::stream::{self, io_error};
 /// write after either side's close_notify fails with `BrokenPipe`; and
 /// `shutdown` (`poll_shutdown`) sends close_notify, once, before it shuts
 /// the transport's write side. Dropping the stream sends nothing.
+///
+/// [`TlsAcceptor`](crate::TlsAcceptor) and
+/// [`TlsConnector`](crate::TlsConnector) make one for each connection;
+/// [`AsyncStream::accept`] and [`AsyncStream::connect`] do it directly. A
+/// client and a server on a loopback port:
+///
+/// ```
+/// use std::path::Path;
+/// use std::sync::Arc;
+/// use tls12::{AsyncStream, ClientConfig, ServerConfig};
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// use tokio::net::{TcpListener, TcpStream};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let certified = tls12::load_certified_key(
+///     Path::new("test-data/ecdsa/localhost.chain.pem"),
+///     Path::new("test-data/ecdsa/localhost.key"),
+/// )?;
+/// let server_config = Arc::new(ServerConfig::new(vec![certified]));
+/// let listener = TcpListener::bind("127.0.0.1:0").await?;
+/// let addr = listener.local_addr()?;
+/// let server = tokio::spawn(async move {
+///     let (tcp, _) = listener.accept().await?;
+///     let mut tls = AsyncStream::accept(server_config, tcp).await?;
+///     let mut ping = [0; 4];
+///     tls.read_exact(&mut ping).await?;
+///     tls.write_all(b"pong").await?;
+///     tls.shutdown().await // close_notify, then FIN
+/// });
+///
+/// let roots = tls12::load_trust_anchors(Path::new("test-data/ecdsa/root.pem"))?;
+/// let client_config = Arc::new(ClientConfig::new(roots));
+/// let tcp = TcpStream::connect(addr).await?;
+/// let mut tls = AsyncStream::connect(client_config, "localhost", tcp).await?;
+/// tls.write_all(b"ping").await?;
+/// let mut pong = Vec::new();
+/// tls.read_to_end(&mut pong).await?; // ends at the server's close_notify
+/// assert_eq!(pong, b"pong");
+/// assert_eq!(tls.connection().handshake_count(), 1);
+/// # server.await.unwrap()
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct AsyncStream<S> {
     conn: Connection,

@@ -82,9 +82,66 @@ pub use async_stream::AsyncStream;
 pub use conn::{Connection, Event, MAX_BUFFERED_PLAINTEXT, MAX_QUEUED_EVENTS};
 pub use files::{load_certified_key, load_trust_anchors, user_cache_dir};
 pub use handshake::common::Established;
-pub use handshake::config::{
-    system_clock, CertifiedKey, ClientAuth, ClientConfig, KeyLog, ServerConfig, VerifyCallback,
-};
+/// A client's config, shared by its connections through an `Arc`:
+/// [`ClientConfig::new`] takes the roots that server certificates must
+/// chain to and sets every suite, group and scheme this crate implements;
+/// change a field to narrow them or to add what the defaults leave out.
+///
+/// ```
+/// use std::path::Path;
+/// use std::sync::Arc;
+/// use tls12::session_store::MemoryStore;
+/// use tls12::{CipherSuite, ClientConfig};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let roots = tls12::load_trust_anchors(Path::new("test-data/ecdsa/root.pem"))?;
+/// let mut config = ClientConfig::new(roots);
+/// // Offer HTTP/2 and HTTP/1.1 (RFC 7301), keep sessions to resume them
+/// // (RFC 5246 §7.3), and offer AES-GCM only.
+/// config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+/// config.session_store = Some(Arc::new(MemoryStore::new(64)));
+/// config.cipher_suites.retain(|s| s.rfc_name().contains("_GCM_"));
+/// assert!(config.cipher_suites.contains(&CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256));
+/// let config = Arc::new(config); // for Stream::connect, TlsConnector::from, ...
+/// # Ok(())
+/// # }
+/// ```
+pub use handshake::config::ClientConfig;
+/// A server's config, shared by its connections through an `Arc`:
+/// [`ServerConfig::new`] takes the certificates to serve, most preferred
+/// first, and sets every suite, group and scheme this crate implements,
+/// no client authentication, no session cache and no tickets.
+///
+/// ```
+/// use std::path::Path;
+/// use std::sync::Arc;
+/// use tls12::session_store::{MemoryStore, TicketKeys};
+/// use tls12::ServerConfig;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // An ECDSA certificate first, and an RSA one for clients without ECDSA.
+/// let ecdsa = tls12::load_certified_key(
+///     Path::new("test-data/ecdsa/localhost.chain.pem"),
+///     Path::new("test-data/ecdsa/localhost.key"),
+/// )?;
+/// let rsa = tls12::load_certified_key(
+///     Path::new("test-data/rsa/localhost.chain.pem"),
+///     Path::new("test-data/rsa/localhost.key"),
+/// )?;
+/// let mut config = ServerConfig::new(vec![ecdsa, rsa]);
+/// // Resumption by session id (RFC 5246 §7.3) and by ticket (RFC 5077).
+/// config.session_store = Some(Arc::new(MemoryStore::new(10_000)));
+/// config.ticket_keys = Some(Arc::new(TicketKeys::new(config.clock.clone())?));
+/// config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+/// // The names a client may ask for (SNI, RFC 6066 §3): the certificates'.
+/// config.server_names = config.certificate_names();
+/// assert!(config.server_names.contains(&"localhost".to_string()));
+/// let config = Arc::new(config); // for Stream::accept, TlsAcceptor::from, ...
+/// # Ok(())
+/// # }
+/// ```
+pub use handshake::config::ServerConfig;
+pub use handshake::config::{system_clock, CertifiedKey, ClientAuth, KeyLog, VerifyCallback};
 pub use handshake::kx::NamedGroup;
 pub use handshake::sign::{certs_from_pem, SignatureScheme, SigningKey};
 pub use handshake::verify::{CertificateError, TrustAnchors};

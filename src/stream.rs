@@ -147,13 +147,62 @@ pub fn linger(sock: &TcpStream) {
 
 impl<S: Transport> Stream<S> {
     /// Connects as a client to `server_name` over `sock` and completes the
-    /// handshake.
+    /// handshake. `server_name` is sent as SNI (RFC 6066 §3) and checked
+    /// against the server's certificate; a failed handshake is an
+    /// `io::Error` ([`tls_error`] tells the TLS error in it).
+    ///
+    /// ```no_run
+    /// use std::io::{Read, Write};
+    /// use std::net::TcpStream;
+    /// use std::path::Path;
+    /// use std::sync::Arc;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let roots = tls12::load_trust_anchors(Path::new("test-data/ecdsa/root.pem"))?;
+    /// let config = Arc::new(tls12::ClientConfig::new(roots));
+    /// let sock = TcpStream::connect("localhost:8443")?;
+    /// let mut tls = tls12::Stream::connect(config, "localhost", sock)?;
+    /// tls.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    /// let mut page = String::new();
+    /// tls.read_to_string(&mut page)?; // to the server's close_notify
+    /// let conn = tls.connection();
+    /// println!("{:?} resumed: {}", conn.session().unwrap().cipher_suite, conn.established().unwrap().resumed);
+    /// tls.close() // our close_notify (RFC 5246 §7.2.1)
+    /// # }
+    /// ```
     pub fn connect(config: Arc<ClientConfig>, server_name: &str, sock: S) -> io::Result<Self> {
         let conn = Connection::client(config, server_name).map_err(io_error)?;
         Self::handshake(conn, sock)
     }
 
-    /// Accepts a client over `sock` and completes the handshake.
+    /// Accepts a client over `sock` and completes the handshake: the
+    /// server's side of RFC 5246 §7.3, full or abbreviated as the client
+    /// and the config's session store allow.
+    ///
+    /// ```no_run
+    /// use std::io::Write;
+    /// use std::net::TcpListener;
+    /// use std::path::Path;
+    /// use std::sync::Arc;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let certified = tls12::load_certified_key(
+    ///     Path::new("test-data/ecdsa/localhost.chain.pem"),
+    ///     Path::new("test-data/ecdsa/localhost.key"),
+    /// )?;
+    /// let config = Arc::new(tls12::ServerConfig::new(vec![certified]));
+    /// let listener = TcpListener::bind("127.0.0.1:8443")?;
+    /// for sock in listener.incoming() {
+    ///     let config = config.clone();
+    ///     std::thread::spawn(move || -> std::io::Result<()> {
+    ///         let mut tls = tls12::Stream::accept(config, sock?)?;
+    ///         tls.write_all(b"HTTP/1.0 200 OK\r\n\r\nhello over TLS 1.2\n")?;
+    ///         tls.close()
+    ///     });
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn accept(config: Arc<ServerConfig>, sock: S) -> io::Result<Self> {
         Self::handshake(Connection::server(config), sock)
     }
