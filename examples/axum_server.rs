@@ -35,7 +35,7 @@ use tokio::net::TcpListener;
 /// An axum app over TLS 1.2 whose page describes the connection and
 /// session each request arrived on; HTTP/2 when ALPN chooses it.
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(name = "axum_server", version)]
 pub struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8443")]

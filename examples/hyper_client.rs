@@ -27,7 +27,7 @@ use tokio::net::TcpStream;
 /// GET an https URL over TLS 1.2 on several connections, resuming the
 /// session of the first; print each answer.
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(name = "hyper_client", version)]
 struct Args {
     /// The page to get: https://HOST[:PORT]/PATH. HOST is also the name
     /// asked for (SNI) and checked against the server's certificate.

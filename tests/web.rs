@@ -17,7 +17,7 @@
 //!   connection after the first.
 //! - Every flag of both examples: `--listen`, `--cert`/`--key` (the
 //!   certificate served), `--ca` (what the client trusts), `--connections`,
-//!   `--alpn`; and `--help`.
+//!   `--alpn`; `--help` and `--version`.
 //!
 //! `cargo test` builds the examples; `cargo test --test web` alone does not
 //! (run `cargo build --examples` first). The peers come from the Debian
@@ -413,6 +413,7 @@ fn axum_listen_flag_is_where_it_listens() {
     assert_eq!(pages(&got).len(), 1);
 }
 
+/// `--help` names every flag, and `--version` says the crate's version.
 #[test]
 fn help_lists_every_flag() {
     for (example, flags) in [
@@ -429,5 +430,13 @@ fn help_lists_every_flag() {
         for flag in flags {
             assert!(out.stdout.contains(flag), "{example}: {flag}\n{out:#?}");
         }
+        let mut cmd = Command::new(common::example_binary(example));
+        cmd.arg("--version");
+        let out = ChildGuard::spawn(&mut cmd).finish(TIMEOUT);
+        assert!(out.status.success(), "{out:#?}");
+        assert_eq!(
+            out.stdout.trim(),
+            format!("{example} {}", env!("CARGO_PKG_VERSION"))
+        );
     }
 }
