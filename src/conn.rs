@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use std::collections::VecDeque;
 
-use handshake::common::{Action, Established, PreviousHandshake, Side};
+use handshake::common::{Action, Established, PreviousHandshake, RenegotiationBinding};
 use handshake::config::CertifiedKey;
 use handshake::kx::NamedGroup;
 use handshake::messages::{HandshakeMessage, HandshakePayload, HandshakeType, MessageLimits};
@@ -146,8 +146,15 @@ pub struct Connection {
     /// records add at the back, with no compaction copy and no growth past
     /// what is unread.
     received: VecDeque<u8>,
-    /// The last completed handshake: the session in force, verify_data.
+    /// The last completed handshake: the session in force (shared), and
+    /// this connection's own values of that handshake (randoms, group,
+    /// ALPN, ...).
     established: Option<Box<Established>>,
+    /// RFC 5746 §3.1's "Additional Connection State" (the
+    /// secure_renegotiation flag, client_verify_data, server_verify_data)
+    /// of the last completed handshake: what binds a renegotiation to this
+    /// connection. Replaced at each completed handshake.
+    renegotiation_binding: Option<RenegotiationBinding>,
     /// How many handshakes have completed on this connection.
     handshake_count: u32,
     /// How many of the peer's requests to renegotiate we took up.
@@ -209,6 +216,7 @@ impl Connection {
             outgoing_sent: 0,
             received: VecDeque::new(),
             established: None,
+            renegotiation_binding: None,
             handshake_count: 0,
             peer_renegotiations: 0,
             declined_renegotiations: 0,
@@ -229,23 +237,34 @@ impl Connection {
         self.established.as_ref().map(|e| &e.session)
     }
 
-    /// The last completed handshake: what it negotiated, whether it resumed.
+    /// The last completed handshake: the session it put in force, whether
+    /// it resumed, and this connection's values of it.
     pub fn established(&self) -> Option<&Established> {
         self.established.as_deref()
     }
 
-    /// The ECDHE group of the last full handshake on this connection
+    /// The ECDHE group of the last handshake on this connection
     /// (RFC 8422 §5.4); `None` before it, or when the last handshake
     /// resumed a session (an abbreviated handshake exchanges no keys).
     pub fn negotiated_group(&self) -> Option<NamedGroup> {
-        self.established()?.negotiated.group
+        self.established()?.group
     }
 
     /// The scheme the peer signed with in the last handshake
     /// (ServerKeyExchange §7.4.3, CertificateVerify §7.4.8); `None` when
     /// it signed nothing (a resumption, a client without a certificate).
     pub fn peer_signature_scheme(&self) -> Option<SignatureScheme> {
-        self.established()?.negotiated.peer_signature_scheme
+        self.established()?.peer_signature_scheme
+    }
+
+    /// RFC 5746 §3.1's state of this connection after its last completed
+    /// handshake: whether secure renegotiation is in use, and the
+    /// `client_verify_data` and `server_verify_data` of that handshake's
+    /// Finished messages, which the next handshake on this connection
+    /// carries in `renegotiation_info` (§3.2). `None` before the first
+    /// handshake completes; replaced by every renegotiation.
+    pub fn renegotiation_binding(&self) -> Option<&RenegotiationBinding> {
+        self.renegotiation_binding.as_ref()
     }
 
     /// The application protocol ALPN chose in the last handshake, e.g.
@@ -254,7 +273,7 @@ impl Connection {
     /// was agreed. A property of the connection, not of its session
     /// (§3.1): a resumption negotiates it anew.
     pub fn alpn_protocol(&self) -> Option<&[u8]> {
-        self.established()?.negotiated.alpn.as_deref()
+        self.established()?.alpn.as_deref()
     }
 
     /// Keying material for an application protocol, bound to this
@@ -284,7 +303,7 @@ impl Connection {
     /// abbreviated handshake, which presents none, and for a client that
     /// sent no certificate.
     pub fn local_certificate(&self) -> Option<&Arc<CertifiedKey>> {
-        self.established()?.negotiated.local_certificate.as_ref()
+        self.established()?.local_certificate.as_ref()
     }
 
     /// The `tls-unique` channel binding (RFC 5929 §3.1): "the first
@@ -300,13 +319,14 @@ impl Connection {
     /// where the rule applies).
     pub fn tls_unique(&self) -> Option<[u8; 12]> {
         let est = self.established()?;
+        let finished = self.renegotiation_binding.as_ref()?;
         if est.resumed && !est.session.extended_master_secret {
             return None;
         }
         Some(if est.resumed {
-            est.server_verify_data
+            finished.server_verify_data
         } else {
-            est.client_verify_data
+            finished.client_verify_data
         })
     }
 
@@ -689,13 +709,13 @@ impl Connection {
     fn check_end_of_flight(&self, actions: &[Action]) -> Result<(), Error> {
         let ends = actions
             .iter()
-            .any(|a| matches!(a, Action::Send(_) | Action::Complete(_)));
+            .any(|a| matches!(a, Action::Send(_) | Action::Complete { .. }));
         if !ends || self.joiner.is_empty() {
             return Ok(());
         }
         for action in actions {
-            if let Action::Complete(est) = action {
-                self.invalidate(&est.session);
+            if let Action::Complete { established, .. } = action {
+                self.invalidate(&established.session);
             }
         }
         Err(record_layer::Error::ExcessHandshakeData("after the end of the peer's flight").into())
@@ -828,14 +848,11 @@ impl Connection {
         self.events.push_back(event);
     }
 
-    /// What a renegotiation needs from the last handshake, or `None` when
-    /// there is none or the peer never signalled RFC 5746.
+    /// What a renegotiation needs from this connection: its RFC 5746
+    /// binding and the session in force; `None` before the first handshake
+    /// or when the peer never signalled RFC 5746.
     fn previous_handshake(&self) -> Option<PreviousHandshake> {
-        let side = match self.role {
-            Role::Client { .. } => Side::Client,
-            Role::Server { .. } => Side::Server,
-        };
-        PreviousHandshake::after(self.established.as_deref()?, side)
+        PreviousHandshake::new(self.renegotiation_binding.as_ref()?, self.session()?)
     }
 
     /// Starts a renegotiation (§7.4.1.1): a client sends a new ClientHello
@@ -962,32 +979,41 @@ impl Connection {
                         );
                     }
                 }
-                Action::Complete(est) => {
-                    self.handshake_count += 1;
-                    self.push_event(Event::HandshakeComplete {
-                        handshake_count: self.handshake_count,
-                        resumed: est.resumed,
-                    });
-                    notify(
-                        &self.observer,
-                        TraceEvent::SessionEstablished {
-                            established: &est,
-                            replaced: self.session(),
-                            handshake_count: self.handshake_count,
-                        },
-                    );
-                    let key_log = match &self.role {
-                        Role::Client { config, .. } => config.key_log.as_ref(),
-                        Role::Server { config } => config.key_log.as_ref(),
-                    };
-                    crate::keylog::log(key_log, &est);
-                    // The connection stays; its session is replaced.
-                    self.established = Some(est);
-                    self.handshake = None;
-                }
+                Action::Complete {
+                    established,
+                    renegotiation_binding,
+                } => self.complete(established, renegotiation_binding),
             }
         }
         Ok(())
+    }
+
+    /// A handshake completed: the connection stays, its session and its
+    /// values are replaced, and so is its RFC 5746 binding (§3.1: "the
+    /// immediately previous handshake").
+    fn complete(&mut self, est: Box<Established>, binding: RenegotiationBinding) {
+        self.handshake_count += 1;
+        self.push_event(Event::HandshakeComplete {
+            handshake_count: self.handshake_count,
+            resumed: est.resumed,
+        });
+        notify(
+            &self.observer,
+            TraceEvent::SessionEstablished {
+                established: &est,
+                renegotiation_binding: &binding,
+                replaced: self.session(),
+                handshake_count: self.handshake_count,
+            },
+        );
+        let key_log = match &self.role {
+            Role::Client { config, .. } => config.key_log.as_ref(),
+            Role::Server { config } => config.key_log.as_ref(),
+        };
+        crate::keylog::log(key_log, &est);
+        self.established = Some(est);
+        self.renegotiation_binding = Some(binding);
+        self.handshake = None;
     }
 
     /// Fragments `data` into records of `content_type` (§6.2.1) and

@@ -104,7 +104,7 @@ pub(crate) fn log(key_log: Option<&Arc<dyn KeyLog>>, est: &Established) {
     if let Some(key_log) = key_log {
         key_log.log(
             "CLIENT_RANDOM",
-            &est.negotiated.client_random.0,
+            &est.client_random.0,
             est.session.master_secret().as_bytes(),
         );
     }

@@ -3,10 +3,15 @@
 //! The split this crate is built to show (RFC 5246 §1, §7):
 //!
 //! - a **connection** ([`Connection`]) is one live link: its own randoms,
-//!   keys and sequence numbers, over one transport;
+//!   keys and sequence numbers, ALPN protocol and RFC 5746 binding, over
+//!   one transport ([`Established`], [`RenegotiationBinding`]);
 //! - a **session** ([`Session`]) is what a full handshake negotiated (master
 //!   secret, cipher suite, peer identity), shared by every connection that
-//!   resumes it.
+//!   resumes it; a client keeps its ticket beside it ([`ClientSession`]).
+//!
+//! Where each field of RFC 5246 §6.1's `SecurityParameters` lives is
+//! mapped in [`Connection`]'s module documentation and in
+//! `docs/connection-and-session.md`.
 //!
 //! Start with [`Stream::connect`] / [`Stream::accept`] over a `TcpStream`:
 //!
@@ -81,7 +86,7 @@ pub use acceptor::{TlsAcceptor, TlsConnector};
 pub use async_stream::AsyncStream;
 pub use conn::{Connection, Event, MAX_BUFFERED_PLAINTEXT, MAX_QUEUED_EVENTS};
 pub use files::{load_certified_key, load_trust_anchors, user_cache_dir};
-pub use handshake::common::Established;
+pub use handshake::common::{Established, RenegotiationBinding};
 /// A client's config, shared by its connections through an `Arc`:
 /// [`ClientConfig::new`] takes the roots that server certificates must
 /// chain to and sets every suite, group and scheme this crate implements;
@@ -149,7 +154,7 @@ pub use handshake::Error;
 pub use keylog::KeyLogFile;
 pub use record_layer::suites::CipherSuite;
 pub use record_layer::{Alert, AlertDescription};
-pub use session_store::{Session, SessionId};
+pub use session_store::{ClientSession, Session, SessionId};
 pub use stream::{linger, tls_error, Stream, Transport, ALERT_LINGER_BYTES, ALERT_LINGER_TIME};
 
 pub use handshake;

@@ -194,7 +194,6 @@ mod tests {
             true,
             chain,
             None,
-            None,
             NOW,
         );
         s.peer_chain_check = Some(check);

@@ -32,15 +32,17 @@ use record_layer::record::ProtocolVersion;
 use record_layer::secret::constant_time_eq;
 use record_layer::suites::{CipherSuite, SignatureKind};
 use ring::rand::SystemRandom;
-use session_store::{CertificateChain, ClientIdentity, ServerId, Session, SessionId};
+use session_store::{
+    CertificateChain, ClientIdentity, ClientSession, ServerId, Session, SessionId,
+};
 
 use crate::chain_check::ChainPolicy;
 use crate::observe::{notify, ResumptionRefusal, TraceEvent};
 
 use crate::common::{
     compute_master_secret, random_bytes, send, send_change_cipher_spec_and_finished,
-    set_pending_keys, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated,
-    PreviousHandshake, SessionSecret, Side, Transcript,
+    set_pending_keys, Action, FinishedVerified, Negotiated, PeerAuthenticated, PreviousHandshake,
+    RenegotiationBinding, SessionSecret, Side, Transcript,
 };
 use crate::config::{CertifiedKey, ClientConfig};
 use crate::error::Error;
@@ -91,7 +93,7 @@ pub enum ClientState {
 pub struct HelloSent {
     hello: ClientHello,
     /// The session we asked to resume, by id or by ticket.
-    offered: Option<Arc<Session>>,
+    offered: Option<ClientSession>,
 }
 
 /// A verified server key share, waiting for ServerHelloDone.
@@ -189,7 +191,7 @@ impl ClientHandshake {
             _ => return Err(Error::Internal("handshake already started")),
         }
         let offered = self.session_to_offer();
-        let hello = self.client_hello(offered.as_deref())?;
+        let hello = self.client_hello(offered.as_ref())?;
         let mut actions = Vec::new();
         send(
             &mut self.transcript,
@@ -205,25 +207,26 @@ impl ClientHandshake {
     /// never resume a session without it), for a suite we still offer, for
     /// this server name, made with our client certificate (or, like us,
     /// without one), and made with a server this config still trusts.
-    fn session_to_offer(&self) -> Option<Arc<Session>> {
+    fn session_to_offer(&self) -> Option<ClientSession> {
         if !self.offer_session {
             return None;
         }
         let store = self.config.session_store.as_ref()?;
         // A store that fails to answer only costs a full handshake.
-        let session = store.get(&self.server).ok().flatten()?;
+        let offer = store.get(&self.server).ok().flatten()?;
+        let session = &offer.session;
         let now = (self.config.clock)();
         let usable = session.is_resumable()
-            && !session.is_expired(now)
+            && !offer.is_expired(now)
             && session.extended_master_secret
             && self.config.cipher_suites.contains(&session.cipher_suite)
             && session.server_name.as_deref() == self.sni()
-            && self.same_client_identity(&session)
+            && self.same_client_identity(&offer)
             // Tickets disabled: a session known by its ticket alone has
             // nothing to offer.
             && (self.config.enable_tickets || !session.session_id.is_empty())
-            && self.server_auth_still_holds(&session);
-        usable.then_some(session)
+            && self.server_auth_still_holds(session);
+        usable.then_some(offer)
     }
 
     /// Does the server chain a session carries still verify, for this
@@ -258,8 +261,8 @@ impl ClientHandshake {
     /// CVE-2016-5419; see [`ClientIdentity`]). A refusal is traced; the
     /// session stays in the store until a new one for this server
     /// replaces it.
-    fn same_client_identity(&self, session: &Session) -> bool {
-        if session.client_identity == self.client_identity() {
+    fn same_client_identity(&self, offer: &ClientSession) -> bool {
+        if offer.client_identity == self.client_identity() {
             return true;
         }
         let reason = &ResumptionRefusal::ClientIdentityChanged;
@@ -297,23 +300,30 @@ impl ClientHandshake {
         name.parse::<std::net::IpAddr>().is_err().then_some(name)
     }
 
-    fn client_hello(&self, offered: Option<&Session>) -> Result<ClientHello, Error> {
+    fn client_hello(&self, offered: Option<&ClientSession>) -> Result<ClientHello, Error> {
         let c = &self.config;
         // ClientHello.random and the session id a ticket needs, in one read
         // of the system's random source (each read is a system call).
         let mut fresh = [[0u8; 32]; 2];
         random_bytes(&self.rng, fresh.as_flattened_mut())?;
         let [random, ticket_id] = fresh;
-        // A session is offered by its ticket if it has one (RFC 5077 §3.4),
-        // with a fresh session id so that we can tell from ServerHello
-        // whether the server accepted it; otherwise by its session id.
+        // A session is offered by its ticket if it has one, with a fresh
+        // session id of our own, RFC 5077 §3.4: "When presenting a ticket,
+        // the client MAY generate and include a Session ID in the TLS
+        // ClientHello. If the server accepts the ticket and the Session ID
+        // is not empty, then it MUST respond with the same Session ID
+        // present in the ClientHello. This allows the client to easily
+        // differentiate when the server is resuming a session from when it
+        // is falling back to a full handshake." That id names no session:
+        // the connection keeps it as `server_hello_session_id`, the session
+        // keeps its own. Otherwise the session is offered by its id.
         // Without tickets enabled, no ticket is sent: not even a stored one.
         let ticket = offered
             .and_then(|s| s.ticket.as_ref())
             .filter(|_| c.enable_tickets);
         let (session_id, ticket) = match (offered, ticket) {
             (Some(_), Some(ticket)) => (SessionId::new(&ticket_id), Some(ticket.clone())),
-            (Some(session), None) => (Some(session.session_id), None),
+            (Some(offer), None) => (Some(offer.session.session_id), None),
             (None, _) => (Some(SessionId::EMPTY), None),
         };
         let session_ticket = match ticket {
@@ -341,7 +351,7 @@ impl ClientHandshake {
                 renegotiation_info: Some(
                     self.previous
                         .as_ref()
-                        .map(|p| p.client_verify_data.to_vec())
+                        .map(|p| p.binding.client_verify_data.to_vec())
                         .unwrap_or_default(),
                 ),
                 unknown: Vec::new(),
@@ -453,8 +463,8 @@ impl ClientHandshake {
                 ClientState::ExpectChangeCipherSpec(keys)
             }
             (ClientState::ExpectFinished(keys), HandshakePayload::Finished(fin)) => {
-                let est = self.server_finished(*keys, fin, &raw, &mut actions)?;
-                actions.push(Action::Complete(Box::new(est)));
+                let complete = self.server_finished(*keys, fin, &raw, &mut actions)?;
+                actions.push(complete);
                 ClientState::Traffic
             }
             (_, payload) => return Err(Error::unexpected(payload.handshake_type().name())),
@@ -483,14 +493,14 @@ impl ClientHandshake {
         hello: ServerHello,
         actions: &mut Vec<Action>,
     ) -> Result<ClientState, Error> {
-        let mut neg = self.check_server_hello(&sent, &hello)?;
+        let neg = self.check_server_hello(&sent, &hello)?;
         self.transcript.start_hash(neg.cipher_suite);
         // §7.4.1.3: a server that resumes answers with the session id we
         // sent; with a ticket, RFC 5077 §3.4: "it MUST respond with the same
         // Session ID".
         let offered = sent.offered.is_some();
         let accepted = !hello.session_id.is_empty() && hello.session_id == sent.hello.session_id;
-        let Some(session) = sent.offered.filter(|_| accepted) else {
+        let Some(ClientSession { session, .. }) = sent.offered.filter(|_| accepted) else {
             // The server need not resume (§7.4.1.3); a session it declined
             // is not worth offering again, so the store forgets it.
             if let (true, Some(store)) = (offered, &self.config.session_store) {
@@ -515,8 +525,6 @@ impl ClientHandshake {
             return Err(Error::ExtendedMasterSecretRequired);
         }
         self.check_same_server(&session.peer_certificates)?;
-        neg.peer_certificates = session.peer_certificates.clone();
-        neg.peer_chain_check = session.peer_chain_check;
         let prf = neg.prf(session.master_secret());
         set_pending_keys(actions, &neg, &prf, Side::Client)?;
         let keys = Box::new(KeysComputed {
@@ -561,7 +569,7 @@ impl ClientHandshake {
         Ok(Negotiated {
             client_random: sent.hello.random,
             server_random: hello.random,
-            session_id: hello.session_id,
+            server_hello_session_id: hello.session_id,
             cipher_suite,
             group: None,
             peer_signature_scheme: None,
@@ -595,7 +603,7 @@ impl ClientHandshake {
                 "renegotiation ServerHello without renegotiation_info",
             )),
             (Some(prev), Some(ri)) => {
-                if constant_time_eq(ri, &prev.both_verify_data()) {
+                if constant_time_eq(ri, &prev.binding.both_verify_data()) {
                     Ok(())
                 } else {
                     Err(Error::SecureRenegotiation(
@@ -611,7 +619,7 @@ impl ClientHandshake {
     /// (the triple-handshake defence, RFC 7627 §1, as OpenSSL and NSS do).
     fn check_same_server(&self, chain: &[Vec<u8>]) -> Result<(), Error> {
         match &self.previous {
-            Some(prev) if prev.server_certificates.first() != chain.first() => {
+            Some(prev) if prev.session.peer_certificates.first() != chain.first() => {
                 Err(Error::ServerCertificateChanged)
             }
             _ => Ok(()),
@@ -810,13 +818,15 @@ impl ClientHandshake {
 
     /// The server's Finished (§7.4.9) completes a full handshake; in an
     /// abbreviated one we answer with ChangeCipherSpec and our Finished.
+    /// Returns the [`Action::Complete`] that hands the session and this
+    /// connection's values over.
     fn server_finished(
         &mut self,
         keys: KeysComputed,
         fin: Finished,
         raw: &[u8],
         actions: &mut Vec<Action>,
-    ) -> Result<Established, Error> {
+    ) -> Result<Action, Error> {
         let neg = keys.negotiated;
         let expected = neg.verify_data(&keys.prf, FinishedLabel::ServerFinished, &self.transcript);
         let finished = FinishedVerified::check(&expected, &fin.verify_data)?;
@@ -831,59 +841,55 @@ impl ClientHandshake {
                 Side::Client,
             ),
         };
-        let resumed = matches!(keys.secret, SessionSecret::Resumed(_));
-        let session = self.keep_session(&neg, keys.secret, keys.new_ticket);
-        Ok(Established {
-            session,
-            resumed,
-            negotiated: neg,
+        let renegotiation_binding = RenegotiationBinding {
+            secure_renegotiation: neg.secure_renegotiation,
             client_verify_data,
             server_verify_data: fin.verify_data,
-            peer: keys.peer,
-            finished,
+        };
+        let resumed = matches!(keys.secret, SessionSecret::Resumed(_));
+        let session = self.keep_session(&neg, keys.secret, keys.new_ticket);
+        Ok(Action::Complete {
+            established: Box::new(neg.establish(session, resumed, keys.peer, finished)),
+            renegotiation_binding,
         })
     }
 
-    /// The session now in force, stored for later connections to this
-    /// server when it can be resumed: it has an id or a ticket.
+    /// The session now in force. It is stored for later connections to
+    /// this server, with what only we keep of it (a ticket, our identity),
+    /// when it is new, or when the server renewed the ticket of the session
+    /// we resumed (RFC 5077 §3.3); a resumption without a new ticket leaves
+    /// the store as it was.
     fn keep_session(
         &self,
         neg: &Negotiated,
         secret: SessionSecret,
         new_ticket: Option<NewSessionTicket>,
     ) -> Arc<Session> {
-        let now = (self.config.clock)();
-        let session = match (secret, new_ticket) {
+        let session = match (secret, &new_ticket) {
             (SessionSecret::Resumed(session), None) => return session,
-            // A fresh ticket for a resumed session (RFC 5077 §3.3): the same
-            // session, to be offered with the new ticket next time.
-            (SessionSecret::Resumed(old), Some(t)) => old
-                .duplicate()
-                .with_ticket(t.ticket, t.ticket_lifetime_hint),
-            (SessionSecret::Fresh(master_secret), ticket) => {
+            (SessionSecret::Resumed(session), Some(_)) => session,
+            (SessionSecret::Fresh(master_secret), _) => {
                 let mut session = Session::new(
-                    neg.session_id,
+                    neg.server_hello_session_id,
                     neg.cipher_suite,
                     master_secret,
                     neg.extended_master_secret,
                     neg.peer_certificates.clone(),
                     neg.server_name.clone(),
-                    neg.alpn.clone(),
-                    now,
+                    (self.config.clock)(),
                 );
                 session.peer_chain_check = neg.peer_chain_check;
-                session.client_identity = self.client_identity();
-                match ticket {
-                    Some(t) => session.with_ticket(t.ticket, t.ticket_lifetime_hint),
-                    None => session,
-                }
+                Arc::new(session)
             }
         };
-        let session = Arc::new(session);
+        let mut kept = ClientSession::new(session.clone(), self.client_identity());
+        if let Some(t) = new_ticket {
+            kept = kept.with_ticket(t.ticket, t.ticket_lifetime_hint);
+        }
         if let Some(store) = &self.config.session_store {
-            if !session.session_id.is_empty() || session.ticket.is_some() {
+            if !session.session_id.is_empty() || kept.ticket.is_some() {
                 // A store that fails to keep it only costs a later full handshake.
-                let _ = store.put(&self.server, session.clone());
+                let _ = store.put(&self.server, kept);
             }
         }
         session

@@ -34,8 +34,15 @@ pub enum Action {
     /// instruct the record layer to make the write pending state the write
     /// active state").
     SendChangeCipherSpec,
-    /// The handshake is complete; application data may flow.
-    Complete(Box<Established>),
+    /// The handshake is complete; application data may flow. The
+    /// connection keeps both: the session in force with its own values,
+    /// and the binding the next handshake on it will need.
+    Complete {
+        /// The session now in force, and this connection's values.
+        established: Box<Established>,
+        /// RFC 5746 §3.1's state after this handshake.
+        renegotiation_binding: RenegotiationBinding,
+    },
 }
 
 /// This connection's next read and write states (§6.1), from its key block.
@@ -121,15 +128,22 @@ impl Transcript {
     }
 }
 
-/// What this handshake has settled, moved from state to state.
+/// What this handshake has settled, moved from state to state: the
+/// working values of one handshake, for the connection (randoms, group,
+/// ALPN, ...) and for the session a full handshake makes (suite, server
+/// name, peer chain, ...). Once the handshake completes it is split:
+/// [`Negotiated::establish`] keeps the connection's values beside the
+/// session, and the rest is dropped.
 #[derive(Clone, Debug)]
 pub struct Negotiated {
     /// `ClientHello.random` of this handshake.
     pub client_random: Random,
     /// `ServerHello.random` of this handshake.
     pub server_random: Random,
-    /// The session id the server chose (or echoed, when resuming).
-    pub session_id: SessionId,
+    /// `ServerHello.session_id` of this handshake: a new session's id, or
+    /// the id the client offered when resuming (see
+    /// [`Established::server_hello_session_id`]).
+    pub server_hello_session_id: SessionId,
     /// The cipher suite.
     pub cipher_suite: CipherSuite,
     /// The ECDHE group, `None` on an abbreviated handshake.
@@ -147,10 +161,9 @@ pub struct Negotiated {
     pub extended_master_secret: bool,
     /// Both sides signalled RFC 5746 secure renegotiation.
     pub secure_renegotiation: bool,
-    /// The peer's certificate chain, leaf first (on an abbreviated
-    /// handshake: the chain of the full handshake that made the session,
-    /// except on a server that asks for no client certificate, where it is
-    /// empty: that config authenticated no client).
+    /// The peer's certificate chain, leaf first, as a full handshake
+    /// receives it, for the session it makes (empty on an abbreviated
+    /// handshake: the resumed session has it).
     pub peer_certificates: CertificateChain,
     /// The record of the check that accepted `peer_certificates`, for the
     /// session (none for a client without a certificate).
@@ -164,16 +177,30 @@ pub struct Negotiated {
 }
 
 impl Negotiated {
-    /// The key block of *this* connection (§6.3): the session's master
-    /// secret with this handshake's randoms, so every connection has its own.
-    pub fn key_block(&self, master_secret: &MasterSecret) -> KeyBlock {
-        prf::key_block(
-            self.cipher_suite.prf_hash(),
-            master_secret,
-            &self.client_random.0,
-            &self.server_random.0,
-            self.cipher_suite.bulk(),
-        )
+    /// The completed handshake as its connection keeps it: `session` (new
+    /// or resumed) and this handshake's connection values; what was only
+    /// the session's (suite, server name, peer chain, extended master
+    /// secret) is read from the session from now on.
+    pub(crate) fn establish(
+        self,
+        session: Arc<Session>,
+        resumed: bool,
+        peer: PeerAuthenticated,
+        finished: FinishedVerified,
+    ) -> Established {
+        Established {
+            session,
+            resumed,
+            client_random: self.client_random,
+            server_random: self.server_random,
+            server_hello_session_id: self.server_hello_session_id,
+            group: self.group,
+            peer_signature_scheme: self.peer_signature_scheme,
+            alpn: self.alpn,
+            local_certificate: self.local_certificate,
+            peer,
+            finished,
+        }
     }
 
     /// The PRF (§5) of this handshake's suite keyed with `master_secret`,
@@ -251,8 +278,8 @@ impl PeerAuthenticated {
 /// handshake was not tampered with.
 #[derive(Clone, Copy, Debug)]
 pub struct FinishedVerified {
-    // Only `check` makes one; the verify_data itself is kept in
-    // `Established`, for RFC 5746.
+    // Only `check` makes one; the verify_data itself is kept in the
+    // connection's `RenegotiationBinding`, for RFC 5746.
     _private: (),
 }
 
@@ -271,8 +298,17 @@ impl FinishedVerified {
     }
 }
 
-/// A completed handshake: the session now in force, and the values of this
-/// connection that the next handshake on it (a renegotiation) will need.
+/// A completed handshake as its connection keeps it: the session now in
+/// force, shared, and this connection's own values of the handshake, none
+/// of them a copy of the session's (RFC 5246 §1 and §7: a session is
+/// shared by many connections; each connection has its own randoms, and
+/// so its own keys, §6.3).
+///
+/// The connection's §6.1 `SecurityParameters` are split between the two:
+/// `master_secret` and the cipher suite (`prf_algorithm`,
+/// `bulk_cipher_algorithm`, ...) are the session's, `client_random` and
+/// `server_random` this connection's; the table in `docs/connection-and-session.md`
+/// (and in the `tls12` crate's `conn` module) maps every field.
 #[derive(Debug)]
 pub struct Established {
     /// The session, new or resumed; shared with the store and with other
@@ -280,18 +316,100 @@ pub struct Established {
     pub session: Arc<Session>,
     /// True for an abbreviated handshake (§7.3, Figure 2).
     pub resumed: bool,
-    /// What this handshake negotiated (connection-level values included:
-    /// randoms, group, ALPN).
-    pub negotiated: Negotiated,
-    /// This connection's last client Finished.verify_data (RFC 5746 §3.1:
-    /// connection state, not session state).
-    pub client_verify_data: [u8; VERIFY_DATA_LEN],
-    /// This connection's last server Finished.verify_data.
-    pub server_verify_data: [u8; VERIFY_DATA_LEN],
+    /// `ClientHello.random` of this handshake (§6.1 `client_random`).
+    pub client_random: Random,
+    /// `ServerHello.random` of this handshake (§6.1 `server_random`).
+    pub server_random: Random,
+    /// The `session_id` this handshake's ServerHello carried. On a full
+    /// handshake and a resumption by id it is the session's own
+    /// [`Session::session_id`]. On a resumption by ticket it is the id
+    /// the client made up for its ClientHello, echoed (RFC 5077 §3.4:
+    /// "When presenting a ticket, the client MAY generate and include a
+    /// Session ID in the TLS ClientHello. If the server accepts the ticket
+    /// and the Session ID is not empty, then it MUST respond with the same
+    /// Session ID present in the ClientHello."): it tells the client that
+    /// the server resumed, and names no session; the session keeps the
+    /// id it was made with (empty for a server that only issues tickets).
+    /// Hence two names for two values.
+    pub server_hello_session_id: SessionId,
+    /// The ECDHE group, `None` on an abbreviated handshake (RFC 8422 §5.4).
+    pub group: Option<NamedGroup>,
+    /// The scheme of the peer's signature in this handshake: the server's
+    /// ServerKeyExchange (§7.4.3) or the client's CertificateVerify
+    /// (§7.4.8); `None` on an abbreviated handshake or for a client
+    /// without a certificate.
+    pub peer_signature_scheme: Option<SignatureScheme>,
+    /// The application protocol chosen on this handshake (RFC 7301 §3.1:
+    /// ALPN "does not establish properties of the session, only of the
+    /// connection"): a resumed connection has its own.
+    pub alpn: Option<Vec<u8>>,
+    /// The certificate this end presented in this handshake (§7.4.2,
+    /// §7.4.6), one of its config's; `None` on an abbreviated handshake
+    /// and for a client that sent none.
+    pub local_certificate: Option<Arc<CertifiedKey>>,
     /// How the peer was authenticated.
     pub peer: PeerAuthenticated,
     /// The peer's Finished was checked.
     pub finished: FinishedVerified,
+}
+
+impl Established {
+    /// The peer's certificate chain as this connection knows the peer:
+    /// the session's, unless the peer is an anonymous client here (a
+    /// server that asks for no certificate and resumes a session made with
+    /// one verified nothing on this connection, and reports none).
+    pub fn peer_certificates(&self) -> &CertificateChain {
+        static NONE: CertificateChain = CertificateChain::EMPTY;
+        match self.peer.how() {
+            Authentication::Anonymous => &NONE,
+            Authentication::Signature | Authentication::InheritedFromSession => {
+                &self.session.peer_certificates
+            }
+        }
+    }
+
+    /// The key block of *this* connection (§6.3): the session's master
+    /// secret with this handshake's randoms, so every connection has its own.
+    pub fn key_block(&self) -> KeyBlock {
+        let suite = self.session.cipher_suite;
+        prf::key_block(
+            suite.prf_hash(),
+            self.session.master_secret(),
+            &self.client_random.0,
+            &self.server_random.0,
+            suite.bulk(),
+        )
+    }
+}
+
+/// RFC 5746 §3.1, "Additional Connection State": "Both client and server
+/// need to store three additional values for each TLS connection state
+/// ... Note that these values are specific to connection (not a TLS
+/// session cache entry)." A resumed session says nothing about them.
+///
+/// A connection keeps the one of its last completed handshake; a
+/// renegotiation sends it in `renegotiation_info` (§3.2), binding the new
+/// handshake to this connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenegotiationBinding {
+    /// "a "secure_renegotiation" flag, indicating whether secure
+    /// renegotiation is in use for this connection": both sides signalled
+    /// RFC 5746. Without it we never renegotiate (§4.2, §4.4).
+    pub secure_renegotiation: bool,
+    /// ""client_verify_data": the verify_data from the Finished message
+    /// sent by the client on the immediately previous handshake."
+    pub client_verify_data: [u8; VERIFY_DATA_LEN],
+    /// ""server_verify_data": the verify_data from the Finished message
+    /// sent by the server on the immediately previous handshake."
+    pub server_verify_data: [u8; VERIFY_DATA_LEN],
+}
+
+impl RenegotiationBinding {
+    /// `renegotiated_connection` as the server sends it (§3.2):
+    /// client_verify_data ‖ server_verify_data.
+    pub fn both_verify_data(&self) -> Vec<u8> {
+        [self.client_verify_data, self.server_verify_data].concat()
+    }
 }
 
 /// Which end of the connection a machine plays.
@@ -397,37 +515,28 @@ pub(crate) fn compute_master_secret(
     }
 }
 
-/// What a renegotiation needs from the handshake before it on the same
-/// connection. This is *connection* state (RFC 5746 §3.1: "the
-/// client_verify_data and server_verify_data from the previously completed
-/// handshake"), not session state: a resumed session says nothing about it.
+/// What a renegotiation needs from the connection it runs on: the
+/// binding of its last handshake (RFC 5746 §3.1, connection state), and
+/// the session that handshake put in force (whose server chain a client
+/// holds the new one to, and whose extended master secret a renegotiation
+/// keeps).
 #[derive(Clone, Debug)]
 pub struct PreviousHandshake {
-    /// The last client Finished.verify_data on this connection.
-    pub client_verify_data: [u8; VERIFY_DATA_LEN],
-    /// The last server Finished.verify_data on this connection.
-    pub server_verify_data: [u8; VERIFY_DATA_LEN],
-    /// The server's certificate chain so far: a client refuses a
-    /// renegotiation that changes it (the triple-handshake defence).
-    pub server_certificates: CertificateChain,
-    /// Whether the last handshake used the extended master secret
-    /// (RFC 7627): a renegotiation must not change it.
-    pub extended_master_secret: bool,
+    /// The connection's RFC 5746 binding; its `secure_renegotiation` is set.
+    pub binding: RenegotiationBinding,
+    /// The session in force on the connection.
+    pub session: Arc<Session>,
 }
 
 impl PreviousHandshake {
-    /// The context a renegotiation after `est` needs, or `None` when the
-    /// peer never signalled RFC 5746: we never renegotiate insecurely
-    /// (RFC 5746 §4.2, §4.4).
-    pub fn after(est: &Established, side: Side) -> Option<Self> {
-        est.negotiated.secure_renegotiation.then(|| Self {
-            client_verify_data: est.client_verify_data,
-            server_verify_data: est.server_verify_data,
-            server_certificates: match side {
-                Side::Client => est.negotiated.peer_certificates.clone(),
-                Side::Server => CertificateChain::default(),
-            },
-            extended_master_secret: est.negotiated.extended_master_secret,
+    /// The context a renegotiation needs on a connection whose last
+    /// handshake left `binding` and `session`, or `None` when the peer
+    /// never signalled RFC 5746: we never renegotiate insecurely (RFC 5746
+    /// §4.2, §4.4).
+    pub fn new(binding: &RenegotiationBinding, session: &Arc<Session>) -> Option<Self> {
+        binding.secure_renegotiation.then(|| Self {
+            binding: binding.clone(),
+            session: session.clone(),
         })
     }
 
@@ -439,18 +548,12 @@ impl PreviousHandshake {
     /// change is stranger still, and a drop would leave the new session
     /// open to the attack of RFC 7627 §1. BoringSSL refuses it too.
     pub fn check_extended_master_secret(&self, now: bool) -> Result<(), Error> {
-        if now == self.extended_master_secret {
+        if now == self.session.extended_master_secret {
             return Ok(());
         }
         Err(Error::IllegalParameter(
             "renegotiation changed the extended master secret",
         ))
-    }
-
-    /// `renegotiated_connection` as the server sends it (RFC 5746 §3.2):
-    /// client_verify_data ‖ server_verify_data.
-    pub fn both_verify_data(&self) -> Vec<u8> {
-        [self.client_verify_data, self.server_verify_data].concat()
     }
 }
 

@@ -55,12 +55,11 @@ pub fn export_keying_material(
     if !est.session.extended_master_secret {
         return Err(Error::ExtendedMasterSecretRequired);
     }
-    let neg = &est.negotiated;
     let prf = Prf::new(
-        neg.cipher_suite.prf_hash(),
+        est.session.cipher_suite.prf_hash(),
         est.session.master_secret().as_bytes(),
     );
-    let randoms: [&[u8]; 2] = [&neg.client_random.0, &neg.server_random.0];
+    let randoms: [&[u8]; 2] = [&est.client_random.0, &est.server_random.0];
     match context {
         None => prf.fill(label, &randoms, out),
         Some(context) => {

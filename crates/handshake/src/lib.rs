@@ -11,7 +11,7 @@
 //! | [`server`] | RFC 5246 §7.3 the server's state machine |
 //! | [`sequences`] | RFC 5246 §7.3, §7.4 the legal message sequences, as a table |
 //! | [`exporter`] | RFC 5705 keying material exporters |
-//! | [`common`] | transcript, negotiated values, proof values, actions |
+//! | [`common`] | transcript, negotiated values, proof values, actions; what a connection keeps of a completed handshake ([`Established`], RFC 5746 §3.1 [`RenegotiationBinding`]) |
 //! | [`config`] | what each side offers and accepts |
 //! | [`observe`] | the observer interface that traces use |
 //! | [`error`] | RFC 5246 §7.2.2 handshake errors and their alerts |
@@ -43,7 +43,7 @@ pub mod x509;
 pub use x509 as verify;
 
 pub use client::{ClientHandshake, ClientState};
-pub use common::{Action, Established, Negotiated};
+pub use common::{Action, Established, Negotiated, RenegotiationBinding};
 pub use config::{CertifiedKey, ClientAuth, ClientConfig, ServerConfig};
 pub use error::Error;
 pub use server::{ServerHandshake, ServerState};

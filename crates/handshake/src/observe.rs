@@ -16,7 +16,7 @@ use record_layer::record::ContentType;
 use record_layer::Alert;
 use session_store::Session;
 
-use crate::common::Established;
+use crate::common::{Established, RenegotiationBinding};
 use crate::messages::HandshakeMessage;
 use crate::verify::CertificateError;
 
@@ -88,6 +88,8 @@ pub enum TraceEvent<'a> {
     SessionEstablished {
         /// The handshake, its session and whether it was resumed.
         established: &'a Established,
+        /// The connection's RFC 5746 state after it: its Finished messages.
+        renegotiation_binding: &'a RenegotiationBinding,
         /// The session it replaced on this connection (a renegotiation).
         replaced: Option<&'a Arc<Session>>,
         /// 1 for the first handshake, 2 for the first renegotiation, ...

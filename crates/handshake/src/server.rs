@@ -34,8 +34,8 @@ use session_store::{CertificateChain, Session, SessionId, StoreError};
 use crate::chain_check::ChainPolicy;
 use crate::common::{
     compute_master_secret, new_random, random_bytes, send, send_change_cipher_spec_and_finished,
-    set_pending_keys, Action, Established, FinishedVerified, Negotiated, PeerAuthenticated,
-    PreviousHandshake, SessionSecret, Side, Transcript,
+    set_pending_keys, Action, FinishedVerified, Negotiated, PeerAuthenticated, PreviousHandshake,
+    RenegotiationBinding, SessionSecret, Side, Transcript,
 };
 use crate::config::{CertifiedKey, ClientAuth, ServerConfig};
 use crate::error::Error;
@@ -228,8 +228,8 @@ impl ServerHandshake {
                 ServerState::ExpectChangeCipherSpec(keys)
             }
             (ServerState::ExpectFinished(keys), HandshakePayload::Finished(fin)) => {
-                let est = self.client_finished(*keys, fin, &raw, &mut actions)?;
-                actions.push(Action::Complete(Box::new(est)));
+                let complete = self.client_finished(*keys, fin, &raw, &mut actions)?;
+                actions.push(complete);
                 ServerState::Traffic
             }
             (_, payload) => return Err(Error::unexpected(payload.handshake_type().name())),
@@ -334,7 +334,7 @@ impl ServerHandshake {
                     ));
                 }
                 match info {
-                    Some(ri) if constant_time_eq(ri, &prev.client_verify_data) => Ok(true),
+                    Some(ri) if constant_time_eq(ri, &prev.binding.client_verify_data) => Ok(true),
                     Some(_) => Err(Error::SecureRenegotiation(
                         "renegotiation_info does not match this connection's client Finished",
                     )),
@@ -454,13 +454,19 @@ impl ServerHandshake {
     ) -> Result<ServerState, Error> {
         let ext = &hello.extensions;
         self.transcript.start_hash(session.cipher_suite);
-        let mut neg = Negotiated {
+        let neg = Negotiated {
             client_random: hello.random,
             server_random: new_random(&self.rng)?,
-            // RFC 5077 §3.4 for tickets, §7.4.1.3 for ids: the same id, byte
-            // for byte and length for length (Ticketbleed sent back 32
-            // bytes whatever the client's length was).
-            session_id: hello.session_id,
+            // The same id, byte for byte and length for length (Ticketbleed
+            // sent back 32 bytes whatever the client's length was): §7.4.1.3
+            // for ids; for tickets RFC 5077 §3.4, "If the server accepts the
+            // ticket and the Session ID is not empty, then it MUST respond
+            // with the same Session ID present in the ClientHello", an id
+            // the client made up: "Since the client generates a Session ID,
+            // the server MUST NOT rely upon the Session ID having a
+            // particular value when validating the ticket." It is the
+            // connection's `server_hello_session_id`, not the session's id.
+            server_hello_session_id: hello.session_id,
             cipher_suite: session.cipher_suite,
             group: None,
             peer_signature_scheme: None,
@@ -468,12 +474,13 @@ impl ServerHandshake {
             alpn,
             extended_master_secret: true,
             secure_renegotiation,
-            peer_certificates: session.peer_certificates.clone(),
-            peer_chain_check: session.peer_chain_check,
+            // The session has them; this handshake receives none.
+            peer_certificates: CertificateChain::default(),
+            peer_chain_check: None,
             session_ticket: self.will_send_ticket(ext),
             local_certificate: None,
         };
-        let peer = self.inherit_client(&mut neg);
+        let peer = self.inherit_client();
         self.send_server_hello(&neg, ext, false, actions);
         if neg.session_ticket {
             // A fresh ticket on resumption, sealed over the same session.
@@ -500,22 +507,19 @@ impl ServerHandshake {
         )))
     }
 
-    /// Who the client of a resumed session is to this connection, given
-    /// `neg` made from the session. A config that asks for client
-    /// certificates has just checked the session's chain against its own
-    /// policy (`client_auth_still_holds`), and inherits it. One that asks
-    /// for none (§7.4.4: no CertificateRequest) verified nothing: the
-    /// chain was accepted under another config, perhaps another server's
-    /// sharing the store or ticket keys, so the connection reports an
-    /// anonymous client (no peer certificates), as its own full handshake
-    /// would have. The session keeps the chain, for a config that asks.
-    fn inherit_client(&self, neg: &mut Negotiated) -> PeerAuthenticated {
+    /// Who the client of a resumed session is to this connection. A
+    /// config that asks for client certificates has just checked the
+    /// session's chain against its own policy (`client_auth_still_holds`),
+    /// and inherits it. One that asks for none (§7.4.4: no
+    /// CertificateRequest) verified nothing: the chain was accepted under
+    /// another config, perhaps another server's sharing the store or ticket
+    /// keys, so the connection reports an anonymous client (no peer
+    /// certificates, [`Established::peer_certificates`](crate::Established::peer_certificates)),
+    /// as its own full handshake would have. The session keeps the chain,
+    /// for a config that asks.
+    fn inherit_client(&self) -> PeerAuthenticated {
         match self.config.client_auth {
-            ClientAuth::None => {
-                neg.peer_certificates = CertificateChain::default();
-                neg.peer_chain_check = None;
-                PeerAuthenticated::anonymous_client()
-            }
+            ClientAuth::None => PeerAuthenticated::anonymous_client(),
             ClientAuth::Optional(_) | ClientAuth::Required(_) => PeerAuthenticated::inherited(),
         }
     }
@@ -536,7 +540,7 @@ impl ServerHandshake {
         let neg = Negotiated {
             client_random: hello.random,
             server_random: new_random(&self.rng)?,
-            session_id: self.new_session_id()?,
+            server_hello_session_id: self.new_session_id()?,
             cipher_suite,
             group: Some(group),
             peer_signature_scheme: None,
@@ -638,7 +642,7 @@ impl ServerHandshake {
         let hello = ServerHello {
             server_version: ProtocolVersion::TLS1_2,
             random: neg.server_random,
-            session_id: neg.session_id,
+            session_id: neg.server_hello_session_id,
             cipher_suite: neg.cipher_suite.value(),
             compression_method: COMPRESSION_NULL,
             extensions: ServerExtensions {
@@ -658,7 +662,7 @@ impl ServerHandshake {
                 renegotiation_info: neg.secure_renegotiation.then(|| {
                     self.previous
                         .as_ref()
-                        .map(PreviousHandshake::both_verify_data)
+                        .map(|prev| prev.binding.both_verify_data())
                         .unwrap_or_default()
                 }),
                 unknown: Vec::new(),
@@ -879,13 +883,15 @@ impl ServerHandshake {
     /// The client's Finished (§7.4.9). In a full handshake we answer with
     /// [NewSessionTicket], ChangeCipherSpec and our Finished; in an
     /// abbreviated one ours was sent first and the handshake is done.
+    /// Returns the [`Action::Complete`] that hands the session and this
+    /// connection's values over.
     fn client_finished(
         &mut self,
         keys: KeysComputed,
         fin: Finished,
         raw: &[u8],
         actions: &mut Vec<Action>,
-    ) -> Result<Established, Error> {
+    ) -> Result<Action, Error> {
         let neg = keys.negotiated;
         let expected = neg.verify_data(&keys.prf, FinishedLabel::ClientFinished, &self.transcript);
         let finished = FinishedVerified::check(&expected, &fin.verify_data)?;
@@ -894,13 +900,12 @@ impl ServerHandshake {
             (SessionSecret::Resumed(session), Some(sent)) => (session, true, sent),
             (SessionSecret::Fresh(master_secret), None) => {
                 let mut session = Session::new(
-                    neg.session_id,
+                    neg.server_hello_session_id,
                     neg.cipher_suite,
                     master_secret,
                     neg.extended_master_secret,
                     neg.peer_certificates.clone(),
                     neg.server_name.clone(),
-                    neg.alpn.clone(),
                     (self.config.clock)(),
                 );
                 session.peer_chain_check = neg.peer_chain_check;
@@ -920,14 +925,14 @@ impl ServerHandshake {
             }
             _ => return Err(Error::Internal("Finished state out of step")),
         };
-        Ok(Established {
-            session,
-            resumed,
-            negotiated: neg,
+        let renegotiation_binding = RenegotiationBinding {
+            secure_renegotiation: neg.secure_renegotiation,
             client_verify_data: fin.verify_data,
             server_verify_data,
-            peer: keys.peer,
-            finished,
+        };
+        Ok(Action::Complete {
+            established: Box::new(neg.establish(session, resumed, keys.peer, finished)),
+            renegotiation_binding,
         })
     }
 

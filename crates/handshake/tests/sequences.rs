@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Arc;
 
-use handshake::common::{Action, Established, PreviousHandshake, Side};
+use handshake::common::{Action, Established, PreviousHandshake, RenegotiationBinding, Side};
 use handshake::messages::{HandshakeMessage, HandshakePayload, HandshakeType};
 use handshake::sequences::{LegalSequence, Message, Step, LEGAL_SEQUENCES};
 use handshake::sign::{certs_from_pem, SigningKey};
@@ -126,12 +126,12 @@ impl Scenario {
         if resume || seq.renegotiation {
             let mut first = Run::start(&scenario);
             first.finish();
-            let (client_est, server_est) = first.established();
+            let ((client_est, client_binding), (server_est, server_binding)) = first.established();
             assert!(!client_est.resumed, "{}: the first handshake", seq.name);
             if seq.renegotiation {
                 scenario.previous = Some((
-                    PreviousHandshake::after(client_est, Side::Client).unwrap(),
-                    PreviousHandshake::after(server_est, Side::Server).unwrap(),
+                    PreviousHandshake::new(client_binding, &client_est.session).unwrap(),
+                    PreviousHandshake::new(server_binding, &server_est.session).unwrap(),
                 ));
             }
         }
@@ -175,8 +175,18 @@ struct Run {
     in_flight: VecDeque<(Side, Item)>,
     /// Everything the machines sent, in order.
     sent: Vec<(Side, Item)>,
-    client_done: Option<Box<Established>>,
-    server_done: Option<Box<Established>>,
+    client_done: Option<Done>,
+    server_done: Option<Done>,
+}
+
+/// What a machine handed over when it completed.
+type Done = (Box<Established>, RenegotiationBinding);
+
+fn done<'a>(d: &'a Option<Done>, who: &str) -> (&'a Established, &'a RenegotiationBinding) {
+    match d {
+        Some((est, binding)) => (est, binding),
+        None => panic!("the {who} did not complete"),
+    }
 }
 
 impl Run {
@@ -217,12 +227,19 @@ impl Run {
                 Action::Send(msg) => Item::Handshake(msg),
                 Action::SendChangeCipherSpec => Item::ChangeCipherSpec,
                 Action::SetPendingKeys(_) => continue,
-                Action::Complete(est) => {
+                Action::Complete {
+                    established,
+                    renegotiation_binding,
+                } => {
                     let done = match side {
                         Side::Client => &mut self.client_done,
                         Side::Server => &mut self.server_done,
                     };
-                    assert!(done.replace(est).is_none(), "{side:?} completed twice");
+                    let completed = (established, renegotiation_binding);
+                    assert!(
+                        done.replace(completed).is_none(),
+                        "{side:?} completed twice"
+                    );
                     continue;
                 }
             };
@@ -283,10 +300,18 @@ impl Run {
             .collect()
     }
 
-    fn established(&self) -> (&Established, &Established) {
+    /// What each side completed with: its `Established` and its RFC 5746
+    /// binding.
+    #[allow(clippy::type_complexity)]
+    fn established(
+        &self,
+    ) -> (
+        (&Established, &RenegotiationBinding),
+        (&Established, &RenegotiationBinding),
+    ) {
         (
-            self.client_done.as_deref().expect("the client completed"),
-            self.server_done.as_deref().expect("the server completed"),
+            done(&self.client_done, "client"),
+            done(&self.server_done, "server"),
         )
     }
 
@@ -308,7 +333,9 @@ fn run_row(seq: &LegalSequence, scenario: &Scenario) -> Run {
     run.finish();
     let name = describe(seq);
     assert_eq!(run.steps(), seq.steps, "{name}: the machines sent");
-    let (client_est, server_est) = run.established();
+    let ((client_est, client_binding), (server_est, server_binding)) = run.established();
+    // RFC 5746 §3.1: both sides keep the same two verify_data.
+    assert_eq!(client_binding, server_binding, "{name}");
     // An abbreviated handshake is one without a key exchange (§7.3).
     let abbreviated = !seq
         .steps
@@ -330,7 +357,7 @@ fn run_row(seq: &LegalSequence, scenario: &Scenario) -> Run {
         panic!("{name}: the first message is not a ClientHello");
     };
     let expected_info = match &scenario.previous {
-        Some((client_prev, _)) => client_prev.client_verify_data.to_vec(),
+        Some((client_prev, _)) => client_prev.binding.client_verify_data.to_vec(),
         None => Vec::new(),
     };
     assert_eq!(

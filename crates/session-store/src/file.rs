@@ -25,8 +25,9 @@
 //!   `sweep_interval`, so clients making full handshakes cannot fill the
 //!   disk.
 //!
-//! One file per session, in the `SessionState` encoding of
-//! [`Session::encode`]:
+//! One file per session: a server's in the `SessionState` encoding of
+//! [`Session::encode`], a client's in the `ClientSessionState` encoding of
+//! [`ClientSession::encode`](crate::ClientSession::encode):
 //!
 //! ```text
 //! server-<hex of session_id>     the server's cache, by session id
@@ -53,9 +54,10 @@ use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
 use crate::private::{create_private_dir, open_private};
+use crate::store::Kept;
 use crate::{
-    system_clock, ClientSessionStore, Clock, ServerId, ServerSessionStore, Session, SessionId,
-    StoreError,
+    system_clock, ClientSession, ClientSessionStore, Clock, ServerId, ServerSessionStore, Session,
+    SessionId, StoreError,
 };
 
 /// A store of sessions as files in one directory.
@@ -191,11 +193,18 @@ impl FileStore {
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with("server-") || name.starts_with("client-") {
-                // `load` removes what is expired or does not decode.
-                if let Some(session) = self.load(&entry.path(), |_| true)? {
-                    kept.push((session.created_at, entry.path()));
-                }
+            // `load` removes what is expired or does not decode.
+            let created_at = if name.starts_with("server-") {
+                self.load::<Arc<Session>>(&entry.path(), |_| true)?
+                    .map(|s| s.created_at())
+            } else if name.starts_with("client-") {
+                self.load::<ClientSession>(&entry.path(), |_| true)?
+                    .map(|s| s.created_at())
+            } else {
+                None
+            };
+            if let Some(created_at) = created_at {
+                kept.push((created_at, entry.path()));
             }
         }
         if kept.len() > self.options.max_sessions {
@@ -259,7 +268,7 @@ impl FileStore {
 
     /// Writes `session` to `path`, or removes `path` if the session may no
     /// longer be resumed.
-    fn store(&self, path: &Path, session: &Session) -> Result<(), StoreError> {
+    fn store(&self, path: &Path, session: &impl Kept) -> Result<(), StoreError> {
         if !session.is_resumable() {
             return remove_file(path);
         }
@@ -271,11 +280,11 @@ impl FileStore {
 
     /// The session in `path`, if it decodes, `accept`s it, and is not
     /// expired; otherwise the file is removed.
-    fn load(
+    fn load<T: Kept>(
         &self,
         path: &Path,
-        accept: impl FnOnce(&Session) -> bool,
-    ) -> Result<Option<Arc<Session>>, StoreError> {
+        accept: impl FnOnce(&T) -> bool,
+    ) -> Result<Option<T>, StoreError> {
         let bytes = match read_private(path) {
             Ok(Some(bytes)) => bytes,
             Ok(None) => return Ok(None),
@@ -288,7 +297,7 @@ impl FileStore {
             }
             Err(e) => return Err(e),
         };
-        let session = match Session::decode(&bytes) {
+        let session = match T::decode(&bytes) {
             Ok(session) if accept(&session) => session,
             Ok(_) => {
                 eprintln!(
@@ -308,7 +317,7 @@ impl FileStore {
             remove_file(path)?;
             return Ok(None);
         }
-        Ok(Some(Arc::new(session)))
+        Ok(Some(session))
     }
 }
 
@@ -334,7 +343,9 @@ impl ServerSessionStore for FileStore {
             return Ok(None);
         }
         // A file renamed or copied under another id must not resume as it.
-        self.load(&self.server_path(id), |s| s.session_id == *id)
+        self.load(&self.server_path(id), |s: &Arc<Session>| {
+            s.session_id == *id
+        })
     }
 
     fn remove(&self, id: &SessionId) -> Result<(), StoreError> {
@@ -346,11 +357,11 @@ impl ServerSessionStore for FileStore {
 }
 
 impl ClientSessionStore for FileStore {
-    fn put(&self, server: &ServerId, session: Arc<Session>) -> Result<(), StoreError> {
+    fn put(&self, server: &ServerId, session: ClientSession) -> Result<(), StoreError> {
         self.store(&self.client_path(server), &session)
     }
 
-    fn get(&self, server: &ServerId) -> Result<Option<Arc<Session>>, StoreError> {
+    fn get(&self, server: &ServerId) -> Result<Option<ClientSession>, StoreError> {
         self.load(&self.client_path(server), |_| true)
     }
 

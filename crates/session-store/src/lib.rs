@@ -6,7 +6,10 @@
 //! identity. It outlives the connection that created it. This crate holds:
 //!
 //! - [`Session`] and its `SessionState` encoding, and [`SessionId`], the
-//!   name a session goes by on the wire (RFC 5246 §7, §7.4.1.2);
+//!   name a session goes by on the wire (RFC 5246 §7, §7.4.1.2): what both
+//!   sides hold, the same on each;
+//! - [`ClientSession`]: what only a client keeps beside the session, the
+//!   ticket (RFC 5077 §3.3) and the identity it presented;
 //! - the session caches a server looks a session id up in and a client
 //!   keeps its sessions in: the [`ServerSessionStore`] and
 //!   [`ClientSessionStore`] traits, with an in-memory [`MemoryStore`] and a
@@ -20,6 +23,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod client_session;
 mod file;
 mod memory;
 pub mod private;
@@ -30,9 +34,10 @@ mod ticket;
 
 use std::sync::Arc;
 
+pub use client_session::{ClientIdentity, ClientSession};
 pub use file::{write_private_file, Durability, FileStore, FileStoreOptions};
 pub use memory::MemoryStore;
-pub use session::{CertificateChain, ChainCheck, ClientIdentity, Session};
+pub use session::{CertificateChain, ChainCheck, Session};
 pub use session_id::SessionId;
 pub use store::{ClientSessionStore, ServerId, ServerSessionStore, StoreError};
 pub use ticket::{generate_shared_key, SharedKey, TicketKeys};

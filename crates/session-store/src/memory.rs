@@ -6,9 +6,9 @@
 //! is suggested for session ID lifetimes"), read from an injected
 //! [`Clock`] so tests can move time.
 //!
-//! Sessions are held as `Arc<Session>`: the one a store returns is the one
-//! it was given, so [`Session::invalidate`] on any connection is seen here
-//! at once.
+//! Sessions are held as `Arc<Session>` (a client's inside its
+//! [`ClientSession`]): the one a store returns is the one it was given, so
+//! [`Session::invalidate`] on any connection is seen here at once.
 //!
 //! # Locking
 //!
@@ -23,16 +23,17 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use crate::store::Kept;
 use crate::{
-    system_clock, ClientSessionStore, Clock, ServerId, ServerSessionStore, Session, SessionId,
-    StoreError,
+    system_clock, ClientSession, ClientSessionStore, Clock, ServerId, ServerSessionStore, Session,
+    SessionId, StoreError,
 };
 
 /// A bounded, in-memory store of sessions: the server's cache by session
 /// id and the client's by server, each holding up to `capacity` sessions.
 pub struct MemoryStore {
-    server: Mutex<Lru<SessionId>>,
-    client: Mutex<Lru<ServerId>>,
+    server: Mutex<Lru<SessionId, Arc<Session>>>,
+    client: Mutex<Lru<ServerId, ClientSession>>,
     clock: Clock,
 }
 
@@ -89,12 +90,12 @@ impl ServerSessionStore for MemoryStore {
 }
 
 impl ClientSessionStore for MemoryStore {
-    fn put(&self, server: &ServerId, session: Arc<Session>) -> Result<(), StoreError> {
+    fn put(&self, server: &ServerId, session: ClientSession) -> Result<(), StoreError> {
         lock(&self.client).put(server.clone(), session);
         Ok(())
     }
 
-    fn get(&self, server: &ServerId) -> Result<Option<Arc<Session>>, StoreError> {
+    fn get(&self, server: &ServerId) -> Result<Option<ClientSession>, StoreError> {
         let now = (self.clock)();
         Ok(lock(&self.client).get(server, now))
     }
@@ -108,19 +109,19 @@ impl ClientSessionStore for MemoryStore {
 /// A map with least-recently-used eviction: `entries` holds each session
 /// with the tick of its last use, `order` maps ticks back to keys so that
 /// the oldest is `order`'s first entry.
-struct Lru<K> {
+struct Lru<K, V> {
     capacity: usize,
-    entries: HashMap<K, Entry>,
+    entries: HashMap<K, Entry<V>>,
     order: BTreeMap<u64, K>,
     tick: u64,
 }
 
-struct Entry {
-    session: Arc<Session>,
+struct Entry<V> {
+    session: V,
     last_used: u64,
 }
 
-impl<K: Clone + Eq + Hash> Lru<K> {
+impl<K: Clone + Eq + Hash, V: Kept> Lru<K, V> {
     fn new(capacity: usize) -> Self {
         Self {
             capacity,
@@ -136,7 +137,7 @@ impl<K: Clone + Eq + Hash> Lru<K> {
         self.tick
     }
 
-    fn put(&mut self, key: K, session: Arc<Session>) {
+    fn put(&mut self, key: K, session: V) {
         self.remove(&key);
         if !session.is_resumable() || self.capacity == 0 {
             return;
@@ -151,8 +152,8 @@ impl<K: Clone + Eq + Hash> Lru<K> {
         self.entries.insert(key, Entry { session, last_used });
     }
 
-    fn get(&mut self, key: &K, now: u64) -> Option<Arc<Session>> {
-        let session = Arc::clone(&self.entries.get(key)?.session);
+    fn get(&mut self, key: &K, now: u64) -> Option<V> {
+        let session = self.entries.get(key)?.session.clone();
         if session.is_expired(now) || !session.is_resumable() {
             self.remove(key);
             return None;

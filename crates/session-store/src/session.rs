@@ -6,17 +6,23 @@
 //! ```
 //! (§7, "The session state"), plus what later RFCs tie to a session: whether
 //! the master secret is an extended one (RFC 7627), the server name it was
-//! made for (RFC 6066 §3), the ALPN protocol (RFC 7301), when it was made and
-//! how long it may live, and, on the client, the session ticket the server
-//! issued for it (RFC 5077 §3.3) and the client certificate it was made
-//! with ([`ClientIdentity`]). It also records what the check of the
-//! peer's chain depended on ([`ChainCheck`]), so that a resumption can tell
-//! whether that check would still pass without repeating it.
+//! made for (RFC 6066 §3), when it was made and how long it may live. It
+//! also records what the check of the peer's chain depended on
+//! ([`ChainCheck`]), so that a resumption can tell whether that check would
+//! still pass without repeating it.
 //!
-//! A `Session` holds **no keys and no sequence numbers**: those belong to a
-//! connection, and every connection that resumes a session derives its own
-//! keys from the master secret and its own two randoms (§6.3). Connections
-//! share a session as `Arc<Session>`.
+//! A `Session` is what *both* sides hold, the same on each. What only a
+//! client keeps beside it (the ticket that names it to a server, and the
+//! identity the client presented) is a [`ClientSession`](crate::ClientSession),
+//! which wraps the shared `Session`.
+//!
+//! A `Session` holds **no keys, no sequence numbers, no randoms and no
+//! ALPN protocol**: those belong to a connection. Every connection that
+//! resumes a session derives its own keys from the master secret and its
+//! own two randoms (§6.3), and negotiates its own application protocol
+//! (RFC 7301 §3.1: ALPN "does not establish properties of the session,
+//! only of the connection"). Connections share a session as
+//! `Arc<Session>`.
 //!
 //! # Encoding
 //!
@@ -28,20 +34,16 @@
 //!
 //! ```text
 //! struct {
-//!     uint8 format_version;                    /* 3 */
+//!     uint8 format_version;                    /* 4 */
 //!     opaque session_id<0..32>;
 //!     uint16 cipher_suite;
 //!     opaque master_secret[48];
 //!     uint8 extended_master_secret;            /* 0 or 1 */
 //!     ASN.1Cert peer_certificates<0..2^24-1>;  /* as in Certificate, §7.4.2 */
 //!     ChainCheck peer_chain_check<0..48>;      /* none or one */
-//!     opaque client_identity<0..32>;           /* empty: none, or SHA-256 */
 //!     opaque server_name<0..2^16-1>;           /* empty: none */
-//!     opaque alpn<0..2^8-1>;                   /* empty: none */
 //!     uint64 created_at;                       /* UNIX seconds */
 //!     uint64 lifetime;                         /* seconds */
-//!     opaque ticket<0..2^16-1>;                /* empty: none */
-//!     uint32 ticket_lifetime_hint;
 //! } SessionState;
 //!
 //! opaque ASN.1Cert<1..2^24-1>;
@@ -53,18 +55,24 @@
 //! } ChainCheck;
 //! ```
 //!
-//! Each ceiling is the one of the wire message the field comes from (SNI's
-//! `HostName<1..2^16-1>`, ALPN's `ProtocolName<1..2^8-1>`, the Certificate
-//! message's `certificate_list<0..2^24-1>`, NewSessionTicket's
-//! `ticket<0..2^16-1>`), so every session a handshake makes can be encoded.
-//! Since none of these may be empty on the wire, an empty field here means
-//! "absent". `is resumable` is not encoded: a stored session is resumable,
-//! and one that is not is removed from its store instead.
+//! A client keeps a `ClientSessionState` (see
+//! [`ClientSession::encode`](crate::ClientSession::encode)): this
+//! `SessionState` followed by what only the client holds.
 //!
-//! Format 1 had no `peer_chain_check`, format 2 no `client_identity`;
-//! neither is decoded (a store drops such a session, which costs one full
-//! handshake), so that every session has exactly one encoding, and no
-//! client session of format 2 can be offered without knowing whose it is.
+//! Each ceiling is the one of the wire message the field comes from (SNI's
+//! `HostName<1..2^16-1>`, the Certificate message's
+//! `certificate_list<0..2^24-1>`), so every session a handshake makes can
+//! be encoded. Since none of these may be empty on the wire, an empty
+//! field here means "absent". `is resumable` is not encoded: a stored
+//! session is resumable, and one that is not is removed from its store
+//! instead.
+//!
+//! Format 1 had no `peer_chain_check`, format 2 no `client_identity`,
+//! format 3 held the ALPN protocol (connection state, RFC 7301 §3.1) and
+//! the client's ticket, its hint and its identity inside the session that
+//! both sides share. None of them is decoded (a store drops such a
+//! session, which costs one full handshake), so that every session has
+//! exactly one encoding.
 
 use core::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -77,9 +85,15 @@ use zeroize::Zeroizing;
 
 use crate::SessionId;
 
-/// A negotiated TLS 1.2 session (RFC 5246 §7).
+/// A negotiated TLS 1.2 session (RFC 5246 §7), as both sides hold it.
 pub struct Session {
-    /// `session identifier`: empty when the server will not cache it.
+    /// `session identifier` (§7): the name the server caches the session
+    /// under (§7.4.1.3), given in the ServerHello of the full handshake
+    /// that made it; empty when the server will not cache it (a server
+    /// that only issues tickets). It is not the `session_id` of every
+    /// ServerHello that resumes the session: on a resumption by ticket
+    /// that is the id the client made up for its ClientHello (RFC 5077
+    /// §3.4), a connection's value, not this one.
     pub session_id: SessionId,
     /// `cipher spec`: the suite fixes the AEAD and the PRF hash.
     pub cipher_suite: CipherSuite,
@@ -96,25 +110,10 @@ pub struct Session {
     pub peer_chain_check: Option<ChainCheck>,
     /// The server name (SNI) of the handshake that made it (RFC 6066 §3).
     pub server_name: Option<String>,
-    /// The ALPN protocol chosen on the handshake that made it (RFC 7301).
-    pub alpn: Option<Vec<u8>>,
     /// When the full handshake completed, UNIX seconds.
     pub created_at: u64,
     /// How long it may be resumed for, seconds.
     pub lifetime: u64,
-    /// Client side: the opaque ticket the server issued for this session
-    /// (RFC 5077 §3.3), to be sent back in the SessionTicket extension when
-    /// resuming. `None` on the server and when no ticket was issued.
-    pub ticket: Option<Vec<u8>>,
-    /// Client side: the server's `ticket_lifetime_hint` (RFC 5077 §3.3),
-    /// seconds; 0 means unspecified.
-    pub ticket_lifetime_hint: u32,
-    /// Client side: the client certificate chain of the config that made
-    /// the session, `None` for a config without one (and on the server).
-    /// A server treats every connection that resumes the session as the
-    /// client it authenticated then, so only a config presenting the same
-    /// chain may offer it (see [`ClientIdentity`]).
-    pub client_identity: Option<ClientIdentity>,
     // `is resumable`: cleared by a fatal alert on any connection using it
     // (§7.2.2: "the session identifier MUST be invalidated").
     resumable: AtomicBool,
@@ -127,10 +126,9 @@ impl Session {
 
     /// The `format_version` that [`encode`](Self::encode) writes and
     /// [`decode`](Self::decode) accepts.
-    pub const FORMAT_VERSION: u8 = 3;
+    pub const FORMAT_VERSION: u8 = 4;
 
     /// A new, resumable session as a full handshake makes it.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         session_id: SessionId,
         cipher_suite: CipherSuite,
@@ -138,7 +136,6 @@ impl Session {
         extended_master_secret: bool,
         peer_certificates: impl Into<CertificateChain>,
         server_name: Option<String>,
-        alpn: Option<Vec<u8>>,
         created_at: u64,
     ) -> Self {
         Self {
@@ -149,50 +146,14 @@ impl Session {
             peer_certificates: peer_certificates.into(),
             peer_chain_check: None,
             server_name,
-            alpn,
             created_at,
             lifetime: Self::DEFAULT_LIFETIME,
-            ticket: None,
-            ticket_lifetime_hint: 0,
-            client_identity: None,
             resumable: AtomicBool::new(true),
         }
     }
 
-    /// Client side: attaches the ticket of a NewSessionTicket message
-    /// (RFC 5077 §3.3), before the session is shared.
-    ///
-    /// An empty ticket is no ticket: §3.3, "If the server determines that
-    /// it does not want to include a ticket ... it sends a zero-length
-    /// ticket". It replaces a ticket the session had, and its hint, which
-    /// is a ticket's lifetime, bounds nothing: the session stays resumable
-    /// by its id for its own lifetime.
-    ///
-    /// A non-zero hint shortens `lifetime` to at most the hint, counted
-    /// from `created_at`, so that stores drop the session in time (§3.3: "A
-    /// client SHOULD delete the ticket and associated state when the time
-    /// expires"). The hint counts from when the ticket arrived; for a
-    /// ticket renewed on a later abbreviated handshake this drops the
-    /// session earlier than the hint allows, which §3.3 permits ("It MAY
-    /// delete the ticket earlier based on local policy").
-    pub fn with_ticket(mut self, ticket: Vec<u8>, ticket_lifetime_hint: u32) -> Self {
-        if ticket.is_empty() {
-            self.ticket = None;
-            self.ticket_lifetime_hint = 0;
-            return self;
-        }
-        self.ticket = Some(ticket);
-        self.ticket_lifetime_hint = ticket_lifetime_hint;
-        if ticket_lifetime_hint != 0 {
-            self.lifetime = self.lifetime.min(u64::from(ticket_lifetime_hint));
-        }
-        self
-    }
-
-    /// A copy of this session that can be changed before it is shared:
-    /// e.g. a client that receives a renewed ticket on an abbreviated
-    /// handshake (RFC 5077 §3.3) stores
-    /// `old.duplicate().with_ticket(new_ticket, hint)`.
+    /// A copy of this session that can be changed before it is shared
+    /// (e.g. to store it elsewhere with another lifetime).
     pub fn duplicate(&self) -> Self {
         Self {
             session_id: self.session_id,
@@ -202,12 +163,8 @@ impl Session {
             peer_certificates: self.peer_certificates.clone(),
             peer_chain_check: self.peer_chain_check,
             server_name: self.server_name.clone(),
-            alpn: self.alpn.clone(),
             created_at: self.created_at,
             lifetime: self.lifetime,
-            ticket: self.ticket.clone(),
-            ticket_lifetime_hint: self.ticket_lifetime_hint,
-            client_identity: self.client_identity,
             resumable: AtomicBool::new(self.is_resumable()),
         }
     }
@@ -248,38 +205,39 @@ impl Session {
     /// so only a session built by hand with oversized fields can hit this;
     /// a silently truncated length prefix would be worse.
     pub fn encode(&self) -> Zeroizing<Vec<u8>> {
-        self.assert_fits();
         // Reserve the exact size up front: a Vec that grows copies its
         // bytes (master secret included) and frees the old buffer without
         // wiping it.
         let mut out = Zeroizing::new(Vec::with_capacity(self.encoded_len()));
+        self.encode_into(&mut out);
+        debug_assert_eq!(out.len(), out.capacity());
+        out
+    }
+
+    /// Appends the `SessionState` encoding to `out`, which has room for
+    /// [`encoded_len`](Self::encoded_len) more bytes.
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
+        self.assert_fits();
         out.push(Self::FORMAT_VERSION);
-        put_opaque(&mut out, SessionId::MAX_LEN, self.session_id.as_bytes());
+        put_opaque(out, SessionId::MAX_LEN, self.session_id.as_bytes());
         out.extend_from_slice(&self.cipher_suite.value().to_be_bytes());
         out.extend_from_slice(self.master_secret.as_bytes());
         out.push(u8::from(self.extended_master_secret));
-        put_vector(&mut out, CERTIFICATES_MAX, |o| {
+        put_vector(out, CERTIFICATES_MAX, |o| {
             for cert in self.peer_certificates.iter() {
                 put_opaque(o, CERTIFICATE_MAX, cert);
             }
         });
-        put_vector(&mut out, ChainCheck::LEN, |o| {
+        put_vector(out, ChainCheck::LEN, |o| {
             if let Some(check) = &self.peer_chain_check {
                 o.extend_from_slice(&check.context);
                 o.extend_from_slice(&check.valid_from.to_be_bytes());
                 o.extend_from_slice(&check.valid_until.to_be_bytes());
             }
         });
-        let identity = self.client_identity.as_ref().map_or(&[][..], |i| &i.0);
-        put_opaque(&mut out, ClientIdentity::LEN, identity);
-        put_opaque(&mut out, SERVER_NAME_MAX, opt_bytes(&self.server_name));
-        put_opaque(&mut out, ALPN_MAX, opt_bytes(&self.alpn));
+        put_opaque(out, SERVER_NAME_MAX, opt_bytes(&self.server_name));
         out.extend_from_slice(&self.created_at.to_be_bytes());
         out.extend_from_slice(&self.lifetime.to_be_bytes());
-        put_opaque(&mut out, TICKET_MAX, opt_bytes(&self.ticket));
-        out.extend_from_slice(&self.ticket_lifetime_hint.to_be_bytes());
-        debug_assert_eq!(out.len(), out.capacity());
-        out
     }
 
     /// Decodes a `SessionState` that fills `bytes` exactly. The session is
@@ -288,6 +246,13 @@ impl Session {
     /// field.
     pub fn decode(bytes: &[u8]) -> Result<Session, DecodeError> {
         let mut r = Reader::new(bytes);
+        let session = Self::decode_from(&mut r)?;
+        r.expect_empty("SessionState")?;
+        Ok(session)
+    }
+
+    /// Reads one `SessionState` from `r`.
+    pub(crate) fn decode_from(r: &mut Reader) -> Result<Session, DecodeError> {
         if r.u8("SessionState.format_version")? != Self::FORMAT_VERSION {
             return Err(DecodeError::InvalidValue {
                 what: "SessionState.format_version",
@@ -317,17 +282,7 @@ impl Session {
         let peer_certificates = r
             .vector(0, CERTIFICATES_MAX, "SessionState.peer_certificates")?
             .items(|c| Ok(c.opaque(1, CERTIFICATE_MAX, "ASN.1Cert")?.to_vec()))?;
-        let mut check = r.vector(0, ChainCheck::LEN, "SessionState.peer_chain_check")?;
-        let peer_chain_check = match check.is_empty() {
-            true => None,
-            false => Some(ChainCheck {
-                context: check.array("ChainCheck.context")?,
-                valid_from: check.u64("ChainCheck.valid_from")?,
-                valid_until: check.u64("ChainCheck.valid_until")?,
-            }),
-        };
-        check.expect_empty("ChainCheck")?;
-        let client_identity = ClientIdentity::decode(&mut r)?;
+        let peer_chain_check = ChainCheck::decode(r)?;
         let server_name =
             match r.opaque(0, SERVER_NAME_MAX, "SessionState.server_name")? {
                 [] => None,
@@ -337,12 +292,8 @@ impl Session {
                     }
                 })?),
             };
-        let alpn = non_empty(r.opaque(0, ALPN_MAX, "SessionState.alpn")?);
         let created_at = r.u64("SessionState.created_at")?;
         let lifetime = r.u64("SessionState.lifetime")?;
-        let ticket = non_empty(r.opaque(0, TICKET_MAX, "SessionState.ticket")?);
-        let ticket_lifetime_hint = r.u32("SessionState.ticket_lifetime_hint")?;
-        r.expect_empty("SessionState")?;
 
         let mut session = Session::new(
             session_id,
@@ -351,19 +302,15 @@ impl Session {
             extended_master_secret,
             peer_certificates,
             server_name,
-            alpn,
             created_at,
         );
         session.peer_chain_check = peer_chain_check;
-        session.client_identity = client_identity;
         session.lifetime = lifetime;
-        session.ticket = ticket;
-        session.ticket_lifetime_hint = ticket_lifetime_hint;
         Ok(session)
     }
 
     /// The exact length of [`encode`](Self::encode)'s output.
-    fn encoded_len(&self) -> usize {
+    pub(crate) fn encoded_len(&self) -> usize {
         let certificates: usize = self.peer_certificates.iter().map(|c| 3 + c.len()).sum();
         1 + (1 + self.session_id.as_bytes().len())
             + 2
@@ -371,13 +318,9 @@ impl Session {
             + 1
             + (3 + certificates)
             + (1 + self.peer_chain_check.map_or(0, |_| ChainCheck::LEN))
-            + (1 + self.client_identity.map_or(0, |_| ClientIdentity::LEN))
             + (2 + opt_bytes(&self.server_name).len())
-            + (1 + opt_bytes(&self.alpn).len())
             + 8
             + 8
-            + (2 + opt_bytes(&self.ticket).len())
-            + 4
     }
 
     fn assert_fits(&self) {
@@ -387,9 +330,7 @@ impl Session {
             .iter()
             .all(|c| c.len() <= CERTIFICATE_MAX)
             && certificates <= CERTIFICATES_MAX
-            && opt_bytes(&self.server_name).len() <= SERVER_NAME_MAX
-            && opt_bytes(&self.alpn).len() <= ALPN_MAX
-            && opt_bytes(&self.ticket).len() <= TICKET_MAX;
+            && opt_bytes(&self.server_name).len() <= SERVER_NAME_MAX;
         assert!(fits, "Session field longer than its SessionState ceiling");
     }
 }
@@ -401,6 +342,11 @@ impl Session {
 /// message) allocates nothing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CertificateChain(Option<Arc<[Vec<u8>]>>);
+
+impl CertificateChain {
+    /// No certificate.
+    pub const EMPTY: Self = Self(None);
+}
 
 impl From<Vec<Vec<u8>>> for CertificateChain {
     fn from(certificates: Vec<Vec<u8>>) -> Self {
@@ -454,78 +400,20 @@ impl ChainCheck {
     pub fn still_holds(&self, context: &[u8; 32], now: u64) -> bool {
         self.context == *context && (self.valid_from..=self.valid_until).contains(&now)
     }
-}
 
-/// Client side: who the client is to the server, as a digest of the
-/// certificate chain it presents (RFC 5246 §7.4.6).
-///
-/// A session carries the client's authentication into every connection
-/// that resumes it: the server does not see a certificate again, it takes
-/// the client to be the one of the full handshake (RFC 5246 §7, "peer
-/// certificate" is session state). A client that offered any stored
-/// session whatever its own certificate would let a config with another
-/// certificate, or with none, be taken for the client that made the
-/// session: curl's CVE-2016-5419, where a transfer without a client
-/// certificate resumed a session authenticated with one. RFC 5246 §F.1.4:
-/// "Sessions cannot be resumed unless both the client and server agree";
-/// a client agrees only to sessions made with the identity it would
-/// present now.
-///
-/// The identity is the *config's* certificates (all it holds, in order),
-/// not what the server asked for: a session made by a config holding
-/// certificate A is A's even if the server never requested it (and then
-/// resumes as the anonymous client it was), so that a client with a
-/// certificate still resumes with servers that never ask for one. A config
-/// without a certificate has no identity (`Option<ClientIdentity>::None`),
-/// and offers only sessions made without one.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct ClientIdentity(pub [u8; 32]);
-
-impl ClientIdentity {
-    /// The length of the digest.
-    const LEN: usize = 32;
-
-    /// The identity of a client holding `chains` (each DER, leaf first),
-    /// any of which it may present: SHA-256 over each chain as the
-    /// Certificate message encodes its `certificate_list` (the list's
-    /// uint24 length, then each certificate behind its own, §7.4.2), so
-    /// that two lists differing only in where one certificate or chain
-    /// ends and the next begins differ here too. `None` when it holds
-    /// none.
-    pub fn of_chains<'a>(chains: impl IntoIterator<Item = &'a [Vec<u8>]>) -> Option<Self> {
-        let mut sha256 = ring::digest::Context::new(&ring::digest::SHA256);
-        let mut any = false;
-        for chain in chains {
-            any = true;
-            let list_len: usize = chain.iter().map(|cert| 3 + cert.len()).sum();
-            sha256.update(&uint24(list_len));
-            for cert in chain {
-                sha256.update(&uint24(cert.len()));
-                sha256.update(cert);
-            }
-        }
-        let mut digest = [0; Self::LEN];
-        digest.copy_from_slice(sha256.finish().as_ref());
-        any.then_some(Self(digest))
-    }
-
-    /// `opaque client_identity<0..32>`: empty for none, else a whole
-    /// digest.
+    /// `ChainCheck peer_chain_check<0..48>`: none or one whole check.
     fn decode(r: &mut Reader) -> Result<Option<Self>, DecodeError> {
-        let what = "SessionState.client_identity";
-        match r.opaque(0, Self::LEN, what)? {
-            [] => Ok(None),
-            digest => digest
-                .try_into()
-                .map(|d| Some(Self(d)))
-                .map_err(|_| DecodeError::InvalidValue { what }),
-        }
-    }
-}
-
-impl fmt::Debug for ClientIdentity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ClientIdentity({})", hex::encode(self.0))
+        let mut check = r.vector(0, Self::LEN, "SessionState.peer_chain_check")?;
+        let decoded = match check.is_empty() {
+            true => None,
+            false => Some(Self {
+                context: check.array("ChainCheck.context")?,
+                valid_from: check.u64("ChainCheck.valid_from")?,
+                valid_until: check.u64("ChainCheck.valid_until")?,
+            }),
+        };
+        check.expect_empty("ChainCheck")?;
+        Ok(decoded)
     }
 }
 
@@ -535,23 +423,13 @@ const CERTIFICATE_MAX: usize = 0xff_ffff;
 const CERTIFICATES_MAX: usize = 0xff_ffff;
 /// `HostName<1..2^16-1>` (RFC 6066 §3).
 const SERVER_NAME_MAX: usize = 0xffff;
-/// `ProtocolName<1..2^8-1>` (RFC 7301 §3.1).
-const ALPN_MAX: usize = 0xff;
-/// `ticket<0..2^16-1>` (RFC 5077 §3.3).
-const TICKET_MAX: usize = 0xffff;
 
-fn opt_bytes<T: AsRef<[u8]>>(field: &Option<T>) -> &[u8] {
+pub(crate) fn opt_bytes<T: AsRef<[u8]>>(field: &Option<T>) -> &[u8] {
     field.as_ref().map_or(&[], AsRef::as_ref)
-}
-
-fn non_empty(bytes: &[u8]) -> Option<Vec<u8>> {
-    (!bytes.is_empty()).then(|| bytes.to_vec())
 }
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The ticket is a bearer credential for the session: print only
-        // whether there is one.
         f.debug_struct("Session")
             .field("session_id", &self.session_id)
             .field("cipher_suite", &self.cipher_suite)
@@ -560,21 +438,9 @@ impl fmt::Debug for Session {
             .field("peer_certificates", &self.peer_certificates.len())
             .field("peer_chain_check", &self.peer_chain_check)
             .field("server_name", &self.server_name)
-            .field("alpn", &self.alpn)
             .field("created_at", &self.created_at)
             .field("lifetime", &self.lifetime)
-            .field("ticket", &self.ticket.as_ref().map(|_| "<present>"))
-            .field("ticket_lifetime_hint", &self.ticket_lifetime_hint)
-            .field("client_identity", &self.client_identity)
             .field("resumable", &self.is_resumable())
             .finish()
     }
-}
-
-/// `len` as a uint24. A certificate or list of 2^24 bytes or more cannot
-/// be sent at all (`ASN.1Cert<1..2^24-1>`), so no two chains that can be
-/// presented share a digest input.
-fn uint24(len: usize) -> [u8; 3] {
-    let [_, a, b, c] = u32::try_from(len).unwrap_or(u32::MAX).to_be_bytes();
-    [a, b, c]
 }

@@ -20,8 +20,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use record_layer::codec::DecodeError;
+use zeroize::Zeroizing;
 
-use crate::{Session, SessionId};
+use crate::{ClientSession, Session, SessionId};
 
 /// Why a store or the ticket keys could not do what was asked.
 #[derive(Debug)]
@@ -200,18 +201,81 @@ impl fmt::Display for ServerId {
 }
 
 /// The client's session cache: the session to offer when connecting to a
-/// server again (RFC 5246 §7.4.1.2; RFC 5077 §3.4 for tickets).
+/// server again (RFC 5246 §7.4.1.2; RFC 5077 §3.4 for tickets), with the
+/// ticket and identity only the client keeps ([`ClientSession`]).
 pub trait ClientSessionStore: Send + Sync {
     /// Remembers `session` as the one to resume with `server`, replacing
     /// any earlier one. A session that is no longer resumable is not kept.
-    fn put(&self, server: &ServerId, session: Arc<Session>) -> Result<(), StoreError>;
+    fn put(&self, server: &ServerId, session: ClientSession) -> Result<(), StoreError>;
 
-    /// The resumable, unexpired session for `server`, if any.
-    fn get(&self, server: &ServerId) -> Result<Option<Arc<Session>>, StoreError>;
+    /// The resumable, unexpired session for `server` (its ticket's
+    /// lifetime hint counts too, [`ClientSession::is_expired`]), if any.
+    fn get(&self, server: &ServerId) -> Result<Option<ClientSession>, StoreError>;
 
     /// Forgets the session for `server`, e.g. after a fatal alert (§7.2.2)
     /// or when the server declined to resume it.
     fn remove(&self, server: &ServerId) -> Result<(), StoreError>;
+}
+
+/// What a store keeps under each key: a server's `Arc<Session>` or a
+/// client's [`ClientSession`]. Both stores handle the two alike through
+/// this: when it was made (for eviction), whether it may still be
+/// resumed, and its encoding (for files).
+pub(crate) trait Kept: Clone + Sized {
+    /// When its session was made, UNIX seconds.
+    fn created_at(&self) -> u64;
+    /// `is resumable` (RFC 5246 §7): not invalidated.
+    fn is_resumable(&self) -> bool;
+    /// Past its lifetime at `now`.
+    fn is_expired(&self, now: u64) -> bool;
+    /// Its encoding, wiped when dropped.
+    fn encode(&self) -> Zeroizing<Vec<u8>>;
+    /// The value `encode` wrote.
+    fn decode(bytes: &[u8]) -> Result<Self, DecodeError>;
+}
+
+impl Kept for Arc<Session> {
+    fn created_at(&self) -> u64 {
+        self.created_at
+    }
+
+    fn is_resumable(&self) -> bool {
+        Session::is_resumable(self)
+    }
+
+    fn is_expired(&self, now: u64) -> bool {
+        Session::is_expired(self, now)
+    }
+
+    fn encode(&self) -> Zeroizing<Vec<u8>> {
+        Session::encode(self)
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Session::decode(bytes).map(Arc::new)
+    }
+}
+
+impl Kept for ClientSession {
+    fn created_at(&self) -> u64 {
+        self.session.created_at
+    }
+
+    fn is_resumable(&self) -> bool {
+        self.session.is_resumable()
+    }
+
+    fn is_expired(&self, now: u64) -> bool {
+        ClientSession::is_expired(self, now)
+    }
+
+    fn encode(&self) -> Zeroizing<Vec<u8>> {
+        ClientSession::encode(self)
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        ClientSession::decode(bytes)
+    }
 }
 
 #[cfg(test)]

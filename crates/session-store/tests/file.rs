@@ -6,7 +6,9 @@ use std::fs;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use common::{assert_same, file_names, session, TempDir, TestClock};
+use common::{
+    assert_same, assert_same_client, client_session, file_names, session, TempDir, TestClock,
+};
 use session_store::{
     ClientSessionStore, FileStore, ServerId, ServerSessionStore, Session, SessionId,
 };
@@ -58,16 +60,16 @@ fn sessions_survive_a_restart() {
     let original = session(&[7; 32], NOW);
     put_server(&f.store(), original.duplicate());
     let server = ServerId::parse("example.com:443").unwrap();
-    let client = session(&[8; 32], NOW).with_ticket(vec![5; 40], 3600);
-    ClientSessionStore::put(&f.store(), &server, Arc::new(client.duplicate())).unwrap();
+    let client = client_session(&[8; 32], NOW, 40);
+    ClientSessionStore::put(&f.store(), &server, client.clone()).unwrap();
 
     let restarted = f.store();
     assert_same(&original, &get_server(&restarted, &[7; 32]).unwrap());
     let got = ClientSessionStore::get(&restarted, &server)
         .unwrap()
         .unwrap();
-    assert_same(&client, &got);
-    assert_eq!(got.master_secret(), client.master_secret());
+    assert_same_client(&client, &got);
+    assert_eq!(got.session.master_secret(), client.session.master_secret());
 }
 
 #[test]
@@ -78,7 +80,7 @@ fn files_are_named_in_hex_and_no_temporary_file_is_left() {
     ClientSessionStore::put(
         &store,
         &ServerId::parse("a").unwrap(),
-        Arc::new(session(&[], NOW)),
+        client_session(&[], NOW, 0),
     )
     .unwrap();
     let names = f.names();
@@ -192,9 +194,9 @@ fn server_names_cannot_steer_the_path() {
             name: name.to_string(),
             port: Some(443),
         };
-        let s = session(&[i as u8], NOW);
-        ClientSessionStore::put(&store, &server, Arc::new(s.duplicate())).unwrap();
-        assert_same(
+        let s = client_session(&[i as u8], NOW, 0);
+        ClientSessionStore::put(&store, &server, s.clone()).unwrap();
+        assert_same_client(
             &s,
             &ClientSessionStore::get(&store, &server).unwrap().unwrap(),
         );

@@ -6,7 +6,8 @@ use std::sync::{Arc, Barrier};
 
 use common::{session, TestClock};
 use session_store::{
-    ClientSessionStore, MemoryStore, ServerId, ServerSessionStore, Session, SessionId,
+    ClientSession, ClientSessionStore, MemoryStore, ServerId, ServerSessionStore, Session,
+    SessionId,
 };
 
 const NOW: u64 = 1_700_000_000;
@@ -114,24 +115,33 @@ fn zero_capacity_stores_nothing() {
 #[test]
 fn client_sessions_are_keyed_by_server_and_port() {
     let store = MemoryStore::with_clock(10, TestClock::at(NOW).clock());
-    let a = Arc::new(session(&[1], NOW));
-    let b = Arc::new(session(&[2], NOW));
-    ClientSessionStore::put(&store, &server("example.com:443"), Arc::clone(&a)).unwrap();
-    ClientSessionStore::put(&store, &server("example.com:8443"), Arc::clone(&b)).unwrap();
+    let a = ClientSession::new(Arc::new(session(&[1], NOW)), None);
+    let b = ClientSession::new(Arc::new(session(&[2], NOW)), None);
+    ClientSessionStore::put(&store, &server("example.com:443"), a.clone()).unwrap();
+    ClientSessionStore::put(&store, &server("example.com:8443"), b.clone()).unwrap();
     let got = |name| ClientSessionStore::get(&store, &server(name)).unwrap();
-    assert!(Arc::ptr_eq(&got("EXAMPLE.com:443").unwrap(), &a));
-    assert!(Arc::ptr_eq(&got("example.com:8443").unwrap(), &b));
+    // The very session put in, so an invalidation reaches it.
+    assert!(Arc::ptr_eq(
+        &got("EXAMPLE.com:443").unwrap().session,
+        &a.session
+    ));
+    assert!(Arc::ptr_eq(
+        &got("example.com:8443").unwrap().session,
+        &b.session
+    ));
     assert!(got("example.com").is_none());
     // Client and server caches are separate.
-    assert!(ServerSessionStore::get(&store, &a.session_id)
+    assert!(ServerSessionStore::get(&store, &a.session.session_id)
         .unwrap()
         .is_none());
 
-    ClientSessionStore::put(&store, &server("example.com:443"), Arc::clone(&b)).unwrap();
+    ClientSessionStore::put(&store, &server("example.com:443"), b.clone()).unwrap();
     assert!(
-        Arc::ptr_eq(&got("example.com:443").unwrap(), &b),
+        Arc::ptr_eq(&got("example.com:443").unwrap().session, &b.session),
         "replaced"
     );
+    b.session.invalidate();
+    assert!(got("example.com:443").is_none(), "invalidated");
     ClientSessionStore::remove(&store, &server("example.com:443")).unwrap();
     assert!(got("example.com:443").is_none());
 }
@@ -140,8 +150,8 @@ fn client_sessions_are_keyed_by_server_and_port() {
 fn client_sessions_expire_by_the_ticket_hint() {
     let clock = TestClock::at(NOW);
     let store = MemoryStore::with_clock(10, clock.clock());
-    let s = session(&[], NOW).with_ticket(vec![1; 8], 60);
-    ClientSessionStore::put(&store, &server("a:1"), Arc::new(s)).unwrap();
+    let s = ClientSession::new(Arc::new(session(&[], NOW)), None).with_ticket(vec![1; 8], 60);
+    ClientSessionStore::put(&store, &server("a:1"), s).unwrap();
     clock.set(NOW + 59);
     assert!(ClientSessionStore::get(&store, &server("a:1"))
         .unwrap()

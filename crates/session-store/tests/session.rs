@@ -1,10 +1,13 @@
-//! `Session` additions and the `SessionState` encoding.
+//! `Session` and `ClientSession`, and their `SessionState` and
+//! `ClientSessionState` encodings.
 
 mod common;
 
-use common::{assert_same, session};
+use std::sync::Arc;
+
+use common::{assert_same, assert_same_client, client_session, session};
 use record_layer::codec::DecodeError;
-use session_store::{ChainCheck, ClientIdentity, Session};
+use session_store::{ChainCheck, ClientIdentity, ClientSession, Session};
 
 /// Byte offsets in the encoding of `session(&[1; 4], _)`.
 const VERSION_AT: usize = 0;
@@ -13,14 +16,19 @@ const EMS_AT: usize = SUITE_AT + 2 + 48;
 /// Two certificates of 4 and 300 bytes, each with a uint24 prefix.
 const CERTIFICATES_LEN: usize = 3 + 4 + 3 + 300;
 const CHAIN_CHECK_AT: usize = EMS_AT + 1 + 3 + CERTIFICATES_LEN;
-const CLIENT_IDENTITY_AT: usize = CHAIN_CHECK_AT + 1 + 48;
+const SERVER_NAME_AT: usize = CHAIN_CHECK_AT + 1 + 48;
+/// The length of `SessionState` for `session(&[1; 4], _)`: what follows
+/// the server name "example.com" is two uint64.
+const SESSION_STATE_LEN: usize = SERVER_NAME_AT + 2 + 11 + 8 + 8;
 
 #[test]
 fn encoding_round_trips_every_field() {
-    let original = session(&[1; 4], 1_700_000_000).with_ticket(vec![9; 100], 3600);
+    let original = session(&[1; 4], 1_700_000_000);
     let decoded = Session::decode(&original.encode()).unwrap();
     assert_same(&original, &decoded);
     assert!(decoded.is_resumable());
+    let client = client_session(&[1; 4], 1_700_000_000, 100);
+    assert_same_client(&client, &ClientSession::decode(&client.encode()).unwrap());
 }
 
 #[test]
@@ -43,13 +51,32 @@ fn encoding_layout_follows_session_state() {
     assert_eq!(check[1..33], [0xcc; 32]);
     assert_eq!(check[33..41], 1u64.to_be_bytes());
     assert_eq!(check[41..], (u64::MAX - 1).to_be_bytes());
+    assert_eq!(
+        bytes[SERVER_NAME_AT..SERVER_NAME_AT + 13],
+        *b"\0\x0bexample.com"
+    );
+    // The tail: created_at and lifetime, and nothing of a connection (no
+    // ALPN) or of the client alone (no ticket, no identity).
+    let tail = &bytes[SESSION_STATE_LEN - 16..];
+    assert_eq!(tail[..8], 0x0102_0304_0506_0708u64.to_be_bytes());
+    assert_eq!(tail[8..], Session::DEFAULT_LIFETIME.to_be_bytes());
+    assert_eq!(bytes.len(), SESSION_STATE_LEN);
+    // Exactly sized, so no unwiped copy was left behind by a reallocation.
+    assert_eq!(bytes.len(), bytes.capacity());
+}
+
+#[test]
+fn a_client_session_state_is_the_session_state_then_the_client_fields() {
+    let c = client_session(&[1; 4], 0x0102_0304_0506_0708, 3);
+    let bytes = c.encode();
+    assert_eq!(bytes[..SESSION_STATE_LEN], c.session.encode()[..]);
     // The client identity: a one-byte length, the SHA-256 digest.
-    let identity = &bytes[CLIENT_IDENTITY_AT..CLIENT_IDENTITY_AT + 1 + 32];
+    let identity = &bytes[SESSION_STATE_LEN..SESSION_STATE_LEN + 1 + 32];
     assert_eq!(identity[0], 32);
     assert_eq!(identity[1..], [0xdd; 32]);
-    // The tail: no ticket, then a zero hint.
-    assert_eq!(bytes[bytes.len() - 6..], [0, 0, 0, 0, 0, 0]);
-    // Exactly sized, so no unwiped copy was left behind by a reallocation.
+    // The ticket behind a uint16 length, then the hint.
+    let tail = &bytes[SESSION_STATE_LEN + 1 + 32..];
+    assert_eq!(tail, [0, 3, 0xee, 0xee, 0xee, 0, 0, 0x0e, 0x10]);
     assert_eq!(bytes.len(), bytes.capacity());
 }
 
@@ -68,9 +95,10 @@ fn decode_names_the_bad_field() {
         bytes[at] = value;
         Session::decode(&bytes).unwrap_err()
     };
-    // Format 1, without peer_chain_check, and format 2, without
-    // client_identity, are not read.
-    for old in [1, 2] {
+    // Format 1, without peer_chain_check, format 2, without
+    // client_identity, and format 3, with the ALPN protocol and the
+    // client's fields inside the session, are not read.
+    for old in [1, 2, 3] {
         assert_eq!(
             with(VERSION_AT, old),
             DecodeError::InvalidValue {
@@ -107,18 +135,22 @@ fn decode_names_the_bad_field() {
         );
     }
     // A client identity is a whole SHA-256 digest or absent.
+    let client = client_session(&[1; 4], 5, 0).encode().to_vec();
     for len in [1, 31] {
-        let mut bytes = good.clone();
-        bytes[CLIENT_IDENTITY_AT] = len;
-        bytes.drain(CLIENT_IDENTITY_AT + 1 + usize::from(len)..CLIENT_IDENTITY_AT + 1 + 32);
+        let mut bytes = client.clone();
+        bytes[SESSION_STATE_LEN] = len;
+        bytes.drain(SESSION_STATE_LEN + 1 + usize::from(len)..SESSION_STATE_LEN + 1 + 32);
         assert_eq!(
-            Session::decode(&bytes).unwrap_err(),
+            ClientSession::decode(&bytes).unwrap_err(),
             DecodeError::InvalidValue {
-                what: "SessionState.client_identity"
+                what: "ClientSessionState.client_identity"
             },
             "client_identity of {len} bytes"
         );
     }
+    // A session's state is not a client's, nor the other way round.
+    assert!(ClientSession::decode(&good).is_err());
+    assert!(Session::decode(&client).is_err());
     let mut trailing = good.clone();
     trailing.push(0);
     assert_eq!(
@@ -148,57 +180,59 @@ fn server_name_must_be_utf8() {
 fn empty_fields_mean_absent() {
     let mut s = session(&[], 5);
     s.server_name = None;
-    s.alpn = None;
     s.peer_certificates = Vec::new().into();
     s.peer_chain_check = None;
-    s.client_identity = None;
     let decoded = Session::decode(&s.encode()).unwrap();
     assert_same(&s, &decoded);
     assert!(decoded.session_id.is_empty());
+    let c = ClientSession::new(Arc::new(s), None);
+    assert_same_client(&c, &ClientSession::decode(&c.encode()).unwrap());
 }
 
 #[test]
-fn with_ticket_sets_the_ticket_and_caps_the_lifetime() {
-    let s = session(&[1], 5).with_ticket(vec![7; 10], 600);
-    assert_eq!(s.ticket.as_deref(), Some(&[7; 10][..]));
-    assert_eq!((s.ticket_lifetime_hint, s.lifetime), (600, 600));
-    assert!(!s.is_expired(5 + 599) && s.is_expired(5 + 600));
+fn with_ticket_sets_the_ticket_and_its_hint_bounds_the_lifetime() {
+    let shared = Arc::new(session(&[1], 5));
+    let c = ClientSession::new(shared.clone(), None).with_ticket(vec![7; 10], 600);
+    assert_eq!(c.ticket.as_deref(), Some(&[7; 10][..]));
+    assert_eq!(c.ticket_lifetime_hint, 600);
+    assert!(!c.is_expired(5 + 599) && c.is_expired(5 + 600));
+    assert!(
+        !shared.is_expired(5 + 600),
+        "the session's own lifetime stands"
+    );
 
-    let unspecified = session(&[1], 5).with_ticket(vec![7], 0);
-    assert_eq!(unspecified.lifetime, Session::DEFAULT_LIFETIME);
-    let longer = session(&[1], 5).with_ticket(vec![7], u32::MAX);
-    assert_eq!(
-        longer.lifetime,
-        Session::DEFAULT_LIFETIME,
+    let unspecified = ClientSession::new(shared.clone(), None).with_ticket(vec![7], 0);
+    assert!(!unspecified.is_expired(5 + Session::DEFAULT_LIFETIME - 1));
+    let longer = ClientSession::new(shared.clone(), None).with_ticket(vec![7], u32::MAX);
+    assert!(
+        longer.is_expired(5 + Session::DEFAULT_LIFETIME),
         "never lengthened"
     );
-    let empty = session(&[1], 5).with_ticket(Vec::new(), 600);
+    let empty = ClientSession::new(shared.clone(), None).with_ticket(Vec::new(), 600);
     assert_eq!(empty.ticket, None, "a zero-length ticket is no ticket");
-    assert_eq!(
-        (empty.ticket_lifetime_hint, empty.lifetime),
-        (0, Session::DEFAULT_LIFETIME),
+    assert_eq!(empty.ticket_lifetime_hint, 0);
+    assert!(
+        !empty.is_expired(5 + 600),
         "the hint of no ticket bounds nothing"
     );
-    let renewed_empty = s.duplicate().with_ticket(Vec::new(), 600);
+    let renewed_empty = c.clone().with_ticket(Vec::new(), 600);
     assert_eq!(renewed_empty.ticket, None, "it replaces the old ticket");
+    assert!(Arc::ptr_eq(&renewed_empty.session, &shared), "same session");
 }
 
 #[test]
 fn duplicate_copies_state_but_not_identity() {
-    let original = session(&[3; 32], 9).with_ticket(vec![1, 2, 3], 60);
+    let original = session(&[3; 32], 9);
     let copy = original.duplicate();
     assert_same(&original, &copy);
     copy.invalidate();
     assert!(original.is_resumable(), "the copy is a separate session");
-    let renewed = original.duplicate().with_ticket(vec![4], 30);
-    assert_eq!(renewed.ticket, Some(vec![4]));
-    assert_eq!(original.ticket, Some(vec![1, 2, 3]));
 }
 
 #[test]
 fn debug_hides_the_secret_and_the_ticket() {
-    let s = session(&[1], 5).with_ticket(vec![0xee; 4], 60);
-    let printed = format!("{s:?}");
+    let c = client_session(&[1], 5, 4);
+    let printed = format!("{c:?}");
     assert!(printed.contains("MasterSecret(<redacted>)"));
     assert!(printed.contains("ticket: Some(\"<present>\")"));
     assert!(!printed.contains("238"), "{printed}");
@@ -208,7 +242,7 @@ fn debug_hides_the_secret_and_the_ticket() {
 #[should_panic(expected = "longer than its SessionState ceiling")]
 fn encoding_an_oversized_field_panics_rather_than_truncating() {
     let mut s = session(&[1], 5);
-    s.alpn = Some(vec![b'a'; 256]);
+    s.server_name = Some("a".repeat(0x1_0000));
     let _ = s.encode();
 }
 

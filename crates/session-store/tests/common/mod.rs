@@ -10,10 +10,9 @@ use std::sync::Arc;
 use record_layer::secret::MasterSecret;
 use record_layer::suites::CipherSuite;
 use ring::rand::{SecureRandom, SystemRandom};
-use session_store::{ChainCheck, ClientIdentity, Clock, Session, SessionId};
+use session_store::{ChainCheck, ClientIdentity, ClientSession, Clock, Session, SessionId};
 
-/// A session with every field set (a client's identity too), made at
-/// `created_at`.
+/// A session with every field set, made at `created_at`.
 pub fn session(id: &[u8], created_at: u64) -> Session {
     let mut session = Session::new(
         SessionId::new(id).unwrap(),
@@ -22,7 +21,6 @@ pub fn session(id: &[u8], created_at: u64) -> Session {
         true,
         vec![vec![0x30, 0x82, 1, 2], vec![0x30; 300]],
         Some("example.com".into()),
-        Some(b"h2".to_vec()),
         created_at,
     );
     session.peer_chain_check = Some(ChainCheck {
@@ -30,8 +28,15 @@ pub fn session(id: &[u8], created_at: u64) -> Session {
         valid_from: 1,
         valid_until: u64::MAX - 1,
     });
-    session.client_identity = Some(ClientIdentity([0xdd; 32]));
     session
+}
+
+/// [`session`] as a client keeps it: with an identity and a ticket of
+/// `ticket_len` bytes (none for 0) whose hint is an hour.
+pub fn client_session(id: &[u8], created_at: u64, ticket_len: usize) -> ClientSession {
+    let identity = Some(ClientIdentity([0xdd; 32]));
+    ClientSession::new(Arc::new(session(id, created_at)), identity)
+        .with_ticket(vec![0xee; ticket_len], 3600)
 }
 
 /// Asserts that two sessions hold the same state (the master secret
@@ -44,9 +49,13 @@ pub fn assert_same(a: &Session, b: &Session) {
     assert_eq!(a.peer_certificates, b.peer_certificates);
     assert_eq!(a.peer_chain_check, b.peer_chain_check);
     assert_eq!(a.server_name, b.server_name);
-    assert_eq!(a.alpn, b.alpn);
     assert_eq!(a.created_at, b.created_at);
     assert_eq!(a.lifetime, b.lifetime);
+}
+
+/// Asserts that two client sessions hold the same state.
+pub fn assert_same_client(a: &ClientSession, b: &ClientSession) {
+    assert_same(&a.session, &b.session);
     assert_eq!(a.ticket, b.ticket);
     assert_eq!(a.ticket_lifetime_hint, b.ticket_lifetime_hint);
     assert_eq!(a.client_identity, b.client_identity);
