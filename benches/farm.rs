@@ -187,7 +187,12 @@ fn main() {
     // One lookup alone (GETRANGE, open, decode) of a session in the store.
     let server = tls12::session_store::ServerId::parse("localhost").unwrap();
     let client_store = redis_store.client.session_store.as_ref().unwrap();
-    let stored = client_store.get(&server).unwrap().unwrap().session_id;
+    let stored = client_store
+        .get(&server)
+        .unwrap()
+        .unwrap()
+        .session
+        .session_id;
     let mut gets: Vec<Duration> = (0..ROUNDS * PER_ROUND)
         .map(|_| {
             let began = Instant::now();

@@ -346,12 +346,12 @@ fn handshake(config: &Arc<ClientConfig>, server: SocketAddr, kind: Kind) {
     match kind {
         Kind::Full => {
             assert!(!est.resumed, "{server}: resumed");
-            assert_eq!(est.negotiated.group, Some(NamedGroup::X25519));
+            assert_eq!(est.group, Some(NamedGroup::X25519));
         }
         Kind::ResumedById => assert!(est.resumed, "{server}: not resumed"),
         Kind::ResumedByTicket => {
             assert!(est.resumed, "{server}: not resumed");
-            assert!(est.session.ticket.is_some(), "{server}: no ticket");
+            assert!(est.session_ticket, "{server}: no ticket");
         }
     }
     stream.close().unwrap();

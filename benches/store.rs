@@ -33,7 +33,6 @@ fn session(n: u64) -> Arc<Session> {
         true,
         Vec::new(),
         Some("localhost".into()),
-        None,
         (system_clock())(),
     ))
 }

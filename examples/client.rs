@@ -144,7 +144,7 @@ fn run(args: &Args, page: Option<&Arc<HtmlReport>>) -> Result<(), String> {
             i + 1,
             if est.resumed { "resumed" } else { "new" },
             hex(est.session.session_id.as_bytes()),
-            est.negotiated.cipher_suite.rfc_name(),
+            est.session.cipher_suite.rfc_name(),
         );
         if i == 0 {
             io::stdout().write_all(&reply).map_err(|e| e.to_string())?;
@@ -274,15 +274,15 @@ fn summary(stream: &Stream<TcpStream>) -> Vec<(&'static str, String)> {
     let Some(est) = conn.established() else {
         return Vec::new();
     };
-    let key_block = est.negotiated.key_block(est.session.master_secret());
+    let key_block = est.key_block();
     vec![
         ("handshakes", conn.handshake_count().to_string()),
-        ("client random", hex(&est.negotiated.client_random.0)),
+        ("client random", hex(&est.client_random.0)),
         ("key block (first 16)", hex(&key_block.as_bytes()[..16])),
         ("session id", hex(est.session.session_id.as_bytes())),
         (
             "cipher suite",
-            est.negotiated.cipher_suite.rfc_name().to_string(),
+            est.session.cipher_suite.rfc_name().to_string(),
         ),
         ("resumed", est.resumed.to_string()),
     ]

@@ -508,7 +508,7 @@ fn connect_as(
     exchange(&mut stream)?;
     let row = row_of(name, &stream)?;
     if let (Some(page), Some(est)) = (PAGE.get(), stream.connection().established()) {
-        page.name_connection(&est.negotiated.client_random.0, name);
+        page.name_connection(&est.client_random.0, name);
     }
     Ok((stream, row))
 }
@@ -528,7 +528,7 @@ fn row_of(name: &'static str, stream: &Stream<TcpStream>) -> io::Result<Row> {
     let conn = stream.connection();
     let est = conn.established().ok_or(io::Error::other("no handshake"))?;
     let master = est.session.master_secret();
-    let key_block = est.negotiated.key_block(master);
+    let key_block = est.key_block();
     Ok(Row {
         name,
         local_port: stream.get_ref().local_addr()?.port(),
@@ -546,13 +546,15 @@ fn describe(stream: &Stream<TcpStream>) {
     let Some(est) = conn.established() else {
         return;
     };
-    let neg = &est.negotiated;
     println!("  the session S1 (RFC 5246 §7), shared by every connection that resumes it:");
     println!(
         "    session id      {}",
         hex(est.session.session_id.as_bytes())
     );
-    println!("    cipher suite    {}", neg.cipher_suite.rfc_name());
+    println!(
+        "    cipher suite    {}",
+        est.session.cipher_suite.rfc_name()
+    );
     println!(
         "    master secret   {} (fingerprint)",
         fingerprint(est.session.master_secret().as_bytes())
@@ -562,9 +564,9 @@ fn describe(stream: &Stream<TcpStream>) {
         est.session.extended_master_secret
     );
     println!("  the connection C1 (RFC 5246 §6.1), its own and no one else's:");
-    println!("    client random   {}", hex(&neg.client_random.0));
-    println!("    server random   {}", hex(&neg.server_random.0));
-    let key_block = neg.key_block(est.session.master_secret());
+    println!("    client random   {}", hex(&est.client_random.0));
+    println!("    server random   {}", hex(&est.server_random.0));
+    let key_block = est.key_block();
     println!(
         "    key block       {} (fingerprint)",
         fingerprint(key_block.as_bytes())
@@ -596,18 +598,18 @@ fn side_by_side(a: &Stream<TcpStream>, b: &Stream<TcpStream>) {
     );
     line(
         "client random",
-        hex(&x.negotiated.client_random.0),
-        hex(&y.negotiated.client_random.0),
+        hex(&x.client_random.0),
+        hex(&y.client_random.0),
     );
     line(
         "server random",
-        hex(&x.negotiated.server_random.0),
-        hex(&y.negotiated.server_random.0),
+        hex(&x.server_random.0),
+        hex(&y.server_random.0),
     );
     line(
         "key block",
-        fingerprint(x.negotiated.key_block(x.session.master_secret()).as_bytes()),
-        fingerprint(y.negotiated.key_block(y.session.master_secret()).as_bytes()),
+        fingerprint(x.key_block().as_bytes()),
+        fingerprint(y.key_block().as_bytes()),
     );
     println!(
         "  key_block = PRF(master_secret, \"key expansion\", server_random + client_random) (§6.3)"

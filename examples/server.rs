@@ -264,7 +264,7 @@ fn local_ticket_keys(args: &Args) -> io::Result<Option<Arc<TicketKeys>>> {
 fn resumed_from(est: &tls12::Established) -> &'static str {
     if !est.resumed {
         "(not resumed)"
-    } else if est.negotiated.session_id != est.session.session_id {
+    } else if est.server_hello_session_id != est.session.session_id {
         "ticket"
     } else {
         SESSION_CACHE.get().copied().unwrap_or("session cache")
@@ -563,14 +563,13 @@ fn describe(conn: &Connection, peer: SocketAddr) -> String {
     let Some(est) = conn.established() else {
         return "no handshake\n".into();
     };
-    let neg = &est.negotiated;
     let session = &est.session;
     let text = |v: &Option<Vec<u8>>| {
         v.as_ref()
             .map_or("(none)".into(), |p| String::from_utf8_lossy(p).into_owned())
     };
-    let client_cert = neg
-        .peer_certificates
+    let client_cert = est
+        .peer_certificates()
         .first()
         .map_or("(none)".to_string(), |c| {
             tls12::handshake::verify::leaf_subject(c).unwrap_or_else(|e| e.to_string())
@@ -596,13 +595,13 @@ fn describe(conn: &Connection, peer: SocketAddr) -> String {
          \x20 extended master secret: {}\n\
          \x20 ticket issued:      {}\n",
         ANSWERED_BY.get().map_or("?".into(), |a| a.to_string()),
-        neg.cipher_suite.rfc_name(),
-        neg.group.map_or("(none: resumed)", |g| g.name()),
+        session.cipher_suite.rfc_name(),
+        est.group.map_or("(none: resumed)", |g| g.name()),
         conn.handshake_count(),
-        neg.server_name.as_deref().unwrap_or("(none)"),
-        text(&neg.alpn),
-        hex::encode(neg.client_random.0),
-        hex::encode(neg.server_random.0),
+        session.server_name.as_deref().unwrap_or("(none)"),
+        text(&est.alpn),
+        hex::encode(est.client_random.0),
+        hex::encode(est.server_random.0),
         if session.session_id.is_empty() {
             "(none)".to_string()
         } else {
@@ -616,6 +615,6 @@ fn describe(conn: &Connection, peer: SocketAddr) -> String {
         },
         resumed_from(est),
         session.extended_master_secret,
-        neg.session_ticket,
+        est.session_ticket,
     )
 }

@@ -131,7 +131,7 @@ fn request(stream: &mut Stream<TcpStream>) {
     let me = stream.get_ref().local_addr().unwrap().to_string();
     assert_eq!(field(page, "peer address:"), me);
     let est = stream.connection().established().unwrap();
-    let random = hex::encode(est.negotiated.client_random.0);
+    let random = hex::encode(est.client_random.0);
     assert_eq!(field(page, "client random:"), random);
     let kind = if est.resumed {
         "resumed"

@@ -167,8 +167,11 @@ fn renegotiation_prefix_injection_cve_2009_3555() {
     // (by sending a fatal handshake_failure alert)."
     let mut attacker = Pair::new(common::client_config(), common::server_config());
     attacker.complete();
-    let est = attacker.client.established().unwrap();
-    let spliced = [est.client_verify_data, est.server_verify_data].concat();
+    let spliced = attacker
+        .client
+        .renegotiation_binding()
+        .unwrap()
+        .both_verify_data();
     let mut victim = Pair::new(common::client_config(), common::server_config());
     victim.flight_to_server(untouched).unwrap();
     let result = victim.flight_to_client(|wire| {
@@ -287,7 +290,6 @@ fn triple_handshake_requires_ems_for_resumption() {
         false,
         Vec::new(),
         Some("localhost".into()),
-        None,
         system_clock()(),
     );
     ServerSessionStore::put(&*store, Arc::new(legacy)).unwrap();
@@ -411,7 +413,7 @@ fn triple_handshake_server_certificate_fixed_across_renegotiation() {
     ClientSessionStore::put(
         &*client_store,
         &localhost,
-        Arc::new(handmade_session(&id, [7; 48], rsa_chain)),
+        tls12::ClientSession::new(Arc::new(handmade_session(&id, [7; 48], rsa_chain)), None),
     )
     .unwrap();
     ServerSessionStore::put(

@@ -39,13 +39,24 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tls12::handshake::messages::HandshakePayload;
 use tls12::handshake::observe::{Observer, TraceEvent};
-use tls12::session_store::{MemoryStore, TicketKeys};
+use tls12::session_store::{MemoryStore, ServerId, TicketKeys};
 use tls12::{
-    system_clock, CertifiedKey, ClientAuth, ClientConfig, Connection, ServerConfig, Session,
-    SigningKey, Stream, TrustAnchors,
+    system_clock, CertifiedKey, ClientAuth, ClientConfig, ClientSession, Connection, ServerConfig,
+    Session, SigningKey, Stream, TrustAnchors,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What `client` keeps for `localhost`: the session, and the ticket that
+/// only a client holds beside it.
+fn kept(client: &ClientConfig) -> ClientSession {
+    let store = client.session_store.as_ref().expect("a client store");
+    let localhost = ServerId::parse("localhost").unwrap();
+    store
+        .get(&localhost)
+        .unwrap()
+        .expect("a session for localhost")
+}
 
 /// A root, and a client certificate it issued that is too large for a
 /// ticket: a 70,000-byte private extension (non-critical, so verifiers
@@ -156,8 +167,10 @@ fn our_server_sends_an_empty_ticket_for_a_session_too_large_and_resumes_it_by_id
     assert_eq!(session.peer_certificates.len(), 2, "our server's chain");
     assert_eq!(sent.take(), [Vec::<u8>::new()], "one empty ticket sent");
     assert_eq!(received.take(), [Vec::<u8>::new()]);
-    assert!(session.ticket.is_none(), "an empty ticket is no ticket");
-    assert_eq!(session.ticket_lifetime_hint, 0);
+    let first = kept(&client);
+    assert!(Arc::ptr_eq(&first.session, &session), "the session kept");
+    assert!(first.ticket.is_none(), "an empty ticket is no ticket");
+    assert_eq!(first.ticket_lifetime_hint, 0);
     assert!(!session.session_id.is_empty());
 
     // Offered by id (there is no ticket to offer), resumed, and the
@@ -166,7 +179,7 @@ fn our_server_sends_an_empty_ticket_for_a_session_too_large_and_resumes_it_by_id
     assert!(resumed, "the session resumes by its id");
     assert_eq!(again.session_id, session.session_id);
     assert_eq!(sent.take(), [Vec::<u8>::new()]);
-    assert!(again.ticket.is_none());
+    assert!(kept(&client).ticket.is_none());
 }
 
 /// Our server for `count` connections over loopback; each result says
@@ -310,11 +323,12 @@ fn our_client_takes_an_empty_ticket_from_rustls_and_resumes_by_id() {
     let (session, resumed) = connect_to_rustls(&client, &server);
     assert!(!resumed);
     assert_eq!(received.take(), [Vec::<u8>::new()], "rustls sent no ticket");
-    assert!(session.ticket.is_none());
-    assert_eq!(session.ticket_lifetime_hint, 0);
-    assert_eq!(
-        session.lifetime,
-        Session::DEFAULT_LIFETIME,
+    let first = kept(&client);
+    assert!(first.ticket.is_none());
+    assert_eq!(first.ticket_lifetime_hint, 0);
+    assert_eq!(session.lifetime, Session::DEFAULT_LIFETIME);
+    assert!(
+        !first.is_expired(session.created_at + Session::DEFAULT_LIFETIME - 1),
         "the hint of a ticket that was not sent shortened the session"
     );
     let (again, resumed) = connect_to_rustls(&client, &server);

@@ -86,12 +86,7 @@ fn handshake(ours: &mut Connection, theirs: &mut rustls::Connection) {
 /// Both ends export the same bytes for each context, and different bytes
 /// for different contexts.
 fn same_exports(ours: &Connection, theirs: &rustls::Connection, side: &str) {
-    assert!(
-        ours.established()
-            .unwrap()
-            .negotiated
-            .extended_master_secret
-    );
+    assert!(ours.established().unwrap().session.extended_master_secret);
     let mut seen = Vec::new();
     for context in CONTEXTS {
         let mut mine = [0; 64];
@@ -128,7 +123,7 @@ const NO_EMS: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.2:%NO_SESSION_HASH";
 /// A session without the extended master secret exports nothing.
 fn refuses_to_export(conn: &Connection) {
     let est = conn.established().unwrap();
-    assert!(!est.negotiated.extended_master_secret, "GnuTLS sent EMS");
+    assert!(!est.session.extended_master_secret, "GnuTLS sent EMS");
     for context in CONTEXTS {
         let mut out = [0; 32];
         assert_eq!(

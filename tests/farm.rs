@@ -348,7 +348,7 @@ fn a_fatal_alert_on_one_server_invalidates_the_session_on_all() {
 
     // The client still offers it (as a client that missed the alert
     // would); B refuses it.
-    store.put(&server, Arc::new(session.duplicate())).unwrap();
+    store.put(&server, session.clone()).unwrap();
     let after = visit(&config, b);
     assert!(!after.resumed, "B resumed an invalidated session");
     assert_ne!(after.field("session id:"), session_id);
@@ -571,7 +571,6 @@ fn session(id: u8, now: u64) -> Arc<Session> {
         true,
         Vec::new(),
         Some("localhost".into()),
-        None,
         now,
     ))
 }

@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use tls12::handshake::messages::{Certificate, HandshakeMessage, HandshakePayload, HandshakeType};
 use tls12::handshake::observe::{Direction, Observer, TraceEvent};
 use tls12::record_layer::record::{write_record, ContentType, ProtocolVersion};
-use tls12::session_store::MemoryStore;
-use tls12::{CipherSuite, Connection};
+use tls12::session_store::{ClientSessionStore, MemoryStore, ServerId};
+use tls12::{CipherSuite, ClientSession, Connection};
 
 /// A fuzz target's body: arbitrary bytes in, a panic on a failed property.
 type Body = fn(&[u8]);
@@ -93,9 +93,10 @@ fn ticket() {
     replay("ticket", targets::ticket);
 }
 
-/// The saved `SessionState`s still decode: a new `format_version` must
-/// carry them over, or the session and ticket targets would only ever
-/// replay the version check.
+/// The saved `SessionState`s (and a client's `ClientSessionState`s, named
+/// `-kept`) still decode: a new `format_version` must carry them over, or
+/// the session and ticket targets would only ever replay the version
+/// check.
 #[test]
 fn saved_sessions_are_of_the_current_format() {
     let saved = [
@@ -113,7 +114,11 @@ fn saved_sessions_are_of_the_current_format() {
                 continue;
             }
             let bytes = std::fs::read(&path).unwrap();
-            if let Err(e) = tls12::Session::decode(&bytes) {
+            let decoded = match name.ends_with("-kept") {
+                true => ClientSession::decode(&bytes).map(drop),
+                false => tls12::Session::decode(&bytes).map(drop),
+            };
+            if let Err(e) = decoded {
                 panic!("{}: {e}", path.display());
             }
             checked += 1;
@@ -192,6 +197,8 @@ struct Transcript {
     messages: Vec<Vec<u8>>,
     client: Connection,
     server: Connection,
+    /// What the client kept of the session afterwards: with its ticket.
+    kept: ClientSession,
 }
 
 /// A handshake between the fuzz targets' client and server configs, in
@@ -214,12 +221,17 @@ fn handshake(suites: &[CipherSuite], store: &Arc<MemoryStore>) -> Transcript {
     }
     assert!(!client.is_handshaking() && !server.is_handshaking());
     let messages = sent.0.lock().unwrap().clone();
+    let localhost = ServerId::parse("localhost").unwrap();
+    let kept = ClientSessionStore::get(&**store, &localhost)
+        .unwrap()
+        .unwrap();
     Transcript {
         client_wire,
         server_wire,
         messages,
         client,
         server,
+        kept,
     }
 }
 
@@ -318,7 +330,9 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
             seeds.push(("session", format!("{name}-{side}"), state.clone()));
             seeds.push(("ticket", format!("{name}-{side}-session"), state));
         }
-        let ticket = t.client.session().unwrap().ticket.clone().unwrap();
+        let client_state = t.kept.encode().to_vec();
+        seeds.push(("session", format!("{name}-client-kept"), client_state));
+        let ticket = t.kept.ticket.clone().unwrap();
         seeds.push(("ticket", format!("{name}-ticket"), ticket));
     }
     seeds

@@ -28,7 +28,7 @@ fn every_suite_and_group_completes_and_carries_data() {
                 stream.write_all(&buf).unwrap();
                 stream.close().unwrap();
                 let est = stream.connection().established().unwrap();
-                (est.negotiated.cipher_suite, est.negotiated.group)
+                (est.session.cipher_suite, est.group)
             });
             let mut config = common::client_config();
             config.cipher_suites = vec![suite];
@@ -40,10 +40,16 @@ fn every_suite_and_group_completes_and_carries_data() {
             stream.read_to_end(&mut reply).unwrap();
             assert_eq!(reply, b"pong:hello");
             let est = stream.connection().established().unwrap();
-            assert_eq!(est.negotiated.cipher_suite, suite);
-            assert_eq!(est.negotiated.group, Some(group));
-            assert!(est.negotiated.extended_master_secret);
-            assert!(est.negotiated.secure_renegotiation);
+            assert_eq!(est.session.cipher_suite, suite);
+            assert_eq!(est.group, Some(group));
+            assert!(est.session.extended_master_secret);
+            assert!(
+                stream
+                    .connection()
+                    .renegotiation_binding()
+                    .unwrap()
+                    .secure_renegotiation
+            );
             assert_eq!(server.join().unwrap(), (suite, Some(group)));
             checked += 1;
         }

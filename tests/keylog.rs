@@ -211,7 +211,7 @@ fn the_library_logs_nothing_unless_a_config_asks() {
         lines[0],
         format!(
             "CLIENT_RANDOM {} {}",
-            hex::encode(est.negotiated.client_random.0),
+            hex::encode(est.client_random.0),
             hex::encode(est.session.master_secret().as_bytes())
         )
     );

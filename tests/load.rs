@@ -103,7 +103,6 @@ fn visit(config: &Arc<ClientConfig>, server: SocketAddr) -> Result<Handshake, St
     expect_eq("Content-Length", length, &page.len().to_string())?;
 
     let est = stream.connection().established().ok_or("no handshake")?;
-    let neg = &est.negotiated;
     expect_eq(
         "peer address",
         field(page, "peer address:")?,
@@ -112,17 +111,17 @@ fn visit(config: &Arc<ClientConfig>, server: SocketAddr) -> Result<Handshake, St
     expect_eq(
         "cipher suite",
         field(page, "cipher suite:")?,
-        neg.cipher_suite.rfc_name(),
+        est.session.cipher_suite.rfc_name(),
     )?;
     expect_eq(
         "client random",
         field(page, "client random:")?,
-        &hex(&neg.client_random.0),
+        &hex(&est.client_random.0),
     )?;
     expect_eq(
         "server random",
         field(page, "server random:")?,
-        &hex(&neg.server_random.0),
+        &hex(&est.server_random.0),
     )?;
     expect_eq(
         "session id",
@@ -136,7 +135,10 @@ fn visit(config: &Arc<ClientConfig>, server: SocketAddr) -> Result<Handshake, St
     };
     expect_eq("this handshake", field(page, "this handshake:")?, kind)?;
     Ok(
-        match (est.resumed, neg.session_id == est.session.session_id) {
+        match (
+            est.resumed,
+            est.server_hello_session_id == est.session.session_id,
+        ) {
             (false, _) => Handshake::Full,
             (true, true) => Handshake::ResumedById,
             // RFC 5077 §3.4: with a ticket the client sends a fresh session id,

@@ -198,13 +198,12 @@ fn harness_completes_an_untouched_handshake() {
     // What every negative test departs from: the same pumping, no tampering.
     let mut pair = Pair::new(common::client_config(), common::server_config());
     pair.complete();
-    let (client, server) = (
-        pair.client.established().unwrap(),
-        pair.server.established().unwrap(),
+    // RFC 5746 §3.1: both ends keep the same two verify_data.
+    assert_eq!(
+        pair.client.renegotiation_binding().unwrap(),
+        pair.server.renegotiation_binding().unwrap()
     );
-    assert_eq!(client.server_verify_data, server.server_verify_data);
-    assert_eq!(client.client_verify_data, server.client_verify_data);
-    assert!(server.session.is_resumable());
+    assert!(pair.server.session().unwrap().is_resumable());
 }
 
 #[test]
@@ -215,7 +214,7 @@ fn harness_keys_open_the_finished_and_a_resealed_copy_is_accepted() {
         let (mut pair, result, _) = server_finished_resealed(suite, |_| {});
         result.unwrap();
         let est = pair.client.established().expect("client completes");
-        assert_eq!(est.negotiated.cipher_suite, suite);
+        assert_eq!(est.session.cipher_suite, suite);
         pair.client.write_application_data(b"ping").unwrap();
         pair.flight_to_server(untouched).unwrap();
         let mut buf = [0u8; 4];
@@ -384,9 +383,12 @@ fn finished_resealed_in_flight(
     let opener = write_state(est, sender, 0);
     let sealer = write_state(est, sender, 0);
     let receiver_write = write_state(est, receiver, 1);
+    let finished = from
+        .renegotiation_binding()
+        .expect("the sender has completed");
     let verify_data = match sender {
-        Writer::Server => est.server_verify_data,
-        Writer::Client => est.client_verify_data,
+        Writer::Server => finished.server_verify_data,
+        Writer::Client => finished.client_verify_data,
     };
 
     let wire = take(from);
@@ -1093,7 +1095,7 @@ impl Resumable {
         let server = ServerId::parse("localhost").unwrap();
         ClientSessionStore::get(&*self.client_store, &server)
             .unwrap()
-            .is_some_and(|s| s.is_resumable())
+            .is_some_and(|s| s.session.is_resumable())
     }
 
     /// The server store still holds the session, resumable.
@@ -1284,11 +1286,8 @@ fn renegotiation_with_a_server_without_rfc_5746_is_refused_and_says_so() {
         .unwrap();
     let mut stream =
         tls12::Stream::connect(Arc::new(common::client_config()), "localhost", sock).unwrap();
-    let est = stream.connection().established().unwrap();
-    assert!(
-        !est.negotiated.secure_renegotiation,
-        "GnuTLS signalled RFC 5746"
-    );
+    let binding = stream.connection().renegotiation_binding().unwrap();
+    assert!(!binding.secure_renegotiation, "GnuTLS signalled RFC 5746");
 
     let error = stream.renegotiate().unwrap_err();
     let tls = tls12::tls_error(&error).expect("a TLS error");

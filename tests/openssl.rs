@@ -114,13 +114,14 @@ fn our_client_to_s_server_every_suite_and_group() {
             let mut stream = connect(common::client_config(), port)
                 .unwrap_or_else(|e| panic!("{suite:?} {group:?}: {e}"));
             let est = stream.connection().established().unwrap();
-            assert_eq!(est.negotiated.cipher_suite, suite);
-            assert_eq!(est.negotiated.group, Some(group), "{suite:?}");
-            assert!(est.negotiated.extended_master_secret, "{suite:?} {group:?}");
-            assert!(est.negotiated.secure_renegotiation, "{suite:?} {group:?}");
+            assert_eq!(est.session.cipher_suite, suite);
+            assert_eq!(est.group, Some(group), "{suite:?}");
+            assert!(est.session.extended_master_secret, "{suite:?} {group:?}");
+            let binding = stream.connection().renegotiation_binding().unwrap();
+            assert!(binding.secure_renegotiation, "{suite:?} {group:?}");
             // s_server sends its leaf and, from -cert_chain, the intermediate.
             let chain = common::certs_der(&format!("{}/localhost.chain.pem", pki(suite)));
-            assert_eq!(est.negotiated.peer_certificates, chain);
+            assert_eq!(est.peer_certificates(), chain);
             check_reversed_echo(&mut stream);
             // s_server waits up to half a second for the transport to close
             // before it exits.
@@ -176,13 +177,13 @@ fn serve_pong(
         stream.write_all(b"pong:")?;
         stream.write_all(&received)?;
         stream.close()?;
-        let neg = &stream.connection().established().unwrap().negotiated;
+        let est = stream.connection().established().unwrap();
         Ok(Served {
             received,
-            suite: neg.cipher_suite,
-            group: neg.group,
-            server_name: neg.server_name.clone(),
-            peer_certificates: neg.peer_certificates.to_vec(),
+            suite: est.session.cipher_suite,
+            group: est.group,
+            server_name: est.session.server_name.clone(),
+            peer_certificates: est.peer_certificates().to_vec(),
         })
     })
 }
@@ -338,7 +339,7 @@ fn our_client_with_a_certificate_to_s_server_requiring_one() {
                 .connection()
                 .established()
                 .unwrap()
-                .negotiated
+                .session
                 .cipher_suite,
             suite
         );

@@ -38,7 +38,7 @@ use std::time::Duration;
 use common::{openssl, s_server_command, start_s_server, test_data_arg, ChildGuard};
 use rustls::pki_types::pem::PemObject;
 
-use tls12::handshake::common::{Authentication, PreviousHandshake, Side, Transcript};
+use tls12::handshake::common::{Authentication, PreviousHandshake, Transcript};
 use tls12::handshake::messages::{
     ClientHello, Finished, HandshakeMessage, HandshakePayload, HandshakeType, ServerHello,
     TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
@@ -47,8 +47,9 @@ use tls12::record_layer::aead::CipherState;
 use tls12::record_layer::prf::{self, FinishedLabel};
 use tls12::record_layer::record::ContentType;
 use tls12::session_store::{ClientSessionStore, MemoryStore, ServerId};
+use tls12::RenegotiationBinding;
 use tls12::{
-    AlertDescription, ClientAuth, ClientConfig, Connection, Error, Established, Event,
+    AlertDescription, ClientAuth, ClientConfig, ClientSession, Connection, Error, Event,
     ServerConfig, Session, Stream,
 };
 
@@ -179,12 +180,8 @@ impl Keys {
         Self {
             session: est.session.clone(),
             resumed: est.resumed,
-            client_random: est.negotiated.client_random.0,
-            key_block: est
-                .negotiated
-                .key_block(est.session.master_secret())
-                .as_bytes()
-                .to_vec(),
+            client_random: est.client_random.0,
+            key_block: est.key_block().as_bytes().to_vec(),
         }
     }
 
@@ -316,6 +313,15 @@ fn localhost() -> ServerId {
     ServerId::parse("localhost").unwrap()
 }
 
+impl Stores {
+    /// What the client keeps for `localhost`: the session and what only a
+    /// client holds beside it.
+    fn kept(&self) -> ClientSession {
+        let kept = ClientSessionStore::get(&*self.client_store, &localhost()).unwrap();
+        kept.expect("a session kept for localhost")
+    }
+}
+
 /// A server config with one chain and its key (files under test-data/).
 fn server_with(chain: &str, key: &str) -> ServerConfig {
     ServerConfig::new(vec![common::certified(chain, key)])
@@ -438,11 +444,12 @@ fn renegotiate_resuming_switches_the_connection_back_to_an_earlier_session() {
     assert_ne!(third.session.session_id, first.session.session_id);
     assert!(!third.same_master_secret(&first));
     let stored = ClientSessionStore::get(&*s.client_store, &localhost()).unwrap();
-    assert!(Arc::ptr_eq(&stored.unwrap(), &third.session));
+    assert!(Arc::ptr_eq(&stored.unwrap().session, &third.session));
 
     // 4: with the first session put back in the store, the connection
     // returns to it.
-    ClientSessionStore::put(&*s.client_store, &localhost(), first.session.clone()).unwrap();
+    let first_kept = ClientSession::new(first.session.clone(), None);
+    ClientSessionStore::put(&*s.client_store, &localhost(), first_kept).unwrap();
     let fourth = client_renegotiation(&mut pair, true);
     assert!(fourth.resumed);
     assert!(Arc::ptr_eq(&fourth.session, &first.session));
@@ -532,7 +539,7 @@ fn over_tcp_the_connection_stays_while_its_session_changes() {
 /// state for the alert it may send (it has not sent ChangeCipherSpec in
 /// this handshake: its current keys).
 fn renegotiation_client_hello(
-    edit: impl FnOnce(&mut ClientHello, &Established),
+    edit: impl FnOnce(&mut ClientHello, &RenegotiationBinding),
 ) -> (Pair, Result<(), Error>, CipherState) {
     let mut pair = Pair::connected(&common::client_config(), &common::server_config());
     pair.exchange("before");
@@ -540,6 +547,7 @@ fn renegotiation_client_hello(
     pair.client.renegotiate().unwrap();
     let wire = take(&mut pair.client);
     let est = pair.client.established().unwrap();
+    let binding = pair.client.renegotiation_binding().unwrap();
     let tampered = reseal(
         &wire,
         || write_state(est, Writer::Client, seq),
@@ -552,12 +560,12 @@ fn renegotiation_client_hello(
                 // RFC 5746 §3.5: "the saved client_verify_data".
                 assert_eq!(
                     hello.extensions.renegotiation_info.as_deref(),
-                    Some(&est.client_verify_data[..])
+                    Some(&binding.client_verify_data[..])
                 );
                 assert!(!hello
                     .cipher_suites
                     .contains(&TLS_EMPTY_RENEGOTIATION_INFO_SCSV));
-                edit(hello, est);
+                edit(hello, binding);
             });
         },
     );
@@ -573,7 +581,7 @@ fn renegotiation_client_hello(
 /// client. Returns the pair, the client's result, and the client's write
 /// state for its alert.
 fn renegotiation_server_hello(
-    edit: impl FnOnce(&mut ServerHello, &Established),
+    edit: impl FnOnce(&mut ServerHello, &RenegotiationBinding),
 ) -> (Pair, Result<(), Error>, CipherState) {
     let mut pair = Pair::connected(&common::client_config(), &common::server_config());
     pair.exchange("before");
@@ -582,6 +590,7 @@ fn renegotiation_server_hello(
     pair.client_to_server().unwrap();
     let wire = take(&mut pair.server);
     let est = pair.client.established().unwrap();
+    let binding = pair.client.renegotiation_binding().unwrap();
     let tampered = reseal(
         &wire,
         || write_state(est, Writer::Server, seq),
@@ -593,9 +602,11 @@ fn renegotiation_server_hello(
                 };
                 // RFC 5746 §3.7: "the saved client_verify_data and
                 // server_verify_data".
-                let both = [est.client_verify_data, est.server_verify_data].concat();
-                assert_eq!(hello.extensions.renegotiation_info, Some(both));
-                edit(hello, est);
+                assert_eq!(
+                    hello.extensions.renegotiation_info,
+                    Some(binding.both_verify_data())
+                );
+                edit(hello, binding);
             });
         },
     );
@@ -623,7 +634,7 @@ fn harness_reseals_renegotiation_hellos_faithfully() {
     pair.exchange("after");
 }
 
-type ClientHelloEdit = fn(&mut ClientHello, &Established);
+type ClientHelloEdit = fn(&mut ClientHello, &RenegotiationBinding);
 
 #[test]
 fn tampered_renegotiation_info_in_the_client_hello_is_handshake_failure() {
@@ -648,13 +659,16 @@ fn tampered_renegotiation_info_in_the_client_hello_is_handshake_failure() {
         ("correct, but with the SCSV", |hello, _| {
             hello.cipher_suites.push(TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
         }),
-        ("the server's verify_data", |hello, est| {
-            hello.extensions.renegotiation_info = Some(est.server_verify_data.to_vec());
+        ("the server's verify_data", |hello, binding| {
+            hello.extensions.renegotiation_info = Some(binding.server_verify_data.to_vec());
         }),
-        ("both verify_data, as a server sends them", |hello, est| {
-            let both = [est.client_verify_data, est.server_verify_data].concat();
-            hello.extensions.renegotiation_info = Some(both);
-        }),
+        (
+            "both verify_data, as a server sends them",
+            |hello, binding| {
+                let both = [binding.client_verify_data, binding.server_verify_data].concat();
+                hello.extensions.renegotiation_info = Some(both);
+            },
+        ),
     ];
     for (case, edit) in cases {
         let (mut pair, result, server_state) = renegotiation_client_hello(edit);
@@ -673,7 +687,7 @@ fn tampered_renegotiation_info_in_the_client_hello_is_handshake_failure() {
     }
 }
 
-type ServerHelloEdit = fn(&mut ServerHello, &Established);
+type ServerHelloEdit = fn(&mut ServerHello, &RenegotiationBinding);
 
 #[test]
 fn tampered_renegotiation_info_in_the_server_hello_is_handshake_failure() {
@@ -695,11 +709,11 @@ fn tampered_renegotiation_info_in_the_server_hello_is_handshake_failure() {
                 hello.extensions.renegotiation_info.as_mut().unwrap()[23] ^= 0x80;
             },
         ),
-        ("client_verify_data only", |hello, est| {
-            hello.extensions.renegotiation_info = Some(est.client_verify_data.to_vec());
+        ("client_verify_data only", |hello, binding| {
+            hello.extensions.renegotiation_info = Some(binding.client_verify_data.to_vec());
         }),
-        ("the halves swapped", |hello, est| {
-            let swapped = [est.server_verify_data, est.client_verify_data].concat();
+        ("the halves swapped", |hello, binding| {
+            let swapped = [binding.server_verify_data, binding.client_verify_data].concat();
             hello.extensions.renegotiation_info = Some(swapped);
         }),
         ("empty, as on an initial handshake", |hello, _| {
@@ -735,8 +749,8 @@ fn a_renegotiation_that_changes_the_extended_master_secret_is_refused() {
     // is no less a sign of misconfiguration or tampering. Each side checks
     // the other's hello, before any key is derived.
     let case = "renegotiation changed the extended master secret";
-    let (mut pair, result, client_state) = renegotiation_server_hello(|hello, est| {
-        assert!(est.negotiated.extended_master_secret);
+    let (mut pair, result, client_state) = renegotiation_server_hello(|hello, _| {
+        assert!(hello.extensions.extended_master_secret, "kept, untampered");
         hello.extensions.extended_master_secret = false;
     });
     let error = result.expect_err("the client must refuse");
@@ -919,10 +933,10 @@ fn no_renegotiation_with_a_peer_that_never_signalled_rfc_5746() {
         assert_eq!(events(conn), [completed(1, true)]);
     }
     pair.exchange("a connection without RFC 5746");
-    for (conn, side) in [(&pair.client, Side::Client), (&pair.server, Side::Server)] {
-        let est = conn.established().unwrap();
-        assert!(!est.negotiated.secure_renegotiation);
-        assert!(PreviousHandshake::after(est, side).is_none());
+    for conn in [&pair.client, &pair.server] {
+        let binding = conn.renegotiation_binding().unwrap();
+        assert!(!binding.secure_renegotiation);
+        assert!(PreviousHandshake::new(binding, conn.session().unwrap()).is_none());
     }
 
     // RFC 5746 §4.2 and §4.4 allow renegotiating with such a peer; we never
@@ -1114,9 +1128,9 @@ fn a_renegotiation_with_another_server_certificate_is_refused() {
     let mut pair = Pair::connected(&common::client_config(), &common::server_config());
     // Our server prefers the ECDSA suites, so the first handshake used the
     // ECDSA certificate.
-    let first = &pair.client.established().unwrap().negotiated;
+    let first = pair.client.established().unwrap();
     assert_eq!(
-        first.peer_certificates,
+        first.peer_certificates(),
         common::certs_der("ecdsa/localhost.chain.pem")
     );
     // The renegotiation is served with the RSA certificate only: valid for
@@ -1149,20 +1163,13 @@ fn a_renegotiation_resuming_a_session_of_another_server_certificate_is_refused()
     ecdsa_server.session_store = Some(shared);
     let s = with_stores();
 
-    let rsa_session = Pair::connected(&s.client, &rsa_server)
-        .client
-        .session()
-        .unwrap()
-        .clone();
+    Pair::connected(&s.client, &rsa_server);
+    let rsa_session = s.kept();
     ClientSessionStore::remove(&*s.client_store, &localhost()).unwrap();
     let mut pair = Pair::connected(&s.client, &ecdsa_server);
     let ecdsa_chain = common::certs_der("ecdsa/localhost.chain.pem");
     assert_eq!(
-        pair.client
-            .established()
-            .unwrap()
-            .negotiated
-            .peer_certificates,
+        pair.client.established().unwrap().peer_certificates(),
         ecdsa_chain
     );
     // The client offers the RSA server's session; the server resumes it.
@@ -1204,7 +1211,7 @@ fn a_server_renegotiation_can_demand_a_client_certificate() {
     let client = client_with_certificate(common::client_config());
     let mut pair = Pair::connected(&client, &common::server_config());
     let est = pair.server.established().unwrap();
-    assert!(est.negotiated.peer_certificates.is_empty());
+    assert!(est.peer_certificates().is_empty());
     assert_eq!(est.peer.how(), Authentication::Anonymous);
 
     let demanding = requiring_client_certificate(common::server_config());
@@ -1215,7 +1222,7 @@ fn a_server_renegotiation_can_demand_a_client_certificate() {
     }
     let est = pair.server.established().unwrap();
     let chain = common::certs_der("ecdsa/client.chain.pem");
-    assert_eq!(est.negotiated.peer_certificates, chain);
+    assert_eq!(est.peer_certificates(), chain);
     assert_eq!(est.session.peer_certificates, chain);
     assert_eq!(est.peer.how(), Authentication::Signature);
     pair.assert_agree();
@@ -1252,7 +1259,11 @@ fn after_a_step_up_client_renegotiations_meet_the_stepped_up_policy() {
     let client = client_with_certificate(s.client.clone());
     let chain = common::certs_der("ecdsa/client.chain.pem");
     let mut pair = Pair::connected(&client, &s.server);
-    let anonymous = pair.client.session().unwrap().clone();
+    let anonymous = s.kept();
+    assert!(Arc::ptr_eq(
+        &anonymous.session,
+        pair.client.session().unwrap()
+    ));
     assert!(pair.server.session().unwrap().peer_certificates.is_empty());
 
     let demanding = requiring_client_certificate(s.server.clone());
@@ -1262,11 +1273,7 @@ fn after_a_step_up_client_renegotiations_meet_the_stepped_up_policy() {
         assert_eq!(events(conn), [completed(2, false)]);
     }
     assert_eq!(
-        pair.server
-            .established()
-            .unwrap()
-            .negotiated
-            .peer_certificates,
+        pair.server.established().unwrap().peer_certificates(),
         chain
     );
 
@@ -1278,7 +1285,8 @@ fn after_a_step_up_client_renegotiations_meet_the_stepped_up_policy() {
     }
     let est = pair.server.established().unwrap();
     assert_eq!(
-        est.negotiated.peer_certificates, chain,
+        est.peer_certificates(),
+        chain,
         "the client renegotiated its authentication away"
     );
     assert_eq!(est.peer.how(), Authentication::Signature);
@@ -1292,8 +1300,8 @@ fn after_a_step_up_client_renegotiations_meet_the_stepped_up_policy() {
         assert_eq!(events(conn), [completed(4, false)]);
     }
     let est = pair.server.established().unwrap();
-    assert_ne!(est.session.session_id, anonymous.session_id);
-    assert_eq!(est.negotiated.peer_certificates, chain);
+    assert_ne!(est.session.session_id, anonymous.session.session_id);
+    assert_eq!(est.peer_certificates(), chain);
     pair.assert_agree();
     pair.exchange("still the authenticated client");
 }
@@ -1327,7 +1335,7 @@ fn a_server_requiring_a_client_certificate_does_not_resume_a_session_without_one
             .unwrap()
             .peer_certificates
             .is_empty());
-        let anonymous = anonymous.client.session().unwrap().clone();
+        let anonymous = s.kept();
 
         ClientSessionStore::remove(&*s.client_store, &localhost()).unwrap();
         let mut pair = Pair::connected(&client, &server);
@@ -1344,13 +1352,13 @@ fn a_server_requiring_a_client_certificate_does_not_resume_a_session_without_one
         }
         let session = pair.server.session().unwrap();
         if required {
-            assert_ne!(session.session_id, anonymous.session_id);
+            assert_ne!(session.session_id, anonymous.session.session_id);
             assert_eq!(
                 session.peer_certificates,
                 common::certs_der("ecdsa/client.chain.pem")
             );
         } else {
-            assert_eq!(session.session_id, anonymous.session_id);
+            assert_eq!(session.session_id, anonymous.session.session_id);
             assert!(session.peer_certificates.is_empty());
         }
         pair.exchange("after");

@@ -41,8 +41,8 @@ use tls12::session_store::{
     TicketKeys,
 };
 use tls12::{
-    system_clock, AlertDescription, CipherSuite, ClientConfig, Connection, Error, Established,
-    ServerConfig, Session, SessionId, Stream,
+    system_clock, AlertDescription, CipherSuite, ClientConfig, ClientSession, Connection, Error,
+    Established, ServerConfig, Session, SessionId, Stream,
 };
 
 type RecordError = tls12::record_layer::Error;
@@ -124,10 +124,7 @@ fn est(conn: &Connection) -> &Established {
 
 /// §6.3: the key block of the connection `est` describes.
 fn key_block(est: &Established) -> Vec<u8> {
-    est.negotiated
-        .key_block(est.session.master_secret())
-        .as_bytes()
-        .to_vec()
+    est.key_block().as_bytes().to_vec()
 }
 
 /// Sends `data` from one side to the other and checks it arrives whole.
@@ -172,17 +169,18 @@ enum By {
     Ticket,
 }
 
-/// Checks that `hello` offers `session` the way `by` says.
-fn assert_offered(by: By, hello: &ClientHello, session: &Session) {
+/// Checks that `hello` offers `kept` the way `by` says.
+fn assert_offered(by: By, hello: &ClientHello, kept: &ClientSession) {
     match by {
         By::SessionId => {
+            let session = &kept.session;
             assert!(!session.session_id.is_empty());
             assert_eq!(hello.session_id, session.session_id, "session id offered");
             assert_eq!(offered_ticket(hello), None);
         }
         By::Ticket => {
-            assert!(session.ticket.is_some());
-            assert_eq!(offered_ticket(hello), session.ticket.as_deref(), "ticket");
+            assert!(kept.ticket.is_some());
+            assert_eq!(offered_ticket(hello), kept.ticket.as_deref(), "ticket");
         }
     }
 }
@@ -239,7 +237,7 @@ impl Setup {
     }
 
     /// The session the client would offer `localhost` now.
-    fn client_session(&self) -> Arc<Session> {
+    fn client_session(&self) -> ClientSession {
         self.client_store
             .get(&localhost())
             .unwrap()
@@ -326,7 +324,6 @@ fn handmade(
         extended_master_secret,
         peer_certificates,
         Some("localhost".into()),
-        None,
         system_clock()(),
     )
 }
@@ -358,9 +355,9 @@ fn resumed_connections_share_the_master_secret_but_not_the_keys() {
         // The connections: each its own randoms, hence its own key block.
         for (i, a) in conns.iter().enumerate() {
             for (j, b) in conns.iter().enumerate().skip(i + 1) {
-                let (a_neg, b_neg) = (&est(&a.server).negotiated, &est(&b.server).negotiated);
-                assert_ne!(a_neg.client_random, b_neg.client_random, "{by:?} {i},{j}");
-                assert_ne!(a_neg.server_random, b_neg.server_random, "{by:?} {i},{j}");
+                let (a_est, b_est) = (est(&a.server), est(&b.server));
+                assert_ne!(a_est.client_random, b_est.client_random, "{by:?} {i},{j}");
+                assert_ne!(a_est.server_random, b_est.server_random, "{by:?} {i},{j}");
                 assert_ne!(a.key_block(), b.key_block(), "{by:?} {i},{j}");
             }
         }
@@ -381,8 +378,8 @@ fn resumed_connections_share_the_master_secret_but_not_the_keys() {
                         );
                     }
                     assert_eq!(
-                        est(&pair.server).negotiated.session_id,
-                        est(&full.server).negotiated.session_id
+                        est(&pair.server).server_hello_session_id,
+                        est(&full.server).server_hello_session_id
                     );
                 }
             }
@@ -432,7 +429,7 @@ fn serve_echo(config: ServerConfig, count: usize) -> (u16, thread::JoinHandle<Ve
                     let est = stream.connection().established().unwrap();
                     Served {
                         resumed: est.resumed,
-                        by_ticket: est.negotiated.session_id != est.session.session_id,
+                        by_ticket: est.server_hello_session_id != est.session.session_id,
                         master_secret: *est.session.master_secret().as_bytes(),
                         received,
                     }
@@ -631,7 +628,7 @@ fn visit(config: &Arc<ClientConfig>, port: u16) -> Visit {
     assert_eq!(field(&page, "this handshake:"), expected, "{page}");
     Visit {
         resumed: est.resumed,
-        by_ticket: est.negotiated.session_id != est.session.session_id,
+        by_ticket: est.server_hello_session_id != est.session.session_id,
         master_secret: *est.session.master_secret().as_bytes(),
         page,
     }
@@ -765,10 +762,14 @@ fn session_offered_for_another_server_name_is_refused() {
         let session = setup.client_session();
         // The client would not offer a session made for another name, so
         // the test files it under the new name itself.
-        let mut moved = session.duplicate();
+        let mut moved = session.session.duplicate();
         moved.server_name = Some("a.test.localhost".into());
         let other = ServerId::parse("a.test.localhost").unwrap();
-        setup.client_store.put(&other, Arc::new(moved)).unwrap();
+        let moved = ClientSession {
+            session: Arc::new(moved),
+            ..session.clone()
+        };
+        setup.client_store.put(&other, moved).unwrap();
 
         let pair = setup.connect("a.test.localhost");
         assert_eq!(
@@ -805,7 +806,8 @@ fn session_without_extended_master_secret_is_refused_by_the_server() {
             .unwrap();
         // The client's copy claims the extended master secret, so it offers it.
         let claimed = handmade(id, true, master_secret, chain.clone());
-        client_store.put(&localhost(), Arc::new(claimed)).unwrap();
+        let claimed = ClientSession::new(Arc::new(claimed), None);
+        client_store.put(&localhost(), claimed).unwrap();
 
         let pair = Pair::connect(&client, &server, "localhost");
         assert_eq!(pair.hello.session_id, id);
@@ -841,14 +843,13 @@ fn session_without_extended_master_secret_is_not_offered_by_the_client() {
             n += 1;
             let id = SessionId::new(&[n; 32]).unwrap();
             let server_copy = handmade(id, ems, master_secret, vec![]);
-            let mut client_copy = handmade(id, ems, master_secret, chain.clone());
+            let client_copy = handmade(id, ems, master_secret, chain.clone());
+            let mut client_copy = ClientSession::new(Arc::new(client_copy), None);
             if with_ticket {
                 client_copy.ticket = Some(keys.seal(&server_copy).unwrap());
             }
             store.put(Arc::new(server_copy)).unwrap();
-            client_store
-                .put(&localhost(), Arc::new(client_copy.duplicate()))
-                .unwrap();
+            client_store.put(&localhost(), client_copy.clone()).unwrap();
 
             let pair = Pair::connect(&client, &server, "localhost");
             let case = format!("ticket: {with_ticket}, EMS: {ems}");
@@ -905,8 +906,8 @@ fn expired_session_is_not_offered_by_the_client() {
         setup.client.clock = clock.clock();
         let full = setup.connect("localhost");
         let session = setup.client_session();
-        assert_eq!(session.created_at, clock.now());
-        let end = session.created_at + session.lifetime;
+        assert_eq!(session.session.created_at, clock.now());
+        let end = session.session.created_at + session.session.lifetime;
 
         clock.set(end - 1);
         let pair = setup.connect("localhost");
@@ -965,7 +966,7 @@ fn fatal_alert_on_a_resumed_connection_invalidates_the_session() {
         let setup = with_stores(Setup::new(By::SessionId), files.then_some(&dir));
         let case = if files { "FileStore" } else { "MemoryStore" };
         let full = setup.connect("localhost");
-        let kept_copy = setup.client_session().duplicate();
+        let kept_copy = setup.client_session().session.duplicate();
         let id = kept_copy.session_id;
 
         let mut pair = setup.connect("localhost");
@@ -994,7 +995,7 @@ fn fatal_alert_on_a_resumed_connection_invalidates_the_session() {
 
         setup
             .client_store
-            .put(&localhost(), Arc::new(kept_copy))
+            .put(&localhost(), ClientSession::new(Arc::new(kept_copy), None))
             .unwrap();
         let stale = setup.connect("localhost");
         assert_eq!(stale.hello.session_id, id, "{case}");
@@ -1049,17 +1050,17 @@ fn ticket_from_an_unknown_key_or_altered_is_refused() {
     assert_eq!(again.master_secret(), pair.master_secret());
 
     // One bit of the (encrypted) state changed: the tag no longer verifies.
-    let mut altered = fresh.duplicate();
+    let mut altered = fresh.clone();
     let ticket = altered.ticket.as_mut().unwrap();
     let middle = ticket.len() / 2;
     ticket[middle] ^= 0x01;
     setup
         .client_store
-        .put(&localhost(), Arc::new(altered.duplicate()))
+        .put(&localhost(), altered.clone())
         .unwrap();
     let pair = Pair::connect(&setup.client, &other, "localhost");
     assert_offered(By::Ticket, &pair.hello, &altered);
-    assert_full_handshake(&pair, fresh.master_secret().as_bytes());
+    assert_full_handshake(&pair, fresh.session.master_secret().as_bytes());
 }
 
 // ---------------------------------------------------------------------------
@@ -1076,9 +1077,12 @@ fn tickets_resume_on_a_server_without_a_session_store() {
     assert!(setup.server.session_store.is_none());
     let full = setup.connect("localhost");
     // §7.4.1.3: an empty session id, "the session will not be cached".
-    assert!(est(&full.server).negotiated.session_id.is_empty());
+    assert!(est(&full.server).server_hello_session_id.is_empty());
     assert!(est(&full.client).session.session_id.is_empty());
-    assert!(est(&full.client).negotiated.session_ticket);
+    assert!(
+        setup.client_session().ticket.is_some(),
+        "a ticket was issued"
+    );
 
     let mut offer = setup.client_session();
     for i in 0..2 {
@@ -1088,7 +1092,7 @@ fn tickets_resume_on_a_server_without_a_session_store() {
         assert_eq!(pair.master_secret(), full.master_secret());
         assert_eq!(pair.hello.session_id.as_bytes().len(), 32);
         for side in [&pair.client, &pair.server] {
-            assert_eq!(est(side).negotiated.session_id, pair.hello.session_id);
+            assert_eq!(est(side).server_hello_session_id, pair.hello.session_id);
             assert!(est(side).session.session_id.is_empty());
         }
         let renewed = setup.client_session();
@@ -1114,7 +1118,7 @@ fn a_client_with_tickets_disabled_never_sends_a_stored_ticket() {
     setup.server.session_store = Some(setup.server_store.clone());
     let full = setup.connect("localhost");
     let session = setup.client_session();
-    assert!(session.ticket.is_some() && !session.session_id.is_empty());
+    assert!(session.ticket.is_some() && !session.session.session_id.is_empty());
     setup.client.enable_tickets = false;
     let pair = setup.connect("localhost");
     assert_eq!(pair.hello.extensions.session_ticket, None, "extension sent");

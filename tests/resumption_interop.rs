@@ -82,6 +82,8 @@ struct Seen {
     /// This connection's ServerHello.session_id (for a resumption by
     /// ticket, the client's own choice echoed, RFC 5077 §3.4).
     hello_session_id: SessionId,
+    /// This handshake carried NewSessionTicket (RFC 5077 §3.3).
+    session_ticket: bool,
 }
 
 impl Seen {
@@ -96,7 +98,8 @@ fn seen(stream: &Stream<TcpStream>) -> Seen {
     Seen {
         resumed: est.resumed,
         session: est.session.clone(),
-        hello_session_id: est.negotiated.session_id,
+        hello_session_id: est.server_hello_session_id,
+        session_ticket: est.session_ticket,
     }
 }
 
@@ -352,12 +355,12 @@ fn assert_client_resumed(first: &Seen, second: &Seen, mechanism: Mechanism) {
     assert!(second.same_secret(first));
     match mechanism {
         Mechanism::SessionId => {
-            assert!(first.session.ticket.is_none(), "a ticket: {first:#?}");
+            assert!(!first.session_ticket, "a ticket: {first:#?}");
             assert!(!first.session.session_id.is_empty(), "no id: {first:#?}");
             assert_eq!(second.hello_session_id, first.session.session_id);
         }
         Mechanism::Ticket => {
-            assert!(first.session.ticket.is_some(), "no ticket: {first:#?}");
+            assert!(first.session_ticket, "no ticket: {first:#?}");
             assert!(
                 first.session.session_id.is_empty(),
                 "the server named the session, so an id could have resumed it: {first:#?}"

@@ -131,11 +131,11 @@ fn seen_by_rustls(conn: &rustls::CommonState) -> Seen {
 }
 
 fn seen_by_us(stream: &Stream<TcpStream>) -> Seen {
-    let neg = &stream.connection().established().unwrap().negotiated;
+    let est = stream.connection().established().unwrap();
     Seen {
-        suite: neg.cipher_suite.value(),
-        group: neg.group.unwrap().value(),
-        peer_certificates: neg.peer_certificates.to_vec(),
+        suite: est.session.cipher_suite.value(),
+        group: est.group.unwrap().value(),
+        peer_certificates: est.peer_certificates().to_vec(),
     }
 }
 
@@ -240,8 +240,9 @@ fn our_client_to_rustls_server_every_suite_and_group() {
             assert_eq!(ours.peer_certificates, chain);
             assert!(theirs.peer_certificates.is_empty());
             let est = stream.connection().established().unwrap();
-            assert!(est.negotiated.extended_master_secret, "{suite:?} {group:?}");
-            assert!(est.negotiated.secure_renegotiation, "{suite:?} {group:?}");
+            assert!(est.session.extended_master_secret, "{suite:?} {group:?}");
+            let binding = stream.connection().renegotiation_binding().unwrap();
+            assert!(binding.secure_renegotiation, "{suite:?} {group:?}");
         }
     }
 }

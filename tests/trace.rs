@@ -210,7 +210,7 @@ fn records<'a>(lines: &'a [String], arrow: &str) -> Vec<&'a str> {
 
 /// The trace's name for the AEAD of `est`'s cipher suite.
 fn bulk_name(est: &Established) -> &'static str {
-    let suite = est.negotiated.cipher_suite.rfc_name();
+    let suite = est.session.cipher_suite.rfc_name();
     if suite.contains("AES_128_GCM") {
         "AES-128-GCM"
     } else if suite.contains("AES_256_GCM") {
@@ -376,21 +376,20 @@ fn full_handshake_trace_names_every_message_in_order_on_both_sides() {
     check_switch(&server, "<-", se, "server");
 
     // The fields are this connection's and this session's values.
-    let neg = &ce.negotiated;
     assert_eq!(
         field(&client, &sent(CLIENT_HELLO), "random"),
-        hex(&neg.client_random.0)
+        hex(&ce.client_random.0)
     );
     assert_eq!(
         field(&client, &received(SERVER_HELLO), "random"),
-        hex(&neg.server_random.0)
+        hex(&ce.server_random.0)
     );
     let id = hex(c.session().unwrap().session_id.as_bytes());
     assert_eq!(id.len(), 64, "a server with a store sends a 32-byte id");
     assert_eq!(field(&client, &received(SERVER_HELLO), "session_id"), id);
     assert_eq!(
         field(&client, &received(SERVER_HELLO), "cipher_suite"),
-        neg.cipher_suite.rfc_name()
+        ce.session.cipher_suite.rfc_name()
     );
     for (who, lines) in [("client", &client), ("server", &server)] {
         let created: Vec<&String> = lines
@@ -428,10 +427,7 @@ fn secrets_appear_only_when_asked_for_and_equal_the_librarys() {
         ] {
             let est = conn.established().unwrap();
             let master = hex(conn.session().unwrap().master_secret().as_bytes());
-            let key_block = hex(est
-                .negotiated
-                .key_block(est.session.master_secret())
-                .as_bytes());
+            let key_block = hex(est.key_block().as_bytes());
             let text = lines.join("\n");
             // "secret" alone also matches the extended_master_secret flag.
             let secret_lines: Vec<&String> = lines
@@ -537,10 +533,7 @@ fn abbreviated_handshake_trace_says_session_resumed() {
             lines.contains(&format!("   secret master_secret {master}")),
             "{who}"
         );
-        let key_block = hex(est
-            .negotiated
-            .key_block(est.session.master_secret())
-            .as_bytes());
+        let key_block = hex(est.key_block().as_bytes());
         assert!(
             lines.contains(&format!("   secret key_block {key_block}")),
             "{who}"
@@ -634,11 +627,7 @@ fn client_authentication_trace_shows_certificate_request_and_verify() {
         "{certificate:?} vs {subject:?}"
     );
     assert_eq!(
-        s.established()
-            .unwrap()
-            .negotiated
-            .peer_certificates
-            .first(),
+        s.established().unwrap().peer_certificates().first(),
         Some(&client_leaf)
     );
     // The client proved its key with CertificateVerify.

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use tls12::session_store::{MemoryStore, TicketKeys};
+use tls12::session_store::{MemoryStore, ServerId, TicketKeys};
 use tls12::{
     CertificateError, CertifiedKey, CipherSuite, ClientAuth, ClientConfig, Connection, NamedGroup,
     ServerConfig, SignatureScheme, TrustAnchors, VerifyCallback,
@@ -78,6 +78,19 @@ impl Configs {
             }
             Self::Server(config) => Ok(Connection::server(config.clone())),
         }
+    }
+
+    /// A client's: does it keep a session ticket for the server? The ticket
+    /// is the client's alone (RFC 5077 §3.3), kept in its store beside the
+    /// session, not in the session a connection holds.
+    pub fn ticket_kept(&self) -> bool {
+        let Self::Client(config, name) = self else {
+            return false;
+        };
+        let (Some(store), Some(server)) = (&config.session_store, ServerId::parse(name)) else {
+            return false;
+        };
+        matches!(store.get(&server), Ok(Some(kept)) if kept.ticket.is_some())
     }
 }
 

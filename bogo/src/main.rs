@@ -105,7 +105,7 @@ fn run_connection(opts: &Options, n: usize, configs: &config::Configs) -> Result
     let mut conn = configs.connection()?;
     let mut io = session::Io::new(&mut conn, &mut sock, opts);
     io.handshake()?;
-    session::check_handshake(opts, n, io.conn())?;
+    session::check_handshake(opts, n, io.conn(), configs.ticket_kept())?;
     if let Some(want) = opts.expect_selected_credential {
         let got = configs.selected_credential(opts, io.conn());
         if got != Some(want) {

@@ -194,12 +194,17 @@ impl<'a> Io<'a> {
     }
 }
 
-/// The `-expect-*` checks of connection `n`'s first handshake.
-pub fn check_handshake(opts: &Options, n: usize, conn: &Connection) -> Result<(), Failure> {
+/// The `-expect-*` checks of connection `n`'s first handshake; a client
+/// says whether it keeps a ticket for the server (`ticket_kept`).
+pub fn check_handshake(
+    opts: &Options,
+    n: usize,
+    conn: &Connection,
+    ticket_kept: bool,
+) -> Result<(), Failure> {
     let est = conn
         .established()
         .ok_or(Failure::Other("no handshake".into()))?;
-    let neg = &est.negotiated;
     let resumed = est.resumed;
     let want_resumed = n > 0 && !opts.expect_session_miss;
     check(resumed == want_resumed, || {
@@ -211,7 +216,7 @@ pub fn check_handshake(opts: &Options, n: usize, conn: &Connection) -> Result<()
         })?;
     }
     if let Some(v) = opts.expect_cipher {
-        let got = neg.cipher_suite.value();
+        let got = est.session.cipher_suite.value();
         check(got == v, || format!("cipher {got:#06x}, expected {v:#06x}"))?;
     }
     // On a resumption BoringSSL reports the session's group and peer
@@ -227,23 +232,25 @@ pub fn check_handshake(opts: &Options, n: usize, conn: &Connection) -> Result<()
             format!("peer signature {got:?}, expected {v:#06x}")
         })?;
     }
-    check_alpn(opts, neg.alpn.as_deref())?;
-    check_server_name(opts, neg.server_name.as_deref())?;
-    let ems = neg.extended_master_secret;
+    check_alpn(opts, conn.alpn_protocol())?;
+    check_server_name(opts, est.session.server_name.as_deref())?;
+    let ems = est.session.extended_master_secret;
     check(!opts.expect_extended_master_secret || ems, || {
         "extended master secret not negotiated".into()
     })?;
     check(!opts.expect_no_extended_master_secret || !ems, || {
         "extended master secret negotiated".into()
     })?;
-    let secure = neg.secure_renegotiation;
+    let secure = conn
+        .renegotiation_binding()
+        .is_some_and(|b| b.secure_renegotiation);
     check(!opts.expect_secure_renegotiation || secure, || {
         "secure renegotiation not negotiated".into()
     })?;
     check(!opts.expect_no_secure_renegotiation || !secure, || {
         "secure renegotiation negotiated".into()
     })?;
-    check_session(opts, conn)?;
+    check_session(opts, conn, ticket_kept)?;
     check_verify_result(opts, est)?;
     check_peer_certificate(opts, conn)
 }
@@ -260,7 +267,7 @@ fn check_verify_result(opts: &Options, est: &Established) -> Result<(), Failure>
     let how = est.peer.how();
     let verified = match how {
         Authentication::Signature | Authentication::InheritedFromSession => true,
-        Authentication::Anonymous => est.negotiated.peer_certificates.is_empty(),
+        Authentication::Anonymous => est.peer_certificates().is_empty(),
     };
     check(verified, || format!("peer not verified: {how:?}"))
 }
@@ -287,7 +294,7 @@ fn check_server_name(opts: &Options, name: Option<&str>) -> Result<(), Failure> 
     })
 }
 
-fn check_session(opts: &Options, conn: &Connection) -> Result<(), Failure> {
+fn check_session(opts: &Options, conn: &Connection, ticket_kept: bool) -> Result<(), Failure> {
     let Some(session) = conn.session() else {
         return Err(Failure::Other("no session".into()));
     };
@@ -296,7 +303,7 @@ fn check_session(opts: &Options, conn: &Connection) -> Result<(), Failure> {
     check(!opts.expect_no_session_id || !has_id, || {
         "a session id, expected none".into()
     })?;
-    let resumable = has_id || session.ticket.is_some();
+    let resumable = has_id || ticket_kept;
     check(!opts.expect_no_session || !resumable, || {
         "a resumable session, expected none".into()
     })

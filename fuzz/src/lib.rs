@@ -36,8 +36,8 @@ use tls12::record_layer::record::{ContentType, RecordHeader};
 use tls12::record_layer::Error as RecordError;
 use tls12::session_store::{MemoryStore, StoreError, TicketKeys};
 use tls12::{
-    certs_from_pem, CertifiedKey, ClientAuth, ClientConfig, Connection, ServerConfig, Session,
-    SigningKey, TrustAnchors,
+    certs_from_pem, CertifiedKey, ClientAuth, ClientConfig, ClientSession, Connection,
+    ServerConfig, Session, SigningKey, TrustAnchors,
 };
 
 /// `ticket<0..2^16-1>` (RFC 5077 §3.3): the largest ticket `seal` makes.
@@ -275,14 +275,19 @@ pub fn extensions(data: &[u8]) {
     }
 }
 
-/// Target `session`: `Session::decode` of a `SessionState`, what a session
-/// file or an opened ticket holds.
+/// Target `session`: `Session::decode` of a `SessionState`, what a
+/// server's session file or an opened ticket holds, and
+/// `ClientSession::decode` of a `ClientSessionState`, what a client's
+/// session file holds.
 ///
 /// Asserted: a session that decodes encodes back to exactly the input (the
-/// encoding has one form per session).
+/// encoding has one form per session), and so does a client's.
 pub fn session(data: &[u8]) {
     if let Ok(session) = Session::decode(data) {
         assert_eq!(&session.encode()[..], data);
+    }
+    if let Ok(kept) = ClientSession::decode(data) {
+        assert_eq!(&kept.encode()[..], data);
     }
 }
 

@@ -48,7 +48,7 @@ use tls12::record_layer::record::{
 use tls12::record_layer::secret::MasterSecret;
 use tls12::session_store::{ClientSessionStore, MemoryStore, ServerId, ServerSessionStore};
 use tls12::session_store::{Clock, TicketKeys};
-use tls12::{CipherSuite, ClientConfig, Connection, Error, ServerConfig, Session};
+use tls12::{CipherSuite, ClientConfig, ClientSession, Connection, Error, ServerConfig, Session};
 
 /// The fixed clock of both ends, UNIX seconds (2025-10-09): inside the
 /// test PKI's validity.
@@ -176,7 +176,7 @@ fn parse_edits(mut input: &[u8]) -> Vec<Edit> {
 struct Planted {
     client_config: ClientConfig,
     server_config: ServerConfig,
-    client_session: Session,
+    client_session: ClientSession,
     server_session: Session,
 }
 
@@ -192,7 +192,8 @@ fn planted() -> &'static Planted {
         server_config.ticket_keys = Some(Arc::new(keys));
 
         let mut client = client_config.clone();
-        client.session_store = Some(Arc::new(MemoryStore::with_clock(4, clock.clone())));
+        let client_store = Arc::new(MemoryStore::with_clock(4, clock.clone()));
+        client.session_store = Some(client_store.clone());
         let mut server = server_config.clone();
         server.session_store = Some(Arc::new(MemoryStore::with_clock(4, clock)));
         let mut client = Connection::client(Arc::new(client), "localhost").expect("client");
@@ -202,10 +203,13 @@ fn planted() -> &'static Planted {
                 break;
             }
         }
-        let session = |c: &Connection| c.session().expect("the handshake completed").duplicate();
+        let localhost = ServerId::parse("localhost").expect("a server name");
+        let client_session = ClientSessionStore::get(&*client_store, &localhost)
+            .expect("a memory store answers")
+            .expect("the handshake completed");
         Planted {
-            client_session: session(&client),
-            server_session: session(&server),
+            client_session,
+            server_session: server.session().expect("completed").duplicate(),
             client_config,
             server_config,
         }
@@ -268,18 +272,23 @@ impl Completed {
 
 impl Observer for Completed {
     fn event(&self, event: &TraceEvent<'_>) {
-        if let TraceEvent::SessionEstablished { established, .. } = event {
+        if let TraceEvent::SessionEstablished {
+            established,
+            renegotiation_binding,
+            ..
+        } = event
+        {
             let mut done = self.0.lock().expect("not poisoned");
             if done.master_secrets.is_empty() {
-                let planted = planted().client_session.master_secret().as_bytes();
+                let planted = planted().client_session.session.master_secret().as_bytes();
                 done.master_secrets.push(*planted);
             }
             let secret = *established.session.master_secret().as_bytes();
             let known_session = done.master_secrets.contains(&secret);
             done.master_secrets.push(secret);
             done.handshakes.push(Handshake {
-                client_verify_data: established.client_verify_data,
-                server_verify_data: established.server_verify_data,
+                client_verify_data: renegotiation_binding.client_verify_data,
+                server_verify_data: renegotiation_binding.server_verify_data,
                 resumed: established.resumed,
                 known_session,
             });
@@ -323,13 +332,17 @@ impl Run {
             Arc::new(session)
         };
 
-        let mut client_session = planted.client_session.duplicate();
+        let planted_client = &planted.client_session;
+        let mut client_session = ClientSession {
+            session: keep_check(planted_client.session.duplicate()),
+            ..planted_client.clone()
+        };
         if flags & FLAG_OFFER_TICKET == 0 {
             client_session.ticket = None;
         }
         let client_store = MemoryStore::with_clock(4, clock.clone());
         let server_id = ServerId::parse("localhost").expect("a server name");
-        ClientSessionStore::put(&client_store, &server_id, keep_check(client_session))
+        ClientSessionStore::put(&client_store, &server_id, client_session)
             .expect("a memory store takes it");
         let mut client_config = planted.client_config.clone();
         client_config.session_store = Some(Arc::new(client_store));
@@ -683,7 +696,7 @@ impl View {
             return Keys::Unknown;
         }
         let master_secret =
-            MasterSecret::from_bytes(*planted().client_session.master_secret().as_bytes());
+            MasterSecret::from_bytes(*planted().client_session.session.master_secret().as_bytes());
         let block = prf::key_block(
             suite.prf_hash(),
             &master_secret,

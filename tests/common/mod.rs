@@ -733,10 +733,10 @@ pub mod wire {
     /// sequence number `seq`.
     pub fn write_state(est: &Established, writer: Writer, seq: u64) -> CipherState {
         let mut state = derive_write_state(
-            est.negotiated.cipher_suite,
+            est.session.cipher_suite,
             est.session.master_secret(),
-            &est.negotiated.client_random.0,
-            &est.negotiated.server_random.0,
+            &est.client_random.0,
+            &est.server_random.0,
             writer,
         );
         state.skip(seq);
@@ -869,7 +869,6 @@ pub mod wire {
             true,
             peer_certificates,
             Some("localhost".into()),
-            None,
             tls12::system_clock()(),
         )
     }

@@ -197,6 +197,7 @@ impl Negotiated {
             group: self.group,
             peer_signature_scheme: self.peer_signature_scheme,
             alpn: self.alpn,
+            session_ticket: self.session_ticket,
             local_certificate: self.local_certificate,
             peer,
             finished,
@@ -343,6 +344,10 @@ pub struct Established {
     /// ALPN "does not establish properties of the session, only of the
     /// connection"): a resumed connection has its own.
     pub alpn: Option<Vec<u8>>,
+    /// This handshake carried NewSessionTicket (RFC 5077 §3.3), perhaps an
+    /// empty one. The ticket itself is the client's alone, kept beside
+    /// the session in its store (a `ClientSession`), not here.
+    pub session_ticket: bool,
     /// The certificate this end presented in this handshake (§7.4.2,
     /// §7.4.6), one of its config's; `None` on an abbreviated handshake
     /// and for a client that sent none.
@@ -358,10 +363,9 @@ impl Established {
     /// the session's, unless the peer is an anonymous client here (a
     /// server that asks for no certificate and resumes a session made with
     /// one verified nothing on this connection, and reports none).
-    pub fn peer_certificates(&self) -> &CertificateChain {
-        static NONE: CertificateChain = CertificateChain::EMPTY;
+    pub fn peer_certificates(&self) -> &[Vec<u8>] {
         match self.peer.how() {
-            Authentication::Anonymous => &NONE,
+            Authentication::Anonymous => &[],
             Authentication::Signature | Authentication::InheritedFromSession => {
                 &self.session.peer_certificates
             }

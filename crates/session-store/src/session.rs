@@ -343,11 +343,6 @@ impl Session {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CertificateChain(Option<Arc<[Vec<u8>]>>);
 
-impl CertificateChain {
-    /// No certificate.
-    pub const EMPTY: Self = Self(None);
-}
-
 impl From<Vec<Vec<u8>>> for CertificateChain {
     fn from(certificates: Vec<Vec<u8>>) -> Self {
         Self((!certificates.is_empty()).then(|| certificates.into()))

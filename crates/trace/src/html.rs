@@ -433,22 +433,22 @@ fn item(event: &TraceEvent<'_>, secrets: bool) -> Item {
             established,
             replaced,
             handshake_count,
+            ..
         } => {
             let session = &established.session;
-            let neg = &established.negotiated;
             let master = session.master_secret();
-            let key_block = neg.key_block(master);
+            let key_block = established.key_block();
             let view = |bytes: &[u8]| SecretView::new(bytes, secrets);
             Item::Established(Box::new(Keys {
                 handshake_count,
                 resumed: established.resumed,
                 replaced: replaced.map(|old| fingerprint(old.master_secret().as_bytes())),
                 session_id: session.session_id.as_bytes().to_vec(),
-                suite: neg.cipher_suite,
-                group: neg.group,
+                suite: session.cipher_suite,
+                group: established.group,
                 extended_master_secret: session.extended_master_secret,
-                client_random: neg.client_random.0,
-                server_random: neg.server_random.0,
+                client_random: established.client_random.0,
+                server_random: established.server_random.0,
                 peer: established.peer.how(),
                 master_secret: view(master.as_bytes()),
                 key_block: view(key_block.as_bytes()),

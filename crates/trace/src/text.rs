@@ -109,6 +109,7 @@ pub fn render(event: &TraceEvent<'_>, secrets: bool) -> String {
             established,
             replaced,
             handshake_count,
+            ..
         } => {
             let session = &established.session;
             let how = if established.resumed {
@@ -131,13 +132,12 @@ pub fn render(event: &TraceEvent<'_>, secrets: bool) -> String {
                 );
             }
             if secrets {
-                let neg = &established.negotiated;
                 let _ = writeln!(
                     s,
                     "   secret master_secret {}",
                     hex::encode(session.master_secret().as_bytes())
                 );
-                let key_block = neg.key_block(session.master_secret());
+                let key_block = established.key_block();
                 let _ = writeln!(
                     s,
                     "   secret key_block {}",
