@@ -2,9 +2,13 @@
 //!
 //! A [`Connection`] owns what is *per connection*: the record layer's four
 //! cipher states and their sequence numbers, the buffers of bytes in flight,
-//! the handshake machine, and the verify_data of its last handshake. It
-//! *refers* to its [`Session`] (shared, `Arc`), which holds what a later
-//! connection may resume: the master secret, the suite, the peer's identity.
+//! the handshake machine, its last handshake's values ([`Established`]:
+//! randoms, group, ALPN, ...) and the RFC 5746 binding of that handshake
+//! ([`RenegotiationBinding`]). It *refers* to its [`Session`] (shared,
+//! `Arc`), which holds what a later connection may resume: the master
+//! secret, the suite, the peer's identity. [`Connection`]'s documentation
+//! maps each field of RFC 5246 §6.1's `SecurityParameters` to one of the
+//! two.
 //!
 //! The connection does no I/O of its own ("sans-I/O"): feed it bytes with
 //! [`Connection::read_tls`], let it work with [`Connection::process_new_packets`],
@@ -90,6 +94,44 @@ pub enum Event {
 }
 
 /// One TLS 1.2 connection, client or server.
+///
+/// # Connection and session (RFC 5246 §1, §6.1, §7)
+///
+/// A connection holds its own values and refers to the session in force
+/// (`Arc`, shared with the stores and with every connection that resumes
+/// it); no value is held by both. RFC 5246 §6.1's `SecurityParameters`,
+/// field by field:
+///
+/// | §6.1 field | here | lives in | whose |
+/// |---|---|---|---|
+/// | `entity` (ConnectionEnd) | client or server | [`Connection::client`] or [`Connection::server`] made it; [`Side`](crate::handshake::common::Side) in the machines | connection |
+/// | `prf_algorithm` | SHA-256, or SHA-384 for the `_SHA384` suites (RFC 5288 §3) | [`Session::cipher_suite`]`.prf_hash()` | session |
+/// | `bulk_cipher_algorithm` | AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305 | [`Session::cipher_suite`]`.bulk()`, a [`BulkAlgorithm`](crate::record_layer::aead::BulkAlgorithm); in use, each [`CipherState::bulk`] | session (choice), connection (state) |
+/// | `cipher_type` | `aead`, always | no field: only AEAD suites exist here | — |
+/// | `enc_key_length` | 16 or 32 | [`BulkAlgorithm::key_len`](crate::record_layer::aead::BulkAlgorithm::key_len) of the session's suite | session |
+/// | `block_length` | none (AEAD) | no field | — |
+/// | `fixed_iv_length` | 4 (GCM) or 12 (ChaCha20) | [`BulkAlgorithm::fixed_iv_len`](crate::record_layer::aead::BulkAlgorithm::fixed_iv_len) | session |
+/// | `record_iv_length` | 8 (GCM's explicit nonce) or 0 | [`BulkAlgorithm::record_iv_len`](crate::record_layer::aead::BulkAlgorithm::record_iv_len) | session |
+/// | `mac_algorithm`, `mac_length`, `mac_key_length` | `null`, 0, 0: an AEAD suite has no MAC (§6.2.3.3) | no field; the key block has no MAC keys | — |
+/// | `compression_algorithm` | `null`, always (§7.4.1.2) | no field: a ClientHello must offer it, a ServerHello must choose it | — |
+/// | `master_secret` | 48 bytes | [`Session::master_secret`] | session |
+/// | `client_random` | 32 bytes | [`Established::client_random`] | connection |
+/// | `server_random` | 32 bytes | [`Established::server_random`] | connection |
+///
+/// What §6.1 derives from them is the connection's: the key block of §6.3
+/// ([`Established::key_block`]: the session's master secret with this
+/// connection's randoms, so a resumed connection has new keys), installed
+/// as the four cipher states with their sequence numbers
+/// ([`Connection::cipher_states`]). Beside them, the connection keeps the
+/// ALPN protocol ([`Connection::alpn_protocol`]: RFC 7301 §3.1, "only of the
+/// connection"), the ServerHello's session id
+/// ([`Established::server_hello_session_id`]: on a resumption by ticket the
+/// client's own, RFC 5077 §3.4) and RFC 5746 §3.1's state
+/// ([`Connection::renegotiation_binding`]); the session keeps its id,
+/// suite, master secret, extended-master-secret flag (RFC 7627), peer
+/// chain and server name. A client keeps its ticket and its identity
+/// beside the session, in its store ([`ClientSession`](crate::ClientSession)).
+/// `docs/connection-and-session.md` has the same table and the reasons.
 ///
 /// # Closing (RFC 5246 §7.2.1)
 ///

@@ -84,6 +84,8 @@ struct Seen {
     hello_session_id: SessionId,
     /// This handshake carried NewSessionTicket (RFC 5077 §3.3).
     session_ticket: bool,
+    /// The connection's ALPN protocol (RFC 7301 §3.1: not the session's).
+    alpn: Option<Vec<u8>>,
 }
 
 impl Seen {
@@ -100,6 +102,7 @@ fn seen(stream: &Stream<TcpStream>) -> Seen {
         session: est.session.clone(),
         hello_session_id: est.server_hello_session_id,
         session_ticket: est.session_ticket,
+        alpn: est.alpn.clone(),
     }
 }
 
@@ -392,6 +395,104 @@ fn our_client_resumes_with_s_server_by_ticket() {
             "s_server did not say {counter:?}: {out:#?}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// ALPN is the connection's (RFC 7301 §3.1): a connection that resumes a
+// session made over `h2` speaks the protocol it negotiates itself.
+
+/// What a resumed connection must show: the full handshake's connection
+/// spoke h2, the resumption `http/1.1`, over the same session; and what
+/// its ServerHello carried, when resumed by ticket, is the client's fresh
+/// id (RFC 5077 §3.4), not the session's (which such a server leaves
+/// empty).
+fn assert_alpn_of_each_connection(first: &Seen, second: &Seen, mechanism: Mechanism) {
+    assert!(!first.resumed && second.resumed, "{first:#?} {second:#?}");
+    assert!(second.same_secret(first), "not the same session");
+    assert_eq!(first.alpn.as_deref(), Some(&b"h2"[..]));
+    assert_eq!(second.alpn.as_deref(), Some(&b"http/1.1"[..]));
+    // Nor does the session hold a protocol: its state has no
+    // `ProtocolName` (`opaque<1..2^8-1>`, here 02 'h' '2'), as format 3's
+    // `alpn` field had.
+    let state = first.session.encode();
+    assert!(!state.windows(3).any(|w| w == b"\x02h2"), "ALPN in the session");
+    if mechanism == Mechanism::Ticket {
+        assert_eq!(second.hello_session_id.as_bytes().len(), 32);
+        assert_ne!(second.hello_session_id, second.session.session_id);
+    }
+}
+
+/// Our client, offering `h2` and then only `http/1.1` with the session it
+/// kept, to `s_server -alpn h2,http/1.1`.
+fn our_client_alpn_against_s_server(mechanism: Mechanism, extra: &[&str]) {
+    let (mut server, port) = s_server(&[extra, &["-alpn", "h2,http/1.1"]].concat());
+    let config = our_client_config(mechanism);
+    let offering = |alpn: &[u8]| {
+        let mut c = (*config).clone();
+        c.alpn_protocols = vec![alpn.to_vec()];
+        Arc::new(c)
+    };
+    let first = our_connect(&offering(b"h2"), port);
+    let second = our_connect(&offering(b"http/1.1"), port);
+    let out = server.finish(TIMEOUT);
+    assert!(out.status.success(), "s_server failed: {out:#?}");
+    assert_alpn_of_each_connection(&first, &second, mechanism);
+}
+
+#[test]
+fn our_client_resuming_with_s_server_by_id_negotiates_its_own_alpn() {
+    our_client_alpn_against_s_server(Mechanism::SessionId, &[]);
+}
+
+#[test]
+fn our_client_resuming_with_s_server_by_ticket_negotiates_its_own_alpn() {
+    our_client_alpn_against_s_server(Mechanism::Ticket, &["-no_cache"]);
+}
+
+/// `s_client -alpn h2 -sess_out`, then `s_client -alpn http/1.1 -sess_in`
+/// with the saved session, to our server offering both.
+fn s_client_alpn_against_our_server(mechanism: Mechanism, extra: &[&str]) {
+    let dir = std::env::temp_dir().join(format!(
+        "tls12-alpn-{}-{mechanism:?}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sess = dir.join("session.pem");
+    let sess = sess.to_str().unwrap();
+
+    let mut config = our_server_config(mechanism);
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let (port, server) = our_server(config, 2);
+    let first = s_client(port, &[extra, &["-alpn", "h2", "-sess_out", sess]].concat());
+    let second = s_client(
+        port,
+        &[extra, &["-alpn", "http/1.1", "-sess_in", sess]].concat(),
+    );
+    let seen = served(server, "s_client");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    assert_eq!(s_client_reused(&first), [false], "{first:#?}");
+    assert_eq!(s_client_reused(&second), [true], "{second:#?}");
+    // OpenSSL's view of each connection, as s_client prints it.
+    assert!(first.stdout.contains("ALPN protocol: h2\n"), "{first:#?}");
+    assert!(
+        second.stdout.contains("ALPN protocol: http/1.1\n"),
+        "{second:#?}"
+    );
+    let [first, second] = &seen[..] else {
+        panic!("two connections: {seen:#?}");
+    };
+    assert_alpn_of_each_connection(first, second, mechanism);
+}
+
+#[test]
+fn s_client_resuming_by_id_negotiates_its_own_alpn_with_our_server() {
+    s_client_alpn_against_our_server(Mechanism::SessionId, &["-no_ticket"]);
+}
+
+#[test]
+fn s_client_resuming_by_ticket_negotiates_its_own_alpn_with_our_server() {
+    s_client_alpn_against_our_server(Mechanism::Ticket, &[]);
 }
 
 // ---------------------------------------------------------------------------
