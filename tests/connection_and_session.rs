@@ -105,7 +105,11 @@ fn a_resumed_connection_has_its_own_alpn_and_the_session_none() {
                 made_with_h2.session.master_secret(),
                 "{by:?} {side}: the same session"
             );
-            assert_eq!(conn.alpn_protocol(), Some(&b"http/1.1"[..]), "{by:?} {side}");
+            assert_eq!(
+                conn.alpn_protocol(),
+                Some(&b"http/1.1"[..]),
+                "{by:?} {side}"
+            );
             assert_eq!(est.alpn.as_deref(), Some(&b"http/1.1"[..]), "{by:?} {side}");
         }
         // The full handshake's connection still speaks h2: its own value.
@@ -248,7 +252,10 @@ fn the_rfc_5746_binding_is_the_connections_and_follows_each_handshake() {
         client: Connection::client(Arc::new(client), "localhost").unwrap(),
         server: Connection::server(setup.server.clone()),
     };
-    assert!(pair.client.renegotiation_binding().is_none(), "no handshake yet");
+    assert!(
+        pair.client.renegotiation_binding().is_none(),
+        "no handshake yet"
+    );
     pair.complete();
     for conn in [&mut pair.client, &mut pair.server] {
         assert!(matches!(

@@ -415,7 +415,10 @@ fn assert_alpn_of_each_connection(first: &Seen, second: &Seen, mechanism: Mechan
     // `ProtocolName` (`opaque<1..2^8-1>`, here 02 'h' '2'), as format 3's
     // `alpn` field had.
     let state = first.session.encode();
-    assert!(!state.windows(3).any(|w| w == b"\x02h2"), "ALPN in the session");
+    assert!(
+        !state.windows(3).any(|w| w == b"\x02h2"),
+        "ALPN in the session"
+    );
     if mechanism == Mechanism::Ticket {
         assert_eq!(second.hello_session_id.as_bytes().len(), 32);
         assert_ne!(second.hello_session_id, second.session.session_id);
@@ -452,10 +455,7 @@ fn our_client_resuming_with_s_server_by_ticket_negotiates_its_own_alpn() {
 /// `s_client -alpn h2 -sess_out`, then `s_client -alpn http/1.1 -sess_in`
 /// with the saved session, to our server offering both.
 fn s_client_alpn_against_our_server(mechanism: Mechanism, extra: &[&str]) {
-    let dir = std::env::temp_dir().join(format!(
-        "tls12-alpn-{}-{mechanism:?}",
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("tls12-alpn-{}-{mechanism:?}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let sess = dir.join("session.pem");
     let sess = sess.to_str().unwrap();

@@ -132,7 +132,7 @@ impl Transcript {
 /// working values of one handshake, for the connection (randoms, group,
 /// ALPN, ...) and for the session a full handshake makes (suite, server
 /// name, peer chain, ...). Once the handshake completes it is split:
-/// [`Negotiated::establish`] keeps the connection's values beside the
+/// `Negotiated::establish` keeps the connection's values beside the
 /// session, and the rest is dropped.
 #[derive(Clone, Debug)]
 pub struct Negotiated {

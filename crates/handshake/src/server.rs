@@ -444,6 +444,15 @@ impl ServerHandshake {
 
     /// The abbreviated handshake (§7.3, Figure 2): ServerHello echoing the
     /// client's session id, [NewSessionTicket], ChangeCipherSpec, Finished.
+    ///
+    /// The id echoed is the session's for a resumption by id (§7.4.1.3);
+    /// for one by ticket, RFC 5077 §3.4: "If the server accepts the ticket
+    /// and the Session ID is not empty, then it MUST respond with the same
+    /// Session ID present in the ClientHello", an id the client made up
+    /// ("Since the client generates a Session ID, the server MUST NOT rely
+    /// upon the Session ID having a particular value when validating the
+    /// ticket"). It is the connection's `server_hello_session_id`, not the
+    /// session's id.
     fn resume(
         &mut self,
         hello: ClientHello,
@@ -457,15 +466,8 @@ impl ServerHandshake {
         let neg = Negotiated {
             client_random: hello.random,
             server_random: new_random(&self.rng)?,
-            // The same id, byte for byte and length for length (Ticketbleed
-            // sent back 32 bytes whatever the client's length was): §7.4.1.3
-            // for ids; for tickets RFC 5077 §3.4, "If the server accepts the
-            // ticket and the Session ID is not empty, then it MUST respond
-            // with the same Session ID present in the ClientHello", an id
-            // the client made up: "Since the client generates a Session ID,
-            // the server MUST NOT rely upon the Session ID having a
-            // particular value when validating the ticket." It is the
-            // connection's `server_hello_session_id`, not the session's id.
+            // Echoed byte for byte and length for length (Ticketbleed sent
+            // back 32 bytes whatever the client's length was).
             server_hello_session_id: hello.session_id,
             cipher_suite: session.cipher_suite,
             group: None,

@@ -138,11 +138,14 @@ impl ClientSession {
             .to_vec();
         let hint = r.u32("ClientSessionState.ticket_lifetime_hint")?;
         r.expect_empty("ClientSessionState")?;
-        let mut decoded = ClientSession::new(session, client_identity);
-        // A hint without a ticket is kept as it was written.
-        decoded.ticket = (!ticket.is_empty()).then_some(ticket);
-        decoded.ticket_lifetime_hint = hint;
-        Ok(decoded)
+        // No ticket, no hint: `with_ticket` never writes one alone, and
+        // each client session has one encoding.
+        if ticket.is_empty() && hint != 0 {
+            return Err(DecodeError::InvalidValue {
+                what: "ClientSessionState.ticket_lifetime_hint",
+            });
+        }
+        Ok(ClientSession::new(session, client_identity).with_ticket(ticket, hint))
     }
 }
 

@@ -148,6 +148,16 @@ fn decode_names_the_bad_field() {
             "client_identity of {len} bytes"
         );
     }
+    // A hint is a ticket's: none without one.
+    let mut hint_alone = client.clone();
+    let at = hint_alone.len() - 1;
+    hint_alone[at] = 1;
+    assert_eq!(
+        ClientSession::decode(&hint_alone).unwrap_err(),
+        DecodeError::InvalidValue {
+            what: "ClientSessionState.ticket_lifetime_hint"
+        }
+    );
     // A session's state is not a client's, nor the other way round.
     assert!(ClientSession::decode(&good).is_err());
     assert!(Session::decode(&client).is_err());
