@@ -83,9 +83,9 @@ impl TlsInfo {
             alpn: conn
                 .alpn_protocol()
                 .map(|p| String::from_utf8_lossy(p).into_owned()),
-            cipher_suite: est.negotiated.cipher_suite.rfc_name(),
-            client_random: hex::encode(est.negotiated.client_random.0),
-            server_random: hex::encode(est.negotiated.server_random.0),
+            cipher_suite: est.session.cipher_suite.rfc_name(),
+            client_random: hex::encode(est.client_random.0),
+            server_random: hex::encode(est.server_random.0),
             session_id: hex::encode(est.session.session_id.as_bytes()),
             resumed: est.resumed,
         })
