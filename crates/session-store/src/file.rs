@@ -60,7 +60,32 @@ use crate::{
     SessionId, StoreError,
 };
 
-/// A store of sessions as files in one directory.
+/// A store of sessions as files in one directory: sessions survive a
+/// restart, and a new server process on the same directory resumes them.
+///
+/// ```
+/// use std::sync::Arc;
+/// use record_layer::secret::MasterSecret;
+/// use record_layer::suites::CipherSuite;
+/// use session_store::{system_clock, FileStore, ServerSessionStore, Session, SessionId};
+///
+/// let dir = std::env::temp_dir().join(format!("tls12-doc-{}", std::process::id()));
+/// let id = SessionId::new(&[7; 32]).unwrap();
+/// let session = Session::new(
+///     id.clone(),
+///     CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+///     MasterSecret::from_bytes([1; 48]),
+///     true,
+///     Vec::new(),
+///     None,
+///     system_clock()(),
+/// );
+/// FileStore::new(&dir).unwrap().put(Arc::new(session)).unwrap();
+/// // Another store on the same directory: another process, after a restart.
+/// let found = FileStore::new(&dir).unwrap().get(&id).unwrap();
+/// assert!(found.is_some());
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub struct FileStore {
     dir: PathBuf,
     clock: Clock,

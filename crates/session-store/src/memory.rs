@@ -31,6 +31,32 @@ use crate::{
 
 /// A bounded, in-memory store of sessions: the server's cache by session
 /// id and the client's by server, each holding up to `capacity` sessions.
+///
+/// A server looks a ClientHello's session id up in it (§7.4.1.2); a
+/// fatal alert on any connection takes the session out (§7.2.2):
+///
+/// ```
+/// use std::sync::Arc;
+/// use record_layer::secret::MasterSecret;
+/// use record_layer::suites::CipherSuite;
+/// use session_store::{system_clock, MemoryStore, ServerSessionStore, Session, SessionId};
+///
+/// let store = MemoryStore::new(10_000);
+/// let id = SessionId::new(&[7; 32]).unwrap();
+/// let session = Session::new(
+///     id.clone(),
+///     CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+///     MasterSecret::from_bytes([1; 48]),
+///     true,
+///     Vec::new(),
+///     None,
+///     system_clock()(),
+/// );
+/// store.put(Arc::new(session)).unwrap();
+/// let found = store.get(&id).unwrap().expect("resumable");
+/// found.invalidate(); // a fatal alert on a connection using it
+/// assert!(store.get(&id).unwrap().is_none());
+/// ```
 pub struct MemoryStore {
     server: Mutex<Lru<SessionId, Arc<Session>>>,
     client: Mutex<Lru<ServerId, ClientSession>>,

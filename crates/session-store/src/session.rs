@@ -86,6 +86,34 @@ use zeroize::Zeroizing;
 use crate::SessionId;
 
 /// A negotiated TLS 1.2 session (RFC 5246 §7), as both sides hold it.
+///
+/// A full handshake makes one; every connection that resumes it shares
+/// it as `Arc<Session>` and derives keys of its own from its master
+/// secret (§6.3). A session outlives connections, even a process, through
+/// its encoding:
+///
+/// ```
+/// use record_layer::secret::MasterSecret;
+/// use record_layer::suites::CipherSuite;
+/// use session_store::{Session, SessionId};
+///
+/// let session = Session::new(
+///     SessionId::new(&[7; 32]).unwrap(),
+///     CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+///     MasterSecret::from_bytes([1; 48]),
+///     true,             // extended master secret (RFC 7627)
+///     Vec::new(),       // the peer's chain: none, an anonymous client
+///     Some("example.com".into()),
+///     1_700_000_000,    // created at, UNIX seconds
+/// );
+/// assert!(!session.is_expired(1_700_000_000 + 3600));
+/// assert!(session.is_expired(1_700_000_000 + Session::DEFAULT_LIFETIME));
+///
+/// // What a file store or a ticket keeps: no keys, no randoms, no ALPN.
+/// let again = Session::decode(&session.encode()).unwrap();
+/// assert_eq!(again.session_id, session.session_id);
+/// assert_eq!(again.master_secret(), session.master_secret());
+/// ```
 pub struct Session {
     /// `session identifier` (§7): the name the server caches the session
     /// under (§7.4.1.3), given in the ServerHello of the full handshake

@@ -105,6 +105,34 @@ pub fn generate_shared_key(rng: &SystemRandom) -> Result<SharedKey, StoreError> 
 
 /// The server's ticket protection keys (RFC 5077 §4, §5.5): the newest
 /// seals, all still valid ones open. Safe to share between threads.
+///
+/// A server that keeps no sessions seals each one into the ticket it
+/// gives the client (§3.3), and opens it when the client offers it back
+/// (§3.4):
+///
+/// ```
+/// use record_layer::secret::MasterSecret;
+/// use record_layer::suites::CipherSuite;
+/// use session_store::{system_clock, Session, SessionId, TicketKeys};
+///
+/// let keys = TicketKeys::new(system_clock()).unwrap();
+/// let session = Session::new(
+///     SessionId::EMPTY,
+///     CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+///     MasterSecret::from_bytes([1; 48]),
+///     true,
+///     Vec::new(),
+///     None,
+///     system_clock()(),
+/// );
+/// let ticket = keys.seal(&session).unwrap();
+/// let opened = keys.open(&ticket).expect("our own ticket");
+/// assert_eq!(opened.master_secret(), session.master_secret());
+/// // A ticket changed in transit opens to nothing: a full handshake.
+/// let mut forged = ticket.clone();
+/// forged[20] ^= 1;
+/// assert!(keys.open(&forged).is_none());
+/// ```
 pub struct TicketKeys {
     ring: RwLock<KeyRing>,
     clock: Clock,
