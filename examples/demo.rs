@@ -51,6 +51,8 @@ struct Args {
     html: Option<PathBuf>,
 }
 
+#[path = "demo/login.rs"]
+mod login;
 #[path = "demo/tls13.rs"]
 mod tls13;
 
@@ -272,7 +274,10 @@ fn story(args: &Args, dir: &Path) -> io::Result<()> {
         (&c1.master, &c1.keys, &c2.keys),
         fingerprint,
         say,
-    )
+    )?;
+
+    chapter("11. A TLS session is not your login: the application's session rides on top");
+    login::chapter(args, dir)
 }
 
 /// Chapter 9: two servers behind one name, one session store between
@@ -453,7 +458,11 @@ fn serve(config: Arc<ServerConfig>, sock: TcpStream) -> io::Result<()> {
     let mut reader = BufReader::new(Stream::accept(config, sock)?);
     let mut line = String::new();
     while reader.read_line(&mut line)? > 0 {
-        reader.get_mut().write_all(b"ok\n")?;
+        // Chapter 11's application, or "ok".
+        let reply = login::answer(&line).unwrap_or_else(|| "ok".into());
+        reader
+            .get_mut()
+            .write_all(format!("{reply}\n").as_bytes())?;
         line.clear();
     }
     reader.get_mut().close()

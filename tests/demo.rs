@@ -66,8 +66,8 @@ impl Story {
         }
         assert_eq!(
             chapters.len(),
-            11,
-            "expected a preface and ten chapters:\n{stdout}"
+            12,
+            "expected a preface and eleven chapters:\n{stdout}"
         );
         Self { chapters }
     }
@@ -317,6 +317,46 @@ fn demo_prints_a_story_whose_facts_hold() {
     );
 
     check_farm_chapter(&story);
+    check_login_chapter(&story);
+}
+
+/// Chapter 11's four cases: the application session (a cookie) and the
+/// TLS session are independent.
+fn check_login_chapter(story: &Story) {
+    // "C11  TLS full     session 10cfdc1a338c…  app: LOGIN alice -> cookie ..."
+    let case = |name: &str| {
+        let line = story.line(11, &format!("{name}  TLS "));
+        let (tls, app) = line.split_once("  app: ").unwrap();
+        let f: Vec<&str> = tls.split_whitespace().collect();
+        assert_eq!(f[1], "session", "{line}");
+        let (_, reply) = app.split_once(" -> ").unwrap();
+        (f[0].to_owned(), f[2].to_owned(), reply.trim().to_owned())
+    };
+    let (how11, tls11, reply11) = case("C11");
+    assert_eq!(how11, "full");
+    let cookie = reply11.strip_prefix("cookie ").unwrap();
+    assert!(is_hex(cookie, 16), "{reply11}");
+    // The same cookie over a new TLS session: still logged in.
+    let (how12, tls12, reply12) = case("C12");
+    assert_eq!(
+        (how12.as_str(), reply12.as_str()),
+        ("full", "logged in as alice")
+    );
+    assert_ne!(tls12, tls11, "C12 has a TLS session of its own");
+    // The same TLS session without the cookie: not logged in.
+    let (how13, tls13, reply13) = case("C13");
+    assert_eq!(
+        (how13.as_str(), tls13.as_str()),
+        ("resumed", tls11.as_str())
+    );
+    assert_eq!(reply13, "not logged in: no cookie");
+    // The same TLS session, the cookie past the application's lifetime.
+    let (how14, tls14, reply14) = case("C14");
+    assert_eq!(
+        (how14.as_str(), tls14.as_str()),
+        ("resumed", tls11.as_str())
+    );
+    assert_eq!(reply14, "not logged in: the application session expired");
 }
 
 /// Chapter 9: server B resumes the session C9 made on server A, through the store
@@ -413,8 +453,8 @@ fn demo_fingerprints_are_those_of_the_secrets_the_library_traces() {
 
     // Chapter 8 traces nothing, so: C1, C2, C3 and C4 (either order), C5,
     // C6's first handshake and its renegotiation, C7, C8; then chapter 9's
-    // C9 and C10.
-    assert_eq!(client.len(), 11, "{client:#?}");
+    // C9 and C10; chapter 10 is rustls's; chapter 11's C11 to C14.
+    assert_eq!(client.len(), 15, "{client:#?}");
     let order = [0, 1, 2, 3, 4, 6, 7, 8];
     let mut c3_c4: Vec<usize> = Vec::new();
     for (row, &index) in rows.iter().zip(&order) {
