@@ -58,6 +58,10 @@ pub struct Args {
     /// ALPN protocols to accept, most preferred first (e.g. --alpn http/1.1).
     #[arg(long)]
     alpn: Vec<String>,
+    /// How long a login (`GET /login?user=NAME`: an application session,
+    /// named by a cookie, not a TLS session) lasts, seconds.
+    #[arg(long, default_value_t = login::DEFAULT_LIFETIME)]
+    app_session_lifetime: u64,
     /// Seconds a client may stay silent: each read from it waits at most
     /// this long.
     #[arg(long, default_value_t = ServerLimits::default().read_timeout.as_secs())]
@@ -149,6 +153,9 @@ pub struct Args {
 /// The address this server listens on, for the page: behind a load
 /// balancer it says which server answered.
 static ANSWERED_BY: OnceLock<SocketAddr> = OnceLock::new();
+
+#[path = "server/login.rs"]
+mod login;
 
 /// Where a resumed session came from, for the page: the session cache
 /// named by --session-cache.
@@ -364,6 +371,7 @@ pub fn run(
     let listener = TcpListener::bind(args.listen)?;
     let listening = listener.local_addr()?;
     let _ = ANSWERED_BY.set(listening);
+    let _ = login::LIFETIME.set(args.app_session_lifetime);
     println!("listening on {listening}");
     accept_loop(listener, config, renegotiation, limits(&args), page)
 }
@@ -529,7 +537,8 @@ fn read_request(reader: &mut BufReader<Stream<TimedSocket>>) -> io::Result<Optio
 /// present, [...] the connection will persist [...]; otherwise, The
 /// connection will close after the current response."
 pub fn respond(request: &str, conn: &Connection, peer: SocketAddr) -> (String, bool) {
-    let body = describe(conn, peer);
+    let (set_cookie, login) = login::application_session(request);
+    let body = format!("{}\n{login}", describe(conn, peer));
     let http10 = request
         .lines()
         .next()
@@ -538,10 +547,11 @@ pub fn respond(request: &str, conn: &Connection, peer: SocketAddr) -> (String, b
     let keep_alive = !asks("close") && (!http10 || asks("keep-alive"));
     let response = format!(
         "{} 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\
-         Content-Length: {}\r\nConnection: {}\r\n\r\n{body}",
+         Content-Length: {}\r\nConnection: {}\r\n{}\r\n{body}",
         if http10 { "HTTP/1.0" } else { "HTTP/1.1" },
         body.len(),
         if keep_alive { "keep-alive" } else { "close" },
+        set_cookie.unwrap_or_default(),
     );
     (response, keep_alive)
 }
