@@ -227,9 +227,7 @@ fn story(args: &Args, dir: &Path) -> io::Result<()> {
     server.stop();
 
     chapter("7. Connections × sessions");
-    if let Some(page) = PAGE.get() {
-        page.sessions_view_here();
-    }
+    note("The page draws this table first, at its top: connections × sessions.");
     println!(
         "  {:<4} {:>10} {:<16} {:<12} {:>10} {:<16} {:<16}",
         "conn", "local port", "session", "handshake", "handshakes", "master secret", "key block"
@@ -254,10 +252,18 @@ fn story(args: &Args, dir: &Path) -> io::Result<()> {
     println!("  abbreviated handshake (resumed session):             {resumed:>8.0} µs");
     println!("  a resumption costs {:.1}× less", full / resumed);
     note(&format!(
-        "full handshake {full:.0} µs, abbreviated {resumed:.0} µs: a resumption costs {:.1}× less \
-         (measured in memory, without the page's recording)",
+        "A resumption costs {:.1}× less (measured in memory, without the page's recording):",
         full / resumed
     ));
+    if let Some(page) = PAGE.get() {
+        page.bars(
+            &[
+                ("full handshake (ECDHE, ECDSA, certificate checks)", full),
+                ("abbreviated handshake (resumed session)", resumed),
+            ],
+            "µs",
+        );
+    }
 
     chapter(
         "9. Server B, sharing server A's store, resumes A's session: \

@@ -103,10 +103,38 @@ fn the_demo_page_draws_every_connection_and_session_in_chromium() {
         .map(|(_, s)| s.trim())
         .expect("chapter 9's C9");
     assert!(sessions.insert(farm_session), "a new session in chapter 9");
-    let connections = rows.len() + 2;
+    // Chapter 11 adds C11 to C14: two new TLS sessions (C11's, which C13
+    // and C14 resume, and C12's).
+    let login_sessions: HashSet<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("  app: "))
+        .filter_map(|l| l.split_once(" session "))
+        .filter_map(|(_, s)| s.split_whitespace().next())
+        .collect();
+    assert_eq!(login_sessions.len(), 2, "chapter 11's sessions");
+    sessions.extend(login_sessions);
+    let connections = rows.len() + 2 + 4;
 
     let dom = chromium::dump_dom(&page);
     assert!(dom.contains("<h1>tls12 demo: connections and sessions</h1>"));
+    // The answer first: the connections × sessions table comes before
+    // the first chapter; every heading appears once; chapter 8 draws its
+    // costs as bars; a suite name wraps only after an underscore.
+    let first_chapter = dom.find("<section class=\"chapter\"").unwrap();
+    assert!(dom.find("<section class=\"sessions\"").unwrap() < first_chapter);
+    let headings: Vec<&str> = dom
+        .split("<h2>")
+        .skip(1)
+        .filter_map(|h| h.split_once("</h2>").map(|(t, _)| t))
+        .collect();
+    let unique: HashSet<&&str> = headings.iter().collect();
+    assert_eq!(unique.len(), headings.len(), "{headings:#?}");
+    assert_eq!(count(&dom, "<div class=\"bar\""), 2, "chapter 8's two bars");
+    assert!(
+        dom.contains("TLS_<wbr>ECDHE_<wbr>"),
+        "suite names wrap at underscores"
+    );
     assert_eq!(
         count(&dom, "<svg class=\"sequence\""),
         connections,

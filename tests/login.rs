@@ -106,7 +106,10 @@ fn a_login_ends_with_its_own_lifetime() {
     let dir = ScratchDir::new("login-expiry");
     let jar = dir.join("cookies");
     let page = curl_page(port, "/login?user=bob", &jar);
-    assert!(field(&page, "login:").starts_with("logged in as bob"), "{page}");
+    assert!(
+        field(&page, "login:").starts_with("logged in as bob"),
+        "{page}"
+    );
     std::thread::sleep(Duration::from_millis(2100));
     // curl drops a cookie past its Max-Age; send it anyway, by hand.
     let cookie = std::fs::read_to_string(&jar).unwrap();

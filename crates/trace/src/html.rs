@@ -136,7 +136,8 @@ impl Run {
 struct Section {
     title: String,
     notes: Vec<String>,
-    sessions_view: bool,
+    /// Bar charts: (label, value) rows and their unit.
+    bars: Vec<(Vec<(String, f64)>, String)>,
 }
 
 /// What one end of one connection saw, in order, up to the caps.
@@ -289,7 +290,7 @@ impl HtmlReport {
         self.lock().sections.push(Section {
             title: title.to_string(),
             notes: Vec::new(),
-            sessions_view: false,
+            bars: Vec::new(),
         });
     }
 
@@ -300,11 +301,13 @@ impl HtmlReport {
         }
     }
 
-    /// Puts the connections × sessions table in the current section (by
-    /// default it ends the page).
-    pub fn sessions_view_here(&self) {
+    /// A bar chart for the current section: one bar per `(label, value)`,
+    /// lengths proportional to the values, each followed by its value and
+    /// `unit` (the demo's cost of a full and of an abbreviated handshake).
+    pub fn bars(&self, rows: &[(&str, f64)], unit: &str) {
         if let Some(section) = self.lock().sections.last_mut() {
-            section.sessions_view = true;
+            let rows = rows.iter().map(|(l, v)| (l.to_string(), *v)).collect();
+            section.bars.push((rows, unit.to_string()));
         }
     }
 
@@ -621,6 +624,8 @@ fn page(title: &str, secrets: bool, run: &Run) -> String {
     }
     table_of_contents(&mut out, run, &conns);
     out.push_str("</header>\n");
+    // The answer first: which connections share which session.
+    sessions_view(&mut out, &conns, &sessions);
     let unsorted: Vec<&Conn<'_>> = conns.iter().filter(|c| c.log.section.is_none()).collect();
     if !unsorted.is_empty() {
         out.push_str("<section class=\"chapter\">\n");
@@ -631,9 +636,6 @@ fn page(title: &str, secrets: bool, run: &Run) -> String {
     }
     for (i, section) in run.sections.iter().enumerate() {
         chapter(&mut out, i, section, &conns, &sessions);
-    }
-    if !run.sections.iter().any(|s| s.sessions_view) {
-        sessions_view(&mut out, &conns, &sessions);
     }
     put!(out, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
     out
@@ -656,7 +658,7 @@ fn intro(secrets: bool) -> String {
 }
 
 fn table_of_contents(out: &mut String, run: &Run, conns: &[Conn<'_>]) {
-    out.push_str("<nav><ol>");
+    out.push_str("<nav><ol><li><a href=\"#sessions\">Connections × sessions</a></li>");
     for (i, section) in run.sections.iter().enumerate() {
         put!(
             out,
@@ -673,7 +675,6 @@ fn table_of_contents(out: &mut String, run: &Run, conns: &[Conn<'_>]) {
                 esc(&c.name)
             );
         }
-        out.push_str("<li><a href=\"#sessions\">Connections × sessions</a></li>");
     }
     out.push_str("</ol></nav>\n");
 }
@@ -687,11 +688,11 @@ fn chapter(out: &mut String, i: usize, section: &Section, conns: &[Conn<'_>], se
     for note in &section.notes {
         put!(out, "<p class=\"note\">{}</p>\n", esc(note));
     }
+    for (rows, unit) in &section.bars {
+        bars(out, rows, unit);
+    }
     for conn in conns.iter().filter(|c| c.log.section == Some(i)) {
         connection(out, conn, sessions);
-    }
-    if section.sessions_view {
-        sessions_view(out, conns, sessions);
     }
     out.push_str("</section>\n");
 }
@@ -759,12 +760,33 @@ fn handshakes(log: &SideLog) -> Vec<HandshakeView<'_>> {
     views
 }
 
+/// A bar chart: each row's bar as long, relative to the longest, as its
+/// value.
+fn bars(out: &mut String, rows: &[(String, f64)], unit: &str) {
+    let longest = rows
+        .iter()
+        .map(|(_, v)| *v)
+        .fold(f64::MIN_POSITIVE, f64::max);
+    out.push_str("<table class=\"bars\">\n");
+    for (label, value) in rows {
+        put!(
+            out,
+            "<tr><th>{}</th><td><div class=\"bar\" style=\"width:{:.1}%\"></div></td>\
+             <td class=\"value\">{value:.0} {}</td></tr>\n",
+            esc(label),
+            100.0 * value.max(0.0) / longest,
+            esc(unit)
+        );
+    }
+    out.push_str("</table>\n");
+}
+
 /// The connections × sessions table.
 fn sessions_view(out: &mut String, conns: &[Conn<'_>], sessions: &Sessions) {
     put!(
         out,
         "<section class=\"sessions\" id=\"sessions\" data-sessions=\"{}\">\n\
-         <h3>Connections × sessions</h3>\n<p>One row per connection, one column per \
+         <h2>Connections × sessions</h2>\n<p>One row per connection, one column per \
          session. A column's cells share one master secret; every cell has a key block of \
          its own (§6.3).</p>\n<table class=\"grid\"><thead><tr><th>connection</th>",
         sessions.list.len()
@@ -911,7 +933,12 @@ article.msg h5{margin:.2em 0;font-size:100%}
 .cols{display:flex;gap:1em;align-items:flex-start}
 table.fields{border-collapse:collapse;font-size:85%}
 table.fields td{padding:1px 6px;vertical-align:top}
-table.fields td.v{word-break:break-all;max-width:20em}
+table.fields td.v{overflow-wrap:anywhere;max-width:20em}
+table.bars{border-collapse:collapse;margin:.5em 0;width:100%;max-width:60em}
+table.bars th{text-align:left;font-weight:normal;padding-right:1em;white-space:nowrap}
+table.bars td:nth-child(2){width:100%}
+table.bars div.bar{height:1.1em;background:#4a7ebb;border-radius:2px}
+table.bars td.value{white-space:nowrap;padding-left:.5em}
 table.fields tr.length td{color:#666}
 .hex{flex:none;width:49ch;font-size:80%;line-height:1.5;position:sticky;top:0;background:#fff}
 .hex span[data-f]{border-radius:2px}

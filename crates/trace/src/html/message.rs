@@ -124,7 +124,9 @@ fn field_rows(out: &mut String, nodes: &[Node], i: usize, depth: usize, raw: &[u
         if span.length_prefix { " (length)" } else { "" },
         span.start,
         span.end,
-        esc(&shown)
+        // A name such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 may wrap
+        // after an underscore, never inside a word.
+        esc(&shown).replace('_', "_<wbr>")
     );
     for &child in &node.children {
         field_rows(out, nodes, child, depth + 1, raw);
