@@ -18,10 +18,9 @@
 //! How a connection closes (§7.2.1), and what the application sees of it,
 //! is told once, on [`Connection`].
 
+use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
-
-use std::collections::VecDeque;
 
 use handshake::common::{Action, Established, PreviousHandshake, RenegotiationBinding};
 use handshake::config::CertifiedKey;
@@ -36,7 +35,7 @@ use record_layer::aead::CipherState;
 use record_layer::alert::MAX_WARNING_ALERTS;
 use record_layer::codec::{Codec, DecodeError};
 use record_layer::deframer::{
-    EmptyRecordLimiter, HandshakeHeader, HandshakeJoiner, MessageDeframer, WarningAlertLimiter,
+    HandshakeHeader, HandshakeJoiner, IgnoredRecordLimiter, MessageDeframer, WarningAlertLimiter,
 };
 use record_layer::record::{
     check_plaintext, fragments, write_record, ContentType, ProtocolVersion,
@@ -45,15 +44,21 @@ use record_layer::states::CipherStates;
 use record_layer::{Alert, AlertDescription, AlertLevel};
 use session_store::{ServerId, Session};
 
-/// The most decrypted application data a connection holds for the
-/// application before it stops reading records: 1 MiB.
-pub const MAX_BUFFERED_PLAINTEXT: usize = 1 << 20;
+use crate::buffers::{OutgoingRecords, ReceivedPlaintext};
 
 /// The most events a connection keeps for [`Connection::next_event`]: an
 /// application that never asks (as [`crate::Stream`] does not) must not
 /// make a peer that renegotiates again and again grow the queue without
 /// bound. Past it, the oldest event is dropped.
 pub const MAX_QUEUED_EVENTS: usize = 32;
+
+/// How many of the peer's requests to renegotiate a connection declines
+/// (§7.2.2 `no_renegotiation`) before the next one ends it with
+/// `unexpected_message`: a peer that asks again and again is making us
+/// work and answer for nothing. Each refusal is a warning alert, so the
+/// bound is that of a run of warnings,
+/// [`MAX_WARNING_ALERTS`](record_layer::alert::MAX_WARNING_ALERTS).
+pub const MAX_DECLINED_RENEGOTIATIONS: usize = MAX_WARNING_ALERTS;
 
 /// Which end of the connection we are, and what a new handshake on it needs.
 #[derive(Debug)]
@@ -72,6 +77,27 @@ enum Role {
 enum Machine {
     Client(Box<ClientHandshake>),
     Server(Box<ServerHandshake>),
+}
+
+/// A renegotiation this end starts (§7.4.1.1), as
+/// [`Connection::renegotiate`], [`Connection::renegotiate_resuming`] and
+/// [`Connection::renegotiate_with`] ask for it.
+enum OwnRenegotiation {
+    /// A client's new ClientHello.
+    ClientHello(ClientOffer),
+    /// A server's HelloRequest; the client's ClientHello that answers it
+    /// is judged by this config.
+    HelloRequest(Arc<ServerConfig>),
+}
+
+/// What a client's renegotiation offers the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ClientOffer {
+    /// No session: a full handshake makes a new one (§7.3, Figure 1).
+    NewSession,
+    /// The session the client's store holds for this server: an
+    /// abbreviated handshake (§7.3, Figure 2) if the server agrees.
+    StoredSession,
 }
 
 /// Something the application may want to know about, in order.
@@ -177,17 +203,15 @@ pub struct Connection {
     states: CipherStates,
     deframer: MessageDeframer,
     joiner: HandshakeJoiner,
-    empty_records: EmptyRecordLimiter,
+    /// Empty application data, warning alerts and ignored HelloRequests
+    /// since the last application data with bytes.
+    ignored_records: IgnoredRecordLimiter,
+    /// Warning alerts in a row (CVE-2016-8610).
     warning_alerts: WarningAlertLimiter,
-    /// Records ready for the transport; the first `outgoing_sent` bytes of
-    /// it have been written already.
-    outgoing: Vec<u8>,
-    outgoing_sent: usize,
-    /// Decrypted application data not yet read by the application: a ring
-    /// buffer, so that reading in small pieces frees space at the front as
-    /// records add at the back, with no compaction copy and no growth past
-    /// what is unread.
-    received: VecDeque<u8>,
+    /// Records sealed and waiting for the transport.
+    outgoing: OutgoingRecords,
+    /// Application data opened and not yet read by the application.
+    received: ReceivedPlaintext,
     /// The last completed handshake: the session in force (shared), and
     /// this connection's own values of that handshake (randoms, group,
     /// ALPN, ...).
@@ -199,7 +223,8 @@ pub struct Connection {
     renegotiation_binding: Option<RenegotiationBinding>,
     /// How many handshakes have completed on this connection.
     handshake_count: u32,
-    /// How many of the peer's requests to renegotiate we took up.
+    /// How many of the peer's requests to renegotiate we took up: what the
+    /// config's [`Renegotiation`](crate::Renegotiation) policy counts.
     peer_renegotiations: u32,
     /// How many of the peer's requests to renegotiate we declined.
     declined_renegotiations: usize,
@@ -252,11 +277,10 @@ impl Connection {
             states: CipherStates::new(),
             deframer: MessageDeframer::new(),
             joiner: HandshakeJoiner::with_max_message(limits.ceiling()),
-            empty_records: EmptyRecordLimiter::new(),
+            ignored_records: IgnoredRecordLimiter::new(),
             warning_alerts: WarningAlertLimiter::new(),
-            outgoing: Vec::new(),
-            outgoing_sent: 0,
-            received: VecDeque::new(),
+            outgoing: OutgoingRecords::default(),
+            received: ReceivedPlaintext::default(),
             established: None,
             renegotiation_binding: None,
             handshake_count: 0,
@@ -408,10 +432,10 @@ impl Connection {
     /// the transport's end of stream.
     ///
     /// Refuses (an `io::Error` of kind `Other`) while more than
-    /// [`MAX_BUFFERED_PLAINTEXT`] bytes of application data wait to be
+    /// [`MAX_BUFFERED_PLAINTEXT`](crate::MAX_BUFFERED_PLAINTEXT) bytes of application data wait to be
     /// read: a peer must not make us buffer without bound.
     pub fn read_tls(&mut self, rd: &mut dyn io::Read) -> io::Result<usize> {
-        if self.application_data_available() > MAX_BUFFERED_PLAINTEXT {
+        if self.received.is_full() {
             return Err(io::Error::other(
                 "received application data not read: read it before reading more records",
             ));
@@ -419,26 +443,11 @@ impl Connection {
         self.deframer.read_from(rd)
     }
 
-    /// Writes queued records to the transport.
-    ///
-    /// A transport that takes a little at a time (a slow reader on the
-    /// other end) must not make each write move everything still queued:
-    /// what was written is only counted, and the queue is moved down once
-    /// more than half of it has gone, so each byte is moved at most once
-    /// on average.
+    /// Writes queued records to the transport, once: the oldest first,
+    /// as much as `wr` takes. Call again while
+    /// [`wants_write`](Self::wants_write).
     pub fn write_tls(&mut self, wr: &mut dyn io::Write) -> io::Result<usize> {
-        let n = wr.write(&self.outgoing[self.outgoing_sent..])?;
-        // A writer that claims more than it was given breaks `Write`'s
-        // contract; clamping keeps the count in bounds regardless.
-        self.outgoing_sent = (self.outgoing_sent + n).min(self.outgoing.len());
-        if self.outgoing_sent == self.outgoing.len() {
-            self.outgoing.clear();
-            self.outgoing_sent = 0;
-        } else if self.outgoing_sent > self.outgoing.len() / 2 {
-            self.outgoing.drain(..self.outgoing_sent);
-            self.outgoing_sent = 0;
-        }
-        Ok(n)
+        self.outgoing.write_to(wr)
     }
 
     /// Processes every complete record received so far. On an error the
@@ -508,76 +517,79 @@ impl Connection {
         }
     }
 
+    /// Reads every complete record received so far, as Go's
+    /// `readRecordOrCCS` does: each record is taken from the stream and
+    /// opened ([`Connection::open_record`]), then read by the rules of its
+    /// content type (§6.2.1), one function each.
     fn process_records(&mut self) -> Result<(), Error> {
-        loop {
-            // §7.2.1: "Any data received after a closure alert is ignored."
-            if self.peer_closed {
-                break;
-            }
-            // Decided before the record is taken: it borrows the deframer.
-            let application_data_refused = self.application_data_refused();
-            let version_agreed = !self.awaiting_first_hello();
-            let Some(record) = self.deframer.pop()? else {
+        // A record is opened in place, in the deframer's buffer, and read
+        // from there by a function that acts on the rest of the
+        // connection: the deframer stands aside meanwhile.
+        let mut deframer = core::mem::take(&mut self.deframer);
+        let result = self.read_records(&mut deframer);
+        self.deframer = deframer;
+        result
+    }
+
+    fn read_records(&mut self, deframer: &mut MessageDeframer) -> Result<(), Error> {
+        // §7.2.1: "Any data received after a closure alert is ignored."
+        while !self.peer_closed {
+            let Some((content_type, plaintext)) = self.open_record(deframer)? else {
                 break;
             };
-            let header = record.header;
-            check_record_version(header.version, version_agreed)?;
-            let protection = protection(self.states.current_read());
-            let plaintext =
-                self.states
-                    .open(header.content_type, header.version, record.fragment)?;
-            check_plaintext(header.content_type, plaintext.len())?;
-            notify(
-                &self.observer,
-                TraceEvent::Record {
-                    direction: Direction::Received,
-                    content_type: header.content_type,
-                    length: plaintext.len(),
-                    protection,
-                },
-            );
             // A run of warning alerts ends with any other record.
-            if header.content_type != ContentType::Alert {
-                self.warning_alerts.count(false)?;
+            if content_type != ContentType::Alert {
+                self.warning_alerts.end_run();
             }
-            match header.content_type {
-                ContentType::Handshake => self.joiner.push(plaintext)?,
-                ContentType::ApplicationData => {
-                    if let Some(why) = application_data_refused {
-                        return Err(Error::unexpected_record(why));
-                    }
-                    self.empty_records.count(plaintext.is_empty())?;
-                    // One copy out of the record buffer (VecDeque copies a
-                    // slice as a whole, not byte by byte).
-                    self.received.extend(&*plaintext);
-                }
-                ContentType::ChangeCipherSpec => {
-                    // §7.1: the message "consists of a single byte of value 1".
-                    if plaintext != [1] {
-                        return Err(record_layer::Error::BadChangeCipherSpec.into());
-                    }
-                    self.change_cipher_spec()?;
-                }
-                ContentType::Alert => {
-                    let alert = Alert::from_bytes(plaintext, "Alert")?;
-                    notify(
-                        &self.observer,
-                        TraceEvent::Alert {
-                            direction: Direction::Received,
-                            alert,
-                        },
-                    );
-                    self.alert_received(alert)?;
-                }
+            match content_type {
+                ContentType::ChangeCipherSpec => self.change_cipher_spec(plaintext)?,
+                ContentType::Alert => self.alert(plaintext)?,
+                ContentType::Handshake => self.handshake_fragment(plaintext)?,
+                ContentType::ApplicationData => self.application_data(plaintext)?,
             }
-            self.process_handshake_messages()?;
         }
         Ok(())
     }
 
-    /// The peer's ChangeCipherSpec: the machine decides whether it is in
-    /// order, then the pending read state becomes current (§7.1).
-    fn change_cipher_spec(&mut self) -> Result<(), Error> {
+    /// The next complete record from `deframer`, opened under the current
+    /// read state (§6.2.3) and checked as a `TLSPlaintext` (§6.2.1), or
+    /// `None` until more bytes arrive.
+    fn open_record<'d>(
+        &mut self,
+        deframer: &'d mut MessageDeframer,
+    ) -> Result<Option<(ContentType, &'d [u8])>, Error> {
+        let version_agreed = !self.awaiting_first_hello();
+        let Some(record) = deframer.pop()? else {
+            return Ok(None);
+        };
+        let header = record.header;
+        check_record_version(header.version, version_agreed)?;
+        let protection = protection(self.states.current_read());
+        let plaintext = self
+            .states
+            .open(header.content_type, header.version, record.fragment)?;
+        check_plaintext(header.content_type, plaintext.len())?;
+        notify(
+            &self.observer,
+            TraceEvent::Record {
+                direction: Direction::Received,
+                content_type: header.content_type,
+                length: plaintext.len(),
+                protection,
+            },
+        );
+        Ok(Some((header.content_type, plaintext)))
+    }
+
+    /// A ChangeCipherSpec record (§7.1): "The message consists of a single
+    /// byte of value 1." The machine decides whether it is in order; then
+    /// "Reception of this message causes the receiver to instruct the
+    /// record layer to immediately copy the read pending state into the
+    /// read current state."
+    fn change_cipher_spec(&mut self, plaintext: &[u8]) -> Result<(), Error> {
+        if plaintext != [1] {
+            return Err(record_layer::Error::BadChangeCipherSpec.into());
+        }
         match &mut self.handshake {
             Some(Machine::Client(m)) => m.handle_change_cipher_spec()?,
             Some(Machine::Server(m)) => m.handle_change_cipher_spec()?,
@@ -611,7 +623,17 @@ impl Connection {
         Ok(())
     }
 
-    fn alert_received(&mut self, alert: Alert) -> Result<(), Error> {
+    /// An Alert record (§7.2): close_notify closes (§7.2.1), a fatal alert
+    /// ends the connection, a warning asks for nothing.
+    fn alert(&mut self, plaintext: &[u8]) -> Result<(), Error> {
+        let alert = Alert::from_bytes(plaintext, "Alert")?;
+        notify(
+            &self.observer,
+            TraceEvent::Alert {
+                direction: Direction::Received,
+                alert,
+            },
+        );
         match (alert.level, alert.description) {
             (_, AlertDescription::CloseNotify) => {
                 self.close_notify_received();
@@ -626,16 +648,43 @@ impl Connection {
                 self.push_event(Event::RenegotiationRefused);
                 Ok(())
             }
+            // Nothing to do, so a peer could send warnings forever: they
+            // meet both limits.
             (AlertLevel::Warning, _) => {
-                self.warning_alerts.count(true)?;
-                self.empty_records.count(true)?;
-                Ok(())
+                self.warning_alerts.add()?;
+                Ok(self.ignored_records.add()?)
             }
-            (AlertLevel::Fatal, _) => {
-                let e = Error::Record(record_layer::Error::PeerAlert(alert));
-                Err(e)
-            }
+            (AlertLevel::Fatal, _) => Err(record_layer::Error::PeerAlert(alert).into()),
         }
+    }
+
+    /// A Handshake record: its bytes join the handshake messages (§6.2.1:
+    /// "multiple client messages of the same ContentType MAY be coalesced
+    /// into a single TLSPlaintext record, or a single message MAY be
+    /// fragmented across several records"), and each complete message is
+    /// handled in order.
+    fn handshake_fragment(&mut self, plaintext: &[u8]) -> Result<(), Error> {
+        self.joiner.push(plaintext)?;
+        self.process_handshake_messages()
+    }
+
+    /// An ApplicationData record (§10): "Application data messages are
+    /// carried by the record layer and are fragmented, compressed, and
+    /// encrypted based on the current connection state." Kept for the
+    /// application, unless it may not come now.
+    fn application_data(&mut self, plaintext: &[u8]) -> Result<(), Error> {
+        if let Some(why) = self.application_data_refused() {
+            return Err(Error::unexpected_record(why));
+        }
+        if plaintext.is_empty() {
+            // §6.2.1: "Zero-length fragments of Application data MAY be
+            // sent as they are potentially useful as a traffic analysis
+            // countermeasure." Nothing to keep: an ignored record.
+            return Ok(self.ignored_records.add()?);
+        }
+        self.ignored_records.end_run();
+        self.received.push(plaintext);
+        Ok(())
     }
 
     /// The peer's close_notify, answered here and now, whatever the
@@ -700,6 +749,10 @@ impl Connection {
         }
     }
 
+    /// Handles each complete handshake message (§7.4) the joiner holds:
+    /// its header is judged before its body is buffered, then the message
+    /// goes to the handshake in progress, or, outside one, is the peer's
+    /// request to renegotiate.
     fn process_handshake_messages(&mut self) -> Result<(), Error> {
         while let Some(header) = self.joiner.next_header() {
             self.check_handshake_header(header)?;
@@ -714,14 +767,15 @@ impl Connection {
                     message: &msg,
                 },
             );
-            if self.handshake.is_none() && !self.start_peer_renegotiation(&msg)? {
+            if self.handshake.is_none() && !self.peer_renegotiation(&msg)? {
                 continue;
             }
-            // §7.4.1.1: a client ignores HelloRequest during a handshake. A
-            // peer that keeps sending them is stalling us, like a run of
-            // empty records, and meets the same limit.
+            // §7.4.1.1: "This message will be ignored by the client if the
+            // client is currently negotiating a session." The machine
+            // ignores it; a peer that keeps sending it is stalling us, and
+            // each one counts as an ignored record.
             if matches!(msg.payload, HandshakePayload::HelloRequest) {
-                self.empty_records.count(true)?;
+                self.ignored_records.add()?;
             }
             let actions = match &mut self.handshake {
                 Some(Machine::Client(m)) => m.handle_message(msg)?,
@@ -809,67 +863,82 @@ impl Connection {
         }
     }
 
-    /// A handshake message after the handshake: the peer asks to
-    /// renegotiate (§7.4.1.1 HelloRequest from a server, a new ClientHello
-    /// from a client). Either a new handshake starts (true: feed it the
-    /// message; a HelloRequest is answered here) or we decline with a
-    /// `no_renegotiation` warning (false). Anything else is unexpected.
-    fn start_peer_renegotiation(&mut self, msg: &HandshakeMessage) -> Result<bool, Error> {
-        // After our close_notify we send nothing more (§7.2.1): neither a
-        // new handshake nor a refusal.
-        if self.sent_close {
-            return Ok(false);
-        }
-        let previous = self.previous_handshake();
+    /// A handshake message outside a handshake: the peer asks to
+    /// renegotiate (a server's HelloRequest, §7.4.1.1; a client's new
+    /// ClientHello, §7.4.1.2). True when a new handshake has started and
+    /// takes the message (a ClientHello); false when the request is
+    /// answered here (a HelloRequest, by our new ClientHello) or declined.
+    /// Anything else is unexpected.
+    fn peer_renegotiation(&mut self, msg: &HandshakeMessage) -> Result<bool, Error> {
         match (&self.role, &msg.payload) {
-            (Role::Client { config, server }, HandshakePayload::HelloRequest) => {
-                let within_limit = self.peer_renegotiations < config.max_server_renegotiations;
-                match previous.filter(|_| within_limit) {
-                    Some(prev) => {
-                        self.peer_renegotiations += 1;
-                        let mut m = ClientHandshake::renegotiation(
-                            config.clone(),
-                            server.clone(),
-                            prev,
-                            false,
-                        );
-                        let actions = m.start()?;
-                        self.check_end_of_flight(&actions)?;
-                        self.handshake = Some(Machine::Client(Box::new(m)));
-                        self.run(actions)?;
-                    }
-                    None => self.decline_renegotiation()?,
+            (Role::Client { .. }, HandshakePayload::HelloRequest) => {
+                if let Some(prev) = self.take_up_peer_renegotiation()? {
+                    let actions = self.renegotiation_client_hello(prev, ClientOffer::NewSession)?;
+                    self.check_end_of_flight(&actions)?;
+                    self.run(actions)?;
                 }
                 Ok(false)
             }
             (Role::Server { config }, HandshakePayload::ClientHello(_)) => {
-                let within_limit = self.peer_renegotiations < config.max_client_renegotiations;
-                match previous.filter(|_| within_limit) {
-                    Some(prev) => {
-                        self.peer_renegotiations += 1;
-                        let m = ServerHandshake::renegotiation(config.clone(), prev);
-                        self.handshake = Some(Machine::Server(Box::new(m)));
-                        Ok(true)
-                    }
-                    None => {
-                        self.decline_renegotiation()?;
-                        Ok(false)
-                    }
-                }
+                let config = config.clone();
+                let Some(prev) = self.take_up_peer_renegotiation()? else {
+                    return Ok(false);
+                };
+                let machine = ServerHandshake::renegotiation(config, prev);
+                self.handshake = Some(Machine::Server(Box::new(machine)));
+                Ok(true)
             }
             (_, payload) => Err(Error::unexpected(payload.handshake_type().name())),
         }
     }
 
+    /// Whether the peer's request to renegotiate is taken up: the one place
+    /// where RFC 5746 and the config's [`Renegotiation`](crate::Renegotiation) policy apply.
+    /// `Some` with what the new handshake binds to; `None` when declined
+    /// (a `no_renegotiation` warning is queued) or left unanswered after
+    /// our close_notify.
+    fn take_up_peer_renegotiation(&mut self) -> Result<Option<PreviousHandshake>, Error> {
+        // After our close_notify we send nothing more (§7.2.1): neither a
+        // new handshake nor a refusal.
+        if self.sent_close {
+            return Ok(None);
+        }
+        let Some(prev) = self.previous_handshake() else {
+            // The peer never signalled secure renegotiation. A client
+            // asked by such a server, RFC 5746 §4.2: "It is RECOMMENDED
+            // that clients refuse this renegotiation request. Clients that
+            // do so MUST respond to such requests with a "no_renegotiation"
+            // alert (RFC 5246 requires this alert to be at the "warning"
+            // level)." A server asked by such a client, §4.4: "It is
+            // RECOMMENDED that servers not permit legacy renegotiation."
+            // Both refuse, always.
+            self.decline_renegotiation()?;
+            return Ok(None);
+        };
+        let policy = match &self.role {
+            Role::Client { config, .. } => config.peer_renegotiation,
+            Role::Server { config } => config.peer_renegotiation,
+        };
+        if !policy.allows(self.peer_renegotiations) {
+            // Of HelloRequest, §7.4.1.1: "This message MAY be ignored by
+            // the client if it does not wish to renegotiate a session, or
+            // the client may, if it wishes, respond with a no_renegotiation
+            // alert." We answer, as a server answers a ClientHello it does
+            // not take up (§7.2.2), so that the peer need not wait.
+            self.decline_renegotiation()?;
+            return Ok(None);
+        }
+        self.peer_renegotiations = self.peer_renegotiations.saturating_add(1);
+        Ok(Some(prev))
+    }
+
     /// §7.2.2 `no_renegotiation`: "This message is always a warning." A
-    /// peer that asks again and again, each time declined (a server sending
-    /// HelloRequest to a client that does not renegotiate, a client past
-    /// the limit or without RFC 5746 sending ClientHello), is making us
-    /// work and answer for nothing: after [`MAX_WARNING_ALERTS`] refusals,
-    /// the next request ends the connection with `unexpected_message`, as
-    /// a run of warning alerts does.
+    /// peer that asks again and again, each time declined, is making us
+    /// work and answer for nothing: after [`MAX_DECLINED_RENEGOTIATIONS`]
+    /// refusals, the next request ends the connection with
+    /// `unexpected_message`.
     fn decline_renegotiation(&mut self) -> Result<(), Error> {
-        if self.declined_renegotiations == MAX_WARNING_ALERTS {
+        if self.declined_renegotiations == MAX_DECLINED_RENEGOTIATIONS {
             return Err(Error::unexpected(
                 "renegotiation requested again after four refusals",
             ));
@@ -903,16 +972,19 @@ impl Connection {
     /// [`Event::HandshakeComplete`] says when the new session is in force.
     ///
     /// Refused unless the first handshake is complete, none is in progress
-    /// and the peer signalled RFC 5746 secure renegotiation.
+    /// and the peer signalled RFC 5746 secure renegotiation. Not limited by
+    /// the config's [`Renegotiation`](crate::Renegotiation) policy, which is for the peer's
+    /// requests.
     ///
     /// A client's renegotiation makes a new session; see
-    /// [`Connection::renegotiate_resuming`] for the abbreviated kind.
+    /// [`Connection::renegotiate_resuming`] for the abbreviated kind, and
+    /// [`Connection::renegotiate_with`] for a server that asks for more.
     pub fn renegotiate(&mut self) -> Result<(), Error> {
-        let config = match &self.role {
-            Role::Server { config } => Some(config.clone()),
-            Role::Client { .. } => None,
+        let own = match &self.role {
+            Role::Client { .. } => OwnRenegotiation::ClientHello(ClientOffer::NewSession),
+            Role::Server { config } => OwnRenegotiation::HelloRequest(config.clone()),
         };
-        self.start_renegotiation(config, false)
+        self.start_renegotiation(own)
     }
 
     /// A client's renegotiation that offers the session its store holds for
@@ -920,7 +992,9 @@ impl Connection {
     /// Figure 2) switches the connection to that session with fresh keys.
     pub fn renegotiate_resuming(&mut self) -> Result<(), Error> {
         match self.role {
-            Role::Client { .. } => self.start_renegotiation(None, true),
+            Role::Client { .. } => {
+                self.start_renegotiation(OwnRenegotiation::ClientHello(ClientOffer::StoredSession))
+            }
             Role::Server { .. } => Err(Error::Config("renegotiate_resuming is for clients")),
         }
     }
@@ -932,7 +1006,7 @@ impl Connection {
     /// Once the HelloRequest is sent, `config` replaces the connection's
     /// config for good: every later handshake on it, the client's own
     /// renegotiations included, is judged by the stepped-up policy (its
-    /// client auth and anchors, its renegotiation limit, its stores). A
+    /// client auth and anchors, its [`Renegotiation`](crate::Renegotiation) policy, its stores). A
     /// client that renegotiates again after a step-up must meet it again,
     /// by a full handshake or by resuming a session that satisfies it;
     /// otherwise it could trade the connection's checked identity for one
@@ -943,7 +1017,7 @@ impl Connection {
     pub fn renegotiate_with(&mut self, config: Arc<ServerConfig>) -> Result<(), Error> {
         match self.role {
             Role::Server { .. } => {
-                self.start_renegotiation(Some(config.clone()), false)?;
+                self.start_renegotiation(OwnRenegotiation::HelloRequest(config.clone()))?;
                 self.role = Role::Server { config };
                 Ok(())
             }
@@ -951,11 +1025,7 @@ impl Connection {
         }
     }
 
-    fn start_renegotiation(
-        &mut self,
-        server_config: Option<Arc<ServerConfig>>,
-        resume: bool,
-    ) -> Result<(), Error> {
+    fn start_renegotiation(&mut self, own: OwnRenegotiation) -> Result<(), Error> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
@@ -968,26 +1038,49 @@ impl Connection {
         let prev = self
             .previous_handshake()
             .ok_or(Error::PeerLacksSecureRenegotiation)?;
-        match (&self.role, server_config) {
-            (Role::Client { config, server }, _) => {
-                let mut m =
-                    ClientHandshake::renegotiation(config.clone(), server.clone(), prev, resume);
-                let actions = m.start()?;
-                self.handshake = Some(Machine::Client(Box::new(m)));
+        match own {
+            OwnRenegotiation::ClientHello(offer) => {
+                let actions = self.renegotiation_client_hello(prev, offer)?;
                 self.run(actions).map_err(|e| self.fail(e))
             }
-            (Role::Server { .. }, Some(config)) => {
-                let hello_request = HandshakeMessage::new(HandshakePayload::HelloRequest);
-                self.handshake = Some(Machine::Server(Box::new(ServerHandshake::renegotiation(
-                    config, prev,
-                ))));
-                self.send_plaintext(ContentType::Handshake, &hello_request.raw)
-                    .map_err(|e| self.fail(e))
-            }
-            (Role::Server { .. }, None) => {
-                Err(Error::Internal("server renegotiation without config"))
-            }
+            OwnRenegotiation::HelloRequest(config) => self
+                .send_hello_request(prev, config)
+                .map_err(|e| self.fail(e)),
         }
+    }
+
+    /// A client's new handshake on this connection, bound to `prev`
+    /// (RFC 5746 §3.5): the machine is started and its ClientHello
+    /// returned, to be sent.
+    fn renegotiation_client_hello(
+        &mut self,
+        prev: PreviousHandshake,
+        offer: ClientOffer,
+    ) -> Result<Vec<Action>, Error> {
+        let Role::Client { config, server } = &self.role else {
+            return Err(Error::Internal("a server does not send ClientHello"));
+        };
+        let resume = offer == ClientOffer::StoredSession;
+        let mut machine =
+            ClientHandshake::renegotiation(config.clone(), server.clone(), prev, resume);
+        let actions = machine.start()?;
+        self.handshake = Some(Machine::Client(Box::new(machine)));
+        Ok(actions)
+    }
+
+    /// A server's HelloRequest (§7.4.1.1): "HelloRequest is a simple
+    /// notification that the client should begin the negotiation process
+    /// anew." The handshake it asks for waits for the client's ClientHello,
+    /// and judges it by `config`.
+    fn send_hello_request(
+        &mut self,
+        prev: PreviousHandshake,
+        config: Arc<ServerConfig>,
+    ) -> Result<(), Error> {
+        let machine = ServerHandshake::renegotiation(config, prev);
+        self.handshake = Some(Machine::Server(Box::new(machine)));
+        let hello_request = HandshakeMessage::new(HandshakePayload::HelloRequest);
+        self.send_plaintext(ContentType::Handshake, &hello_request.raw)
     }
 
     /// Carries out a machine's actions, in order.
@@ -1068,8 +1161,9 @@ impl Connection {
             return Err(Error::Closed);
         }
         for fragment in fragments(data, record_layer::record::MAX_PLAINTEXT) {
+            let queue = self.outgoing.queue();
             let layout = write_record(
-                &mut self.outgoing,
+                queue,
                 content_type,
                 ProtocolVersion::TLS1_2,
                 fragment,
@@ -1078,7 +1172,7 @@ impl Connection {
             );
             let protection = protection(self.states.current_write());
             self.states
-                .seal(&mut self.outgoing[layout.header.start..layout.overhead_after.end])?;
+                .seal(&mut queue[layout.header.start..layout.overhead_after.end])?;
             notify(
                 &self.observer,
                 TraceEvent::Record {
@@ -1125,16 +1219,7 @@ impl Connection {
 
     /// Moves received application data into `buf`; returns how much.
     pub fn read_application_data(&mut self, buf: &mut [u8]) -> usize {
-        // The unread bytes are at most two slices: before and after the
-        // ring's wrap point.
-        let (front, back) = self.received.as_slices();
-        let from_front = front.len().min(buf.len());
-        buf[..from_front].copy_from_slice(&front[..from_front]);
-        let from_back = back.len().min(buf.len() - from_front);
-        buf[from_front..from_front + from_back].copy_from_slice(&back[..from_back]);
-        let n = from_front + from_back;
-        self.received.drain(..n);
-        n
+        self.received.read(buf)
     }
 
     /// Bytes of application data waiting to be read.
@@ -1144,7 +1229,7 @@ impl Connection {
 
     /// Bytes allocated for received application data, read or not: for
     /// memory accounting and tests. However the application reads, this
-    /// stays within about [`MAX_BUFFERED_PLAINTEXT`] plus one batch of
+    /// stays within about [`MAX_BUFFERED_PLAINTEXT`](crate::MAX_BUFFERED_PLAINTEXT) plus one batch of
     /// records.
     pub fn received_buffer_capacity(&self) -> usize {
         self.received.capacity()
@@ -1186,12 +1271,8 @@ impl Connection {
     pub fn release_idle_buffers(&mut self) {
         self.deframer.release_if_empty();
         self.joiner.release_if_empty();
-        if self.received.is_empty() {
-            self.received = VecDeque::new();
-        }
-        if self.outgoing.is_empty() {
-            self.outgoing = Vec::new();
-        }
+        self.received.release_if_empty();
+        self.outgoing.release_if_empty();
     }
 
     /// True when the deframer holds part of a record: at end of stream this
@@ -1218,10 +1299,7 @@ impl core::fmt::Debug for Connection {
             .field("session", &self.session().map(|s| s.session_id))
             .field("cipher_suite", &self.session().map(|s| s.cipher_suite))
             .field("handshake_count", &self.handshake_count)
-            .field(
-                "outgoing_bytes",
-                &(self.outgoing.len() - self.outgoing_sent),
-            )
+            .field("outgoing_bytes", &self.outgoing.unsent_len())
             .field("received_bytes", &self.application_data_available())
             .field("peer_closed", &self.peer_closed)
             .field("sent_close", &self.sent_close)

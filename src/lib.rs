@@ -75,6 +75,7 @@
 mod acceptor;
 #[cfg(feature = "tokio")]
 mod async_stream;
+mod buffers;
 mod conn;
 mod files;
 pub mod keylog;
@@ -84,7 +85,8 @@ mod stream;
 pub use acceptor::{TlsAcceptor, TlsConnector};
 #[cfg(feature = "tokio")]
 pub use async_stream::AsyncStream;
-pub use conn::{Connection, Event, MAX_BUFFERED_PLAINTEXT, MAX_QUEUED_EVENTS};
+pub use buffers::MAX_BUFFERED_PLAINTEXT;
+pub use conn::{Connection, Event, MAX_DECLINED_RENEGOTIATIONS, MAX_QUEUED_EVENTS};
 pub use files::{load_certified_key, load_trust_anchors, user_cache_dir};
 pub use handshake::common::{Established, RenegotiationBinding};
 /// A client's config, shared by its connections through an `Arc`:
@@ -146,7 +148,9 @@ pub use handshake::config::ClientConfig;
 /// # }
 /// ```
 pub use handshake::config::ServerConfig;
-pub use handshake::config::{system_clock, CertifiedKey, ClientAuth, KeyLog, VerifyCallback};
+pub use handshake::config::{
+    system_clock, CertifiedKey, ClientAuth, KeyLog, Renegotiation, VerifyCallback,
+};
 pub use handshake::kx::NamedGroup;
 pub use handshake::sign::{certs_from_pem, SignatureScheme, SigningKey};
 pub use handshake::verify::{CertificateError, TrustAnchors};

@@ -34,14 +34,13 @@ use common::wire::{
 use tls12::handshake::messages::{
     ClientHello, HandshakeMessage, HandshakePayload, HandshakeType, ServerHello,
 };
-use tls12::record_layer::alert::MAX_WARNING_ALERTS;
 use tls12::record_layer::record::ContentType;
 use tls12::session_store::{
     ClientSessionStore, MemoryStore, ServerId, ServerSessionStore, TicketKeys,
 };
 use tls12::{
-    system_clock, AlertDescription, ClientConfig, Connection, Error, Event, ServerConfig, Stream,
-    MAX_QUEUED_EVENTS,
+    system_clock, AlertDescription, ClientConfig, Connection, Error, Event, Renegotiation,
+    ServerConfig, Stream, MAX_DECLINED_RENEGOTIATIONS, MAX_QUEUED_EVENTS,
 };
 
 type RecordError = tls12::record_layer::Error;
@@ -686,11 +685,17 @@ fn skipped_server_key_exchange_smack() {
 fn client_initiated_renegotiation_flood_cve_2011_1473() {
     // Each renegotiation costs the server a full handshake's work; a
     // client asking again and again would tie it up. The server allows
-    // `max_client_renegotiations` per connection and declines the rest
-    // with a no_renegotiation warning (§7.2.2), which costs it nothing;
-    // the connection goes on.
+    // a few per connection (`peer_renegotiation`, by default
+    // `Renegotiation::UpTo(3)`) and declines the rest with a
+    // no_renegotiation warning (§7.2.2), which costs it nothing; the
+    // connection goes on.
     let server = common::server_config();
-    let limit = server.max_client_renegotiations;
+    let Renegotiation::UpTo(limit) = server.peer_renegotiation else {
+        panic!(
+            "a server's default is a bound: {:?}",
+            server.peer_renegotiation
+        );
+    };
     assert!(limit > 0);
     let mut pair = Pair::new(common::client_config(), server);
     pair.complete();
@@ -710,7 +715,7 @@ fn client_initiated_renegotiation_flood_cve_2011_1473() {
         assert_eq!(events(&mut pair.server), [done]);
     }
 
-    for extra in 0..MAX_WARNING_ALERTS {
+    for extra in 0..MAX_DECLINED_RENEGOTIATIONS {
         pair.client.renegotiate().unwrap();
         pair.settle();
         assert_eq!(
@@ -734,7 +739,7 @@ fn client_initiated_renegotiation_flood_cve_2011_1473() {
     assert_eq!(&buf[..n], b"yes");
 
     // But a client that goes on asking is making the server answer for
-    // nothing: after MAX_WARNING_ALERTS refusals, the next request ends the
+    // nothing: after MAX_DECLINED_RENEGOTIATIONS refusals, the next request ends the
     // connection.
     pair.client.renegotiate().unwrap();
     let protection = alert_sealed_by(&pair, Writer::Server);
@@ -742,7 +747,7 @@ fn client_initiated_renegotiation_flood_cve_2011_1473() {
     assert_asked_once_too_often(&mut pair.server, result, protection);
 }
 
-/// `conn`, which returned `result`, declined MAX_WARNING_ALERTS requests to
+/// `conn`, which returned `result`, declined MAX_DECLINED_RENEGOTIATIONS requests to
 /// renegotiate and ended the connection at the next one.
 fn assert_asked_once_too_often(
     conn: &mut Connection,
@@ -768,16 +773,16 @@ fn hello_request_flood_to_a_client_that_does_not_renegotiate() {
     // The server's side of the same flood: HelloRequest after HelloRequest
     // to a client that declines each (here by policy; equally one whose
     // server never signalled RFC 5746). Each refusal is a no_renegotiation
-    // warning; after MAX_WARNING_ALERTS of them the client ends the
+    // warning; after MAX_DECLINED_RENEGOTIATIONS of them the client ends the
     // connection.
     let mut client = common::client_config();
-    client.max_server_renegotiations = 0;
+    client.peer_renegotiation = Renegotiation::Never;
     let mut pair = Pair::new(client, common::server_config());
     pair.complete();
     let hello_request = [0, 0, 0, 0];
     let est = pair.client.established().unwrap();
     let mut server_writes = next_write_state(&pair.server, est, Writer::Server);
-    for i in 0..MAX_WARNING_ALERTS {
+    for i in 0..MAX_DECLINED_RENEGOTIATIONS {
         let record = seal(&mut server_writes, ContentType::Handshake, &hello_request);
         deliver(&mut pair.client, &record).unwrap_or_else(|e| panic!("{i}: {e}"));
         let answer = take(&mut pair.client);

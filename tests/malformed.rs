@@ -41,7 +41,7 @@ use tls12::handshake::verify::{CertificateError, MAX_CHAIN_LEN};
 use tls12::record_layer::aead::CipherState;
 use tls12::record_layer::alert::MAX_WARNING_ALERTS;
 use tls12::record_layer::codec::{DecodeError, Reader};
-use tls12::record_layer::deframer::MAX_EMPTY_RECORDS;
+use tls12::record_layer::deframer::MAX_IGNORED_RECORDS;
 use tls12::record_layer::record::{
     ContentType, ProtocolVersion, HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT,
 };
@@ -1522,7 +1522,7 @@ impl Traffic {
 #[test]
 fn endless_empty_records_and_warning_alerts_are_cut_off() {
     // Zero-length application data is legal (§6.2.1) and warnings need no
-    // answer; a run of them is allowed up to MAX_EMPTY_RECORDS, then the
+    // answer; a run of them is allowed up to MAX_IGNORED_RECORDS, then the
     // connection ends with unexpected_message. (Warnings alone meet the
     // lower bound of the next test first.)
     type Make = fn(usize) -> (ContentType, Vec<u8>);
@@ -1540,24 +1540,24 @@ fn endless_empty_records_and_warning_alerts_are_cut_off() {
         for to_server in [true, false] {
             let mut t = Traffic::new();
             let (i, result, protection) = t
-                .send_many(to_server, MAX_EMPTY_RECORDS + 10, make)
+                .send_many(to_server, MAX_IGNORED_RECORDS + 10, make)
                 .unwrap_or_else(|| panic!("{name}: never cut off"));
-            assert_eq!(i, MAX_EMPTY_RECORDS, "{name}: cut off after the limit");
+            assert_eq!(i, MAX_IGNORED_RECORDS, "{name}: cut off after the limit");
             let error = assert_fatal_alert(
                 t.receiver(to_server),
                 result,
                 protection,
                 A::UnexpectedMessage,
             );
-            assert_eq!(error, Error::Record(RecordError::TooManyEmptyRecords));
+            assert_eq!(error, Error::Record(RecordError::TooManyIgnoredRecords));
         }
     }
 
     // A record that carries data ends the run: 1000 empty records with a
-    // byte every MAX_EMPTY_RECORDS go through.
+    // byte every MAX_IGNORED_RECORDS go through.
     let mut t = Traffic::new();
     let result = t.send_many(true, 1000, |i| {
-        let data = if i % MAX_EMPTY_RECORDS == MAX_EMPTY_RECORDS - 1 {
+        let data = if i % MAX_IGNORED_RECORDS == MAX_IGNORED_RECORDS - 1 {
             vec![b'x']
         } else {
             Vec::new()
@@ -1567,7 +1567,7 @@ fn endless_empty_records_and_warning_alerts_are_cut_off() {
     assert!(result.is_none(), "a run broken by data is fine");
     assert_eq!(
         t.pair.server.application_data_available(),
-        1000 / MAX_EMPTY_RECORDS
+        1000 / MAX_IGNORED_RECORDS
     );
 }
 
@@ -1630,12 +1630,12 @@ fn warning_alerts_in_a_row_are_cut_off_after_four() {
 #[test]
 fn endless_hello_requests_during_a_handshake_are_cut_off() {
     // §7.4.1.1: a client ignores HelloRequest while it negotiates; a server
-    // that keeps sending them is stalling it, and meets the limit on empty
-    // records.
+    // that keeps sending them is stalling it, and meets the limit on
+    // ignored records.
     let mut pair = Pair::new(common::client_config(), common::server_config());
     take(&mut pair.client); // the ClientHello
     let hello_request = plaintext_record(ContentType::Handshake, &[0, 0, 0, 0]);
-    for _ in 0..MAX_EMPTY_RECORDS {
+    for _ in 0..MAX_IGNORED_RECORDS {
         deliver(&mut pair.client, &hello_request).expect("ignored");
         assert!(!pair.client.wants_write(), "a HelloRequest is not answered");
     }
@@ -1646,7 +1646,7 @@ fn endless_hello_requests_during_a_handshake_are_cut_off() {
         AlertProtection::Clear,
         A::UnexpectedMessage,
     );
-    assert_eq!(error, Error::Record(RecordError::TooManyEmptyRecords));
+    assert_eq!(error, Error::Record(RecordError::TooManyIgnoredRecords));
 }
 
 // ---------------------------------------------------------------------------

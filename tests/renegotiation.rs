@@ -50,7 +50,7 @@ use tls12::session_store::{ClientSessionStore, MemoryStore, ServerId};
 use tls12::RenegotiationBinding;
 use tls12::{
     AlertDescription, ClientAuth, ClientConfig, ClientSession, Connection, Error, Event,
-    ServerConfig, Session, Stream,
+    Renegotiation, ServerConfig, Session, Stream,
 };
 
 use common::wire::{
@@ -1026,9 +1026,14 @@ fn no_renegotiation_with_a_peer_that_never_signalled_rfc_5746() {
 
 #[test]
 fn client_initiated_renegotiations_are_limited_per_connection() {
-    for max in 0..=2 {
+    // Each policy that bounds them, with the number it allows.
+    for (policy, max) in [
+        (Renegotiation::Never, 0),
+        (Renegotiation::Once, 1),
+        (Renegotiation::UpTo(2), 2),
+    ] {
         let mut server = common::server_config();
-        server.max_client_renegotiations = max;
+        server.peer_renegotiation = policy;
         let mut pair = Pair::connected(&common::client_config(), &server);
         for _ in 0..max {
             client_renegotiation(&mut pair, false);
@@ -1048,9 +1053,9 @@ fn client_initiated_renegotiations_are_limited_per_connection() {
             assert_eq!(events(&mut pair.client), [Event::RenegotiationRefused]);
             assert!(!pair.client.is_renegotiating());
 
-            pair.exchange(&format!("max {max}, refused attempt {attempt}"));
+            pair.exchange(&format!("{policy:?}, refused attempt {attempt}"));
             for conn in [&pair.client, &pair.server] {
-                assert_eq!(conn.handshake_count(), max + 1, "max {max}");
+                assert_eq!(conn.handshake_count(), max + 1, "{policy:?}");
             }
             let after = Keys::of(&pair.client);
             assert!(Arc::ptr_eq(&before.session, &after.session));
@@ -1069,11 +1074,12 @@ fn client_initiated_renegotiations_are_limited_per_connection() {
 
 #[test]
 fn a_client_answers_as_many_hello_requests_as_its_limit() {
-    // max_server_renegotiations = 1: the first HelloRequest gets a new
-    // handshake, the second a no_renegotiation warning (BoringSSL's
-    // "renegotiate once"); the client may still renegotiate on its own.
+    // Renegotiation::Once: the first HelloRequest gets a new handshake,
+    // the second a no_renegotiation warning (Go's RenegotiateOnceAsClient,
+    // BoringSSL's "renegotiate once"); the client may still renegotiate on
+    // its own.
     let mut client = common::client_config();
-    client.max_server_renegotiations = 1;
+    client.peer_renegotiation = Renegotiation::Once;
     let mut pair = Pair::connected(&client, &common::server_config());
     pair.server.renegotiate().unwrap();
     pair.run().unwrap();
@@ -1095,7 +1101,7 @@ fn a_client_answers_as_many_hello_requests_as_its_limit() {
 #[test]
 fn a_client_that_disallows_renegotiation_declines_hello_request() {
     let mut client = common::client_config();
-    client.max_server_renegotiations = 0;
+    client.peer_renegotiation = Renegotiation::Never;
     let mut pair = Pair::connected(&client, &common::server_config());
     let before = Keys::of(&pair.client);
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tls12::session_store::{MemoryStore, ServerId, TicketKeys};
 use tls12::{
     CertificateError, CertifiedKey, CipherSuite, ClientAuth, ClientConfig, Connection, NamedGroup,
-    ServerConfig, SignatureScheme, TrustAnchors, VerifyCallback,
+    Renegotiation, ServerConfig, SignatureScheme, TrustAnchors, VerifyCallback,
 };
 
 use crate::options::{Credential, Options, Policy, Renegotiate};
@@ -157,10 +157,10 @@ fn client_config(opts: &Options, shared: &Shared) -> Result<ClientConfig, Failur
     c.alpn_protocols = opts.advertise_alpn.clone();
     c.session_store = Some(shared.store.clone());
     c.enable_tickets = !opts.no_ticket;
-    c.max_server_renegotiations = match opts.renegotiate {
-        Renegotiate::Never | Renegotiate::Ignore => 0,
-        Renegotiate::Once => 1,
-        Renegotiate::Freely => u32::MAX,
+    c.peer_renegotiation = match opts.renegotiate {
+        Renegotiate::Never | Renegotiate::Ignore => Renegotiation::Never,
+        Renegotiate::Once => Renegotiation::Once,
+        Renegotiate::Freely => Renegotiation::Freely,
     };
     Ok(c)
 }
@@ -208,7 +208,7 @@ fn server_config(opts: &Options, shared: &Shared) -> Result<ServerConfig, Failur
     s.session_store = Some(shared.store.clone());
     s.ticket_keys = (!opts.no_ticket).then(|| shared.ticket_keys.clone());
     // BoringSSL's servers never renegotiate.
-    s.max_client_renegotiations = 0;
+    s.peer_renegotiation = Renegotiation::Never;
     Ok(s)
 }
 

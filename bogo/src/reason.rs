@@ -73,7 +73,7 @@ fn record_reason(e: &RecordError) -> String {
         }
         RecordError::RecordOverflow { .. } => "DATA_LENGTH_TOO_LONG",
         RecordError::UnknownContentType(_) | RecordError::EmptyFragment(_) => "UNEXPECTED_RECORD",
-        RecordError::TooManyEmptyRecords => "TOO_MANY_EMPTY_FRAGMENTS",
+        RecordError::TooManyIgnoredRecords => "TOO_MANY_EMPTY_FRAGMENTS",
         RecordError::TooManyWarningAlerts => "TOO_MANY_WARNING_ALERTS",
         RecordError::BadRecordVersion(_) => "WRONG_VERSION_NUMBER",
         RecordError::BadRecordMac => "DECRYPTION_FAILED_OR_BAD_RECORD_MAC",

@@ -34,6 +34,48 @@ pub const DEFAULT_SIGNATURE_SCHEMES: [SignatureScheme; 8] = [
     SignatureScheme::RsaPkcs1Sha512,
 ];
 
+/// Which of the peer's requests to renegotiate a connection takes up: a
+/// server's HelloRequest (RFC 5246 §7.4.1.1), a client's new ClientHello
+/// after the first handshake (§7.4.1.2). Go's `Config.Renegotiation`,
+/// BoringSSL's `ssl_renegotiate_mode_t`; here for both sides, as
+/// [`ClientConfig::peer_renegotiation`] and
+/// [`ServerConfig::peer_renegotiation`].
+///
+/// A request not taken up is declined with a `no_renegotiation` warning
+/// (§7.2.2: "Sent by the client in response to a hello request or by the
+/// server in response to a client hello after initial handshaking"), and
+/// the connection goes on under its keys. Whatever the policy, a request
+/// from a peer that never signalled secure renegotiation (RFC 5746) is
+/// declined: §4.2 and §4.4 recommend refusing legacy renegotiation, and
+/// this stack never does it. The count is per connection, and only of the
+/// peer's requests: a renegotiation this end starts itself is not limited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Renegotiation {
+    /// Decline every request (Go's `RenegotiateNever`).
+    Never,
+    /// Take up the first request only (Go's `RenegotiateOnceAsClient`):
+    /// the renegotiation a server may need to ask a client for a
+    /// certificate once it knows what the client asked for.
+    Once,
+    /// Take up the first `n` requests, decline the rest.
+    UpTo(u32),
+    /// Take up every request (Go's `RenegotiateFreelyAsClient`).
+    Freely,
+}
+
+impl Renegotiation {
+    /// True when one more request may be taken up on a connection that
+    /// has taken up `taken` already.
+    pub fn allows(self, taken: u32) -> bool {
+        match self {
+            Self::Never => false,
+            Self::Once => taken == 0,
+            Self::UpTo(n) => taken < n,
+            Self::Freely => true,
+        }
+    }
+}
+
 /// Where a connection writes its secrets for a debugger, as rustls's
 /// `KeyLog` does: called once per completed handshake with the NSS key log
 /// label `CLIENT_RANDOM`, this connection's `ClientHello.random` (RFC 5246
@@ -134,15 +176,13 @@ pub struct ClientConfig {
     /// all: a stored session is offered by its session id only, and one
     /// known by its ticket alone is not offered.
     pub enable_tickets: bool,
-    /// How many of a server's HelloRequests (§7.4.1.1) one connection
-    /// answers with a new handshake; later ones are declined with a
-    /// `no_renegotiation` warning. 0 declines every one; 1 allows the
-    /// single renegotiation a server may need to ask for a client
-    /// certificate (BoringSSL's `ssl_renegotiate_once`); the default,
-    /// `u32::MAX`, answers them all. Never with a server that did not
-    /// signal RFC 5746. Renegotiations the client starts itself are not
-    /// counted.
-    pub max_server_renegotiations: u32,
+    /// Which of the server's HelloRequests (RFC 5246 §7.4.1.1) a
+    /// connection answers with a new handshake; the others are declined
+    /// with a `no_renegotiation` warning. The default,
+    /// [`Renegotiation::Freely`], answers them all;
+    /// [`Renegotiation::Once`] allows the single renegotiation a server may
+    /// need to ask for a client certificate.
+    pub peer_renegotiation: Renegotiation,
     /// How long the server's handshake messages may be (RFC 5246 §7.4).
     pub message_limits: MessageLimits,
     /// Told about every record, message and state change (traces, tests).
@@ -170,7 +210,7 @@ impl ClientConfig {
             alpn_protocols: Vec::new(),
             session_store: None,
             enable_tickets: true,
-            max_server_renegotiations: u32::MAX,
+            peer_renegotiation: Renegotiation::Freely,
             message_limits: MessageLimits::default(),
             observer: None,
             key_log: None,
@@ -238,10 +278,13 @@ pub struct ServerConfig {
     pub session_store: Option<Arc<dyn ServerSessionStore>>,
     /// Keys that seal session tickets (RFC 5077); `None`: no tickets.
     pub ticket_keys: Option<Arc<TicketKeys>>,
-    /// How many client-initiated renegotiations one connection may make;
-    /// more are declined with `no_renegotiation`. A bound, because each
-    /// costs the server a full handshake (CVE-2011-1473). 0 refuses all.
-    pub max_client_renegotiations: u32,
+    /// Which of the client's renegotiations (a new ClientHello on a live
+    /// connection, RFC 5246 §7.4.1.2) a connection takes up; the others are
+    /// declined with a `no_renegotiation` warning. The default,
+    /// [`Renegotiation::UpTo`]`(3)`, is a bound because each costs the
+    /// server a full handshake (CVE-2011-1473); [`Renegotiation::Never`]
+    /// refuses all.
+    pub peer_renegotiation: Renegotiation,
     /// How long the client's handshake messages may be (RFC 5246 §7.4).
     pub message_limits: MessageLimits,
     /// The host names we serve (RFC 6066 §3), as in a subjectAltName:
@@ -279,7 +322,7 @@ impl ServerConfig {
             alpn_protocols: Vec::new(),
             session_store: None,
             ticket_keys: None,
-            max_client_renegotiations: 3,
+            peer_renegotiation: Renegotiation::UpTo(3),
             message_limits: MessageLimits::default(),
             server_names: Vec::new(),
             observer: None,
@@ -363,7 +406,7 @@ impl core::fmt::Debug for ClientConfig {
             .field("client_certificates", &self.client_certificates.len())
             .field("session_store", &self.session_store.is_some())
             .field("enable_tickets", &self.enable_tickets)
-            .field("max_server_renegotiations", &self.max_server_renegotiations)
+            .field("peer_renegotiation", &self.peer_renegotiation)
             .field("key_log", &self.key_log.is_some())
             .finish_non_exhaustive()
     }
@@ -377,7 +420,7 @@ impl core::fmt::Debug for ServerConfig {
             .field("groups", &self.groups)
             .field("session_store", &self.session_store.is_some())
             .field("ticket_keys", &self.ticket_keys.is_some())
-            .field("max_client_renegotiations", &self.max_client_renegotiations)
+            .field("peer_renegotiation", &self.peer_renegotiation)
             .field("server_names", &self.server_names)
             .field("key_log", &self.key_log.is_some())
             .finish_non_exhaustive()

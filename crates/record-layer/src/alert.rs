@@ -15,8 +15,7 @@ use crate::codec::{Codec, DecodeError, Reader};
 /// (§7.2.2), so a peer could send them forever, keeping us busy for
 /// nothing (CVE-2016-8610, "SSL Death Alert"); OpenSSL ends the connection
 /// on the fifth in a row (`MAX_WARN_ALERT_COUNT`), and so do we, with
-/// `unexpected_message`. The same bound limits how often one connection
-/// declines a renegotiation before it ends instead.
+/// `unexpected_message`.
 pub const MAX_WARNING_ALERTS: usize = 4;
 
 /// `AlertLevel` (RFC 5246 §7.2).

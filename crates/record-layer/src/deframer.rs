@@ -19,8 +19,9 @@
 //! } Handshake;
 //! ```
 //!
-//! [`EmptyRecordLimiter`] stops a peer that sends records carrying nothing,
-//! forever; [`WarningAlertLimiter`], one that sends warning alerts.
+//! [`IgnoredRecordLimiter`] stops a peer that sends, forever, records the
+//! connection ignores; [`WarningAlertLimiter`], one that sends warning
+//! alerts.
 
 use std::io;
 
@@ -355,58 +356,49 @@ impl HandshakeJoiner {
     }
 }
 
-/// How many records carrying nothing [`EmptyRecordLimiter`] accepts in a row.
+/// How many ignored records [`IgnoredRecordLimiter`] accepts with no
+/// application data between them.
 ///
-/// Zero-length application data is allowed (§6.2.1) and warning alerts need
-/// no answer, so a peer could send either forever, keeping us busy without
-/// progress. OpenSSL allows 32 empty records in a row; so do we.
-pub const MAX_EMPTY_RECORDS: usize = 32;
+/// Zero-length application data is allowed (§6.2.1), warning alerts need
+/// no answer (§7.2.2) and a client ignores HelloRequest while it negotiates
+/// (§7.4.1.1), so a peer could send any of them forever, keeping us busy
+/// without progress. OpenSSL allows 32 empty records in a row; so do we,
+/// for all three together.
+pub const MAX_IGNORED_RECORDS: usize = 32;
 
-/// Counts consecutive records that carry nothing: zero-length application
-/// data and warning alerts.
+/// Counts what the peer sends that changes nothing, each one as a record:
+/// zero-length application data, warning alerts, HelloRequests a client
+/// ignores during a handshake. Only application data with bytes ends the
+/// count: handshake records do not, since a stream of ignored
+/// HelloRequests is made of them.
 #[derive(Debug, Default)]
-pub struct EmptyRecordLimiter {
+pub struct IgnoredRecordLimiter {
     run: Run,
 }
 
-/// How many records of one kind came in a row.
-#[derive(Debug, Default)]
-struct Run(usize);
-
-impl Run {
-    /// Counts one record, `in_run` if it is of the kind counted; any other
-    /// ends the run. False for the one after `max` in a row.
-    fn count(&mut self, in_run: bool, max: usize) -> bool {
-        if !in_run {
-            self.0 = 0;
-        } else if self.0 == max {
-            return false;
-        } else {
-            self.0 += 1;
-        }
-        true
-    }
-}
-
-impl EmptyRecordLimiter {
+impl IgnoredRecordLimiter {
     /// A limiter that has seen nothing.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Counts one received record: `empty` is true for a zero-length
-    /// application-data record or a warning alert. Any other record resets
-    /// the count. Fails on the empty record after [`MAX_EMPTY_RECORDS`] in a
-    /// row.
-    pub fn count(&mut self, empty: bool) -> Result<(), Error> {
-        match self.run.count(empty, MAX_EMPTY_RECORDS) {
+    /// Counts one ignored record. Fails on the one after
+    /// [`MAX_IGNORED_RECORDS`].
+    pub fn add(&mut self) -> Result<(), Error> {
+        match self.run.add(MAX_IGNORED_RECORDS) {
             true => Ok(()),
-            false => Err(Error::TooManyEmptyRecords),
+            false => Err(Error::TooManyIgnoredRecords),
         }
+    }
+
+    /// Application data with bytes arrived: the count starts again.
+    pub fn end_run(&mut self) {
+        self.run = Run::default();
     }
 }
 
-/// Counts consecutive warning alerts; any other record ends the run.
+/// Counts warning alerts in a row ([`MAX_WARNING_ALERTS`]); any other
+/// record ends the run.
 #[derive(Debug, Default)]
 pub struct WarningAlertLimiter {
     run: Run,
@@ -418,13 +410,33 @@ impl WarningAlertLimiter {
         Self::default()
     }
 
-    /// Counts one received record: `warning` is true for a warning alert.
-    /// Fails on the warning after [`MAX_WARNING_ALERTS`] in a row.
-    pub fn count(&mut self, warning: bool) -> Result<(), Error> {
-        match self.run.count(warning, MAX_WARNING_ALERTS) {
+    /// Counts one warning alert. Fails on the one after
+    /// [`MAX_WARNING_ALERTS`] in a row.
+    pub fn add(&mut self) -> Result<(), Error> {
+        match self.run.add(MAX_WARNING_ALERTS) {
             true => Ok(()),
             false => Err(Error::TooManyWarningAlerts),
         }
+    }
+
+    /// A record other than an alert arrived: the run ends.
+    pub fn end_run(&mut self) {
+        self.run = Run::default();
+    }
+}
+
+/// How many things of one kind came in a run.
+#[derive(Debug, Default)]
+struct Run(usize);
+
+impl Run {
+    /// Counts one more; false for the one after `max`.
+    fn add(&mut self, max: usize) -> bool {
+        if self.0 == max {
+            return false;
+        }
+        self.0 += 1;
+        true
     }
 }
 
@@ -689,29 +701,29 @@ mod tests {
     fn warning_alerts_are_limited_until_another_record() {
         let mut l = WarningAlertLimiter::new();
         for _ in 0..MAX_WARNING_ALERTS {
-            l.count(true).unwrap();
+            l.add().unwrap();
         }
-        l.count(false).unwrap();
+        l.end_run();
         for _ in 0..MAX_WARNING_ALERTS {
-            l.count(true).unwrap();
+            l.add().unwrap();
         }
-        let err = l.count(true).unwrap_err();
+        let err = l.add().unwrap_err();
         assert_eq!(err, Error::TooManyWarningAlerts);
         assert_eq!(err.alert(), Some(AlertDescription::UnexpectedMessage));
     }
 
     #[test]
-    fn empty_records_are_limited_until_progress() {
-        let mut l = EmptyRecordLimiter::new();
-        for _ in 0..MAX_EMPTY_RECORDS {
-            l.count(true).unwrap();
+    fn ignored_records_are_limited_until_application_data() {
+        let mut l = IgnoredRecordLimiter::new();
+        for _ in 0..MAX_IGNORED_RECORDS {
+            l.add().unwrap();
         }
-        l.count(false).unwrap();
-        for _ in 0..MAX_EMPTY_RECORDS {
-            l.count(true).unwrap();
+        l.end_run();
+        for _ in 0..MAX_IGNORED_RECORDS {
+            l.add().unwrap();
         }
-        let err = l.count(true).unwrap_err();
-        assert_eq!(err, Error::TooManyEmptyRecords);
+        let err = l.add().unwrap_err();
+        assert_eq!(err, Error::TooManyIgnoredRecords);
         assert_eq!(err.alert(), Some(AlertDescription::UnexpectedMessage));
     }
 }

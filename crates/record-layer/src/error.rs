@@ -30,9 +30,12 @@ pub enum Error {
     UnknownContentType(u8),
     /// A zero-length Handshake, Alert or ChangeCipherSpec fragment (§6.2.1).
     EmptyFragment(ContentType),
-    /// More empty application-data records or warning alerts in a row than we
-    /// accept: a peer that sends an endless run of them is stalling us.
-    TooManyEmptyRecords,
+    /// More ignored records (empty application data, warning alerts,
+    /// HelloRequests during a handshake) with no application data between
+    /// them than we accept
+    /// ([`crate::deframer::MAX_IGNORED_RECORDS`]): a peer that sends an
+    /// endless run of them is stalling us.
+    TooManyIgnoredRecords,
     /// More warning alerts in a row than we accept
     /// ([`crate::alert::MAX_WARNING_ALERTS`]).
     TooManyWarningAlerts,
@@ -94,7 +97,7 @@ impl Error {
             Self::RecordOverflow { .. } => AlertDescription::RecordOverflow,
             Self::UnknownContentType(_)
             | Self::EmptyFragment(_)
-            | Self::TooManyEmptyRecords
+            | Self::TooManyIgnoredRecords
             | Self::TooManyWarningAlerts
             | Self::UnexpectedMessage(_)
             | Self::UnexpectedRecord(_)
@@ -118,9 +121,12 @@ impl fmt::Display for Error {
             }
             Self::UnknownContentType(t) => write!(f, "record with unknown content type {t}"),
             Self::EmptyFragment(t) => write!(f, "zero-length {t:?} fragment"),
-            Self::TooManyEmptyRecords => {
-                write!(f, "too many empty records or warning alerts in a row")
-            }
+            Self::TooManyIgnoredRecords => write!(
+                f,
+                "more than {} ignored records (empty application data, warning alerts, \
+                 HelloRequests) without application data",
+                crate::deframer::MAX_IGNORED_RECORDS
+            ),
             Self::TooManyWarningAlerts => write!(
                 f,
                 "more than {} warning alerts in a row",
