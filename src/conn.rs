@@ -114,7 +114,8 @@ pub enum Event {
     /// The peer declined a renegotiation with a `no_renegotiation`
     /// warning (§7.2.2); the connection goes on under the old keys.
     RenegotiationRefused,
-    /// We declined the peer's request to renegotiate (policy, limit, or no
+    /// We declined the peer's request to renegotiate (the config's
+    /// [`Renegotiation`](crate::Renegotiation) policy, or a peer without
     /// RFC 5746) with a `no_renegotiation` warning.
     RenegotiationDeclined,
 }
