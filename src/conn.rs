@@ -1081,6 +1081,14 @@ impl Connection {
         let machine = ServerHandshake::renegotiation(config, prev);
         self.handshake = Some(Machine::Server(Box::new(machine)));
         let hello_request = HandshakeMessage::new(HandshakePayload::HelloRequest);
+        // A message like the machine's, so a trace or page shows it as one.
+        notify(
+            &self.observer,
+            TraceEvent::Handshake {
+                direction: Direction::Sent,
+                message: &hello_request,
+            },
+        );
         self.send_plaintext(ContentType::Handshake, &hello_request.raw)
     }
 

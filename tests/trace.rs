@@ -635,3 +635,27 @@ fn client_authentication_trace_shows_certificate_request_and_verify() {
         &"   peer authenticated by: its signature in this handshake (§7.4.3, §7.4.8)".to_string()
     ));
 }
+
+#[test]
+fn a_servers_hello_request_is_traced_as_a_message_on_both_sides() {
+    let mut client = common::client_config();
+    let mut server = common::server_config();
+    let traces = traced(&mut client, &mut server, false);
+    let (mut c, mut s) = handshake(&Arc::new(client), &Arc::new(server));
+    traces.client.clear();
+    traces.server.clear();
+    s.renegotiate().unwrap();
+    let wire = take(&mut s);
+    deliver(&mut c, &wire);
+    let hello_request = "HelloRequest (RFC 5246 §7.4.1.1), 4 bytes";
+    let server = traces.server.lines("server");
+    let client = traces.client.lines("client");
+    assert!(
+        server.iter().any(|l| *l == sent(hello_request)),
+        "{server:#?}"
+    );
+    assert!(
+        client.iter().any(|l| *l == received(hello_request)),
+        "{client:#?}"
+    );
+}
