@@ -39,15 +39,15 @@ use session_store::{
 use crate::chain_check::ChainPolicy;
 use crate::observe::{notify, ResumptionRefusal, TraceEvent};
 
-use crate::common::{
-    compute_master_secret, random_bytes, send, send_change_cipher_spec_and_finished,
-    set_pending_keys, Action, FinishedVerified, Negotiated, PeerAuthenticated, PreviousHandshake,
-    RenegotiationBinding, SessionSecret, Side, Transcript,
-};
+use crate::actions::{emit_change_cipher_spec_and_finished, send, Action};
 use crate::config::{CertifiedKey, ClientConfig};
 use crate::error::Error;
+use crate::established::Negotiated;
 use crate::extensions::{
     extension_type, ClientExtensions, ServerExtensions, EC_POINT_FORMAT_UNCOMPRESSED,
+};
+use crate::key_schedule::{
+    compute_master_secret, keyed_prf, set_pending_keys, verify_data, SessionSecret, Side,
 };
 use crate::kx::{EphemeralKey, NamedGroup};
 use crate::messages::{
@@ -55,8 +55,12 @@ use crate::messages::{
     DigitallySigned, Finished, HandshakeMessage, HandshakePayload, HandshakeType, NewSessionTicket,
     Random, ServerHello, ServerKeyExchange, COMPRESSION_NULL,
 };
+use crate::proofs::{FinishedVerified, PeerAuthenticated};
+use crate::random::random_bytes;
+use crate::secure_renegotiation::{PreviousHandshake, RenegotiationBinding};
 use crate::sign::{self, SignatureScheme};
-use crate::verify::{self, PublicKeyKind};
+use crate::transcript::Transcript;
+use crate::x509::{self, PublicKeyKind};
 
 /// Where the client is in the handshake: each variant names what it expects next.
 ///
@@ -525,7 +529,7 @@ impl ClientHandshake {
             return Err(Error::ExtendedMasterSecretRequired);
         }
         self.check_same_server(&session.peer_certificates)?;
-        let prf = neg.prf(session.master_secret());
+        let prf = keyed_prf(&neg, session.master_secret());
         set_pending_keys(actions, &neg, &prf, Side::Client)?;
         let keys = Box::new(KeysComputed {
             negotiated: neg,
@@ -665,7 +669,7 @@ impl ClientHandshake {
     /// Supported Elliptic Curves Extension, the public key in the server's
     /// certificate MUST respect the client's choice of elliptic curves").
     fn check_server_key(&self, leaf: &[u8], suite: CipherSuite) -> Result<(), Error> {
-        let kind = verify::public_key_kind(leaf)?;
+        let kind = x509::public_key_kind(leaf)?;
         if kind.signature_kind() != suite.signature_kind() {
             return Err(Error::IllegalParameter(
                 "server certificate key does not fit the cipher suite",
@@ -768,9 +772,9 @@ impl ClientHandshake {
             );
         }
 
-        let prf = neg.prf(&master_secret);
+        let prf = keyed_prf(&neg, &master_secret);
         set_pending_keys(actions, &neg, &prf, Side::Client)?;
-        let client_verify_data = send_change_cipher_spec_and_finished(
+        let client_verify_data = emit_change_cipher_spec_and_finished(
             &mut self.transcript,
             actions,
             &neg,
@@ -828,12 +832,17 @@ impl ClientHandshake {
         actions: &mut Vec<Action>,
     ) -> Result<Action, Error> {
         let neg = keys.negotiated;
-        let expected = neg.verify_data(&keys.prf, FinishedLabel::ServerFinished, &self.transcript);
+        let expected = verify_data(
+            &neg,
+            &keys.prf,
+            FinishedLabel::ServerFinished,
+            &self.transcript,
+        );
         let finished = FinishedVerified::check(&expected, &fin.verify_data)?;
         self.transcript.add_raw(raw);
         let client_verify_data = match keys.client_verify_data {
             Some(sent) => sent,
-            None => send_change_cipher_spec_and_finished(
+            None => emit_change_cipher_spec_and_finished(
                 &mut self.transcript,
                 actions,
                 &neg,

@@ -31,15 +31,15 @@ use record_layer::suites::CipherSuite;
 use ring::rand::SystemRandom;
 use session_store::{CertificateChain, Session, SessionId, StoreError};
 
+use crate::actions::{emit_change_cipher_spec_and_finished, send, Action};
 use crate::chain_check::ChainPolicy;
-use crate::common::{
-    compute_master_secret, new_random, random_bytes, send, send_change_cipher_spec_and_finished,
-    set_pending_keys, Action, FinishedVerified, Negotiated, PeerAuthenticated, PreviousHandshake,
-    RenegotiationBinding, SessionSecret, Side, Transcript,
-};
 use crate::config::{CertifiedKey, ClientAuth, ServerConfig};
 use crate::error::Error;
+use crate::established::Negotiated;
 use crate::extensions::{ClientExtensions, ServerExtensions, EC_POINT_FORMAT_UNCOMPRESSED};
+use crate::key_schedule::{
+    compute_master_secret, keyed_prf, set_pending_keys, verify_data, SessionSecret, Side,
+};
 use crate::kx::{EphemeralKey, NamedGroup};
 use crate::messages::{
     client_certificate_type, Certificate, CertificateRequest, ClientHello, ClientKeyExchange,
@@ -47,8 +47,12 @@ use crate::messages::{
     ServerHello, ServerKeyExchange, COMPRESSION_NULL, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
 use crate::observe::{notify, ResumptionRefusal, TraceEvent};
+use crate::proofs::{FinishedVerified, PeerAuthenticated};
+use crate::random::{new_random, random_bytes};
+use crate::secure_renegotiation::{PreviousHandshake, RenegotiationBinding};
 use crate::sign::{self, SignatureScheme};
-use crate::verify;
+use crate::transcript::Transcript;
+use crate::x509;
 
 /// Where the server is in the handshake: each variant names what it expects next.
 ///
@@ -294,7 +298,7 @@ impl ServerHandshake {
         let served = &self.config.server_names;
         match &ext.server_name {
             Some(name) if !served.is_empty() => {
-                if served.iter().any(|p| verify::dns_name_matches(p, name)) {
+                if served.iter().any(|p| x509::dns_name_matches(p, name)) {
                     Ok(())
                 } else {
                     Err(Error::UnrecognizedName(name.clone()))
@@ -488,9 +492,9 @@ impl ServerHandshake {
             // A fresh ticket on resumption, sealed over the same session.
             self.send_ticket(&session, actions)?;
         }
-        let prf = neg.prf(session.master_secret());
+        let prf = keyed_prf(&neg, session.master_secret());
         set_pending_keys(actions, &neg, &prf, Side::Server)?;
-        let server_verify_data = send_change_cipher_spec_and_finished(
+        let server_verify_data = emit_change_cipher_spec_and_finished(
             &mut self.transcript,
             actions,
             &neg,
@@ -807,7 +811,7 @@ impl ServerHandshake {
     }
 
     /// How this config checks a client's chain against `anchors`.
-    fn client_chain_policy<'a>(&'a self, anchors: &'a verify::TrustAnchors) -> ChainPolicy<'a> {
+    fn client_chain_policy<'a>(&'a self, anchors: &'a x509::TrustAnchors) -> ChainPolicy<'a> {
         ChainPolicy::client(anchors, self.config.client_path_limits()).with_hooks(
             self.config.verify_callback.as_deref(),
             self.config.accepts_any_client_certificate(),
@@ -846,7 +850,7 @@ impl ServerHandshake {
         let pre_master_secret = sent.key.agree(&cke.ecdh_yc)?;
         let neg = sent.negotiated;
         let master_secret = compute_master_secret(&neg, &pre_master_secret, &self.transcript);
-        let prf = neg.prf(&master_secret);
+        let prf = keyed_prf(&neg, &master_secret);
         set_pending_keys(actions, &neg, &prf, Side::Server)?;
         Ok(Box::new(KeysComputed {
             negotiated: neg,
@@ -895,7 +899,12 @@ impl ServerHandshake {
         actions: &mut Vec<Action>,
     ) -> Result<Action, Error> {
         let neg = keys.negotiated;
-        let expected = neg.verify_data(&keys.prf, FinishedLabel::ClientFinished, &self.transcript);
+        let expected = verify_data(
+            &neg,
+            &keys.prf,
+            FinishedLabel::ClientFinished,
+            &self.transcript,
+        );
         let finished = FinishedVerified::check(&expected, &fin.verify_data)?;
         self.transcript.add_raw(raw);
         let (session, resumed, server_verify_data) = match (keys.secret, keys.server_verify_data) {
@@ -915,7 +924,7 @@ impl ServerHandshake {
                 if neg.session_ticket {
                     self.send_ticket(&session, actions)?;
                 }
-                let sent = send_change_cipher_spec_and_finished(
+                let sent = emit_change_cipher_spec_and_finished(
                     &mut self.transcript,
                     actions,
                     &neg,
