@@ -35,6 +35,7 @@ use ring::rand::SystemRandom;
 use session_store::{
     CertificateChain, ClientIdentity, ClientSession, ServerId, Session, SessionId,
 };
+use zeroize::Zeroizing;
 
 use crate::chain_check::ChainPolicy;
 use crate::observe::{notify, ResumptionRefusal, TraceEvent};
@@ -716,8 +717,9 @@ impl ClientHandshake {
         })
     }
 
-    /// ServerHelloDone (§7.4.5): send our flight, compute the keys, switch
-    /// our write state and send Finished.
+    /// ServerHelloDone (§7.4.5): our second flight (§7.3 Figure 1), one
+    /// message per function in the figure's order: [Certificate],
+    /// ClientKeyExchange, [CertificateVerify], ChangeCipherSpec, Finished.
     fn server_hello_done(
         &mut self,
         ks: KeyShareReceived,
@@ -729,49 +731,18 @@ impl ClientHandshake {
             server_public,
             peer,
         } = ks;
-        // §7.4.6: "This message is only sent if the server requests a
-        // certificate. If no suitable certificate is available, the client
-        // MUST send a certificate message containing no certificates."
         let client_key = request
             .as_ref()
             .and_then(|req| self.pick_client_certificate(req));
         neg.local_certificate = client_key.as_ref().map(|(ck, _)| ck.clone());
         if request.is_some() {
-            let certificate_list = client_key
-                .as_ref()
-                .map(|(ck, _)| ck.chain.clone())
-                .unwrap_or_default();
-            send(
-                &mut self.transcript,
-                actions,
-                HandshakePayload::Certificate(Certificate { certificate_list }),
-            );
+            self.emit_certificate(client_key.as_ref().map(|(ck, _)| &**ck), actions);
         }
-
-        let group = neg.group.ok_or(Error::Internal("no group negotiated"))?;
-        let key = EphemeralKey::generate(group, &self.rng)?;
-        let ecdh_yc = key.public_key().to_vec();
-        let pre_master_secret = key.agree(&server_public)?;
-        send(
-            &mut self.transcript,
-            actions,
-            HandshakePayload::ClientKeyExchange(ClientKeyExchange { ecdh_yc }),
-        );
+        let pre_master_secret = self.emit_client_key_exchange(&neg, &server_public, actions)?;
         let master_secret = compute_master_secret(&neg, &pre_master_secret, &self.transcript);
-
-        // §7.4.8: CertificateVerify signs every handshake message so far.
         if let Some((ck, scheme)) = &client_key {
-            let signature = ck.key.sign(*scheme, self.transcript.bytes())?;
-            send(
-                &mut self.transcript,
-                actions,
-                HandshakePayload::CertificateVerify(DigitallySigned {
-                    algorithm: *scheme,
-                    signature,
-                }),
-            );
+            self.emit_certificate_verify(ck, *scheme, actions)?;
         }
-
         let prf = keyed_prf(&neg, &master_secret);
         set_pending_keys(actions, &neg, &prf, Side::Client)?;
         let client_verify_data = emit_change_cipher_spec_and_finished(
@@ -794,6 +765,62 @@ impl ClientHandshake {
         } else {
             ClientState::ExpectChangeCipherSpec(keys)
         })
+    }
+
+    /// Certificate (§7.4.6), sent because the server asked: "This message
+    /// is only sent if the server requests a certificate. If no suitable
+    /// certificate is available, the client MUST send a certificate
+    /// message containing no certificates."
+    fn emit_certificate(&mut self, ours: Option<&CertifiedKey>, actions: &mut Vec<Action>) {
+        let certificate_list = ours.map(|ck| ck.chain.clone()).unwrap_or_default();
+        send(
+            &mut self.transcript,
+            actions,
+            HandshakePayload::Certificate(Certificate { certificate_list }),
+        );
+    }
+
+    /// ClientKeyExchange (§7.4.7, RFC 8422 §5.7): our ECDHE public value on
+    /// the server's group. Returns the `pre_master_secret`, the shared
+    /// secret with the server's public value (RFC 8422 §5.10).
+    fn emit_client_key_exchange(
+        &mut self,
+        neg: &Negotiated,
+        server_public: &[u8],
+        actions: &mut Vec<Action>,
+    ) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let group = neg.group.ok_or(Error::Internal("no group negotiated"))?;
+        let key = EphemeralKey::generate(group, &self.rng)?;
+        let ecdh_yc = key.public_key().to_vec();
+        let pre_master_secret = key.agree(server_public)?;
+        send(
+            &mut self.transcript,
+            actions,
+            HandshakePayload::ClientKeyExchange(ClientKeyExchange { ecdh_yc }),
+        );
+        Ok(pre_master_secret)
+    }
+
+    /// CertificateVerify (§7.4.8): our certificate's key signs
+    /// `handshake_messages`, which "refers to all handshake messages sent
+    /// or received, starting at client hello and up to, but not including,
+    /// this message".
+    fn emit_certificate_verify(
+        &mut self,
+        ours: &CertifiedKey,
+        scheme: SignatureScheme,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), Error> {
+        let signature = ours.key.sign(scheme, self.transcript.bytes())?;
+        send(
+            &mut self.transcript,
+            actions,
+            HandshakePayload::CertificateVerify(DigitallySigned {
+                algorithm: scheme,
+                signature,
+            }),
+        );
+        Ok(())
     }
 
     /// The client certificate to send for `req`: the first of ours, in our
@@ -878,17 +905,7 @@ impl ClientHandshake {
             (SessionSecret::Resumed(session), None) => return session,
             (SessionSecret::Resumed(session), Some(_)) => session,
             (SessionSecret::Fresh(master_secret), _) => {
-                let mut session = Session::new(
-                    neg.server_hello_session_id,
-                    neg.cipher_suite,
-                    master_secret,
-                    neg.extended_master_secret,
-                    neg.peer_certificates.clone(),
-                    neg.server_name.clone(),
-                    (self.config.clock)(),
-                );
-                session.peer_chain_check = neg.peer_chain_check;
-                Arc::new(session)
+                Arc::new(neg.new_session(master_secret, (self.config.clock)()))
             }
         };
         let mut kept = ClientSession::new(session.clone(), self.client_identity());

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use record_layer::prf::{self, KeyBlock};
+use record_layer::secret::MasterSecret;
 use record_layer::suites::CipherSuite;
 use session_store::{CertificateChain, ChainCheck, Session, SessionId};
 
@@ -65,6 +66,22 @@ pub struct Negotiated {
 }
 
 impl Negotiated {
+    /// The session a full handshake makes (§7: "session identifier", "peer
+    /// certificate", "cipher spec", "master secret", ...), created `now`.
+    pub(crate) fn new_session(&self, master_secret: MasterSecret, now: u64) -> Session {
+        let mut session = Session::new(
+            self.server_hello_session_id,
+            self.cipher_suite,
+            master_secret,
+            self.extended_master_secret,
+            self.peer_certificates.clone(),
+            self.server_name.clone(),
+            now,
+        );
+        session.peer_chain_check = self.peer_chain_check;
+        session
+    }
+
     /// The completed handshake as its connection keeps it: `session` (new
     /// or resumed) and this handshake's connection values; what was only
     /// the session's (suite, server name, peer chain, extended master

@@ -487,10 +487,10 @@ impl ServerHandshake {
             local_certificate: None,
         };
         let peer = self.inherit_client();
-        self.send_server_hello(&neg, ext, false, actions);
+        self.emit_server_hello(&neg, ext, false, actions);
         if neg.session_ticket {
             // A fresh ticket on resumption, sealed over the same session.
-            self.send_ticket(&session, actions)?;
+            self.emit_new_session_ticket(&session, actions)?;
         }
         let prf = keyed_prf(&neg, session.master_secret());
         set_pending_keys(actions, &neg, &prf, Side::Server)?;
@@ -530,8 +530,9 @@ impl ServerHandshake {
         }
     }
 
-    /// The full handshake (§7.3, Figure 1): ServerHello, Certificate,
-    /// ServerKeyExchange, [CertificateRequest], ServerHelloDone.
+    /// The full handshake (§7.3, Figure 1): the server's first flight, one
+    /// message per function in the figure's order, then the client's
+    /// answer is awaited.
     fn full_handshake(
         &mut self,
         hello: ClientHello,
@@ -559,16 +560,48 @@ impl ServerHandshake {
             session_ticket: self.will_send_ticket(ext),
             local_certificate: Some(certified.clone()),
         };
-        self.send_server_hello(&neg, ext, ext.server_name.is_some(), actions);
+        self.emit_server_hello(&neg, ext, ext.server_name.is_some(), actions);
+        self.emit_certificate(&certified, actions);
+        let key = self.emit_server_key_exchange(&neg, group, &certified, scheme, actions)?;
+        let requested = self.emit_certificate_request(actions);
+        self.emit_server_hello_done(actions);
+        let sent = Box::new(KeyShareSent {
+            negotiated: neg,
+            key,
+            requested,
+            peer: PeerAuthenticated::anonymous_client(),
+        });
+        Ok(if sent.requested.is_some() {
+            ServerState::ExpectCertificate(sent)
+        } else {
+            ServerState::ExpectClientKeyExchange(sent)
+        })
+    }
+
+    /// Certificate (§7.4.2): our chain as configured, leaf first: the
+    /// certificate whose key signs ServerKeyExchange.
+    fn emit_certificate(&mut self, certified: &CertifiedKey, actions: &mut Vec<Action>) {
+        let certificate_list = certified.chain.clone();
+        let certificate = Certificate { certificate_list };
         send(
             &mut self.transcript,
             actions,
-            HandshakePayload::Certificate(Certificate {
-                certificate_list: certified.chain.clone(),
-            }),
+            HandshakePayload::Certificate(certificate),
         );
+    }
 
-        // RFC 8422 §5.4: sign client_random ‖ server_random ‖ ServerECDHParams.
+    /// ServerKeyExchange (§7.4.3, RFC 8422 §5.4): a fresh ECDHE key on
+    /// `group`, its `ServerECDHParams` signed with our certificate's key
+    /// over "ClientHello.random + ServerHello.random +
+    /// ServerKeyExchange.params". Returns the key, for the client's share.
+    fn emit_server_key_exchange(
+        &mut self,
+        neg: &Negotiated,
+        group: NamedGroup,
+        certified: &CertifiedKey,
+        scheme: SignatureScheme,
+        actions: &mut Vec<Action>,
+    ) -> Result<EphemeralKey, Error> {
         let key = EphemeralKey::generate(group, &self.rng)?;
         let mut ske = ServerKeyExchange {
             named_group: group,
@@ -589,42 +622,48 @@ impl ServerHandshake {
             actions,
             HandshakePayload::ServerKeyExchange(ske),
         );
+        Ok(key)
+    }
 
-        let requested = match &self.config.client_auth {
-            ClientAuth::None => None,
-            ClientAuth::Optional(_) | ClientAuth::Required(_) => {
-                let schemes = self.config.signature_schemes.clone();
-                send(
-                    &mut self.transcript,
-                    actions,
-                    HandshakePayload::CertificateRequest(CertificateRequest {
-                        certificate_types: vec![
-                            client_certificate_type::ECDSA_SIGN,
-                            client_certificate_type::RSA_SIGN,
-                        ],
-                        supported_signature_algorithms: schemes.clone(),
-                        certificate_authorities: Vec::new(),
-                    }),
-                );
-                Some(schemes)
-            }
+    /// CertificateRequest (§7.4.4), when this config asks for a client
+    /// certificate: the two certificate types we verify and our signature
+    /// schemes, naming no authorities. Returns the schemes offered, which
+    /// the client's CertificateVerify must use (§7.4.8); `None` when we
+    /// ask for nothing.
+    fn emit_certificate_request(
+        &mut self,
+        actions: &mut Vec<Action>,
+    ) -> Option<Vec<SignatureScheme>> {
+        match &self.config.client_auth {
+            ClientAuth::None => return None,
+            ClientAuth::Optional(_) | ClientAuth::Required(_) => {}
+        }
+        let schemes = self.config.signature_schemes.clone();
+        let request = CertificateRequest {
+            certificate_types: vec![
+                client_certificate_type::ECDSA_SIGN,
+                client_certificate_type::RSA_SIGN,
+            ],
+            supported_signature_algorithms: schemes.clone(),
+            certificate_authorities: Vec::new(),
         };
+        send(
+            &mut self.transcript,
+            actions,
+            HandshakePayload::CertificateRequest(request),
+        );
+        Some(schemes)
+    }
+
+    /// ServerHelloDone (§7.4.5): "The ServerHelloDone message is sent by the
+    /// server to indicate the end of the ServerHello and associated
+    /// messages."
+    fn emit_server_hello_done(&mut self, actions: &mut Vec<Action>) {
         send(
             &mut self.transcript,
             actions,
             HandshakePayload::ServerHelloDone,
         );
-        let sent = Box::new(KeyShareSent {
-            negotiated: neg,
-            key,
-            requested,
-            peer: PeerAuthenticated::anonymous_client(),
-        });
-        Ok(if sent.requested.is_some() {
-            ServerState::ExpectCertificate(sent)
-        } else {
-            ServerState::ExpectClientKeyExchange(sent)
-        })
     }
 
     /// A new session's id: random when we keep sessions in a store, empty
@@ -638,7 +677,9 @@ impl ServerHandshake {
         SessionId::new(&id).ok_or(Error::Internal("session id"))
     }
 
-    fn send_server_hello(
+    /// ServerHello (§7.4.1.3): our choices, and the extensions that answer
+    /// the client's.
+    fn emit_server_hello(
         &mut self,
         neg: &Negotiated,
         ext: &ClientExtensions,
@@ -688,7 +729,11 @@ impl ServerHandshake {
     /// want to include a ticket after it has included the SessionTicket
     /// extension in the ServerHello, then it sends a zero-length ticket in
     /// the NewSessionTicket handshake message."
-    fn send_ticket(&mut self, session: &Session, actions: &mut Vec<Action>) -> Result<(), Error> {
+    fn emit_new_session_ticket(
+        &mut self,
+        session: &Session,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), Error> {
         let keys = self
             .config
             .ticket_keys
@@ -910,27 +955,8 @@ impl ServerHandshake {
         let (session, resumed, server_verify_data) = match (keys.secret, keys.server_verify_data) {
             (SessionSecret::Resumed(session), Some(sent)) => (session, true, sent),
             (SessionSecret::Fresh(master_secret), None) => {
-                let mut session = Session::new(
-                    neg.server_hello_session_id,
-                    neg.cipher_suite,
-                    master_secret,
-                    neg.extended_master_secret,
-                    neg.peer_certificates.clone(),
-                    neg.server_name.clone(),
-                    (self.config.clock)(),
-                );
-                session.peer_chain_check = neg.peer_chain_check;
-                let session = Arc::new(session);
-                if neg.session_ticket {
-                    self.send_ticket(&session, actions)?;
-                }
-                let sent = emit_change_cipher_spec_and_finished(
-                    &mut self.transcript,
-                    actions,
-                    &neg,
-                    &keys.prf,
-                    Side::Server,
-                );
+                let session = Arc::new(neg.new_session(master_secret, (self.config.clock)()));
+                let sent = self.emit_last_flight(&neg, &keys.prf, &session, actions)?;
                 self.keep_session(&session);
                 (session, false, sent)
             }
@@ -945,6 +971,28 @@ impl ServerHandshake {
             established: Box::new(neg.establish(session, resumed, keys.peer, finished)),
             renegotiation_binding,
         })
+    }
+
+    /// The server's last flight of a full handshake (§7.3 Figure 1; RFC
+    /// 5077 §3.1 Figure 1): [NewSessionTicket], ChangeCipherSpec, Finished.
+    /// Returns our verify_data.
+    fn emit_last_flight(
+        &mut self,
+        neg: &Negotiated,
+        prf: &Prf,
+        session: &Session,
+        actions: &mut Vec<Action>,
+    ) -> Result<[u8; 12], Error> {
+        if neg.session_ticket {
+            self.emit_new_session_ticket(session, actions)?;
+        }
+        Ok(emit_change_cipher_spec_and_finished(
+            &mut self.transcript,
+            actions,
+            neg,
+            prf,
+            Side::Server,
+        ))
     }
 
     /// Puts a new session in the store, if we keep one, so that a later
