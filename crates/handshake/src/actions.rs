@@ -1,6 +1,6 @@
 //! What a handshake machine asks its connection to do (RFC 5246 §7.1,
 //! §7.3): send a message, make keys pending, change cipher spec, complete.
-//! The machines do no I/O; each message they send goes through [`send`],
+//! The machines do no I/O; each message they send goes through `send`,
 //! which adds it to the transcript.
 
 use record_layer::prf::{Prf, VERIFY_DATA_LEN};

@@ -425,6 +425,11 @@ impl ClientHandshake {
     /// Feeds one handshake message from the server.
     pub fn handle_message(&mut self, msg: HandshakeMessage) -> Result<Vec<Action>, Error> {
         self.check_message_type(msg.handshake_type())?;
+        // A HelloRequest in the middle of a handshake is ignored, and kept
+        // out of the transcript, §7.4.1.1: "This message MUST NOT be
+        // included in the message hashes that are maintained throughout the
+        // handshake and used in the Finished messages and the certificate
+        // verify message."
         if matches!(msg.payload, HandshakePayload::HelloRequest) {
             return Ok(Vec::new());
         }
@@ -594,7 +599,16 @@ impl ClientHandshake {
             // §3.4: "the client MUST then verify that the length of the
             // "renegotiated_connection" field is zero, and if it is not,
             // MUST abort the handshake (by sending a fatal handshake_failure
-            // alert)." Its absence only means no renegotiation later.
+            // alert)."
+            // Its absence is no error, §4.1: "If a client offers the
+            // "renegotiation_info" extension or the
+            // TLS_EMPTY_RENEGOTIATION_INFO_SCSV SCSV and the server does not
+            // reply with "renegotiation_info" in the ServerHello, then this
+            // indicates that the server does not support secure
+            // renegotiation." We complete the handshake (§4.1: clients that
+            // abort instead "will encounter interoperability problems"),
+            // with `secure_renegotiation` false: this connection never
+            // renegotiates (§4.2).
             (None, None) => Ok(()),
             (None, Some([])) => Ok(()),
             (None, Some(_)) => Err(Error::SecureRenegotiation(
@@ -895,6 +909,14 @@ impl ClientHandshake {
     /// when it is new, or when the server renewed the ticket of the session
     /// we resumed (RFC 5077 §3.3); a resumption without a new ticket leaves
     /// the store as it was.
+    ///
+    /// Called once the server's Finished is verified, RFC 5077 §3.3: "The
+    /// client MUST NOT treat the ticket as valid until it has verified the
+    /// server's Finished message." A zero-length ticket ("If the server
+    /// determines that it does not want to include a ticket after it has
+    /// included the SessionTicket extension in the ServerHello, then it
+    /// sends a zero-length ticket") is no ticket
+    /// ([`ClientSession::with_ticket`]): the session is kept by its id.
     fn keep_session(
         &self,
         neg: &Negotiated,

@@ -16,7 +16,7 @@
 //! | [`key_schedule`] | RFC 5246 §6.3, §7.4.9, §8.1, RFC 7627 §4 master secret, key block, Finished |
 //! | [`proofs`] | RFC 5246 §7.4.3, §7.4.8, §7.4.9 values only a passing check makes |
 //! | [`established`] | what a handshake settles ([`Negotiated`]) and what its connection keeps ([`Established`]) |
-//! | [`secure_renegotiation`] | RFC 5746 §3.1 [`RenegotiationBinding`], §4 [`PreviousHandshake`](secure_renegotiation::PreviousHandshake) |
+//! | [`secure_renegotiation`] | RFC 5746 §3.1 [`RenegotiationBinding`], §4 [`PreviousHandshake`] |
 //! | [`config`] | what each side offers and accepts |
 //! | [`observe`] | the observer interface that traces use |
 //! | [`error`] | RFC 5246 §7.2.2 handshake errors and their alerts |

@@ -375,6 +375,15 @@ impl ServerHandshake {
 
     /// The session the client offers, by ticket (RFC 5077 §3.4) or by id
     /// (§7.4.1.2), if we know it.
+    ///
+    /// A ticket we cannot open (a key we no longer hold, another server's,
+    /// a forgery) means a full handshake, RFC 5077 §3.1: "If the server
+    /// cannot or does not want to honor the ticket, then it can initiate a
+    /// full handshake with the client." The session id beside a ticket is
+    /// not looked up, §3.4: "If a ticket is presented by the client, the
+    /// server MUST NOT attempt to use the Session ID in the ClientHello for
+    /// stateful session resumption." (A server without ticket keys does
+    /// not speak RFC 5077, and resumes by id as any server would.)
     fn offered_session(&self, hello: &ClientHello) -> Option<Arc<Session>> {
         match (&hello.extensions.session_ticket, &self.config.ticket_keys) {
             (Some(ticket), Some(keys)) if !ticket.is_empty() => keys.open(ticket).map(Arc::new),
@@ -803,7 +812,10 @@ impl ServerHandshake {
 
     /// The suites both sides support, in the preferred order: ours, or the
     /// client's when the config prefers it (§7.4.1.2: the client's list is
-    /// "in order of the client's preference").
+    /// "in order of the client's preference"). The others are dropped,
+    /// §7.4.1.2: "If the list contains cipher suites the server does not
+    /// recognize, support, or wish to use, the server MUST ignore those
+    /// cipher suites, and process the remaining ones as usual."
     fn common_suites(&self, hello: &ClientHello) -> Vec<CipherSuite> {
         let ours = &self.config.cipher_suites;
         let theirs: Vec<CipherSuite> = hello
@@ -976,6 +988,14 @@ impl ServerHandshake {
     /// The server's last flight of a full handshake (§7.3 Figure 1; RFC
     /// 5077 §3.1 Figure 1): [NewSessionTicket], ChangeCipherSpec, Finished.
     /// Returns our verify_data.
+    ///
+    /// RFC 5077 §3.3: NewSessionTicket "MUST be sent if the server
+    /// included a SessionTicket extension in the ServerHello. This message
+    /// MUST NOT be sent if the server did not include a SessionTicket
+    /// extension in the ServerHello": `session_ticket` is what our
+    /// ServerHello said. Called once the client's Finished is verified:
+    /// "In the case of a full handshake, the server MUST verify the
+    /// client's Finished message before sending the ticket."
     fn emit_last_flight(
         &mut self,
         neg: &Negotiated,
