@@ -498,7 +498,10 @@ impl ServerHandshake {
         let peer = self.inherit_client();
         self.emit_server_hello(&neg, ext, false, actions);
         if neg.session_ticket {
-            // A fresh ticket on resumption, sealed over the same session.
+            // A fresh ticket, sealed over the same session, RFC 5077 §3.3:
+            // the server "MAY renew the ticket by including a
+            // NewSessionTicket handshake message after the ServerHello in
+            // the abbreviated handshake".
             self.emit_new_session_ticket(&session, actions)?;
         }
         let prf = keyed_prf(&neg, session.master_secret());
