@@ -14,8 +14,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{ArgGroup, Parser};
-use tls12::handshake::common::Side;
 use tls12::handshake::observe::Observer;
+use tls12::handshake::Side;
 use tls12::session_store::FileStore;
 use tls12::{CipherSuite, ClientConfig, KeyLogFile, NamedGroup, Stream};
 use tls12_trace::html::HtmlReport;

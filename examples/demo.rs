@@ -23,8 +23,8 @@ use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
 use clap::{ArgGroup, Parser};
-use tls12::handshake::common::Side;
 use tls12::handshake::observe::Observer;
+use tls12::handshake::Side;
 use tls12::session_store::{FileStore, MemoryStore, ServerSessionStore, TicketKeys};
 use tls12::{
     certs_from_pem, system_clock, CertifiedKey, ClientConfig, Connection, KeyLogFile, ServerConfig,

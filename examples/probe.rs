@@ -436,7 +436,7 @@ fn negotiated(est: &Established) -> Value {
     json!({
         "version": "TLS 1.2",
         "cipher_suite": est.session.cipher_suite.rfc_name(),
-        "group": est.group.map(|g| g.name()),
+        "group": est.group.map(|g| g.rfc_name()),
         "signature_scheme": est.peer_signature_scheme.map(|s| s.rfc_name()),
         "alpn": est.alpn.as_ref().map(|p| String::from_utf8_lossy(p).into_owned()),
         "chain": chain,

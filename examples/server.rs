@@ -19,8 +19,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser};
-use tls12::handshake::common::Side;
 use tls12::handshake::observe::Observer;
+use tls12::handshake::Side;
 use tls12::session_store::{FileStore, MemoryStore, ServerSessionStore, TicketKeys};
 use tls12::{system_clock, ClientAuth, Connection, KeyLogFile, ServerConfig, Stream};
 use tls12_farm::{FarmKey, FarmTicketKeys, Redis, RedisStore};
@@ -582,7 +582,7 @@ fn describe(conn: &Connection, peer: SocketAddr) -> String {
         .peer_certificates()
         .first()
         .map_or("(none)".to_string(), |c| {
-            tls12::handshake::verify::leaf_subject(c).unwrap_or_else(|e| e.to_string())
+            tls12::handshake::x509::leaf_subject(c).unwrap_or_else(|e| e.to_string())
         });
     format!(
         "This connection (RFC 5246 §6.1: its own randoms, keys, sequence numbers)\n\
@@ -606,7 +606,7 @@ fn describe(conn: &Connection, peer: SocketAddr) -> String {
          \x20 ticket issued:      {}\n",
         ANSWERED_BY.get().map_or("?".into(), |a| a.to_string()),
         session.cipher_suite.rfc_name(),
-        est.group.map_or("(none: resumed)", |g| g.name()),
+        est.group.map_or("(none: resumed)", |g| g.rfc_name()),
         conn.handshake_count(),
         session.server_name.as_deref().unwrap_or("(none)"),
         text(&est.alpn),

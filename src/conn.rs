@@ -22,12 +22,12 @@ use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
 
-use handshake::common::{Action, Established, PreviousHandshake, RenegotiationBinding};
 use handshake::config::CertifiedKey;
 use handshake::kx::NamedGroup;
 use handshake::messages::{HandshakeMessage, HandshakePayload, HandshakeType, MessageLimits};
 use handshake::observe::{Direction, Observer, Protection, TraceEvent};
 use handshake::sign::SignatureScheme;
+use handshake::{Action, Established, PreviousHandshake, RenegotiationBinding};
 use handshake::{
     ClientConfig, ClientHandshake, ClientState, Error, ServerConfig, ServerHandshake, ServerState,
 };
@@ -131,7 +131,7 @@ pub enum Event {
 ///
 /// | §6.1 field | here | lives in | whose |
 /// |---|---|---|---|
-/// | `entity` (ConnectionEnd) | client or server | [`Connection::client`] or [`Connection::server`] made it; [`Side`](crate::handshake::common::Side) in the machines | connection |
+/// | `entity` (ConnectionEnd) | client or server | [`Connection::client`] or [`Connection::server`] made it; [`Side`](crate::handshake::Side) in the machines | connection |
 /// | `prf_algorithm` | SHA-256, or SHA-384 for the `_SHA384` suites (RFC 5288 §3) | [`Session::cipher_suite`]`.prf_hash()` | session |
 /// | `bulk_cipher_algorithm` | AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305 | [`Session::cipher_suite`]`.bulk()`, a [`BulkAlgorithm`](crate::record_layer::aead::BulkAlgorithm); in use, each [`CipherState::bulk`] | session (choice), connection (state) |
 /// | `cipher_type` | `aead`, always | no field: only AEAD suites exist here | — |

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use handshake::config::CertifiedKey;
 use handshake::sign::{certs_from_pem, SigningKey};
-use handshake::verify::TrustAnchors;
+use handshake::x509::TrustAnchors;
 use zeroize::Zeroizing;
 
 fn bad(path: &Path, what: impl std::fmt::Display) -> io::Error {

@@ -22,8 +22,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use handshake::common::Established;
 use handshake::config::KeyLog;
+use handshake::Established;
 use zeroize::Zeroizing;
 
 /// Appends NSS key log lines to a private file.

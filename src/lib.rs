@@ -88,7 +88,6 @@ pub use async_stream::AsyncStream;
 pub use buffers::MAX_BUFFERED_PLAINTEXT;
 pub use conn::{Connection, Event, MAX_DECLINED_RENEGOTIATIONS, MAX_QUEUED_EVENTS};
 pub use files::{load_certified_key, load_trust_anchors, user_cache_dir};
-pub use handshake::common::{Established, RenegotiationBinding};
 /// A client's config, shared by its connections through an `Arc`:
 /// [`ClientConfig::new`] takes the roots that server certificates must
 /// chain to and sets every suite, group and scheme this crate implements;
@@ -153,8 +152,9 @@ pub use handshake::config::{
 };
 pub use handshake::kx::NamedGroup;
 pub use handshake::sign::{certs_from_pem, SignatureScheme, SigningKey};
-pub use handshake::verify::{CertificateError, TrustAnchors};
+pub use handshake::x509::{CertificateError, TrustAnchors};
 pub use handshake::Error;
+pub use handshake::{Established, RenegotiationBinding};
 pub use keylog::KeyLogFile;
 pub use record_layer::suites::CipherSuite;
 pub use record_layer::{Alert, AlertDescription};

@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 
 use common::wire::{deliver, take, Pair};
 use common::{s_server_command, start_s_server, test_data_arg, ChildGuard, ScratchDir};
-use tls12::handshake::common::Side;
 use tls12::handshake::observe::{Observer, TraceEvent};
+use tls12::handshake::Side;
 use tls12::session_store::MemoryStore;
 use tls12_trace::html::{fingerprint, HtmlReport, MAX_CONNECTION_LOGS, MAX_EVENTS_PER_LOG};
 

@@ -37,7 +37,7 @@ use common::wire::{
 use tls12::handshake::messages::{
     HandshakeMessage, HandshakePayload, HandshakeType, MessageLimits,
 };
-use tls12::handshake::verify::{CertificateError, MAX_CHAIN_LEN};
+use tls12::handshake::x509::{CertificateError, MAX_CHAIN_LEN};
 use tls12::record_layer::aead::CipherState;
 use tls12::record_layer::alert::MAX_WARNING_ALERTS;
 use tls12::record_layer::codec::{DecodeError, Reader};

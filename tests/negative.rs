@@ -39,7 +39,7 @@ mod common;
 use std::sync::Arc;
 
 use tls12::handshake::messages::{HandshakePayload, HandshakeType};
-use tls12::handshake::verify::CertificateError;
+use tls12::handshake::x509::CertificateError;
 use tls12::record_layer::aead::CipherState;
 use tls12::record_layer::record::{ContentType, ProtocolVersion};
 use tls12::session_store::{ClientSessionStore, MemoryStore, ServerId, ServerSessionStore};

@@ -38,11 +38,13 @@ use std::time::Duration;
 use common::{openssl, s_server_command, start_s_server, test_data_arg, ChildGuard};
 use rustls::pki_types::pem::PemObject;
 
-use tls12::handshake::common::{Authentication, PreviousHandshake, Transcript};
 use tls12::handshake::messages::{
     ClientHello, Finished, HandshakeMessage, HandshakePayload, HandshakeType, ServerHello,
     TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
+use tls12::handshake::proofs::Authentication;
+use tls12::handshake::transcript::Transcript;
+use tls12::handshake::PreviousHandshake;
 use tls12::record_layer::aead::CipherState;
 use tls12::record_layer::prf::{self, FinishedLabel};
 use tls12::record_layer::record::ContentType;
@@ -1645,7 +1647,7 @@ fn s_client_presents_a_certificate_when_our_renegotiation_demands_one() {
     let second = get_page(&mut client);
     assert_eq!(second.handshakes, 2, "{second:?}");
     let leaf = &common::certs_der("rsa/client.pem")[0];
-    let subject = tls12::handshake::verify::leaf_subject(leaf).unwrap();
+    let subject = tls12::handshake::x509::leaf_subject(leaf).unwrap();
     assert_eq!(second.client_certificate, subject);
     // OpenSSL offered the first session (see the test above), made without
     // a certificate: a server that requires one must not resume it.

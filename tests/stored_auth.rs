@@ -25,8 +25,8 @@ use std::sync::{Arc, Mutex};
 
 use common::identity::Identity;
 use common::wire::{deliver_if_any as deliver, take};
-use tls12::handshake::common::Authentication;
 use tls12::handshake::observe::{Observer, ResumptionRefusal, TraceEvent};
+use tls12::handshake::proofs::Authentication;
 use tls12::session_store::{ClientIdentity, ClientSessionStore, MemoryStore, ServerId, TicketKeys};
 use tls12::{ClientAuth, ClientConfig, Connection, Error, ServerConfig, TrustAnchors};
 

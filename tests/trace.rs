@@ -619,7 +619,7 @@ fn client_authentication_trace_shows_certificate_request_and_verify() {
     check_switch(&server, "<-", s.established().unwrap(), "server");
     // The client's Certificate names the client certificate's subject.
     let client_leaf = common::certs_der("ecdsa/client.chain.pem").remove(0);
-    let subject = tls12::handshake::verify::leaf_subject(&client_leaf).unwrap();
+    let subject = tls12::handshake::x509::leaf_subject(&client_leaf).unwrap();
     let heading = sent(CERTIFICATE);
     let certificate = field(&client, &heading, "certificate[0]");
     assert!(

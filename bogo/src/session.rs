@@ -4,7 +4,8 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
-use tls12::handshake::common::{Authentication, Established};
+use tls12::handshake::proofs::Authentication;
+use tls12::handshake::Established;
 use tls12::{Connection, Event};
 
 use crate::options::{Options, TLS1_2};

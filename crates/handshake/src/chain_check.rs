@@ -18,7 +18,7 @@ use ring::digest;
 use session_store::{ChainCheck, Session};
 
 use crate::config::VerifyCallback;
-use crate::x509::{self as verify, CertificateError, PathLimits, Purpose, TrustAnchors};
+use crate::x509::{self, CertificateError, PathLimits, Purpose, TrustAnchors};
 
 /// Everything a chain check depends on besides the chain and the time.
 pub(crate) struct ChainPolicy<'a> {
@@ -88,7 +88,7 @@ impl<'a> ChainPolicy<'a> {
                 // Without path validation, its leaf check still holds:
                 // §7.4.2/§7.4.6, the leaf's key must be allowed to sign.
                 if let Some(leaf) = chain.first() {
-                    verify::signing_key_kind(leaf)?;
+                    x509::signing_key_kind(leaf)?;
                 }
                 (0, u64::MAX)
             }
@@ -110,9 +110,9 @@ impl<'a> ChainPolicy<'a> {
         let at = i64::try_from(now).unwrap_or(i64::MAX);
         let validity = match self.server_name {
             Some(name) => {
-                verify::verify_server_chain_with(chain, self.anchors, name, at, &self.limits)?
+                x509::verify_server_chain_with(chain, self.anchors, name, at, &self.limits)?
             }
-            None => verify::verify_client_chain_with(chain, self.anchors, at, &self.limits)?,
+            None => x509::verify_client_chain_with(chain, self.anchors, at, &self.limits)?,
         };
         // The path verified at `now`, so its window holds `now` and both
         // bounds are at least 0.

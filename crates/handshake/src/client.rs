@@ -35,19 +35,20 @@ use ring::rand::SystemRandom;
 use session_store::{
     CertificateChain, ClientIdentity, ClientSession, ServerId, Session, SessionId,
 };
+use zeroize::Zeroizing;
 
 use crate::chain_check::ChainPolicy;
 use crate::observe::{notify, ResumptionRefusal, TraceEvent};
 
-use crate::common::{
-    compute_master_secret, random_bytes, send, send_change_cipher_spec_and_finished,
-    set_pending_keys, Action, FinishedVerified, Negotiated, PeerAuthenticated, PreviousHandshake,
-    RenegotiationBinding, SessionSecret, Side, Transcript,
-};
+use crate::actions::{emit_change_cipher_spec_and_finished, send, Action};
 use crate::config::{CertifiedKey, ClientConfig};
 use crate::error::Error;
+use crate::established::Negotiated;
 use crate::extensions::{
     extension_type, ClientExtensions, ServerExtensions, EC_POINT_FORMAT_UNCOMPRESSED,
+};
+use crate::key_schedule::{
+    compute_master_secret, keyed_prf, set_pending_keys, verify_data, SessionSecret, Side,
 };
 use crate::kx::{EphemeralKey, NamedGroup};
 use crate::messages::{
@@ -55,8 +56,12 @@ use crate::messages::{
     DigitallySigned, Finished, HandshakeMessage, HandshakePayload, HandshakeType, NewSessionTicket,
     Random, ServerHello, ServerKeyExchange, COMPRESSION_NULL,
 };
+use crate::proofs::{FinishedVerified, PeerAuthenticated};
+use crate::random::random_bytes;
+use crate::secure_renegotiation::{PreviousHandshake, RenegotiationBinding};
 use crate::sign::{self, SignatureScheme};
-use crate::verify::{self, PublicKeyKind};
+use crate::transcript::Transcript;
+use crate::x509::{self, PublicKeyKind};
 
 /// Where the client is in the handshake: each variant names what it expects next.
 ///
@@ -420,6 +425,11 @@ impl ClientHandshake {
     /// Feeds one handshake message from the server.
     pub fn handle_message(&mut self, msg: HandshakeMessage) -> Result<Vec<Action>, Error> {
         self.check_message_type(msg.handshake_type())?;
+        // A HelloRequest in the middle of a handshake is ignored, and kept
+        // out of the transcript, §7.4.1.1: "This message MUST NOT be
+        // included in the message hashes that are maintained throughout the
+        // handshake and used in the Finished messages and the certificate
+        // verify message."
         if matches!(msg.payload, HandshakePayload::HelloRequest) {
             return Ok(Vec::new());
         }
@@ -525,7 +535,7 @@ impl ClientHandshake {
             return Err(Error::ExtendedMasterSecretRequired);
         }
         self.check_same_server(&session.peer_certificates)?;
-        let prf = neg.prf(session.master_secret());
+        let prf = keyed_prf(&neg, session.master_secret());
         set_pending_keys(actions, &neg, &prf, Side::Client)?;
         let keys = Box::new(KeysComputed {
             negotiated: neg,
@@ -589,7 +599,16 @@ impl ClientHandshake {
             // §3.4: "the client MUST then verify that the length of the
             // "renegotiated_connection" field is zero, and if it is not,
             // MUST abort the handshake (by sending a fatal handshake_failure
-            // alert)." Its absence only means no renegotiation later.
+            // alert)."
+            // Its absence is no error, §4.1: "If a client offers the
+            // "renegotiation_info" extension or the
+            // TLS_EMPTY_RENEGOTIATION_INFO_SCSV SCSV and the server does not
+            // reply with "renegotiation_info" in the ServerHello, then this
+            // indicates that the server does not support secure
+            // renegotiation." We complete the handshake (§4.1: clients that
+            // abort instead "will encounter interoperability problems"),
+            // with `secure_renegotiation` false: this connection never
+            // renegotiates (§4.2).
             (None, None) => Ok(()),
             (None, Some([])) => Ok(()),
             (None, Some(_)) => Err(Error::SecureRenegotiation(
@@ -665,7 +684,7 @@ impl ClientHandshake {
     /// Supported Elliptic Curves Extension, the public key in the server's
     /// certificate MUST respect the client's choice of elliptic curves").
     fn check_server_key(&self, leaf: &[u8], suite: CipherSuite) -> Result<(), Error> {
-        let kind = verify::public_key_kind(leaf)?;
+        let kind = x509::public_key_kind(leaf)?;
         if kind.signature_kind() != suite.signature_kind() {
             return Err(Error::IllegalParameter(
                 "server certificate key does not fit the cipher suite",
@@ -712,8 +731,9 @@ impl ClientHandshake {
         })
     }
 
-    /// ServerHelloDone (§7.4.5): send our flight, compute the keys, switch
-    /// our write state and send Finished.
+    /// ServerHelloDone (§7.4.5): our second flight (§7.3 Figure 1), one
+    /// message per function in the figure's order: [Certificate],
+    /// ClientKeyExchange, [CertificateVerify], ChangeCipherSpec, Finished.
     fn server_hello_done(
         &mut self,
         ks: KeyShareReceived,
@@ -725,52 +745,21 @@ impl ClientHandshake {
             server_public,
             peer,
         } = ks;
-        // §7.4.6: "This message is only sent if the server requests a
-        // certificate. If no suitable certificate is available, the client
-        // MUST send a certificate message containing no certificates."
         let client_key = request
             .as_ref()
             .and_then(|req| self.pick_client_certificate(req));
         neg.local_certificate = client_key.as_ref().map(|(ck, _)| ck.clone());
         if request.is_some() {
-            let certificate_list = client_key
-                .as_ref()
-                .map(|(ck, _)| ck.chain.clone())
-                .unwrap_or_default();
-            send(
-                &mut self.transcript,
-                actions,
-                HandshakePayload::Certificate(Certificate { certificate_list }),
-            );
+            self.emit_certificate(client_key.as_ref().map(|(ck, _)| &**ck), actions);
         }
-
-        let group = neg.group.ok_or(Error::Internal("no group negotiated"))?;
-        let key = EphemeralKey::generate(group, &self.rng)?;
-        let ecdh_yc = key.public_key().to_vec();
-        let pre_master_secret = key.agree(&server_public)?;
-        send(
-            &mut self.transcript,
-            actions,
-            HandshakePayload::ClientKeyExchange(ClientKeyExchange { ecdh_yc }),
-        );
+        let pre_master_secret = self.emit_client_key_exchange(&neg, &server_public, actions)?;
         let master_secret = compute_master_secret(&neg, &pre_master_secret, &self.transcript);
-
-        // §7.4.8: CertificateVerify signs every handshake message so far.
         if let Some((ck, scheme)) = &client_key {
-            let signature = ck.key.sign(*scheme, self.transcript.bytes())?;
-            send(
-                &mut self.transcript,
-                actions,
-                HandshakePayload::CertificateVerify(DigitallySigned {
-                    algorithm: *scheme,
-                    signature,
-                }),
-            );
+            self.emit_certificate_verify(ck, *scheme, actions)?;
         }
-
-        let prf = neg.prf(&master_secret);
+        let prf = keyed_prf(&neg, &master_secret);
         set_pending_keys(actions, &neg, &prf, Side::Client)?;
-        let client_verify_data = send_change_cipher_spec_and_finished(
+        let client_verify_data = emit_change_cipher_spec_and_finished(
             &mut self.transcript,
             actions,
             &neg,
@@ -790,6 +779,62 @@ impl ClientHandshake {
         } else {
             ClientState::ExpectChangeCipherSpec(keys)
         })
+    }
+
+    /// Certificate (§7.4.6), sent because the server asked: "This message
+    /// is only sent if the server requests a certificate. If no suitable
+    /// certificate is available, the client MUST send a certificate
+    /// message containing no certificates."
+    fn emit_certificate(&mut self, ours: Option<&CertifiedKey>, actions: &mut Vec<Action>) {
+        let certificate_list = ours.map(|ck| ck.chain.clone()).unwrap_or_default();
+        send(
+            &mut self.transcript,
+            actions,
+            HandshakePayload::Certificate(Certificate { certificate_list }),
+        );
+    }
+
+    /// ClientKeyExchange (§7.4.7, RFC 8422 §5.7): our ECDHE public value on
+    /// the server's group. Returns the `pre_master_secret`, the shared
+    /// secret with the server's public value (RFC 8422 §5.10).
+    fn emit_client_key_exchange(
+        &mut self,
+        neg: &Negotiated,
+        server_public: &[u8],
+        actions: &mut Vec<Action>,
+    ) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let group = neg.group.ok_or(Error::Internal("no group negotiated"))?;
+        let key = EphemeralKey::generate(group, &self.rng)?;
+        let ecdh_yc = key.public_key().to_vec();
+        let pre_master_secret = key.agree(server_public)?;
+        send(
+            &mut self.transcript,
+            actions,
+            HandshakePayload::ClientKeyExchange(ClientKeyExchange { ecdh_yc }),
+        );
+        Ok(pre_master_secret)
+    }
+
+    /// CertificateVerify (§7.4.8): our certificate's key signs
+    /// `handshake_messages`, which "refers to all handshake messages sent
+    /// or received, starting at client hello and up to, but not including,
+    /// this message".
+    fn emit_certificate_verify(
+        &mut self,
+        ours: &CertifiedKey,
+        scheme: SignatureScheme,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), Error> {
+        let signature = ours.key.sign(scheme, self.transcript.bytes())?;
+        send(
+            &mut self.transcript,
+            actions,
+            HandshakePayload::CertificateVerify(DigitallySigned {
+                algorithm: scheme,
+                signature,
+            }),
+        );
+        Ok(())
     }
 
     /// The client certificate to send for `req`: the first of ours, in our
@@ -828,12 +873,17 @@ impl ClientHandshake {
         actions: &mut Vec<Action>,
     ) -> Result<Action, Error> {
         let neg = keys.negotiated;
-        let expected = neg.verify_data(&keys.prf, FinishedLabel::ServerFinished, &self.transcript);
+        let expected = verify_data(
+            &neg,
+            &keys.prf,
+            FinishedLabel::ServerFinished,
+            &self.transcript,
+        );
         let finished = FinishedVerified::check(&expected, &fin.verify_data)?;
         self.transcript.add_raw(raw);
         let client_verify_data = match keys.client_verify_data {
             Some(sent) => sent,
-            None => send_change_cipher_spec_and_finished(
+            None => emit_change_cipher_spec_and_finished(
                 &mut self.transcript,
                 actions,
                 &neg,
@@ -859,6 +909,14 @@ impl ClientHandshake {
     /// when it is new, or when the server renewed the ticket of the session
     /// we resumed (RFC 5077 §3.3); a resumption without a new ticket leaves
     /// the store as it was.
+    ///
+    /// Called once the server's Finished is verified, RFC 5077 §3.3: "The
+    /// client MUST NOT treat the ticket as valid until it has verified the
+    /// server's Finished message." A zero-length ticket ("If the server
+    /// determines that it does not want to include a ticket after it has
+    /// included the SessionTicket extension in the ServerHello, then it
+    /// sends a zero-length ticket") is no ticket
+    /// ([`ClientSession::with_ticket`]): the session is kept by its id.
     fn keep_session(
         &self,
         neg: &Negotiated,
@@ -869,17 +927,7 @@ impl ClientHandshake {
             (SessionSecret::Resumed(session), None) => return session,
             (SessionSecret::Resumed(session), Some(_)) => session,
             (SessionSecret::Fresh(master_secret), _) => {
-                let mut session = Session::new(
-                    neg.server_hello_session_id,
-                    neg.cipher_suite,
-                    master_secret,
-                    neg.extended_master_secret,
-                    neg.peer_certificates.clone(),
-                    neg.server_name.clone(),
-                    (self.config.clock)(),
-                );
-                session.peer_chain_check = neg.peer_chain_check;
-                Arc::new(session)
+                Arc::new(neg.new_session(master_secret, (self.config.clock)()))
             }
         };
         let mut kept = ClientSession::new(session.clone(), self.client_identity());

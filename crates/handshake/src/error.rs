@@ -12,7 +12,7 @@ use record_layer::{AlertDescription, DecodeError};
 use crate::escape::EscapeControls;
 use crate::kx::{KeyExchangeError, NamedGroup};
 use crate::sign::SignatureError;
-use crate::verify::CertificateError;
+use crate::x509::CertificateError;
 
 /// Why a handshake (or the connection) failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -149,7 +149,7 @@ impl Error {
                 f,
                 "our ECDSA certificate is on {}, which the client's supported_groups \
                  do not list (RFC 8422 §5.3)",
-                curve.name()
+                curve.rfc_name()
             ),
             Self::NoCommonApplicationProtocol => write!(f, "no ALPN protocol in common"),
             Self::UnrecognizedName(name) => {

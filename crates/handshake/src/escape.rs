@@ -7,7 +7,7 @@
 //! server's log, one with an escape sequence would move the cursor or
 //! recolour the terminal. [`EscapeControls`] is the one place where such
 //! characters become visible escapes; the `Display` of [`crate::Error`]
-//! and of [`crate::verify::CertificateError`] write through it.
+//! and of [`crate::x509::CertificateError`] write through it.
 
 use core::fmt;
 

@@ -17,8 +17,8 @@
 
 use record_layer::prf::Prf;
 
-use crate::common::Established;
 use crate::error::Error;
+use crate::established::Established;
 
 /// Labels that the PRF already uses inside TLS (RFC 5705 §4: "Labels here
 /// have the same definition as in TLS, i.e., an ASCII string with no

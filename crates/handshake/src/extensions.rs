@@ -19,9 +19,8 @@
 //! | 0xff01 | renegotiation_info | RFC 5746 §3.2 |
 //!
 //! Each hello's extensions decode into one struct with a field per extension
-//! we know. Unknown extensions are skipped (§7.4.1.4: a server "MUST ignore"
-//! types it does not recognise) but their types are kept, so a trace can show
-//! them. A repeated type is refused (§7.4.1.4: "There MUST NOT be more than
+//! we know. Unknown extensions are skipped (`for_each_extension`) but their
+//! types are kept, so a trace can show them. A repeated type is refused (§7.4.1.4: "There MUST NOT be more than
 //! one extension of the same type").
 
 use record_layer::codec::{put_opaque, put_vector, Codec, DecodeError, Reader};
@@ -124,6 +123,10 @@ fn for_each_extension(
         if each(typ, &mut data)? {
             data.expect_empty("Extension.extension_data")?;
         } else {
+            // A type we do not know is ignored: §7.4.1.4.1, "the rules
+            // specified in [TLSEXT] require servers to ignore extensions
+            // they do not understand". (A client refuses those it did not
+            // ask for: `check_server_extensions` in client.rs.)
             unknown.push(typ);
         }
     }

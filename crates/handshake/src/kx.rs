@@ -17,62 +17,30 @@
 //! } NamedCurve;
 //! ```
 
-use record_layer::codec::{Codec, DecodeError, Reader};
 use ring::agreement;
 use ring::rand::SystemRandom;
 use zeroize::Zeroizing;
 
-/// `NamedCurve` (RFC 8422 §5.1.1), called `NamedGroup` since RFC 7919.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum NamedGroup {
-    /// `secp256r1(23)`, NIST P-256.
-    Secp256r1,
-    /// `secp384r1(24)`, NIST P-384.
-    Secp384r1,
-    /// `x25519(29)`, RFC 7748.
-    X25519,
-    /// A group we do not implement.
-    Unknown(u16),
+record_layer::tls_enum! {
+    /// `NamedCurve` (RFC 8422 §5.1.1), called `NamedGroup` since RFC 7919.
+    pub enum NamedGroup(u16), "NamedGroup" {
+        /// `secp256r1(23)`, NIST P-256.
+        Secp256r1 = 23, "secp256r1";
+        /// `secp384r1(24)`, NIST P-384.
+        Secp384r1 = 24, "secp384r1";
+        /// `x25519(29)`, RFC 7748.
+        X25519 = 29, "x25519";
+    }
 }
 
 impl NamedGroup {
     /// The groups we implement, in our default order of preference.
     pub const SUPPORTED: [NamedGroup; 3] = [Self::X25519, Self::Secp256r1, Self::Secp384r1];
 
-    /// The wire value.
-    pub fn value(self) -> u16 {
-        match self {
-            Self::Secp256r1 => 23,
-            Self::Secp384r1 => 24,
-            Self::X25519 => 29,
-            Self::Unknown(v) => v,
-        }
-    }
-
-    /// The group for a wire value.
-    pub fn from_value(v: u16) -> Self {
-        match v {
-            23 => Self::Secp256r1,
-            24 => Self::Secp384r1,
-            29 => Self::X25519,
-            other => Self::Unknown(other),
-        }
-    }
-
-    /// The RFC's name, e.g. `x25519`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Secp256r1 => "secp256r1",
-            Self::Secp384r1 => "secp384r1",
-            Self::X25519 => "x25519",
-            Self::Unknown(_) => "unknown",
-        }
-    }
-
     /// The group with this name (`x25519`, `secp256r1`/`P-256`, `secp384r1`/`P-384`).
     pub fn from_name(name: &str) -> Option<Self> {
         Self::SUPPORTED.into_iter().find(|g| {
-            g.name().eq_ignore_ascii_case(name)
+            g.rfc_name().eq_ignore_ascii_case(name)
                 || matches!(
                     (g, name.to_ascii_uppercase().as_str()),
                     (Self::Secp256r1, "P-256") | (Self::Secp384r1, "P-384")
@@ -87,16 +55,6 @@ impl NamedGroup {
             Self::X25519 => Some(&agreement::X25519),
             Self::Unknown(_) => None,
         }
-    }
-}
-
-impl Codec for NamedGroup {
-    fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.value().to_be_bytes());
-    }
-
-    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self::from_value(r.u16("NamedGroup")?))
     }
 }
 

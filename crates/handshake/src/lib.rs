@@ -11,7 +11,12 @@
 //! | [`server`] | RFC 5246 §7.3 the server's state machine |
 //! | [`sequences`] | RFC 5246 §7.3, §7.4 the legal message sequences, as a table |
 //! | [`exporter`] | RFC 5705 keying material exporters |
-//! | [`common`] | transcript, negotiated values, proof values, actions; what a connection keeps of a completed handshake ([`Established`], RFC 5746 §3.1 [`RenegotiationBinding`]) |
+//! | [`actions`] | RFC 5246 §7.1, §7.3 what a machine asks its connection to do; ChangeCipherSpec and Finished sent |
+//! | [`transcript`] | RFC 5246 §7.4.9 `handshake_messages`, §7.4.8, RFC 7627 §3 |
+//! | [`key_schedule`] | RFC 5246 §6.3, §7.4.9, §8.1, RFC 7627 §4 master secret, key block, Finished |
+//! | [`proofs`] | RFC 5246 §7.4.3, §7.4.8, §7.4.9 values only a passing check makes |
+//! | [`established`] | what a handshake settles ([`Negotiated`]) and what its connection keeps ([`Established`]) |
+//! | [`secure_renegotiation`] | RFC 5746 §3.1 [`RenegotiationBinding`], §4 [`PreviousHandshake`] |
 //! | [`config`] | what each side offers and accepts |
 //! | [`observe`] | the observer interface that traces use |
 //! | [`error`] | RFC 5246 §7.2.2 handshake errors and their alerts |
@@ -22,28 +27,33 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod actions;
 mod chain_check;
 pub mod client;
-pub mod common;
 pub mod config;
 pub mod error;
 pub mod escape;
+pub mod established;
 pub mod exporter;
 pub mod extensions;
+pub mod key_schedule;
 pub mod kx;
 pub mod messages;
 pub mod observe;
+pub mod proofs;
+mod random;
+pub mod secure_renegotiation;
 pub mod sequences;
 pub mod server;
 pub mod sign;
+pub mod transcript;
 pub mod x509;
 
-/// The former name of [`x509`], kept so that `handshake::verify::...`
-/// paths keep working.
-pub use x509 as verify;
-
+pub use actions::Action;
 pub use client::{ClientHandshake, ClientState};
-pub use common::{Action, Established, Negotiated, RenegotiationBinding};
 pub use config::{CertifiedKey, ClientAuth, ClientConfig, ServerConfig};
 pub use error::Error;
+pub use established::{Established, Negotiated};
+pub use key_schedule::Side;
+pub use secure_renegotiation::{PreviousHandshake, RenegotiationBinding};
 pub use server::{ServerHandshake, ServerState};

@@ -16,9 +16,10 @@ use record_layer::record::ContentType;
 use record_layer::Alert;
 use session_store::Session;
 
-use crate::common::{Established, RenegotiationBinding};
+use crate::established::Established;
 use crate::messages::HandshakeMessage;
-use crate::verify::CertificateError;
+use crate::secure_renegotiation::RenegotiationBinding;
+use crate::x509::CertificateError;
 
 /// Which way something went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

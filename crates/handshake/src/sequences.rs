@@ -51,7 +51,7 @@
 //! row 5, and Figure 4 (a rejected ticket, a full handshake and a new
 //! ticket) those of row 4.
 
-use crate::common::Side;
+use crate::key_schedule::Side;
 use crate::messages::HandshakeType;
 use HandshakeType::{
     Certificate, CertificateRequest, CertificateVerify, ClientHello, ClientKeyExchange, Finished,

@@ -31,15 +31,15 @@ use record_layer::suites::CipherSuite;
 use ring::rand::SystemRandom;
 use session_store::{CertificateChain, Session, SessionId, StoreError};
 
+use crate::actions::{emit_change_cipher_spec_and_finished, send, Action};
 use crate::chain_check::ChainPolicy;
-use crate::common::{
-    compute_master_secret, new_random, random_bytes, send, send_change_cipher_spec_and_finished,
-    set_pending_keys, Action, FinishedVerified, Negotiated, PeerAuthenticated, PreviousHandshake,
-    RenegotiationBinding, SessionSecret, Side, Transcript,
-};
 use crate::config::{CertifiedKey, ClientAuth, ServerConfig};
 use crate::error::Error;
+use crate::established::Negotiated;
 use crate::extensions::{ClientExtensions, ServerExtensions, EC_POINT_FORMAT_UNCOMPRESSED};
+use crate::key_schedule::{
+    compute_master_secret, keyed_prf, set_pending_keys, verify_data, SessionSecret, Side,
+};
 use crate::kx::{EphemeralKey, NamedGroup};
 use crate::messages::{
     client_certificate_type, Certificate, CertificateRequest, ClientHello, ClientKeyExchange,
@@ -47,8 +47,12 @@ use crate::messages::{
     ServerHello, ServerKeyExchange, COMPRESSION_NULL, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
 use crate::observe::{notify, ResumptionRefusal, TraceEvent};
+use crate::proofs::{FinishedVerified, PeerAuthenticated};
+use crate::random::{new_random, random_bytes};
+use crate::secure_renegotiation::{PreviousHandshake, RenegotiationBinding};
 use crate::sign::{self, SignatureScheme};
-use crate::verify;
+use crate::transcript::Transcript;
+use crate::x509;
 
 /// Where the server is in the handshake: each variant names what it expects next.
 ///
@@ -294,7 +298,7 @@ impl ServerHandshake {
         let served = &self.config.server_names;
         match &ext.server_name {
             Some(name) if !served.is_empty() => {
-                if served.iter().any(|p| verify::dns_name_matches(p, name)) {
+                if served.iter().any(|p| x509::dns_name_matches(p, name)) {
                     Ok(())
                 } else {
                     Err(Error::UnrecognizedName(name.clone()))
@@ -371,6 +375,15 @@ impl ServerHandshake {
 
     /// The session the client offers, by ticket (RFC 5077 §3.4) or by id
     /// (§7.4.1.2), if we know it.
+    ///
+    /// A ticket we cannot open (a key we no longer hold, another server's,
+    /// a forgery) means a full handshake, RFC 5077 §3.1: "If the server
+    /// cannot or does not want to honor the ticket, then it can initiate a
+    /// full handshake with the client." The session id beside a ticket is
+    /// not looked up, §3.4: "If a ticket is presented by the client, the
+    /// server MUST NOT attempt to use the Session ID in the ClientHello for
+    /// stateful session resumption." (A server without ticket keys does
+    /// not speak RFC 5077, and resumes by id as any server would.)
     fn offered_session(&self, hello: &ClientHello) -> Option<Arc<Session>> {
         match (&hello.extensions.session_ticket, &self.config.ticket_keys) {
             (Some(ticket), Some(keys)) if !ticket.is_empty() => keys.open(ticket).map(Arc::new),
@@ -483,14 +496,17 @@ impl ServerHandshake {
             local_certificate: None,
         };
         let peer = self.inherit_client();
-        self.send_server_hello(&neg, ext, false, actions);
+        self.emit_server_hello(&neg, ext, false, actions);
         if neg.session_ticket {
-            // A fresh ticket on resumption, sealed over the same session.
-            self.send_ticket(&session, actions)?;
+            // A fresh ticket, sealed over the same session, RFC 5077 §3.3:
+            // the server "MAY renew the ticket by including a
+            // NewSessionTicket handshake message after the ServerHello in
+            // the abbreviated handshake".
+            self.emit_new_session_ticket(&session, actions)?;
         }
-        let prf = neg.prf(session.master_secret());
+        let prf = keyed_prf(&neg, session.master_secret());
         set_pending_keys(actions, &neg, &prf, Side::Server)?;
-        let server_verify_data = send_change_cipher_spec_and_finished(
+        let server_verify_data = emit_change_cipher_spec_and_finished(
             &mut self.transcript,
             actions,
             &neg,
@@ -526,8 +542,9 @@ impl ServerHandshake {
         }
     }
 
-    /// The full handshake (§7.3, Figure 1): ServerHello, Certificate,
-    /// ServerKeyExchange, [CertificateRequest], ServerHelloDone.
+    /// The full handshake (§7.3, Figure 1): the server's first flight, one
+    /// message per function in the figure's order, then the client's
+    /// answer is awaited.
     fn full_handshake(
         &mut self,
         hello: ClientHello,
@@ -555,16 +572,48 @@ impl ServerHandshake {
             session_ticket: self.will_send_ticket(ext),
             local_certificate: Some(certified.clone()),
         };
-        self.send_server_hello(&neg, ext, ext.server_name.is_some(), actions);
+        self.emit_server_hello(&neg, ext, ext.server_name.is_some(), actions);
+        self.emit_certificate(&certified, actions);
+        let key = self.emit_server_key_exchange(&neg, group, &certified, scheme, actions)?;
+        let requested = self.emit_certificate_request(actions);
+        self.emit_server_hello_done(actions);
+        let sent = Box::new(KeyShareSent {
+            negotiated: neg,
+            key,
+            requested,
+            peer: PeerAuthenticated::anonymous_client(),
+        });
+        Ok(if sent.requested.is_some() {
+            ServerState::ExpectCertificate(sent)
+        } else {
+            ServerState::ExpectClientKeyExchange(sent)
+        })
+    }
+
+    /// Certificate (§7.4.2): our chain as configured, leaf first: the
+    /// certificate whose key signs ServerKeyExchange.
+    fn emit_certificate(&mut self, certified: &CertifiedKey, actions: &mut Vec<Action>) {
+        let certificate_list = certified.chain.clone();
+        let certificate = Certificate { certificate_list };
         send(
             &mut self.transcript,
             actions,
-            HandshakePayload::Certificate(Certificate {
-                certificate_list: certified.chain.clone(),
-            }),
+            HandshakePayload::Certificate(certificate),
         );
+    }
 
-        // RFC 8422 §5.4: sign client_random ‖ server_random ‖ ServerECDHParams.
+    /// ServerKeyExchange (§7.4.3, RFC 8422 §5.4): a fresh ECDHE key on
+    /// `group`, its `ServerECDHParams` signed with our certificate's key
+    /// over "ClientHello.random + ServerHello.random +
+    /// ServerKeyExchange.params". Returns the key, for the client's share.
+    fn emit_server_key_exchange(
+        &mut self,
+        neg: &Negotiated,
+        group: NamedGroup,
+        certified: &CertifiedKey,
+        scheme: SignatureScheme,
+        actions: &mut Vec<Action>,
+    ) -> Result<EphemeralKey, Error> {
         let key = EphemeralKey::generate(group, &self.rng)?;
         let mut ske = ServerKeyExchange {
             named_group: group,
@@ -585,42 +634,48 @@ impl ServerHandshake {
             actions,
             HandshakePayload::ServerKeyExchange(ske),
         );
+        Ok(key)
+    }
 
-        let requested = match &self.config.client_auth {
-            ClientAuth::None => None,
-            ClientAuth::Optional(_) | ClientAuth::Required(_) => {
-                let schemes = self.config.signature_schemes.clone();
-                send(
-                    &mut self.transcript,
-                    actions,
-                    HandshakePayload::CertificateRequest(CertificateRequest {
-                        certificate_types: vec![
-                            client_certificate_type::ECDSA_SIGN,
-                            client_certificate_type::RSA_SIGN,
-                        ],
-                        supported_signature_algorithms: schemes.clone(),
-                        certificate_authorities: Vec::new(),
-                    }),
-                );
-                Some(schemes)
-            }
+    /// CertificateRequest (§7.4.4), when this config asks for a client
+    /// certificate: the two certificate types we verify and our signature
+    /// schemes, naming no authorities. Returns the schemes offered, which
+    /// the client's CertificateVerify must use (§7.4.8); `None` when we
+    /// ask for nothing.
+    fn emit_certificate_request(
+        &mut self,
+        actions: &mut Vec<Action>,
+    ) -> Option<Vec<SignatureScheme>> {
+        match &self.config.client_auth {
+            ClientAuth::None => return None,
+            ClientAuth::Optional(_) | ClientAuth::Required(_) => {}
+        }
+        let schemes = self.config.signature_schemes.clone();
+        let request = CertificateRequest {
+            certificate_types: vec![
+                client_certificate_type::ECDSA_SIGN,
+                client_certificate_type::RSA_SIGN,
+            ],
+            supported_signature_algorithms: schemes.clone(),
+            certificate_authorities: Vec::new(),
         };
+        send(
+            &mut self.transcript,
+            actions,
+            HandshakePayload::CertificateRequest(request),
+        );
+        Some(schemes)
+    }
+
+    /// ServerHelloDone (§7.4.5): "The ServerHelloDone message is sent by the
+    /// server to indicate the end of the ServerHello and associated
+    /// messages."
+    fn emit_server_hello_done(&mut self, actions: &mut Vec<Action>) {
         send(
             &mut self.transcript,
             actions,
             HandshakePayload::ServerHelloDone,
         );
-        let sent = Box::new(KeyShareSent {
-            negotiated: neg,
-            key,
-            requested,
-            peer: PeerAuthenticated::anonymous_client(),
-        });
-        Ok(if sent.requested.is_some() {
-            ServerState::ExpectCertificate(sent)
-        } else {
-            ServerState::ExpectClientKeyExchange(sent)
-        })
     }
 
     /// A new session's id: random when we keep sessions in a store, empty
@@ -634,7 +689,9 @@ impl ServerHandshake {
         SessionId::new(&id).ok_or(Error::Internal("session id"))
     }
 
-    fn send_server_hello(
+    /// ServerHello (§7.4.1.3): our choices, and the extensions that answer
+    /// the client's.
+    fn emit_server_hello(
         &mut self,
         neg: &Negotiated,
         ext: &ClientExtensions,
@@ -684,7 +741,11 @@ impl ServerHandshake {
     /// want to include a ticket after it has included the SessionTicket
     /// extension in the ServerHello, then it sends a zero-length ticket in
     /// the NewSessionTicket handshake message."
-    fn send_ticket(&mut self, session: &Session, actions: &mut Vec<Action>) -> Result<(), Error> {
+    fn emit_new_session_ticket(
+        &mut self,
+        session: &Session,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), Error> {
         let keys = self
             .config
             .ticket_keys
@@ -754,7 +815,10 @@ impl ServerHandshake {
 
     /// The suites both sides support, in the preferred order: ours, or the
     /// client's when the config prefers it (§7.4.1.2: the client's list is
-    /// "in order of the client's preference").
+    /// "in order of the client's preference"). The others are dropped,
+    /// §7.4.1.2: "If the list contains cipher suites the server does not
+    /// recognize, support, or wish to use, the server MUST ignore those
+    /// cipher suites, and process the remaining ones as usual."
     fn common_suites(&self, hello: &ClientHello) -> Vec<CipherSuite> {
         let ours = &self.config.cipher_suites;
         let theirs: Vec<CipherSuite> = hello
@@ -807,7 +871,7 @@ impl ServerHandshake {
     }
 
     /// How this config checks a client's chain against `anchors`.
-    fn client_chain_policy<'a>(&'a self, anchors: &'a verify::TrustAnchors) -> ChainPolicy<'a> {
+    fn client_chain_policy<'a>(&'a self, anchors: &'a x509::TrustAnchors) -> ChainPolicy<'a> {
         ChainPolicy::client(anchors, self.config.client_path_limits()).with_hooks(
             self.config.verify_callback.as_deref(),
             self.config.accepts_any_client_certificate(),
@@ -846,7 +910,7 @@ impl ServerHandshake {
         let pre_master_secret = sent.key.agree(&cke.ecdh_yc)?;
         let neg = sent.negotiated;
         let master_secret = compute_master_secret(&neg, &pre_master_secret, &self.transcript);
-        let prf = neg.prf(&master_secret);
+        let prf = keyed_prf(&neg, &master_secret);
         set_pending_keys(actions, &neg, &prf, Side::Server)?;
         Ok(Box::new(KeysComputed {
             negotiated: neg,
@@ -895,33 +959,19 @@ impl ServerHandshake {
         actions: &mut Vec<Action>,
     ) -> Result<Action, Error> {
         let neg = keys.negotiated;
-        let expected = neg.verify_data(&keys.prf, FinishedLabel::ClientFinished, &self.transcript);
+        let expected = verify_data(
+            &neg,
+            &keys.prf,
+            FinishedLabel::ClientFinished,
+            &self.transcript,
+        );
         let finished = FinishedVerified::check(&expected, &fin.verify_data)?;
         self.transcript.add_raw(raw);
         let (session, resumed, server_verify_data) = match (keys.secret, keys.server_verify_data) {
             (SessionSecret::Resumed(session), Some(sent)) => (session, true, sent),
             (SessionSecret::Fresh(master_secret), None) => {
-                let mut session = Session::new(
-                    neg.server_hello_session_id,
-                    neg.cipher_suite,
-                    master_secret,
-                    neg.extended_master_secret,
-                    neg.peer_certificates.clone(),
-                    neg.server_name.clone(),
-                    (self.config.clock)(),
-                );
-                session.peer_chain_check = neg.peer_chain_check;
-                let session = Arc::new(session);
-                if neg.session_ticket {
-                    self.send_ticket(&session, actions)?;
-                }
-                let sent = send_change_cipher_spec_and_finished(
-                    &mut self.transcript,
-                    actions,
-                    &neg,
-                    &keys.prf,
-                    Side::Server,
-                );
+                let session = Arc::new(neg.new_session(master_secret, (self.config.clock)()));
+                let sent = self.emit_last_flight(&neg, &keys.prf, &session, actions)?;
                 self.keep_session(&session);
                 (session, false, sent)
             }
@@ -936,6 +986,36 @@ impl ServerHandshake {
             established: Box::new(neg.establish(session, resumed, keys.peer, finished)),
             renegotiation_binding,
         })
+    }
+
+    /// The server's last flight of a full handshake (§7.3 Figure 1; RFC
+    /// 5077 §3.1 Figure 1): [NewSessionTicket], ChangeCipherSpec, Finished.
+    /// Returns our verify_data.
+    ///
+    /// RFC 5077 §3.3: NewSessionTicket "MUST be sent if the server
+    /// included a SessionTicket extension in the ServerHello. This message
+    /// MUST NOT be sent if the server did not include a SessionTicket
+    /// extension in the ServerHello": `session_ticket` is what our
+    /// ServerHello said. Called once the client's Finished is verified:
+    /// "In the case of a full handshake, the server MUST verify the
+    /// client's Finished message before sending the ticket."
+    fn emit_last_flight(
+        &mut self,
+        neg: &Negotiated,
+        prf: &Prf,
+        session: &Session,
+        actions: &mut Vec<Action>,
+    ) -> Result<[u8; 12], Error> {
+        if neg.session_ticket {
+            self.emit_new_session_ticket(session, actions)?;
+        }
+        Ok(emit_change_cipher_spec_and_finished(
+            &mut self.transcript,
+            actions,
+            neg,
+            prf,
+            Side::Server,
+        ))
     }
 
     /// Puts a new session in the store, if we keep one, so that a later

@@ -35,7 +35,7 @@
 
 use core::fmt;
 
-use record_layer::codec::{Codec, DecodeError, Reader};
+use record_layer::codec::{DecodeError, Reader};
 use record_layer::suites::SignatureKind;
 use record_layer::AlertDescription;
 use ring::rand::SystemRandom;
@@ -47,63 +47,28 @@ use zeroize::Zeroize;
 use crate::x509::{self, CertificateError, PublicKeyKind};
 pub use crate::x509::{certs_from_pem, PemError};
 
-macro_rules! signature_schemes {
-    ($($(#[$doc:meta])* $name:ident = $value:literal, $rfc:literal;)*) => {
-        /// `SignatureAndHashAlgorithm` (RFC 5246 §7.4.1.4.1), named by its
-        /// RFC 8446 §4.2.3 SignatureScheme.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum SignatureScheme {
-            $($(#[$doc])* $name,)*
-            /// A value this implementation does not know; kept so that a
-            /// peer's list decodes whole.
-            Unknown(u16),
-        }
-
-        impl SignatureScheme {
-            /// The wire value: `hash << 8 | signature`.
-            pub fn value(self) -> u16 {
-                match self {
-                    $(Self::$name => $value,)*
-                    Self::Unknown(v) => v,
-                }
-            }
-
-            /// The scheme for a wire value.
-            pub fn from_value(v: u16) -> Self {
-                match v {
-                    $($value => Self::$name,)*
-                    other => Self::Unknown(other),
-                }
-            }
-
-            /// The RFC 8446 name, e.g. `rsa_pkcs1_sha256`.
-            pub fn rfc_name(self) -> &'static str {
-                match self {
-                    $(Self::$name => $rfc,)*
-                    Self::Unknown(_) => "unknown",
-                }
-            }
-        }
-    };
-}
-
-signature_schemes! {
-    /// `rsa_pkcs1_sha256`: {sha256(4), rsa(1)}.
-    RsaPkcs1Sha256 = 0x0401, "rsa_pkcs1_sha256";
-    /// `rsa_pkcs1_sha384`: {sha384(5), rsa(1)}.
-    RsaPkcs1Sha384 = 0x0501, "rsa_pkcs1_sha384";
-    /// `rsa_pkcs1_sha512`: {sha512(6), rsa(1)}.
-    RsaPkcs1Sha512 = 0x0601, "rsa_pkcs1_sha512";
-    /// `ecdsa_secp256r1_sha256`: {sha256(4), ecdsa(3)}; in TLS 1.2 any curve.
-    EcdsaSecp256r1Sha256 = 0x0403, "ecdsa_secp256r1_sha256";
-    /// `ecdsa_secp384r1_sha384`: {sha384(5), ecdsa(3)}; in TLS 1.2 any curve.
-    EcdsaSecp384r1Sha384 = 0x0503, "ecdsa_secp384r1_sha384";
-    /// `rsa_pss_rsae_sha256` (RFC 8446 §4.2.3), an rsaEncryption key.
-    RsaPssRsaeSha256 = 0x0804, "rsa_pss_rsae_sha256";
-    /// `rsa_pss_rsae_sha384` (RFC 8446 §4.2.3).
-    RsaPssRsaeSha384 = 0x0805, "rsa_pss_rsae_sha384";
-    /// `rsa_pss_rsae_sha512` (RFC 8446 §4.2.3).
-    RsaPssRsaeSha512 = 0x0806, "rsa_pss_rsae_sha512";
+record_layer::tls_enum! {
+    /// `SignatureAndHashAlgorithm` (RFC 5246 §7.4.1.4.1), named by its
+    /// RFC 8446 §4.2.3 SignatureScheme: the wire value is
+    /// `hash << 8 | signature`.
+    pub enum SignatureScheme(u16), "SignatureAndHashAlgorithm" {
+        /// `rsa_pkcs1_sha256`: {sha256(4), rsa(1)}.
+        RsaPkcs1Sha256 = 0x0401, "rsa_pkcs1_sha256";
+        /// `rsa_pkcs1_sha384`: {sha384(5), rsa(1)}.
+        RsaPkcs1Sha384 = 0x0501, "rsa_pkcs1_sha384";
+        /// `rsa_pkcs1_sha512`: {sha512(6), rsa(1)}.
+        RsaPkcs1Sha512 = 0x0601, "rsa_pkcs1_sha512";
+        /// `ecdsa_secp256r1_sha256`: {sha256(4), ecdsa(3)}; in TLS 1.2 any curve.
+        EcdsaSecp256r1Sha256 = 0x0403, "ecdsa_secp256r1_sha256";
+        /// `ecdsa_secp384r1_sha384`: {sha384(5), ecdsa(3)}; in TLS 1.2 any curve.
+        EcdsaSecp384r1Sha384 = 0x0503, "ecdsa_secp384r1_sha384";
+        /// `rsa_pss_rsae_sha256` (RFC 8446 §4.2.3), an rsaEncryption key.
+        RsaPssRsaeSha256 = 0x0804, "rsa_pss_rsae_sha256";
+        /// `rsa_pss_rsae_sha384` (RFC 8446 §4.2.3).
+        RsaPssRsaeSha384 = 0x0805, "rsa_pss_rsae_sha384";
+        /// `rsa_pss_rsae_sha512` (RFC 8446 §4.2.3).
+        RsaPssRsaeSha512 = 0x0806, "rsa_pss_rsae_sha512";
+    }
 }
 
 impl SignatureScheme {
@@ -120,16 +85,6 @@ impl SignatureScheme {
             Self::EcdsaSecp256r1Sha256 | Self::EcdsaSecp384r1Sha384 => Some(SignatureKind::Ecdsa),
             Self::Unknown(_) => None,
         }
-    }
-}
-
-impl Codec for SignatureScheme {
-    fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.value().to_be_bytes());
-    }
-
-    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self::from_value(r.u16("SignatureAndHashAlgorithm")?))
     }
 }
 
@@ -628,6 +583,7 @@ fn from_sec1(der_key: &[u8]) -> Result<PrivateKey, KeyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use record_layer::codec::Codec;
 
     #[test]
     fn scheme_values_round_trip() {

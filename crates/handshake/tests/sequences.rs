@@ -25,11 +25,11 @@ use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Arc;
 
-use handshake::common::{Action, Established, PreviousHandshake, RenegotiationBinding, Side};
 use handshake::messages::{HandshakeMessage, HandshakePayload, HandshakeType};
 use handshake::sequences::{LegalSequence, Message, Step, LEGAL_SEQUENCES};
 use handshake::sign::{certs_from_pem, SigningKey};
-use handshake::verify::TrustAnchors;
+use handshake::x509::TrustAnchors;
+use handshake::{Action, Established, PreviousHandshake, RenegotiationBinding, Side};
 use handshake::{
     CertifiedKey, ClientAuth, ClientConfig, ClientHandshake, ClientState, Error, ServerConfig,
     ServerHandshake, ServerState,

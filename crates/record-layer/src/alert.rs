@@ -28,101 +28,66 @@ pub enum AlertLevel {
     Fatal,
 }
 
-macro_rules! alert_descriptions {
-    ($($(#[$doc:meta])* $name:ident = $value:literal, $rfc:literal;)*) => {
-        /// `AlertDescription` (RFC 5246 §7.2, plus the extensions' additions).
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum AlertDescription {
-            $($(#[$doc])* $name,)*
-            /// A value this implementation does not know.
-            Unknown(u8),
-        }
-
-        impl AlertDescription {
-            /// The wire value.
-            pub fn value(self) -> u8 {
-                match self {
-                    $(Self::$name => $value,)*
-                    Self::Unknown(v) => v,
-                }
-            }
-
-            /// The description for a wire value.
-            pub fn from_value(v: u8) -> Self {
-                match v {
-                    $($value => Self::$name,)*
-                    other => Self::Unknown(other),
-                }
-            }
-
-            /// The RFC's own name, e.g. `bad_record_mac`.
-            pub fn rfc_name(self) -> &'static str {
-                match self {
-                    $(Self::$name => $rfc,)*
-                    Self::Unknown(_) => "unknown",
-                }
-            }
-        }
-    };
-}
-
-alert_descriptions! {
-    /// `close_notify(0)`, §7.2.1.
-    CloseNotify = 0, "close_notify";
-    /// `unexpected_message(10)`.
-    UnexpectedMessage = 10, "unexpected_message";
-    /// `bad_record_mac(20)`.
-    BadRecordMac = 20, "bad_record_mac";
-    /// `decryption_failed_RESERVED(21)`: never sent.
-    DecryptionFailedReserved = 21, "decryption_failed_RESERVED";
-    /// `record_overflow(22)`.
-    RecordOverflow = 22, "record_overflow";
-    /// `decompression_failure(30)`.
-    DecompressionFailure = 30, "decompression_failure";
-    /// `handshake_failure(40)`.
-    HandshakeFailure = 40, "handshake_failure";
-    /// `no_certificate_RESERVED(41)`: never sent.
-    NoCertificateReserved = 41, "no_certificate_RESERVED";
-    /// `bad_certificate(42)`.
-    BadCertificate = 42, "bad_certificate";
-    /// `unsupported_certificate(43)`.
-    UnsupportedCertificate = 43, "unsupported_certificate";
-    /// `certificate_revoked(44)`.
-    CertificateRevoked = 44, "certificate_revoked";
-    /// `certificate_expired(45)`.
-    CertificateExpired = 45, "certificate_expired";
-    /// `certificate_unknown(46)`.
-    CertificateUnknown = 46, "certificate_unknown";
-    /// `illegal_parameter(47)`.
-    IllegalParameter = 47, "illegal_parameter";
-    /// `unknown_ca(48)`.
-    UnknownCa = 48, "unknown_ca";
-    /// `access_denied(49)`.
-    AccessDenied = 49, "access_denied";
-    /// `decode_error(50)`.
-    DecodeError = 50, "decode_error";
-    /// `decrypt_error(51)`.
-    DecryptError = 51, "decrypt_error";
-    /// `export_restriction_RESERVED(60)`: never sent.
-    ExportRestrictionReserved = 60, "export_restriction_RESERVED";
-    /// `protocol_version(70)`.
-    ProtocolVersion = 70, "protocol_version";
-    /// `insufficient_security(71)`.
-    InsufficientSecurity = 71, "insufficient_security";
-    /// `internal_error(80)`.
-    InternalError = 80, "internal_error";
-    /// `inappropriate_fallback(86)`, RFC 7507.
-    InappropriateFallback = 86, "inappropriate_fallback";
-    /// `user_canceled(90)`.
-    UserCanceled = 90, "user_canceled";
-    /// `no_renegotiation(100)`, §7.2.2: always a warning.
-    NoRenegotiation = 100, "no_renegotiation";
-    /// `unsupported_extension(110)`.
-    UnsupportedExtension = 110, "unsupported_extension";
-    /// `unrecognized_name(112)`, RFC 6066 §3.
-    UnrecognizedName = 112, "unrecognized_name";
-    /// `no_application_protocol(120)`, RFC 7301 §3.2.
-    NoApplicationProtocol = 120, "no_application_protocol";
+crate::tls_enum! {
+    /// `AlertDescription` (RFC 5246 §7.2, plus the extensions' additions).
+    pub enum AlertDescription(u8), "Alert.description" {
+        /// `close_notify(0)`, §7.2.1.
+        CloseNotify = 0, "close_notify";
+        /// `unexpected_message(10)`.
+        UnexpectedMessage = 10, "unexpected_message";
+        /// `bad_record_mac(20)`.
+        BadRecordMac = 20, "bad_record_mac";
+        /// `decryption_failed_RESERVED(21)`: never sent.
+        DecryptionFailedReserved = 21, "decryption_failed_RESERVED";
+        /// `record_overflow(22)`.
+        RecordOverflow = 22, "record_overflow";
+        /// `decompression_failure(30)`.
+        DecompressionFailure = 30, "decompression_failure";
+        /// `handshake_failure(40)`.
+        HandshakeFailure = 40, "handshake_failure";
+        /// `no_certificate_RESERVED(41)`: never sent.
+        NoCertificateReserved = 41, "no_certificate_RESERVED";
+        /// `bad_certificate(42)`.
+        BadCertificate = 42, "bad_certificate";
+        /// `unsupported_certificate(43)`.
+        UnsupportedCertificate = 43, "unsupported_certificate";
+        /// `certificate_revoked(44)`.
+        CertificateRevoked = 44, "certificate_revoked";
+        /// `certificate_expired(45)`.
+        CertificateExpired = 45, "certificate_expired";
+        /// `certificate_unknown(46)`.
+        CertificateUnknown = 46, "certificate_unknown";
+        /// `illegal_parameter(47)`.
+        IllegalParameter = 47, "illegal_parameter";
+        /// `unknown_ca(48)`.
+        UnknownCa = 48, "unknown_ca";
+        /// `access_denied(49)`.
+        AccessDenied = 49, "access_denied";
+        /// `decode_error(50)`.
+        DecodeError = 50, "decode_error";
+        /// `decrypt_error(51)`.
+        DecryptError = 51, "decrypt_error";
+        /// `export_restriction_RESERVED(60)`: never sent.
+        ExportRestrictionReserved = 60, "export_restriction_RESERVED";
+        /// `protocol_version(70)`.
+        ProtocolVersion = 70, "protocol_version";
+        /// `insufficient_security(71)`.
+        InsufficientSecurity = 71, "insufficient_security";
+        /// `internal_error(80)`.
+        InternalError = 80, "internal_error";
+        /// `inappropriate_fallback(86)`, RFC 7507.
+        InappropriateFallback = 86, "inappropriate_fallback";
+        /// `user_canceled(90)`.
+        UserCanceled = 90, "user_canceled";
+        /// `no_renegotiation(100)`, §7.2.2: always a warning.
+        NoRenegotiation = 100, "no_renegotiation";
+        /// `unsupported_extension(110)`.
+        UnsupportedExtension = 110, "unsupported_extension";
+        /// `unrecognized_name(112)`, RFC 6066 §3.
+        UnrecognizedName = 112, "unrecognized_name";
+        /// `no_application_protocol(120)`, RFC 7301 §3.2.
+        NoApplicationProtocol = 120, "no_application_protocol";
+    }
 }
 
 /// An `Alert` record body (RFC 5246 §7.2).

@@ -384,6 +384,87 @@ pub trait Codec: Sized {
     }
 }
 
+/// An `enum` of the presentation language (RFC 5246 §4.5: "enum { e1(v1),
+/// e2(v2), ... , en(vn) [[, (n)]] } Te;") whose list a peer may extend: the
+/// values we know by name, each with its RFC name, and every other value
+/// of its width kept as `Unknown(value)`, so that a peer's list decodes
+/// whole and a value we do not know is ours to refuse or ignore, not a
+/// decode error. Written once, for `AlertDescription`, `NamedGroup` and
+/// `SignatureScheme`:
+///
+/// ```
+/// record_layer::tls_enum! {
+///     /// `enum { red(1), blue(2), (255) } Colour;`
+///     pub enum Colour(u8), "Colour" {
+///         /// `red(1)`.
+///         Red = 1, "red";
+///         /// `blue(2)`.
+///         Blue = 2, "blue";
+///     }
+/// }
+/// assert_eq!(Colour::from_value(2), Colour::Blue);
+/// assert_eq!(Colour::from_value(3).rfc_name(), "unknown");
+/// ```
+///
+/// The width (`u8` or `u16`) is the wire's; the string names the field in
+/// a [`DecodeError`].
+#[macro_export]
+macro_rules! tls_enum {
+    (
+        $(#[$doc:meta])*
+        $vis:vis enum $name:ident($width:ident), $what:literal {
+            $($(#[$variant_doc:meta])* $variant:ident = $value:literal, $rfc:literal;)*
+        }
+    ) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        $vis enum $name {
+            $($(#[$variant_doc])* $variant,)*
+            /// A value this implementation does not know.
+            Unknown($width),
+        }
+
+        impl $name {
+            /// The wire value.
+            pub fn value(self) -> $width {
+                match self {
+                    $(Self::$variant => $value,)*
+                    Self::Unknown(v) => v,
+                }
+            }
+
+            /// The value for a wire value; one we do not know is `Unknown`.
+            pub fn from_value(v: $width) -> Self {
+                match v {
+                    $($value => Self::$variant,)*
+                    other => Self::Unknown(other),
+                }
+            }
+
+            /// The RFC's own name, e.g. `bad_record_mac`; `unknown` for a
+            /// value we do not know.
+            pub fn rfc_name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $rfc,)*
+                    Self::Unknown(_) => "unknown",
+                }
+            }
+        }
+
+        impl $crate::codec::Codec for $name {
+            fn encode(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.value().to_be_bytes());
+            }
+
+            fn decode(
+                r: &mut $crate::codec::Reader<'_>,
+            ) -> Result<Self, $crate::codec::DecodeError> {
+                Ok(Self::from_value(r.$width($what)?))
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -188,9 +188,11 @@ pub const HANDSHAKE_HEADER_LEN: usize = 4;
 /// [`HandshakeJoiner::next_header`] before the body is buffered.
 pub const DEFAULT_MAX_HANDSHAKE_MESSAGE: usize = 1 << 16;
 
-/// One complete handshake message (§7.4), borrowed from the joiner.
+/// One handshake message reassembled from its records (§6.2.1, §7.4):
+/// its type and body as bytes, borrowed from the joiner. The handshake
+/// layer decodes it into its own `HandshakeMessage`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HandshakeMessage<'a> {
+pub struct ReassembledMessage<'a> {
     /// `msg_type`, as the wire byte: `HandshakeType` belongs to the
     /// handshake layer.
     pub msg_type: u8,
@@ -285,14 +287,14 @@ impl HandshakeJoiner {
 
     /// The next complete message, or `None` until more fragments arrive.
     /// Fails, on its header alone, for a message over the limit.
-    pub fn pop(&mut self) -> Result<Option<HandshakeMessage<'_>>, Error> {
+    pub fn pop(&mut self) -> Result<Option<ReassembledMessage<'_>>, Error> {
         let Some(end) = self.message_end(self.start)? else {
             return Ok(None);
         };
         let raw = &self.buf[self.start..end];
         self.start = end;
         let (header, body) = raw.split_at(HANDSHAKE_HEADER_LEN);
-        Ok(Some(HandshakeMessage {
+        Ok(Some(ReassembledMessage {
             msg_type: header[0],
             body,
             raw,

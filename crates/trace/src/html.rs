@@ -44,10 +44,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use handshake::common::{Authentication, Side};
 use handshake::kx::NamedGroup;
 use handshake::messages::{HandshakeMessage, HandshakePayload};
 use handshake::observe::{Direction, Observer, Protection, TraceEvent};
+use handshake::proofs::Authentication;
+use handshake::Side;
 use record_layer::aead::BulkAlgorithm;
 use record_layer::record::ContentType;
 use record_layer::suites::CipherSuite;

@@ -8,10 +8,10 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use handshake::common::Authentication;
 use handshake::extensions::ClientExtensions;
 use handshake::messages::{HandshakeMessage, HandshakePayload};
 use handshake::observe::{Direction, Observer, Protection, TraceEvent};
+use handshake::proofs::Authentication;
 use record_layer::aead::BulkAlgorithm;
 use record_layer::record::ContentType;
 
@@ -214,8 +214,7 @@ fn render_message(s: &mut String, direction: Direction, message: &HandshakeMessa
         }
         HandshakePayload::Certificate(c) => {
             for (i, cert) in c.certificate_list.iter().enumerate() {
-                let subject =
-                    handshake::verify::leaf_subject(cert).unwrap_or_else(|e| e.to_string());
+                let subject = handshake::x509::leaf_subject(cert).unwrap_or_else(|e| e.to_string());
                 let subject = escaped(subject.as_bytes());
                 let _ = writeln!(s, "     certificate[{i}] {} bytes: {subject}", cert.len());
             }
@@ -224,7 +223,7 @@ fn render_message(s: &mut String, direction: Direction, message: &HandshakeMessa
             }
         }
         HandshakePayload::ServerKeyExchange(k) => {
-            let _ = writeln!(s, "     named_curve {}", k.named_group.name());
+            let _ = writeln!(s, "     named_curve {}", k.named_group.rfc_name());
             let _ = writeln!(s, "     public {}", hex::encode(&k.public));
             let _ = writeln!(
                 s,
@@ -284,7 +283,7 @@ fn render_client_extensions(s: &mut String, e: &ClientExtensions) {
             .map_or("absent".into(), |name| escaped(name.as_bytes()))
     );
     if let Some(groups) = &e.supported_groups {
-        let names: Vec<&str> = groups.iter().map(|g| g.name()).collect();
+        let names: Vec<&str> = groups.iter().map(|g| g.rfc_name()).collect();
         let _ = writeln!(s, "     supported_groups {}", names.join(", "));
     }
     if let Some(schemes) = &e.signature_algorithms {

@@ -288,13 +288,11 @@ impl CertificateError {
             // §7.2.2 unknown_ca: "the CA certificate could not be located or
             // couldn't be matched with a known, trusted CA."
             Self::UnknownIssuer { .. } | Self::UntrustedRoot { .. } => A::UnknownCa,
-            // §7.2.2 unsupported_certificate: "A certificate was of an
-            // unsupported type."
+            // §7.2.2 unsupported_certificate: "A certificate was of an unsupported type."
             Self::NotVersion3 { .. }
             | Self::UnsupportedKey { .. }
             | Self::UnsupportedSignatureAlgorithm { .. } => A::UnsupportedCertificate,
-            // Silent in the RFC. OpenSSL: X509_V_ERR_CA_MD_TOO_WEAK ->
-            // bad_certificate.
+            // Silent in the RFC; OpenSSL: X509_V_ERR_CA_MD_TOO_WEAK -> bad_certificate.
             Self::WeakSignatureAlgorithm { .. } => A::BadCertificate,
             // Silent in the RFC. OpenSSL: X509_V_ERR_CERT_CHAIN_TOO_LONG,
             // X509_V_ERR_INVALID_CA (also its answer to a CA whose keyUsage
@@ -344,8 +342,44 @@ impl fmt::Display for CertificateError {
 }
 
 impl CertificateError {
-    /// The message, with the peer's names as they are.
+    /// The message, with the peer's names as they are: one function per
+    /// kind of failure.
     fn describe(&self, f: &mut impl fmt::Write) -> fmt::Result {
+        match self {
+            Self::EmptyChain | Self::ChainTooLong { .. } | Self::BadEncoding { .. } => {
+                self.describe_chain(f)
+            }
+            Self::UnhandledCriticalExtension { .. }
+            | Self::NotVersion3 { .. }
+            | Self::UnsupportedKey { .. }
+            | Self::UnsupportedSignatureAlgorithm { .. }
+            | Self::WeakSignatureAlgorithm { .. }
+            | Self::Expired { .. }
+            | Self::NotYetValid { .. } => self.describe_certificate(f),
+            Self::UnknownIssuer { .. }
+            | Self::UntrustedRoot { .. }
+            | Self::BadSignature { .. }
+            | Self::IssuerNotCa { .. }
+            | Self::PathLenExceeded { .. }
+            | Self::IssuerCannotSign { .. }
+            | Self::PathTooDeep { .. }
+            | Self::TooManySignatureChecks { .. } => self.describe_path(f),
+            Self::NameNotPermitted { .. }
+            | Self::NameExcluded { .. }
+            | Self::UnsupportedNameConstraint { .. } => self.describe_name_constraints(f),
+            Self::MalformedNameConstraint { .. }
+            | Self::MalformedName { .. }
+            | Self::TooManyNameComparisons { .. } => self.describe_unchecked_name(f),
+            Self::WrongKeyUsage { .. }
+            | Self::EndEntityIsCa { .. }
+            | Self::NameMismatch { .. }
+            | Self::NoSubjectAltName { .. }
+            | Self::RejectedByApplication { .. } => self.describe_use(f),
+        }
+    }
+
+    /// The chain as a whole: empty, too long, or not DER (RFC 5280 §4.1).
+    fn describe_chain(&self, f: &mut impl fmt::Write) -> fmt::Result {
         match self {
             Self::EmptyChain => write!(f, "the peer sent no certificate (RFC 5246 §7.4.6)"),
             Self::ChainTooLong { len, max } => write!(
@@ -356,6 +390,15 @@ impl CertificateError {
                 f,
                 "certificate #{index} of the chain is malformed: {reason} (RFC 5280 §4.1)"
             ),
+            // `describe` sends no other variant here.
+            other => write!(f, "{other:?}"),
+        }
+    }
+
+    /// One certificate's own content: its version, extensions, key, signature
+    /// algorithm and validity (RFC 5280 §4.1, §4.2).
+    fn describe_certificate(&self, f: &mut impl fmt::Write) -> fmt::Result {
+        match self {
             Self::UnhandledCriticalExtension { subject, oid } => write!(
                 f,
                 "certificate \"{subject}\" has a critical extension {oid} that we do not \
@@ -394,6 +437,15 @@ impl CertificateError {
                 "certificate \"{subject}\" is not valid before {} (RFC 5280 §4.1.2.5)",
                 show_time(*not_before)
             ),
+            // `describe` sends no other variant here.
+            other => write!(f, "{other:?}"),
+        }
+    }
+
+    /// The path from the leaf to a trust anchor: issuers, their signatures and
+    /// their right to issue (RFC 5280 §6.1, §4.2.1.3, §4.2.1.9).
+    fn describe_path(&self, f: &mut impl fmt::Write) -> fmt::Result {
+        match self {
             Self::UnknownIssuer { subject, issuer } => write!(
                 f,
                 "certificate \"{subject}\" was issued by \"{issuer}\", which is neither a \
@@ -422,11 +474,6 @@ impl CertificateError {
                 "CA certificate \"{subject}\" may not sign certificates \
                  (RFC 5280 §4.2.1.3: no keyCertSign)"
             ),
-            Self::EndEntityIsCa { subject, because } => write!(
-                f,
-                "certificate \"{subject}\" is a CA certificate ({because}) and may not be used \
-                 as a server or client certificate (RFC 5280 §4.2.1.9, §4.2.1.3)"
-            ),
             Self::PathTooDeep { subject, max } => write!(
                 f,
                 "no path from \"{subject}\" to a trusted root within {max} intermediate CAs \
@@ -437,6 +484,15 @@ impl CertificateError {
                 "gave up building a certification path after {max} signature checks: the chain \
                  has too many candidate issuers (RFC 4158 §5)"
             ),
+            // `describe` sends no other variant here.
+            other => write!(f, "{other:?}"),
+        }
+    }
+
+    /// A name outside what a CA's name constraints allow (RFC 5280
+    /// §4.2.1.10).
+    fn describe_name_constraints(&self, f: &mut impl fmt::Write) -> fmt::Result {
+        match self {
             Self::NameNotPermitted {
                 role,
                 ca,
@@ -470,6 +526,16 @@ impl CertificateError {
                 "{role} {ca}: constrains {kind} names, which we do not check, and certificate \
                  \"{subject}\" has one (RFC 5280 §4.2.1.10)"
             ),
+            // `describe` sends no other variant here.
+            other => write!(f, "{other:?}"),
+        }
+    }
+
+    /// A name a CA's constraints could not be checked against: a
+    /// constraint or a name not of its type's form, or too many to compare
+    /// (RFC 5280 §4.2.1.6, §4.2.1.10).
+    fn describe_unchecked_name(&self, f: &mut impl fmt::Write) -> fmt::Result {
+        match self {
             Self::MalformedNameConstraint {
                 ca,
                 subtree,
@@ -495,10 +561,24 @@ impl CertificateError {
                 f,
                 "gave up checking name constraints after {max} comparisons (RFC 5280 §4.2.1.10)"
             ),
+            // `describe` sends no other variant here.
+            other => write!(f, "{other:?}"),
+        }
+    }
+
+    /// The leaf for this use: its key usage, its role, the name we connected
+    /// to, and the application's own verdict.
+    fn describe_use(&self, f: &mut impl fmt::Write) -> fmt::Result {
+        match self {
             Self::WrongKeyUsage { subject, needed } => write!(
                 f,
                 "certificate \"{subject}\" may not be used for {needed} \
                  (RFC 5280 §4.2.1.3, §4.2.1.12)"
+            ),
+            Self::EndEntityIsCa { subject, because } => write!(
+                f,
+                "certificate \"{subject}\" is a CA certificate ({because}) and may not be used \
+                 as a server or client certificate (RFC 5280 §4.2.1.9, §4.2.1.3)"
             ),
             Self::NameMismatch {
                 expected,
@@ -516,6 +596,8 @@ impl CertificateError {
             Self::RejectedByApplication { reason } => {
                 write!(f, "the application refused the certificate: {reason}")
             }
+            // `describe` sends no other variant here.
+            other => write!(f, "{other:?}"),
         }
     }
 }

@@ -168,7 +168,7 @@ impl Check<'_, '_> {
     ) -> Result<(), CertificateError> {
         for base in excluded {
             budget.name_comparison()?;
-            if within(name, base, Side::Excluded) {
+            if within(name, base, SubtreeList::Excluded) {
                 return Err(CertificateError::NameExcluded {
                     role: self.role,
                     ca: self.ca.subject().to_string(),
@@ -190,7 +190,7 @@ impl Check<'_, '_> {
     ) -> Result<(), CertificateError> {
         for base in permitted {
             budget.name_comparison()?;
-            if within(name, base, Side::Permitted) {
+            if within(name, base, SubtreeList::Permitted) {
                 return Ok(());
             }
         }
@@ -236,12 +236,12 @@ fn is_name_form(name: &GeneralName<'_>) -> bool {
 
 /// Whether `name` lies in the subtree `base`: both of the same type,
 /// and of their type's form ([`subtree_form`], [`is_name_form`]).
-fn within(name: &GeneralName<'_>, base: &GeneralName<'_>, side: Side) -> bool {
+fn within(name: &GeneralName<'_>, base: &GeneralName<'_>, from: SubtreeList) -> bool {
     match (name, base) {
         (GeneralName::RFC822Name(name), GeneralName::RFC822Name(base)) => mail_within(name, base),
-        (GeneralName::DNSName(name), GeneralName::DNSName(base)) => match side {
-            Side::Permitted => dns_within(name, base),
-            Side::Excluded => dns_may_be_within(name, base),
+        (GeneralName::DNSName(name), GeneralName::DNSName(base)) => match from {
+            SubtreeList::Permitted => dns_within(name, base),
+            SubtreeList::Excluded => dns_may_be_within(name, base),
         },
         (GeneralName::IPAddress(address), GeneralName::IPAddress(subtree)) => {
             ip_within(address, subtree)
@@ -256,7 +256,7 @@ fn within(name: &GeneralName<'_>, base: &GeneralName<'_>, side: Side) -> bool {
 /// Which list a subtree comes from: a wildcard name is judged by what it
 /// may match when that could exclude it.
 #[derive(Clone, Copy)]
-enum Side {
+enum SubtreeList {
     Permitted,
     Excluded,
 }

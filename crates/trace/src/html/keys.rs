@@ -70,7 +70,7 @@ fn drawing(out: &mut String, conn: &Conn<'_>, keys: &Keys, sessions: &Sessions) 
     let first = match (keys.resumed, keys.group) {
         (false, Some(group)) => vec![
             "pre_master_secret".to_string(),
-            format!("ECDHE {}", group.name()),
+            format!("ECDHE {}", group.rfc_name()),
             pre_master_len(group).map_or("? bytes".into(), |n| format!("{n} bytes")),
             "not kept (§8.1)".into(),
         ],

@@ -187,7 +187,7 @@ fn meaning(what: &str, bytes: &[u8]) -> Option<String> {
             _ => format!("{v:#06x}"),
         },
         "CipherSuite" | "ServerHello.cipher_suite" => suite_name(v16?),
-        "NamedGroup" => format!("{}({v})", NamedGroup::from_value(v16?).name()),
+        "NamedGroup" => format!("{}({v})", NamedGroup::from_value(v16?).rfc_name()),
         "SignatureAndHashAlgorithm" => SignatureScheme::from_value(v16?).rfc_name().into(),
         "Extension.extension_type" => format!("{}({v})", extension_name(v16?)),
         "HostName" | "ProtocolName" => format!("\"{}\"", String::from_utf8_lossy(bytes)),
