@@ -29,7 +29,8 @@ use handshake::observe::{Direction, Observer, Protection, TraceEvent};
 use handshake::sign::SignatureScheme;
 use handshake::{Action, Established, PreviousHandshake, RenegotiationBinding};
 use handshake::{
-    ClientConfig, ClientHandshake, ClientState, Error, ServerConfig, ServerHandshake, ServerState,
+    ClientConfig, ClientHandshake, ClientOffer, ClientState, Error, ServerConfig, ServerHandshake,
+    ServerState,
 };
 use record_layer::aead::CipherState;
 use record_layer::alert::MAX_WARNING_ALERTS;
@@ -88,16 +89,6 @@ enum OwnRenegotiation {
     /// A server's HelloRequest; the client's ClientHello that answers it
     /// is judged by this config.
     HelloRequest(Arc<ServerConfig>),
-}
-
-/// What a client's renegotiation offers the server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ClientOffer {
-    /// No session: a full handshake makes a new one (§7.3, Figure 1).
-    NewSession,
-    /// The session the client's store holds for this server: an
-    /// abbreviated handshake (§7.3, Figure 2) if the server agrees.
-    StoredSession,
 }
 
 /// Something the application may want to know about, in order.
@@ -1061,9 +1052,8 @@ impl Connection {
         let Role::Client { config, server } = &self.role else {
             return Err(Error::Internal("a server does not send ClientHello"));
         };
-        let resume = offer == ClientOffer::StoredSession;
         let mut machine =
-            ClientHandshake::renegotiation(config.clone(), server.clone(), prev, resume);
+            ClientHandshake::renegotiation(config.clone(), server.clone(), prev, offer);
         let actions = machine.start()?;
         self.handshake = Some(Machine::Client(Box::new(machine)));
         Ok(actions)

@@ -123,6 +123,16 @@ pub struct KeysComputed {
     peer: PeerAuthenticated,
 }
 
+/// What a client's renegotiation offers the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientOffer {
+    /// No session: a full handshake makes a new one (§7.3, Figure 1).
+    NewSession,
+    /// The session the client's store holds for this server: an
+    /// abbreviated handshake (§7.3, Figure 2) if the server agrees.
+    StoredSession,
+}
+
 /// The client side of one handshake.
 pub struct ClientHandshake {
     config: Arc<ClientConfig>,
@@ -162,18 +172,16 @@ impl ClientHandshake {
     }
 
     /// A renegotiation of a connection whose last handshake left `previous`
-    /// (RFC 5746 §3.5). With `resume`, it offers the stored session for
-    /// this server (an abbreviated handshake if the server agrees);
-    /// without, it makes a new session.
+    /// (RFC 5746 §3.5), offering what `offer` says.
     pub fn renegotiation(
         config: Arc<ClientConfig>,
         server: ServerId,
         previous: PreviousHandshake,
-        resume: bool,
+        offer: ClientOffer,
     ) -> Self {
         Self {
             previous: Some(previous),
-            offer_session: resume,
+            offer_session: offer == ClientOffer::StoredSession,
             ..Self::new(config, server)
         }
     }

@@ -50,7 +50,7 @@ pub mod transcript;
 pub mod x509;
 
 pub use actions::Action;
-pub use client::{ClientHandshake, ClientState};
+pub use client::{ClientHandshake, ClientOffer, ClientState};
 pub use config::{CertifiedKey, ClientAuth, ClientConfig, ServerConfig};
 pub use error::Error;
 pub use established::{Established, Negotiated};

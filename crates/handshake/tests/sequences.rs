@@ -31,8 +31,8 @@ use handshake::sign::{certs_from_pem, SigningKey};
 use handshake::x509::TrustAnchors;
 use handshake::{Action, Established, PreviousHandshake, RenegotiationBinding, Side};
 use handshake::{
-    CertifiedKey, ClientAuth, ClientConfig, ClientHandshake, ClientState, Error, ServerConfig,
-    ServerHandshake, ServerState,
+    CertifiedKey, ClientAuth, ClientConfig, ClientHandshake, ClientOffer, ClientState, Error,
+    ServerConfig, ServerHandshake, ServerState,
 };
 use record_layer::AlertDescription;
 use session_store::{system_clock, MemoryStore, ServerId, TicketKeys};
@@ -202,7 +202,11 @@ impl Run {
                     scenario.client.clone(),
                     server_id(),
                     client_prev.clone(),
-                    scenario.resume,
+                    if scenario.resume {
+                        ClientOffer::StoredSession
+                    } else {
+                        ClientOffer::NewSession
+                    },
                 ),
                 ServerHandshake::renegotiation(scenario.server.clone(), server_prev.clone()),
             ),
