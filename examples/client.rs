@@ -59,6 +59,10 @@ struct Args {
     /// ~/.cache/tls12/client-sessions].
     #[arg(long)]
     sessions: Option<PathBuf>,
+    /// How long a session this client makes may be offered again, seconds
+    /// (RFC 5246 §F.1.4; the server's ticket lifetime hint may say less).
+    #[arg(long, default_value_t = tls12::Session::DEFAULT_LIFETIME)]
+    session_lifetime: u64,
     /// Keep no sessions: every connection makes a full handshake.
     #[arg(long, conflicts_with = "sessions")]
     no_sessions: bool,
@@ -331,6 +335,7 @@ fn config(args: &Args, page: Option<&Arc<HtmlReport>>) -> io::Result<ClientConfi
             .collect::<io::Result<_>>()?;
     }
     config.alpn_protocols = args.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    config.session_lifetime = args.session_lifetime;
     // A per-user directory by default, never a fixed name in the shared
     // temporary directory (another user could create it first).
     let dir = args

@@ -58,6 +58,11 @@ pub struct Args {
     /// ALPN protocols to accept, most preferred first (e.g. --alpn http/1.1).
     #[arg(long)]
     alpn: Vec<String>,
+    /// How long a TLS session this server makes may be resumed, seconds
+    /// (RFC 5246 §F.1.4); its tickets' lifetime hint (RFC 5077 §3.3) says
+    /// no more.
+    #[arg(long, default_value_t = tls12::Session::DEFAULT_LIFETIME)]
+    session_lifetime: u64,
     /// How long a login (`GET /login?user=NAME`: an application session,
     /// named by a cookie, not a TLS session) lasts, seconds.
     #[arg(long, default_value_t = login::DEFAULT_LIFETIME)]
@@ -334,6 +339,7 @@ pub fn run(
         };
     }
     config.alpn_protocols = args.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    config.session_lifetime = args.session_lifetime;
     let trace = args
         .trace
         .then(|| Tracer::stderr("server", args.trace_secrets) as Arc<dyn Observer>);

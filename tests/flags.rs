@@ -227,3 +227,30 @@ fn http10_keep_alive_is_kept_then_closed_for_s_client() {
         server.stop();
     }
 }
+
+/// `client --session-lifetime 1`: a session kept from a run more than a
+/// second ago is not offered again; without the flag (two hours) it is.
+/// `openssl s_server -www` says which: "Reused" or "New".
+#[test]
+fn client_session_lifetime_bounds_what_it_offers() {
+    let dir = ScratchDir::new("client-session-lifetime");
+    let mut cmd = common::s_server_command("ecdsa");
+    cmd.arg("-www");
+    let (_server, port) = common::start_s_server(&mut cmd, GENEROUS);
+    let store = dir.join("store");
+    let (first, _) = client(port, &store, &["--session-lifetime", "1"]);
+    assert!(first.contains("New, TLSv1.2"), "{first}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let (second, _) = client(port, &store, &["--session-lifetime", "1"]);
+    assert!(
+        second.contains("New, TLSv1.2"),
+        "expired, not offered: {second}"
+    );
+    // The same wait without the flag: the session is offered and resumed.
+    let store = dir.join("default");
+    let (third, _) = client(port, &store, &[]);
+    assert!(third.contains("New, TLSv1.2"), "{third}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let (fourth, _) = client(port, &store, &[]);
+    assert!(fourth.contains("Reused, TLSv1.2"), "{fourth}");
+}

@@ -347,3 +347,22 @@ fn a_chain_from_another_root_is_not_trusted() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains(": certificate not trusted"), "{stderr}");
 }
+
+/// `server --session-lifetime 2`: the probe finds a session kept one
+/// second and gone at two, by id and by ticket, and a ticket lifetime
+/// hint (RFC 5077 §3.3) of no more than the session's two seconds.
+#[test]
+fn our_server_keeps_a_session_as_long_as_its_session_lifetime() {
+    let (_server, addr) = common::example_server::start(&[
+        "--session-cache",
+        "memory",
+        "--tickets",
+        "--session-lifetime",
+        "2",
+    ]);
+    let r = probe(addr.port(), &["--lifetime", "4", "-n", "2"]);
+    assert_eq!(r["lifetime"]["kept_at_least_s"], 1, "{r:#}");
+    assert_eq!(r["lifetime"]["gone_by_s"], 2, "{r:#}");
+    let hint = r["tickets"]["lifetime_hint"].as_u64().unwrap();
+    assert!((1..=2).contains(&hint), "{r:#}");
+}

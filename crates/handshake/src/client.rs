@@ -934,9 +934,11 @@ impl ClientHandshake {
         let session = match (secret, &new_ticket) {
             (SessionSecret::Resumed(session), None) => return session,
             (SessionSecret::Resumed(session), Some(_)) => session,
-            (SessionSecret::Fresh(master_secret), _) => {
-                Arc::new(neg.new_session(master_secret, (self.config.clock)()))
-            }
+            (SessionSecret::Fresh(master_secret), _) => Arc::new(neg.new_session(
+                master_secret,
+                (self.config.clock)(),
+                self.config.session_lifetime,
+            )),
         };
         let mut kept = ClientSession::new(session.clone(), self.client_identity());
         if let Some(t) = new_ticket {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use record_layer::suites::CipherSuite;
 pub use session_store::{system_clock, Clock};
-use session_store::{ClientSessionStore, ServerSessionStore, TicketKeys};
+use session_store::{ClientSessionStore, ServerSessionStore, Session, TicketKeys};
 use x509_parser::extensions::GeneralName;
 
 use crate::kx::NamedGroup;
@@ -192,6 +192,13 @@ pub struct ClientConfig {
     pub key_log: Option<Arc<dyn KeyLog>>,
     /// The clock used for certificate validity and session lifetimes.
     pub clock: Clock,
+    /// How long a session this side makes may be resumed, seconds
+    /// (RFC 5246 §F.1.4: "An upper limit of 24 hours is suggested for
+    /// session ID lifetimes"); the default, [`Session::DEFAULT_LIFETIME`],
+    /// says why two hours. A server's `ticket_lifetime_hint` (RFC 5077 §3.3)
+    /// never promises more. Checked again on every resumption, on both
+    /// sides, by each side's clock.
+    pub session_lifetime: u64,
 }
 
 impl ClientConfig {
@@ -215,6 +222,7 @@ impl ClientConfig {
             observer: None,
             key_log: None,
             clock: system_clock(),
+            session_lifetime: Session::DEFAULT_LIFETIME,
         }
     }
 }
@@ -301,6 +309,13 @@ pub struct ServerConfig {
     pub key_log: Option<Arc<dyn KeyLog>>,
     /// The clock used for certificate validity and session lifetimes.
     pub clock: Clock,
+    /// How long a session this side makes may be resumed, seconds
+    /// (RFC 5246 §F.1.4: "An upper limit of 24 hours is suggested for
+    /// session ID lifetimes"); the default, [`Session::DEFAULT_LIFETIME`],
+    /// says why two hours. A server's `ticket_lifetime_hint` (RFC 5077 §3.3)
+    /// never promises more. Checked again on every resumption, on both
+    /// sides, by each side's clock.
+    pub session_lifetime: u64,
 }
 
 impl ServerConfig {
@@ -328,6 +343,7 @@ impl ServerConfig {
             observer: None,
             key_log: None,
             clock: system_clock(),
+            session_lifetime: Session::DEFAULT_LIFETIME,
         }
     }
 }
@@ -408,6 +424,7 @@ impl core::fmt::Debug for ClientConfig {
             .field("enable_tickets", &self.enable_tickets)
             .field("peer_renegotiation", &self.peer_renegotiation)
             .field("key_log", &self.key_log.is_some())
+            .field("session_lifetime", &self.session_lifetime)
             .finish_non_exhaustive()
     }
 }
@@ -423,6 +440,7 @@ impl core::fmt::Debug for ServerConfig {
             .field("peer_renegotiation", &self.peer_renegotiation)
             .field("server_names", &self.server_names)
             .field("key_log", &self.key_log.is_some())
+            .field("session_lifetime", &self.session_lifetime)
             .finish_non_exhaustive()
     }
 }

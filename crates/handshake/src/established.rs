@@ -67,8 +67,14 @@ pub struct Negotiated {
 
 impl Negotiated {
     /// The session a full handshake makes (§7: "session identifier", "peer
-    /// certificate", "cipher spec", "master secret", ...), created `now`.
-    pub(crate) fn new_session(&self, master_secret: MasterSecret, now: u64) -> Session {
+    /// certificate", "cipher spec", "master secret", ...), created `now`,
+    /// resumable for `lifetime` seconds (§F.1.4).
+    pub(crate) fn new_session(
+        &self,
+        master_secret: MasterSecret,
+        now: u64,
+        lifetime: u64,
+    ) -> Session {
         let mut session = Session::new(
             self.server_hello_session_id,
             self.cipher_suite,
@@ -79,6 +85,7 @@ impl Negotiated {
             now,
         );
         session.peer_chain_check = self.peer_chain_check;
+        session.lifetime = lifetime;
         session
     }
 

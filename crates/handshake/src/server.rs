@@ -751,8 +751,15 @@ impl ServerHandshake {
             .ticket_keys
             .as_ref()
             .ok_or(Error::Internal("no ticket keys"))?;
+        // RFC 5077 §3.3: the hint is "the lifetime of the ticket in
+        // seconds"; ours never outlives the session sealed in it, nor the
+        // key that seals it.
+        let left = (session.created_at + session.lifetime).saturating_sub((self.config.clock)());
+        let hint = keys
+            .lifetime_hint()
+            .min(u32::try_from(left).unwrap_or(u32::MAX));
         let (ticket, ticket_lifetime_hint) = match keys.seal(session) {
-            Ok(ticket) => (ticket, keys.lifetime_hint()),
+            Ok(ticket) => (ticket, hint),
             // A hint of 0: "the lifetime of the ticket is unspecified".
             Err(StoreError::TicketTooLarge { .. }) => (Vec::new(), 0),
             Err(_) => return Err(Error::Internal("sealing a session ticket failed")),
@@ -970,7 +977,11 @@ impl ServerHandshake {
         let (session, resumed, server_verify_data) = match (keys.secret, keys.server_verify_data) {
             (SessionSecret::Resumed(session), Some(sent)) => (session, true, sent),
             (SessionSecret::Fresh(master_secret), None) => {
-                let session = Arc::new(neg.new_session(master_secret, (self.config.clock)()));
+                let session = Arc::new(neg.new_session(
+                    master_secret,
+                    (self.config.clock)(),
+                    self.config.session_lifetime,
+                ));
                 let sent = self.emit_last_flight(&neg, &keys.prf, &session, actions)?;
                 self.keep_session(&session);
                 (session, false, sent)

@@ -148,9 +148,16 @@ pub struct Session {
 }
 
 impl Session {
-    /// Default lifetime: RFC 5246 §F.1.4 suggests "an upper limit of 24
-    /// hours on session ID lifetimes".
-    pub const DEFAULT_LIFETIME: u64 = 24 * 60 * 60;
+    /// Default lifetime, two hours. The anchors: RFC 5246 §F.1.4 suggests
+    /// "an upper limit of 24 hours on session ID lifetimes"; OpenSSL's
+    /// default for TLS is 7200 seconds (`SSL_get_default_timeout`, and
+    /// the `ticket_lifetime_hint` `openssl s_server` sends); nginx's
+    /// `ssl_session_timeout` is 5 minutes. A session's master secret sits
+    /// in a store, and in tickets, for as long as it may be resumed, and
+    /// anyone who later reads it can decrypt every connection that used it
+    /// (docs/security.md): so the shortest bound that still spares the
+    /// usual returning client a full handshake, as OpenSSL's does.
+    pub const DEFAULT_LIFETIME: u64 = 2 * 60 * 60;
 
     /// The `format_version` that [`encode`](Self::encode) writes and
     /// [`decode`](Self::decode) accepts.
