@@ -51,6 +51,8 @@ struct Args {
     html: Option<PathBuf>,
 }
 
+#[path = "demo/lifetime.rs"]
+mod lifetime;
 #[path = "demo/login.rs"]
 mod login;
 #[path = "demo/tls13.rs"]
@@ -283,7 +285,10 @@ fn story(args: &Args, dir: &Path) -> io::Result<()> {
     )?;
 
     chapter("11. A TLS session is not your login: the application's session rides on top");
-    login::chapter(args, dir)
+    login::chapter(args, dir)?;
+
+    chapter("12. Sessions expire: resumed within their lifetime, a full handshake after");
+    lifetime::chapter(args, dir)
 }
 
 /// Chapter 9: two servers behind one name, one session store between

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! With `--html FILE` the server keeps one page for the whole run (its
-//! last 32 connections) and rewrites it, private, each time a connection
+//! last 40 connections) and rewrites it, private, each time a connection
 //! ends: reload it to see the latest.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -149,7 +149,7 @@ pub struct Args {
     /// sessions) on one self-contained HTML page at FILE, rewritten each
     /// time a connection ends as a private (0600) file, by a rename that
     /// replaces a symbolic link at FILE rather than following it. The page
-    /// keeps the last 32 connections, and of each at most 128 events and
+    /// keeps the last 40 connections, and of each at most 128 events and
     /// 16 KiB of handshake messages: at most about 4 MB.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,

@@ -66,8 +66,8 @@ impl Story {
         }
         assert_eq!(
             chapters.len(),
-            12,
-            "expected a preface and eleven chapters:\n{stdout}"
+            13,
+            "expected a preface and twelve chapters:\n{stdout}"
         );
         Self { chapters }
     }
@@ -318,6 +318,29 @@ fn demo_prints_a_story_whose_facts_hold() {
 
     check_farm_chapter(&story);
     check_login_chapter(&story);
+    check_lifetime_chapter(&story);
+}
+
+/// Chapter 12: a session resumed within its two seconds, not after.
+fn check_lifetime_chapter(story: &Story) {
+    let case = |name: &str| {
+        let f: Vec<String> = story
+            .line(12, &format!("{name}  "))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        // "at 0 s full session 0eb6347875ef…" / "after 2 s full session …"
+        let session = f.last().unwrap().clone();
+        let how = f[f.len() - 3].clone();
+        (how, session)
+    };
+    let (how15, s15) = case("C15");
+    let (how16, s16) = case("C16");
+    let (how17, s17) = case("C17");
+    assert_eq!((how15.as_str(), how16.as_str()), ("full", "resumed"));
+    assert_eq!(s16, s15, "C16 resumes C15's session");
+    assert_eq!(how17, "full", "the session expired");
+    assert_ne!(s17, s15);
 }
 
 /// Chapter 11's four cases: the application session (a cookie) and the
@@ -453,8 +476,9 @@ fn demo_fingerprints_are_those_of_the_secrets_the_library_traces() {
 
     // Chapter 8 traces nothing, so: C1, C2, C3 and C4 (either order), C5,
     // C6's first handshake and its renegotiation, C7, C8; then chapter 9's
-    // C9 and C10; chapter 10 is rustls's; chapter 11's C11 to C14.
-    assert_eq!(client.len(), 15, "{client:#?}");
+    // C9 and C10; chapter 10 is rustls's; chapter 11's C11 to C14;
+    // chapter 12's C15 to C17.
+    assert_eq!(client.len(), 18, "{client:#?}");
     let order = [0, 1, 2, 3, 4, 6, 7, 8];
     let mut c3_c4: Vec<usize> = Vec::new();
     for (row, &index) in rows.iter().zip(&order) {

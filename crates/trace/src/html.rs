@@ -65,8 +65,9 @@ use put;
 /// The most connection ends a page keeps (a connection observed from both
 /// ends counts twice): beyond it, the oldest is dropped. With the other
 /// two caps this bounds the page: about 120 KB per connection end at
-/// most, 3.8 MB in all (measured: docs/tracing.md, the `--html` page).
-pub const MAX_CONNECTION_LOGS: usize = 32;
+/// most, 4.8 MB in all (measured: docs/tracing.md, the `--html` page).
+/// Forty: the demo's seventeen connections, both ends each, fit.
+pub const MAX_CONNECTION_LOGS: usize = 40;
 
 /// The most events (records, messages, alerts, state changes) a page keeps
 /// of one end of one connection: about four handshakes and their records.

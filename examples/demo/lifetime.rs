@@ -1,0 +1,45 @@
+//! Chapter 12: sessions expire.
+//!
+//! A server whose sessions live two seconds (`ServerConfig::session_lifetime`,
+//! RFC 5246 §F.1.4: "An upper limit of 24 hours is suggested for session
+//! ID lifetimes"; the default is two hours). C15 makes a session, C16
+//! resumes it at once, C17 comes back after its lifetime and gets a full
+//! handshake: the server no longer resumes it (its store has dropped it).
+
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{client_config, connect, say, server_config, short, Args, Server};
+
+/// The lifetime this chapter gives its sessions, seconds.
+const LIFETIME: u64 = 2;
+
+pub fn chapter(args: &Args, dir: &Path) -> io::Result<()> {
+    let mut config = server_config(args, &dir.join("lifetime"))?;
+    config.session_lifetime = LIFETIME;
+    let server = Server::start(config, 0)?;
+    let client = Arc::new(client_config(args)?);
+    say(&format!("  the server's sessions live {LIFETIME} s"));
+    let (c15, row) = connect(&client, server.port, "C15")?;
+    show(&row, "at 0 s");
+    let (c16, row) = connect(&client, server.port, "C16")?;
+    show(&row, "at once");
+    std::thread::sleep(Duration::from_millis(LIFETIME * 1000 + 100));
+    let (c17, row) = connect(&client, server.port, "C17")?;
+    show(&row, &format!("after {LIFETIME} s"));
+    say("  the session expired: C17 made a new one in a full handshake");
+    drop((c15, c16, c17));
+    server.stop();
+    Ok(())
+}
+
+fn show(row: &super::Row, when: &str) {
+    say(&format!(
+        "  {:<4} {when:<10} {:<8} session {}",
+        row.name,
+        row.how,
+        short(&row.session)
+    ));
+}
