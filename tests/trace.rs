@@ -659,3 +659,59 @@ fn a_servers_hello_request_is_traced_as_a_message_on_both_sides() {
         "{client:#?}"
     );
 }
+
+/// A session past its lifetime is refused by name, on the side whose
+/// clock says so: the server (by id and by ticket) and the client, each
+/// tracing "session not resumed: the session expired", then a full
+/// handshake. Stores return what they hold; the handshake judges.
+#[test]
+fn an_expired_session_is_refused_by_name_on_each_side() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tls12::session_store::{Clock, MemoryStore, TicketKeys};
+    for (tickets, late_side) in [(false, "server"), (true, "server"), (false, "client")] {
+        let (client_now, server_now) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let at = |now: &Arc<AtomicU64>| -> Clock {
+            let now = now.clone();
+            let base = tls12::system_clock()();
+            Arc::new(move || base + now.load(Ordering::Relaxed))
+        };
+        let mut client = common::client_config();
+        client.clock = at(&client_now);
+        client.enable_tickets = tickets;
+        client.session_store = Some(Arc::new(MemoryStore::new(4)));
+        let mut server = common::server_config();
+        server.clock = at(&server_now);
+        server.session_lifetime = 60;
+        client.session_lifetime = 60;
+        server.session_store = Some(Arc::new(MemoryStore::new(4)));
+        if tickets {
+            server.ticket_keys = Some(Arc::new(TicketKeys::new(at(&server_now)).unwrap()));
+        }
+        let traces = traced(&mut client, &mut server, false);
+        let (client, server) = (Arc::new(client), Arc::new(server));
+        let (c, _) = handshake(&client, &server);
+        assert!(!c.established().unwrap().resumed);
+        let (c, _) = handshake(&client, &server);
+        assert!(c.established().unwrap().resumed, "within its lifetime");
+        traces.client.clear();
+        traces.server.clear();
+        let late = if late_side == "server" {
+            &server_now
+        } else {
+            &client_now
+        };
+        late.store(60, Ordering::Relaxed);
+        let (c, _) = handshake(&client, &server);
+        assert!(!c.established().unwrap().resumed, "expired");
+        let lines = match late_side {
+            "server" => traces.server.lines("server"),
+            _ => traces.client.lines("client"),
+        };
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("session not resumed: the session expired")),
+            "tickets {tickets}, {late_side}: {lines:#?}"
+        );
+    }
+}

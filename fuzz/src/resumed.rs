@@ -192,10 +192,10 @@ fn planted() -> &'static Planted {
         server_config.ticket_keys = Some(Arc::new(keys));
 
         let mut client = client_config.clone();
-        let client_store = Arc::new(MemoryStore::with_clock(4, clock.clone()));
+        let client_store = Arc::new(MemoryStore::new(4));
         client.session_store = Some(client_store.clone());
         let mut server = server_config.clone();
-        server.session_store = Some(Arc::new(MemoryStore::with_clock(4, clock)));
+        server.session_store = Some(Arc::new(MemoryStore::new(4)));
         let mut client = Connection::client(Arc::new(client), "localhost").expect("client");
         let mut server = Connection::server(Arc::new(server));
         for _ in 0..MAX_ROUNDS {
@@ -319,7 +319,6 @@ struct Run {
 impl Run {
     fn new(side: Victim, flags: u8, edits: Vec<Edit>) -> Self {
         let planted = planted();
-        let clock: Clock = Arc::new(|| NOW);
         let (victim_done, peer_done) = (Arc::<Completed>::default(), Arc::<Completed>::default());
         let (client_done, server_done) = match side {
             Victim::Client => (victim_done.clone(), peer_done.clone()),
@@ -340,7 +339,7 @@ impl Run {
         if flags & FLAG_OFFER_TICKET == 0 {
             client_session.ticket = None;
         }
-        let client_store = MemoryStore::with_clock(4, clock.clone());
+        let client_store = MemoryStore::new(4);
         let server_id = ServerId::parse("localhost").expect("a server name");
         ClientSessionStore::put(&client_store, &server_id, client_session)
             .expect("a memory store takes it");
@@ -348,7 +347,7 @@ impl Run {
         client_config.session_store = Some(Arc::new(client_store));
         client_config.observer = Some(client_done);
 
-        let server_store = MemoryStore::with_clock(4, clock);
+        let server_store = MemoryStore::new(4);
         if flags & FLAG_SERVER_CACHES != 0 {
             let session = keep_check(planted.server_session.duplicate());
             ServerSessionStore::put(&server_store, session).expect("a memory store takes it");

@@ -750,7 +750,6 @@ impl ServerSessionStore for RedisStore {
             .redis
             .get_range(&key, MAX_VALUE)
             .map_err(|e| self.failed(e))?;
-        let now = (self.clock)();
         let found = match found {
             Found::Nothing => None,
             Found::Value(value) => self.decode_value(id, &value),
@@ -761,8 +760,7 @@ impl ServerSessionStore for RedisStore {
                 };
                 self.bad_value(&key, &format!("it is over {MAX_VALUE} bytes; {deleted}"))
             }
-        }
-        .filter(|s| !s.is_expired(now));
+        };
         let counter = match found {
             Some(_) => &self.stats.hits,
             None => &self.stats.misses,

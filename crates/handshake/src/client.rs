@@ -228,9 +228,8 @@ impl ClientHandshake {
         // A store that fails to answer only costs a full handshake.
         let offer = store.get(&self.server).ok().flatten()?;
         let session = &offer.session;
-        let now = (self.config.clock)();
         let usable = session.is_resumable()
-            && !offer.is_expired(now)
+            && self.still_alive(&offer)
             && session.extended_master_secret
             && self.config.cipher_suites.contains(&session.cipher_suite)
             && session.server_name.as_deref() == self.sni()
@@ -240,6 +239,30 @@ impl ClientHandshake {
             && (self.config.enable_tickets || !session.session_id.is_empty())
             && self.server_auth_still_holds(session);
         usable.then_some(offer)
+    }
+
+    /// RFC 5246 §F.1.4: a session past its lifetime, or past its ticket's
+    /// lifetime hint (RFC 5077 §3.3: "A client SHOULD delete the ticket and
+    /// associated state when the time expires"), by our clock, is not
+    /// offered; the refusal is traced and the session taken out of the
+    /// store.
+    fn still_alive(&self, offer: &ClientSession) -> bool {
+        if !offer.is_expired((self.config.clock)()) {
+            return true;
+        }
+        let reason = &ResumptionRefusal::Expired {
+            created_at: offer.session.created_at,
+            lifetime: offer.session.lifetime,
+        };
+        notify(
+            &self.config.observer,
+            TraceEvent::ResumptionRefused { reason },
+        );
+        if let Some(store) = &self.config.session_store {
+            // A store that fails here only keeps an expired entry.
+            let _ = store.remove(&self.server);
+        }
+        false
     }
 
     /// Does the server chain a session carries still verify, for this

@@ -103,8 +103,8 @@ pub enum TraceEvent<'a> {
         session: &'a Arc<Session>,
     },
     /// A stored session was not resumed (server) or not offered (client)
-    /// because the authentication it carries does not hold under this
-    /// config now; a full handshake follows (RFC 5246 §7.4.1.3: "there is
+    /// because it expired, or because the authentication it carries does
+    /// not hold under this config now; a full handshake follows (RFC 5246 §7.4.1.3: "there is
     /// no requirement that the server resume any session").
     ResumptionRefused {
         /// Why.
@@ -128,6 +128,15 @@ pub enum ResumptionRefusal {
     /// this config's, or with one where this config has none, or without
     /// one where this config has one (RFC 5246 §7.4.6; CVE-2016-5419).
     ClientIdentityChanged,
+    /// Either side: the session is past its lifetime (RFC 5246 §F.1.4;
+    /// for a client, also past its ticket's lifetime hint, RFC 5077 §3.3)
+    /// by this side's clock; it is taken out of the store.
+    Expired {
+        /// When the session was made, UNIX seconds.
+        created_at: u64,
+        /// How long it could be resumed, seconds.
+        lifetime: u64,
+    },
 }
 
 impl core::fmt::Display for ResumptionRefusal {
@@ -144,6 +153,13 @@ impl core::fmt::Display for ResumptionRefusal {
             }
             Self::ClientIdentityChanged => f.write_str(
                 "the session was made with another client certificate (or none) than this config's",
+            ),
+            Self::Expired {
+                created_at,
+                lifetime,
+            } => write!(
+                f,
+                "the session expired (made at {created_at}, resumable for {lifetime} s)"
             ),
         }
     }

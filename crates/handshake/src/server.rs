@@ -360,10 +360,9 @@ impl ServerHandshake {
     fn resumable_session(&self, hello: &ClientHello) -> Option<Arc<Session>> {
         let ext = &hello.extensions;
         let session = self.offered_session(hello)?;
-        let now = (self.config.clock)();
         let suite = session.cipher_suite;
         let ok = session.is_resumable()
-            && !session.is_expired(now)
+            && self.still_alive(&session)
             && session.extended_master_secret
             && ext.extended_master_secret
             && hello.cipher_suites.contains(&suite.value())
@@ -371,6 +370,30 @@ impl ServerHandshake {
             && session.server_name == ext.server_name
             && self.client_auth_still_holds(&session);
         ok.then_some(session)
+    }
+
+    /// RFC 5246 §F.1.4: "An upper limit of 24 hours is suggested for
+    /// session ID lifetimes"; each session carries its own, by our clock.
+    /// A session past it is not resumed: the refusal is traced and the
+    /// session taken out of the store (a ticket cannot be taken back, but
+    /// it is as useless).
+    fn still_alive(&self, session: &Session) -> bool {
+        if !session.is_expired((self.config.clock)()) {
+            return true;
+        }
+        let reason = &ResumptionRefusal::Expired {
+            created_at: session.created_at,
+            lifetime: session.lifetime,
+        };
+        notify(
+            &self.config.observer,
+            TraceEvent::ResumptionRefused { reason },
+        );
+        if let (Some(store), false) = (&self.config.session_store, session.session_id.is_empty()) {
+            // A store that fails here only keeps an expired entry.
+            let _ = store.remove(&session.session_id);
+        }
+        false
     }
 
     /// The session the client offers, by ticket (RFC 5077 §3.4) or by id

@@ -218,15 +218,23 @@ impl FileStore {
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            // `load` removes what is expired or does not decode.
+            // `load` removes what does not decode; expired files go here.
+            let now = (self.clock)();
             let created_at = if name.starts_with("server-") {
                 self.load::<Arc<Session>>(&entry.path(), |_| true)?
-                    .map(|s| s.created_at())
+                    .map(|s| (s.created_at(), s.is_expired(now)))
             } else if name.starts_with("client-") {
                 self.load::<ClientSession>(&entry.path(), |_| true)?
-                    .map(|s| s.created_at())
+                    .map(|s| (s.created_at(), s.is_expired(now)))
             } else {
                 None
+            };
+            let created_at = match created_at {
+                Some((_, true)) => {
+                    remove_file(&entry.path())?;
+                    None
+                }
+                other => other.map(|(created_at, _)| created_at),
             };
             if let Some(created_at) = created_at {
                 kept.push((created_at, entry.path()));
@@ -303,8 +311,9 @@ impl FileStore {
         self.written(is_new)
     }
 
-    /// The session in `path`, if it decodes, `accept`s it, and is not
-    /// expired; otherwise the file is removed.
+    /// The session in `path`, if it decodes and `accept`s it; otherwise the
+    /// file is removed. An expired one is returned: a handshake judges and
+    /// removes it, a sweep removes it.
     fn load<T: Kept>(
         &self,
         path: &Path,
@@ -338,10 +347,6 @@ impl FileStore {
                 return Ok(None);
             }
         };
-        if session.is_expired((self.clock)()) {
-            remove_file(path)?;
-            return Ok(None);
-        }
         Ok(Some(session))
     }
 }

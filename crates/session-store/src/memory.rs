@@ -2,9 +2,9 @@
 //!
 //! Bounded: when full, the least recently used session is evicted, so a
 //! flood of full handshakes cannot grow memory without limit. Expiry
-//! follows each session's `lifetime` (§F.1.4: "An upper limit of 24 hours
-//! is suggested for session ID lifetimes"), read from an injected
-//! [`Clock`] so tests can move time.
+//! (§F.1.4: "An upper limit of 24 hours is suggested for session ID
+//! lifetimes") is the handshake's to judge, by its config's clock: it
+//! refuses an expired session by name and removes it.
 //!
 //! Sessions are held as `Arc<Session>` (a client's inside its
 //! [`ClientSession`]): the one a store returns is the one it was given, so
@@ -25,8 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::store::Kept;
 use crate::{
-    system_clock, ClientSession, ClientSessionStore, Clock, ServerId, ServerSessionStore, Session,
-    SessionId, StoreError,
+    ClientSession, ClientSessionStore, ServerId, ServerSessionStore, Session, SessionId, StoreError,
 };
 
 /// A bounded, in-memory store of sessions: the server's cache by session
@@ -60,23 +59,17 @@ use crate::{
 pub struct MemoryStore {
     server: Mutex<Lru<SessionId, Arc<Session>>>,
     client: Mutex<Lru<ServerId, ClientSession>>,
-    clock: Clock,
 }
 
 impl MemoryStore {
-    /// A store holding up to `capacity` sessions per side, expiring them by
-    /// the system clock.
+    /// A store holding up to `capacity` sessions per side, the least
+    /// recently used dropped first. Whether a session is past its lifetime
+    /// is for the handshake to judge, by its config's clock (it says why it
+    /// refused one, and removes it).
     pub fn new(capacity: usize) -> Self {
-        Self::with_clock(capacity, system_clock())
-    }
-
-    /// A store holding up to `capacity` sessions per side, expiring them by
-    /// `clock`.
-    pub fn with_clock(capacity: usize, clock: Clock) -> Self {
         Self {
             server: Mutex::new(Lru::new(capacity)),
             client: Mutex::new(Lru::new(capacity)),
-            clock,
         }
     }
 }
@@ -105,8 +98,7 @@ impl ServerSessionStore for MemoryStore {
     }
 
     fn get(&self, id: &SessionId) -> Result<Option<Arc<Session>>, StoreError> {
-        let now = (self.clock)();
-        Ok(lock(&self.server).get(id, now))
+        Ok(lock(&self.server).get(id))
     }
 
     fn remove(&self, id: &SessionId) -> Result<(), StoreError> {
@@ -122,8 +114,7 @@ impl ClientSessionStore for MemoryStore {
     }
 
     fn get(&self, server: &ServerId) -> Result<Option<ClientSession>, StoreError> {
-        let now = (self.clock)();
-        Ok(lock(&self.client).get(server, now))
+        Ok(lock(&self.client).get(server))
     }
 
     fn remove(&self, server: &ServerId) -> Result<(), StoreError> {
@@ -178,9 +169,9 @@ impl<K: Clone + Eq + Hash, V: Kept> Lru<K, V> {
         self.entries.insert(key, Entry { session, last_used });
     }
 
-    fn get(&mut self, key: &K, now: u64) -> Option<V> {
+    fn get(&mut self, key: &K) -> Option<V> {
         let session = self.entries.get(key)?.session.clone();
-        if session.is_expired(now) || !session.is_resumable() {
+        if !session.is_resumable() {
             self.remove(key);
             return None;
         }

@@ -12,8 +12,10 @@
 //! a file system or a network can report failure; a handshake treats a
 //! failed lookup like a miss (§7.4.1.3: "there is no requirement that the
 //! server resume any session"). A store's `get` never returns a session
-//! that is expired or not resumable: it removes it instead, so that every
-//! caller does not have to remember the check.
+//! that is not resumable (it removes it instead); one past its lifetime it
+//! does return: the handshake judges expiry by its config's clock, says
+//! why it refused the session, and removes it (a file store's sweeps and a
+//! memory store's LRU drop old ones meanwhile).
 
 use core::fmt;
 use std::path::PathBuf;
@@ -126,9 +128,11 @@ pub trait ServerSessionStore: Send + Sync {
     /// is no longer resumable.
     fn put(&self, session: Arc<Session>) -> Result<(), StoreError>;
 
-    /// The resumable, unexpired session with this id, if any. The empty id
-    /// finds nothing (§7.4.1.2: the client sends it when "no session_id is
-    /// available").
+    /// The resumable session with this id, if any, even past its lifetime:
+    /// expiry (§F.1.4) is the handshake's to judge, by its config's clock,
+    /// so that it can say it refused a session because it expired (and
+    /// remove it). The empty id finds nothing (§7.4.1.2: the client sends
+    /// it when "no session_id is available").
     fn get(&self, id: &SessionId) -> Result<Option<Arc<Session>>, StoreError>;
 
     /// Forgets the session with this id, e.g. after a fatal alert (§7.2.2:
@@ -208,8 +212,9 @@ pub trait ClientSessionStore: Send + Sync {
     /// any earlier one. A session that is no longer resumable is not kept.
     fn put(&self, server: &ServerId, session: ClientSession) -> Result<(), StoreError>;
 
-    /// The resumable, unexpired session for `server` (its ticket's
-    /// lifetime hint counts too, [`ClientSession::is_expired`]), if any.
+    /// The resumable session for `server`, if any, even past its lifetime
+    /// or its ticket's hint ([`ClientSession::is_expired`]): the handshake
+    /// judges that, says so, and removes it.
     fn get(&self, server: &ServerId) -> Result<Option<ClientSession>, StoreError>;
 
     /// Forgets the session for `server`, e.g. after a fatal alert (§7.2.2)
