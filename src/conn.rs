@@ -240,11 +240,14 @@ impl Connection {
     /// client session store. The ClientHello is queued at once.
     pub fn client(config: Arc<ClientConfig>, server: &str) -> Result<Self, Error> {
         let server = ServerId::parse(server).ok_or(Error::Config("not a server name"))?;
-        let mut machine = ClientHandshake::new(config.clone(), server.clone());
+        let observer = connection_observer(&config.observer);
+        let mut machine =
+            ClientHandshake::new(config.clone(), server.clone()).with_observer(observer.clone());
         let actions = machine.start()?;
         let mut conn = Self::new(
             Role::Client { config, server },
             Machine::Client(Box::new(machine)),
+            observer,
         );
         conn.run(actions)?;
         Ok(conn)
@@ -252,16 +255,20 @@ impl Connection {
 
     /// A server connection, waiting for a ClientHello.
     pub fn server(config: Arc<ServerConfig>) -> Self {
-        let machine = Machine::Server(Box::new(ServerHandshake::new(config.clone())));
-        Self::new(Role::Server { config }, machine)
+        let observer = connection_observer(&config.observer);
+        let machine = ServerHandshake::new(config.clone()).with_observer(observer.clone());
+        Self::new(
+            Role::Server { config },
+            Machine::Server(Box::new(machine)),
+            observer,
+        )
     }
 
-    fn new(role: Role, machine: Machine) -> Self {
-        let (observer, limits) = match &role {
-            Role::Client { config, .. } => (config.observer.clone(), config.message_limits),
-            Role::Server { config } => (config.observer.clone(), config.message_limits),
+    fn new(role: Role, machine: Machine, observer: Option<Arc<dyn Observer>>) -> Self {
+        let limits = match &role {
+            Role::Client { config, .. } => config.message_limits,
+            Role::Server { config } => config.message_limits,
         };
-        let observer = observer.map(|o| o.connection_observer().unwrap_or(o));
         Self {
             observer,
             role,
@@ -876,7 +883,8 @@ impl Connection {
                 let Some(prev) = self.take_up_peer_renegotiation()? else {
                     return Ok(false);
                 };
-                let machine = ServerHandshake::renegotiation(config, prev);
+                let machine = ServerHandshake::renegotiation(config, prev)
+                    .with_observer(self.observer.clone());
                 self.handshake = Some(Machine::Server(Box::new(machine)));
                 Ok(true)
             }
@@ -1053,7 +1061,8 @@ impl Connection {
             return Err(Error::Internal("a server does not send ClientHello"));
         };
         let mut machine =
-            ClientHandshake::renegotiation(config.clone(), server.clone(), prev, offer);
+            ClientHandshake::renegotiation(config.clone(), server.clone(), prev, offer)
+                .with_observer(self.observer.clone());
         let actions = machine.start()?;
         self.handshake = Some(Machine::Client(Box::new(machine)));
         Ok(actions)
@@ -1068,7 +1077,8 @@ impl Connection {
         prev: PreviousHandshake,
         config: Arc<ServerConfig>,
     ) -> Result<(), Error> {
-        let machine = ServerHandshake::renegotiation(config, prev);
+        let machine =
+            ServerHandshake::renegotiation(config, prev).with_observer(self.observer.clone());
         self.handshake = Some(Machine::Server(Box::new(machine)));
         let hello_request = HandshakeMessage::new(HandshakePayload::HelloRequest);
         // A message like the machine's, so a trace or page shows it as one.
@@ -1324,6 +1334,12 @@ fn check_record_version(version: ProtocolVersion, agreed: bool) -> Result<(), Er
 }
 
 /// Tells the observer, if there is one.
+/// The observer of one connection: the config's, or the one it hands each
+/// connection ([`Observer::connection_observer`]).
+fn connection_observer(config: &Option<Arc<dyn Observer>>) -> Option<Arc<dyn Observer>> {
+    config.clone().map(|o| o.connection_observer().unwrap_or(o))
+}
+
 fn notify(observer: &Option<Arc<dyn Observer>>, event: TraceEvent<'_>) {
     if let Some(observer) = observer {
         observer.event(&event);

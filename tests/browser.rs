@@ -146,6 +146,11 @@ fn the_demo_page_draws_every_connection_and_session_in_chromium() {
         dom.contains("TLS_<wbr>ECDHE_<wbr>"),
         "suite names wrap at underscores"
     );
+    // Chapter 12's C17: the refusal of the expired session, by name.
+    assert!(
+        dom.contains("session not resumed: the session expired"),
+        "chapter 12's refusal on the page"
+    );
     assert_eq!(
         count(&dom, "<svg class=\"sequence\""),
         connections,

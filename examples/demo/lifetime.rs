@@ -1,10 +1,11 @@
 //! Chapter 12: sessions expire.
 //!
-//! A server whose sessions live two seconds (`ServerConfig::session_lifetime`,
+//! Sessions that live two seconds (`session_lifetime` on both configs,
 //! RFC 5246 §F.1.4: "An upper limit of 24 hours is suggested for session
 //! ID lifetimes"; the default is two hours). C15 makes a session, C16
-//! resumes it at once, C17 comes back after its lifetime and gets a full
-//! handshake: the server no longer resumes it (its store has dropped it).
+//! resumes it at once, C17 comes back after its lifetime: the client
+//! refuses to offer it, by name ("the session expired", in the trace and
+//! on the page), and a full handshake makes a new one.
 
 use std::io;
 use std::path::Path;
@@ -20,8 +21,10 @@ pub fn chapter(args: &Args, dir: &Path) -> io::Result<()> {
     let mut config = server_config(args, &dir.join("lifetime"))?;
     config.session_lifetime = LIFETIME;
     let server = Server::start(config, 0)?;
-    let client = Arc::new(client_config(args)?);
-    say(&format!("  the server's sessions live {LIFETIME} s"));
+    let mut client = client_config(args)?;
+    client.session_lifetime = LIFETIME;
+    let client = Arc::new(client);
+    say(&format!("  sessions live {LIFETIME} s, on both sides"));
     let (c15, row) = connect(&client, server.port, "C15")?;
     show(&row, "at 0 s");
     let (c16, row) = connect(&client, server.port, "C16")?;
@@ -29,7 +32,8 @@ pub fn chapter(args: &Args, dir: &Path) -> io::Result<()> {
     std::thread::sleep(Duration::from_millis(LIFETIME * 1000 + 100));
     let (c17, row) = connect(&client, server.port, "C17")?;
     show(&row, &format!("after {LIFETIME} s"));
-    say("  the session expired: C17 made a new one in a full handshake");
+    say("  the session expired: the client no longer offers it (the server would refuse it too),");
+    say("  and C17 makes a new one in a full handshake");
     drop((c15, c16, c17));
     server.stop();
     Ok(())

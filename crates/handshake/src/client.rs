@@ -38,7 +38,7 @@ use session_store::{
 use zeroize::Zeroizing;
 
 use crate::chain_check::ChainPolicy;
-use crate::observe::{notify, ResumptionRefusal, TraceEvent};
+use crate::observe::{notify, Observer, ResumptionRefusal, TraceEvent};
 
 use crate::actions::{emit_change_cipher_spec_and_finished, send, Action};
 use crate::config::{CertifiedKey, ClientConfig};
@@ -144,6 +144,9 @@ pub struct ClientHandshake {
     previous: Option<PreviousHandshake>,
     /// Whether to offer a stored session for resumption.
     offer_session: bool,
+    /// Who hears this handshake's refusals: the config's observer, or the
+    /// connection's ([`ClientHandshake::with_observer`]).
+    observer: Option<Arc<dyn Observer>>,
 }
 
 impl core::fmt::Debug for ClientHandshake {
@@ -161,6 +164,7 @@ impl ClientHandshake {
     /// the port) keys the client session store.
     pub fn new(config: Arc<ClientConfig>, server: ServerId) -> Self {
         Self {
+            observer: config.observer.clone(),
             config,
             server,
             state: ClientState::Start,
@@ -169,6 +173,13 @@ impl ClientHandshake {
             previous: None,
             offer_session: true,
         }
+    }
+
+    /// The same handshake, telling `observer` (a connection's own, see
+    /// [`Observer::connection_observer`]) what it refuses.
+    pub fn with_observer(mut self, observer: Option<Arc<dyn Observer>>) -> Self {
+        self.observer = observer;
+        self
     }
 
     /// A renegotiation of a connection whose last handshake left `previous`
@@ -254,10 +265,7 @@ impl ClientHandshake {
             created_at: offer.session.created_at,
             lifetime: offer.session.lifetime,
         };
-        notify(
-            &self.config.observer,
-            TraceEvent::ResumptionRefused { reason },
-        );
+        notify(&self.observer, TraceEvent::ResumptionRefused { reason });
         if let Some(store) = &self.config.session_store {
             // A store that fails here only keeps an expired entry.
             let _ = store.remove(&self.server);
@@ -281,10 +289,7 @@ impl ClientHandshake {
             return true;
         };
         let reason = &ResumptionRefusal::ServerChainNotTrusted(e);
-        notify(
-            &self.config.observer,
-            TraceEvent::ResumptionRefused { reason },
-        );
+        notify(&self.observer, TraceEvent::ResumptionRefused { reason });
         false
     }
 
@@ -302,10 +307,7 @@ impl ClientHandshake {
             return true;
         }
         let reason = &ResumptionRefusal::ClientIdentityChanged;
-        notify(
-            &self.config.observer,
-            TraceEvent::ResumptionRefused { reason },
-        );
+        notify(&self.observer, TraceEvent::ResumptionRefused { reason });
         false
     }
 

@@ -46,7 +46,7 @@ use crate::messages::{
     DigitallySigned, Finished, HandshakeMessage, HandshakePayload, HandshakeType, NewSessionTicket,
     ServerHello, ServerKeyExchange, COMPRESSION_NULL, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
-use crate::observe::{notify, ResumptionRefusal, TraceEvent};
+use crate::observe::{notify, Observer, ResumptionRefusal, TraceEvent};
 use crate::proofs::{FinishedVerified, PeerAuthenticated};
 use crate::random::{new_random, random_bytes};
 use crate::secure_renegotiation::{PreviousHandshake, RenegotiationBinding};
@@ -111,6 +111,9 @@ pub struct ServerHandshake {
     rng: SystemRandom,
     /// Set when this handshake renegotiates an established connection.
     previous: Option<PreviousHandshake>,
+    /// Who hears this handshake's refusals: the config's observer, or the
+    /// connection's ([`ServerHandshake::with_observer`]).
+    observer: Option<Arc<dyn Observer>>,
 }
 
 impl core::fmt::Debug for ServerHandshake {
@@ -125,12 +128,20 @@ impl ServerHandshake {
     /// A handshake that will answer a ClientHello with `config`.
     pub fn new(config: Arc<ServerConfig>) -> Self {
         Self {
+            observer: config.observer.clone(),
             config,
             state: ServerState::ExpectClientHello,
             transcript: Transcript::default(),
             rng: SystemRandom::new(),
             previous: None,
         }
+    }
+
+    /// The same handshake, telling `observer` (a connection's own, see
+    /// [`Observer::connection_observer`]) what it refuses.
+    pub fn with_observer(mut self, observer: Option<Arc<dyn Observer>>) -> Self {
+        self.observer = observer;
+        self
     }
 
     /// A renegotiation of a connection whose last handshake left `previous`
@@ -385,10 +396,7 @@ impl ServerHandshake {
             created_at: session.created_at,
             lifetime: session.lifetime,
         };
-        notify(
-            &self.config.observer,
-            TraceEvent::ResumptionRefused { reason },
-        );
+        notify(&self.observer, TraceEvent::ResumptionRefused { reason });
         if let (Some(store), false) = (&self.config.session_store, session.session_id.is_empty()) {
             // A store that fails here only keeps an expired entry.
             let _ = store.remove(&session.session_id);
@@ -465,10 +473,7 @@ impl ServerHandshake {
             }
         };
         let reason = &refusal;
-        notify(
-            &self.config.observer,
-            TraceEvent::ResumptionRefused { reason },
-        );
+        notify(&self.observer, TraceEvent::ResumptionRefused { reason });
         false
     }
 
