@@ -565,13 +565,20 @@ pub fn respond(request: &str, conn: &Connection, peer: SocketAddr) -> (String, b
 /// The options of the request's Connection header fields (RFC 9110
 /// §7.6.1: a comma-separated list, names case-insensitive).
 fn connection_options(request: &str) -> impl Iterator<Item = &str> {
+    header_values(request, "connection")
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+}
+
+/// The values of every header field of `request` (its head) named `name`,
+/// whatever its case (RFC 9110 §5.1).
+fn header_values<'a>(request: &'a str, name: &'a str) -> impl Iterator<Item = &'a str> {
     request
         .lines()
         .skip(1)
         .filter_map(|line| line.split_once(':'))
-        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("connection"))
-        .flat_map(|(_, value)| value.split(','))
-        .map(str::trim)
+        .filter(move |(field, _)| field.trim().eq_ignore_ascii_case(name))
+        .map(|(_, value)| value)
 }
 
 /// The page: this connection, then its session.

@@ -18,22 +18,27 @@ use tls12::Stream;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The page of `https://localhost:PORT{path}` as curl gets it, with the
-/// cookie jar `jar` (read and written).
-fn curl_page(port: u16, path: &str, jar: &std::path::Path) -> String {
+/// The page of `https://localhost:PORT{path}` as curl gets it, with
+/// `extra` arguments.
+fn curl(port: u16, path: &str, extra: &[&str]) -> String {
     common::require_tool("curl", "--version");
-    let jar = jar.to_str().unwrap();
     let out = ChildGuard::spawn(
         Command::new("curl")
             .args(["--silent", "--show-error", "--tlsv1.2", "--tls-max", "1.2"])
             .args(["--cacert", &test_data_arg("ecdsa/root.pem")])
             .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
-            .args(["--cookie", jar, "--cookie-jar", jar])
+            .args(extra)
             .arg(format!("https://localhost:{port}{path}")),
     )
     .finish(TIMEOUT);
     assert!(out.status.success(), "curl: {out:#?}");
     out.stdout
+}
+
+/// [`curl`] with the cookie jar `jar` (read and written).
+fn curl_page(port: u16, path: &str, jar: &std::path::Path) -> String {
+    let jar = jar.to_str().unwrap();
+    curl(port, path, &["--cookie", jar, "--cookie-jar", jar])
 }
 
 fn field<'a>(page: &'a str, name: &str) -> &'a str {
@@ -121,17 +126,9 @@ fn a_login_ends_with_its_own_lifetime() {
         })
         .unwrap_or_else(|| panic!("no cookie in the jar: {cookie}"));
     let header = format!("Cookie: app_session={value}");
-    let out = ChildGuard::spawn(
-        Command::new("curl")
-            .args(["--silent", "--show-error", "--tlsv1.2", "--tls-max", "1.2"])
-            .args(["--cacert", &test_data_arg("ecdsa/root.pem")])
-            .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
-            .args(["--header", &header])
-            .arg(format!("https://localhost:{port}/")),
-    )
-    .finish(TIMEOUT);
+    let page = curl(port, "/", &["--header", &header]);
     assert_eq!(
-        field(&out.stdout, "login:"),
+        field(&page, "login:"),
         "not logged in: the application session expired"
     );
 }

@@ -166,39 +166,14 @@ fn openssl_s_server_keeps_a_session_past_the_lifetime_bound() {
     assert_eq!(r["lifetime"]["gone_by_s"], Value::Null, "{r:#}");
 }
 
-/// `gnutls-serv --http` with `priority` on a free port.
-fn gnutls_http(priority: &str) -> (ChildGuard, u16) {
-    common::require_tool("gnutls-serv", "--version");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap();
-    let mut cmd = Command::new("gnutls-serv");
-    cmd.args([
-        "--port",
-        &port.to_string(),
-        "--http",
-        "--disable-client-cert",
-    ])
-    .args([
-        "--x509certfile",
-        &test_data_arg("ecdsa/localhost.chain.pem"),
-    ])
-    .args(["--x509keyfile", &test_data_arg("ecdsa/localhost.key")])
-    .args(["--priority", priority]);
-    let mut server = ChildGuard::spawn_merged(&mut cmd);
-    server.wait_for_line("listening on IPv4", TIMEOUT);
-    (server, port)
-}
-
 #[test]
 fn gnutls_serv_with_and_without_tickets() {
-    let (_server, port) = gnutls_http("NORMAL");
+    let (_server, port) = common::gnutls::gnutls_http("NORMAL");
     let r = probe(port, &[]);
     assert_eq!(counts(&r, "session_id"), (3, 3), "{r:#}");
     assert_eq!(counts(&r, "tickets"), (3, 3), "{r:#}");
     drop(_server);
-    let (_server, port) = gnutls_http("NORMAL:%NO_TICKETS");
+    let (_server, port) = common::gnutls::gnutls_http("NORMAL:%NO_TICKETS");
     let r = probe(port, &[]);
     assert_eq!(counts(&r, "session_id"), (3, 3), "{r:#}");
     assert_eq!(r["tickets"]["issued"], false, "{r:#}");

@@ -121,35 +121,32 @@ fn check_page(page: &str, port: u16, alpn: &str, http: &str) {
     }
 }
 
-#[test]
-fn curl_http2_negotiates_h2_and_gets_the_page() {
+/// curl with `flag` (`--http2`, `--http1.1`): ALPN picks `alpn`, curl
+/// speaks `http_version` and the page says `page_version`.
+fn curl_negotiates(flag: &str, alpn: &str, http_version: &str, page_version: &str) {
     let (_server, addr) = axum_server();
-    let out = curl(addr, "ecdsa/root.pem", 1, &["--http2"]);
+    let out = curl(addr, "ecdsa/root.pem", 1, &[flag]);
     assert!(
-        out.stderr.contains("ALPN: server accepted h2"),
+        out.stderr
+            .contains(&format!("ALPN: server accepted {alpn}")),
         "{}",
         out.stderr
     );
     let got = pages(&out);
     assert_eq!(got.len(), 1, "{out:#?}");
-    assert_eq!(got[0].http_version, "2");
-    check_page(got[0].page, got[0].local_port, "h2", "HTTP/2.0");
+    assert_eq!(got[0].http_version, http_version);
+    check_page(got[0].page, got[0].local_port, alpn, page_version);
     assert_eq!(cell(got[0].page, "resumed"), "false");
 }
 
 #[test]
+fn curl_http2_negotiates_h2_and_gets_the_page() {
+    curl_negotiates("--http2", "h2", "2", "HTTP/2.0");
+}
+
+#[test]
 fn curl_http1_1_negotiates_http_1_1() {
-    let (_server, addr) = axum_server();
-    let out = curl(addr, "ecdsa/root.pem", 1, &["--http1.1"]);
-    assert!(
-        out.stderr.contains("ALPN: server accepted http/1.1"),
-        "{}",
-        out.stderr
-    );
-    let got = pages(&out);
-    assert_eq!(got.len(), 1, "{out:#?}");
-    assert_eq!(got[0].http_version, "1.1");
-    check_page(got[0].page, got[0].local_port, "http/1.1", "HTTP/1.1");
+    curl_negotiates("--http1.1", "http/1.1", "1.1", "HTTP/1.1");
 }
 
 /// `Connection: close` ends the first connection after its answer, so the

@@ -71,12 +71,8 @@ fn log_in(user: &str) -> String {
 
 /// The value of the request's `app_session` cookie, if it sent one.
 fn cookie_in(request: &str) -> Option<String> {
-    request
-        .lines()
-        .skip(1)
-        .filter_map(|line| line.split_once(':'))
-        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("cookie"))
-        .flat_map(|(_, value)| value.split(';'))
+    super::header_values(request, "cookie")
+        .flat_map(|value| value.split(';'))
         .find_map(|pair| {
             pair.trim()
                 .strip_prefix(&format!("{COOKIE}="))

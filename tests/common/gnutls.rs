@@ -10,6 +10,16 @@ use super::{test_data_arg, ChildGuard};
 /// `gnutls-serv --echo` serving the ECDSA `localhost` chain with the
 /// priority string `priority`; returned with its port once it listens.
 pub fn gnutls_serv(priority: &str) -> (ChildGuard, u16) {
+    start("--echo", priority)
+}
+
+/// [`gnutls_serv`], but `--http`: a web server whose page describes the
+/// connection.
+pub fn gnutls_http(priority: &str) -> (ChildGuard, u16) {
+    start("--http", priority)
+}
+
+fn start(mode: &str, priority: &str) -> (ChildGuard, u16) {
     let ran = Command::new("gnutls-serv")
         .arg("--version")
         .stdout(Stdio::null())
@@ -28,20 +38,16 @@ pub fn gnutls_serv(priority: &str) -> (ChildGuard, u16) {
         .map(|a| a.port())
         .unwrap();
     let mut cmd = Command::new("gnutls-serv");
-    cmd.args([
-        "--port",
-        &port.to_string(),
-        "--echo",
-        "--disable-client-cert",
-    ])
-    .args([
-        "--x509certfile",
-        &test_data_arg("ecdsa/localhost.chain.pem"),
-    ])
-    .args(["--x509keyfile", &test_data_arg("ecdsa/localhost.key")])
-    .args(["--priority", priority]);
-    // It says so on stderr.
+    cmd.args(["--port", &port.to_string(), mode, "--disable-client-cert"])
+        .args([
+            "--x509certfile",
+            &test_data_arg("ecdsa/localhost.chain.pem"),
+        ])
+        .args(["--x509keyfile", &test_data_arg("ecdsa/localhost.key")])
+        .args(["--priority", priority]);
+    // It says so on stderr ("Echo Server listening on IPv4 ...", "HTTP
+    // Server listening on IPv4 ...").
     let mut server = ChildGuard::spawn_merged(&mut cmd);
-    server.wait_for_line("Echo Server listening on IPv4", Duration::from_secs(10));
+    server.wait_for_line("Server listening on IPv4", Duration::from_secs(10));
     (server, port)
 }
