@@ -28,7 +28,7 @@ use clap::Parser;
 use serde_json::{json, Value};
 use tls12::handshake::x509;
 use tls12::session_store::{MemoryStore, ServerId};
-use tls12::{ClientConfig, Error, Established, Event, Stream};
+use tls12::{ClientConfig, ClientSession, Error, Established, Event, Stream};
 
 /// Probe a TLS 1.2 server: what it negotiates, whether and how it resumes
 /// sessions, whether it renegotiates, what a resumption saves.
@@ -246,7 +246,7 @@ impl<'a> Probe<'a> {
                 r.new_ticket_on_resumption |= est.session_ticket;
             }
             close(stream);
-            let ticket = self.stored_ticket(&config);
+            let ticket = self.stored(&config).and_then(|kept| kept.ticket);
             r.ticket_changed |= ticket.is_some() && ticket != original.ticket;
         }
         r.json = json!({
@@ -255,7 +255,9 @@ impl<'a> Probe<'a> {
         });
         if tickets {
             r.json["issued"] = json!(issued);
-            r.json["lifetime_hint"] = json!(self.stored_hint(&config));
+            r.json["lifetime_hint"] = json!(self
+                .stored(&config)
+                .map_or(0, |kept| kept.ticket_lifetime_hint));
             r.json["new_ticket_on_resumption"] = json!(r.new_ticket_on_resumption);
             r.json["changes_per_connection"] = json!(r.ticket_changed);
         } else {
@@ -264,19 +266,11 @@ impl<'a> Probe<'a> {
         r
     }
 
-    fn stored_ticket(&self, config: &ClientConfig) -> Option<Vec<u8>> {
+    /// What `config`'s store keeps for this server: the session, and its
+    /// ticket and lifetime hint (RFC 5077 §3.3).
+    fn stored(&self, config: &ClientConfig) -> Option<ClientSession> {
         let store = config.session_store.as_ref()?;
-        let kept = store.get(&ServerId::parse(&self.server)?).ok()??;
-        kept.ticket.clone()
-    }
-
-    fn stored_hint(&self, config: &ClientConfig) -> u32 {
-        (|| {
-            let store = config.session_store.as_ref()?;
-            let kept = store.get(&ServerId::parse(&self.server)?).ok()??;
-            Some(kept.ticket_lifetime_hint)
-        })()
-        .unwrap_or(0)
+        store.get(&ServerId::parse(&self.server)?).ok()?
     }
 
     /// RFC 5077 §3.4: a ticket the server cannot use should cost a full

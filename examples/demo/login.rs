@@ -34,9 +34,11 @@ pub fn answer(line: &str) -> Option<String> {
         return Some(format!("cookie {cookie}"));
     }
     let cookie = line.strip_prefix("WHOAMI ")?;
+    if cookie == "-" {
+        return Some("not logged in: no cookie".to_owned());
+    }
     let sessions = app_sessions().lock().unwrap_or_else(|e| e.into_inner());
     Some(match sessions.get(cookie) {
-        _ if cookie == "-" => "not logged in: no cookie".to_owned(),
         Some((user, ends)) if Instant::now() < *ends => format!("logged in as {user}"),
         Some(_) => "not logged in: the application session expired".to_owned(),
         None => "not logged in: unknown cookie".to_owned(),
